@@ -1,0 +1,87 @@
+/**
+ * The shape of bindwall.yaml. One zod schema is the single source for validation,
+ * defaults and the generated types; bindwall.example.yaml documents every key.
+ */
+import { z } from 'zod';
+
+const port = z.int().min(0).max(65535);
+const ms = (def: number, min = 1) => z.int().min(min).default(def);
+
+const tlsFiles = z.strictObject({
+  certFile: z.string().min(1),
+  keyFile: z.string().min(1),
+});
+
+export const BindHandling = {
+  anonymous: ['forward', 'refuse'],
+  unauthenticated: ['refuse', 'forward'],
+  sasl: ['refuse', 'forward'],
+} as const;
+
+const listener = z.strictObject({
+  /** Names the listener in logs; later issues also use it to name the app. */
+  name: z.string().regex(/^[A-Za-z0-9_.-]+$/).min(1),
+  host: z.string().min(1).default('127.0.0.1'),
+  port,
+  /** LDAPS: TLS from the first byte. */
+  tls: tlsFiles.optional(),
+  /** Plain LDAP that offers the StartTLS extended operation. */
+  startTls: tlsFiles.optional(),
+  /** Refuse simple binds (confidentialityRequired) until the connection is encrypted. */
+  requireTls: z.boolean().default(false),
+});
+
+const directory = z.strictObject({
+  /** Tried in order; the first healthy one serves each new client connection. */
+  urls: z.array(z.string().min(1)).min(1),
+  /** Upgrade ldap:// upstream connections with StartTLS before any client traffic. */
+  startTls: z.boolean().default(false),
+  /** PEM bundle that signs the directory's certificate (ldaps:// or StartTLS). */
+  caFile: z.string().min(1).optional(),
+  /** Expected certificate name when it differs from the URL host. */
+  tlsServerName: z.string().min(1).optional(),
+  connectTimeoutMs: ms(3_000),
+  operationTimeoutMs: ms(10_000),
+  backoffInitialMs: ms(500),
+  backoffMaxMs: ms(30_000),
+});
+
+const binds = z.strictObject({
+  /** Empty name and password (RFC 4513 §5.1.1). */
+  anonymous: z.enum(BindHandling.anonymous).default('forward'),
+  /** A name with an empty password (RFC 4513 §5.1.2): many apps mistake it for success. */
+  unauthenticated: z.enum(BindHandling.unauthenticated).default('refuse'),
+  /** SASL binds carry no password bindwall can check, so they bypass step-up unless refused. */
+  sasl: z.enum(BindHandling.sasl).default('refuse'),
+});
+
+const limits = z.strictObject({
+  maxConnections: z.int().min(1).default(10_000),
+  maxConnectionsPerAddress: z.int().min(1).default(256),
+  idleTimeoutMs: ms(900_000),
+  /** Largest request PDU accepted from a client (AD's MaxReceiveBuffer is 10 MiB). */
+  maxPduBytes: z.int().min(1024).default(10 * 1024 * 1024),
+  /** On SIGTERM, how long in-flight operations may take to finish. */
+  shutdownGraceMs: ms(10_000, 0),
+});
+
+export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const configSchema = z.strictObject({
+  listeners: z.array(listener).min(1),
+  directory,
+  binds: binds.default({ anonymous: 'forward', unauthenticated: 'refuse', sasl: 'refuse' }),
+  limits: limits.default({
+    maxConnections: 10_000, maxConnectionsPerAddress: 256, idleTimeoutMs: 900_000,
+    maxPduBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000,
+  }),
+  storage: z.strictObject({ path: z.string().min(1).default('data/bindwall.db') }).default({ path: 'data/bindwall.db' }),
+  log: z.strictObject({ level: z.enum(LogLevels).default('info') }).default({ level: 'info' }),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type ParsedConfig = z.output<typeof configSchema>;
+export type ListenerConfig = ParsedConfig['listeners'][number];
+export type DirectoryConfig = ParsedConfig['directory'];
+export type BindsConfig = ParsedConfig['binds'];
+export type LimitsConfig = ParsedConfig['limits'];

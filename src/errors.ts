@@ -1,0 +1,51 @@
+/**
+ * The errors registry: every error bindwall raises carries a stable string `code`.
+ * Only the proxy's edge (proxy/edge.ts) turns these into LDAP result codes; everything
+ * else throws or returns them unchanged. Messages never contain secrets.
+ */
+export const ErrorCode = {
+  ConfigInvalid: 'BW_CONFIG_INVALID',
+  ConfigUnreadable: 'BW_CONFIG_UNREADABLE',
+  ProtocolMalformed: 'BW_PROTOCOL_MALFORMED',
+  PduTooLarge: 'BW_PDU_TOO_LARGE',
+  UpstreamUnavailable: 'BW_UPSTREAM_UNAVAILABLE',
+  UpstreamTimeout: 'BW_UPSTREAM_TIMEOUT',
+  UpstreamTls: 'BW_UPSTREAM_TLS',
+  UpstreamProtocol: 'BW_UPSTREAM_PROTOCOL',
+  DecisionFailed: 'BW_DECISION_FAILED',
+  ListenFailed: 'BW_LISTEN_FAILED',
+  FixtureInvalid: 'BW_FIXTURE_INVALID',
+  Internal: 'BW_INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class BindwallError extends Error {
+  readonly code: ErrorCode;
+  /** Structured, secret-free context for logs. */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BindwallError';
+    this.code = code;
+    this.details = Object.freeze({ ...details });
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, ...this.details };
+  }
+}
+
+export function isBindwallError(err: unknown, code?: ErrorCode): err is BindwallError {
+  return err instanceof BindwallError && (code === undefined || err.code === code);
+}
+
+/** A short, secret-free description of any thrown value, for logs. */
+export function describeError(err: unknown): { code: string; message: string } {
+  if (err instanceof BindwallError) return { code: err.code, message: err.message };
+  if (err instanceof Error) {
+    const sys = (err as NodeJS.ErrnoException).code;
+    return { code: typeof sys === 'string' ? sys : ErrorCode.Internal, message: err.message };
+  }
+  return { code: ErrorCode.Internal, message: String(err) };
+}

@@ -1,0 +1,61 @@
+/**
+ * One record per bind attempt, success or failure, handed to every event sink (the
+ * behaviour baseline and storage consume it in later issues). Holds no secret.
+ */
+export const BindMethod = {
+  Simple: 'simple',
+  Anonymous: 'anonymous',
+  Unauthenticated: 'unauthenticated',
+  Sasl: 'sasl',
+} as const;
+export type BindMethod = (typeof BindMethod)[keyof typeof BindMethod];
+
+export const BindOutcome = {
+  /** The directory accepted the credentials and the decision approved. */
+  Approved: 'approved',
+  /** Accepted by the directory, but the session is restricted. */
+  Demoted: 'demoted',
+  /** Accepted by the directory, refused by decision. */
+  Blocked: 'blocked',
+  ChallengePassed: 'challenge_passed',
+  ChallengeFailed: 'challenge_failed',
+  /** The directory rejected the bind (wrong password, locked, …). */
+  Failed: 'failed',
+  /** bindwall refused it before the directory saw it (config: unauthenticated, SASL, TLS required). */
+  Refused: 'refused',
+  /** Passed through unexamined by configuration (anonymous or SASL forward). */
+  Forwarded: 'forwarded',
+  /** The directory could not be reached. */
+  Unavailable: 'unavailable',
+  /** An internal error: the bind was refused (fail closed). */
+  Error: 'error',
+  /** The client went away while its bind was being decided. */
+  Abandoned: 'abandoned',
+} as const;
+export type BindOutcome = (typeof BindOutcome)[keyof typeof BindOutcome];
+
+export interface BindEvent {
+  time: number;
+  connectionId: number;
+  listener: string;
+  clientAddress: string;
+  clientPort: number;
+  bindDn: string;
+  method: BindMethod;
+  saslMechanism?: string;
+  tls: boolean;
+  outcome: BindOutcome;
+  /** The result code the client received. */
+  resultCode: number;
+  /** The directory's result code, when it answered. */
+  directoryResultCode?: number;
+  /** The directory's diagnostic message (AD puts sub-codes like "data 52e" here). */
+  directoryDiagnostic?: string;
+  reasons?: readonly string[];
+  ruleId?: string;
+  /** Extra, secret-free detail (e.g. why a challenge failed). */
+  detail?: string;
+  latencyMs: number;
+}
+
+export type BindEventSink = (event: BindEvent) => void;

@@ -1,0 +1,53 @@
+/**
+ * The single decision point every successful simple bind goes through. This issue ships
+ * the contract and an approve-all default; risk scoring, policy and MFA plug in here.
+ */
+
+/** What the proxy knows about a bind when it asks for a decision. */
+export interface BindAttempt {
+  connectionId: number;
+  listener: string;
+  clientAddress: string;
+  clientPort: number;
+  /** The bind name as the client sent it. */
+  bindDn: string;
+  /** True when the client connection is encrypted (LDAPS or after StartTLS). */
+  tls: boolean;
+  /** Clock time the bind request arrived. */
+  receivedAt: number;
+  /** Aborted when the client goes away while the decision is pending. */
+  signal: AbortSignal;
+}
+
+export const Action = {
+  Approve: 'approve',
+  Block: 'block',
+  Demote: 'demote',
+  Challenge: 'challenge',
+} as const;
+export type Action = (typeof Action)[keyof typeof Action];
+
+export interface DecisionBase {
+  /** Human-readable reasons, carried into the bind log line. */
+  reasons?: readonly string[];
+  /** Which rule decided (policy issue). */
+  ruleId?: string;
+}
+export type Decision =
+  | (DecisionBase & { action: 'approve' })
+  | (DecisionBase & { action: 'block' })
+  | (DecisionBase & { action: 'demote'; profile?: string })
+  | (DecisionBase & { action: 'challenge'; method?: string });
+
+export type DecideFn = (attempt: BindAttempt) => Decision | Promise<Decision>;
+
+export const ChallengeResult = { Passed: 'passed', Failed: 'failed' } as const;
+export type ChallengeResult = (typeof ChallengeResult)[keyof typeof ChallengeResult];
+
+/** Runs a step-up challenge for a `challenge` decision (the MFA issue provides a real one). */
+export type Challenger = (attempt: BindAttempt, decision: Decision & { action: 'challenge' }) => Promise<{ result: ChallengeResult; detail?: string }>;
+
+export const approveAll: DecideFn = () => ({ action: Action.Approve, reasons: ['default: approve all'] });
+
+/** Without an MFA connector a challenge cannot pass: fail closed. */
+export const noChallenger: Challenger = async () => ({ result: ChallengeResult.Failed, detail: 'no MFA connector configured' });

@@ -1,0 +1,48 @@
+/**
+ * The proxy's edge: the only place where bindwall errors become LDAP result codes and
+ * diagnostic messages a client sees. Anything unexpected maps to a refusal (fail closed).
+ */
+import { BindwallError, ErrorCode } from '../errors.js';
+import { ResultCode } from '../ldap/protocol.js';
+
+export interface EdgeResult {
+  resultCode: number;
+  diagnostic: string;
+}
+
+export function resultForError(err: unknown, ref: string): EdgeResult {
+  if (err instanceof BindwallError) {
+    switch (err.code) {
+      case ErrorCode.UpstreamUnavailable:
+      case ErrorCode.UpstreamTimeout:
+      case ErrorCode.UpstreamTls:
+      case ErrorCode.UpstreamProtocol:
+        return { resultCode: ResultCode.unavailable, diagnostic: `bindwall: ${err.message}` };
+      case ErrorCode.ProtocolMalformed:
+        return { resultCode: ResultCode.protocolError, diagnostic: `bindwall: malformed request: ${err.message}` };
+      case ErrorCode.PduTooLarge:
+        return { resultCode: ResultCode.protocolError, diagnostic: `bindwall: ${err.message}` };
+      default:
+        break;
+    }
+  }
+  return { resultCode: ResultCode.other, diagnostic: `bindwall: internal error, request refused (ref ${ref})` };
+}
+
+export const Diagnostics = {
+  unauthenticatedRefused:
+    'bindwall: unauthenticated bind refused (a bind name with an empty password is not a successful login; RFC 4513 5.1.2)',
+  anonymousRefused: 'bindwall: anonymous bind refused by configuration',
+  saslRefused: 'bindwall: SASL binds are not accepted here; use a simple bind so it can be checked',
+  tlsRequired: 'bindwall: this listener requires TLS (LDAPS or StartTLS) before a simple bind',
+  startTlsNotOffered: 'bindwall: StartTLS is not offered on this listener',
+  startTlsActive: 'bindwall: TLS is already established',
+  startTlsOutstanding: 'bindwall: StartTLS with operations outstanding',
+  demoted: 'bindwall: this session is restricted; changes are not permitted',
+  shuttingDown: 'bindwall: shutting down',
+  idle: 'bindwall: idle timeout',
+  directoryLost: 'bindwall: the connection to the directory was lost',
+  directoryMalformed: 'bindwall: the directory sent a malformed response',
+  bindTimeout: 'bindwall: the directory did not answer the bind in time',
+  tooManyConnections: 'bindwall: too many connections',
+} as const;

@@ -1,0 +1,215 @@
+/**
+ * The proxy: listeners (plain LDAP with optional StartTLS, LDAPS), connection limits in
+ * total and per source address, the bind log line, event sinks, and graceful shutdown.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Config, Listener } from '../config/load.js';
+import { BindwallError, describeError, ErrorCode } from '../errors.js';
+import { encodeNoticeOfDisconnection } from '../ldap/messages.js';
+import { ResultCode } from '../ldap/protocol.js';
+import type { Logger } from '../log/logger.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { BindEvent, BindEventSink } from './bind-event.js';
+import { approveAll, noChallenger, type Challenger, type DecideFn } from './decision.js';
+import { Diagnostics } from './edge.js';
+import { normalizeAddress, Session } from './session.js';
+import { DirectoryPool } from './upstream.js';
+
+export interface ProxyOptions {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  decide?: DecideFn;
+  challenge?: Challenger;
+  sinks?: BindEventSink[];
+}
+
+export interface BoundListener {
+  name: string;
+  kind: 'ldap' | 'ldaps';
+  host: string;
+  port: number;
+  url: string;
+}
+
+export class Proxy {
+  readonly config: Config;
+  readonly pool: DirectoryPool;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #decide: DecideFn;
+  readonly #challenge: Challenger;
+  readonly #sinks: BindEventSink[];
+  readonly #servers: net.Server[] = [];
+  readonly #sessions = new Set<Session>();
+  readonly #perAddress = new Map<string, number>();
+  readonly #lastLimitWarning = new Map<string, number>();
+  readonly #invalidCredentialsText = { value: '' };
+  #connections = 0;
+  #nextId = 1;
+  #listening: BoundListener[] = [];
+  #stopping: Promise<void> | null = null;
+  #allClosed: (() => void) | null = null;
+
+  constructor(opts: ProxyOptions) {
+    this.config = opts.config;
+    this.#log = opts.log;
+    this.#clock = opts.clock ?? systemClock;
+    this.#decide = opts.decide ?? approveAll;
+    this.#challenge = opts.challenge ?? noChallenger;
+    this.#sinks = [...(opts.sinks ?? [])];
+    this.pool = new DirectoryPool(opts.config.directory, this.#clock, opts.log);
+  }
+
+  get listeners(): readonly BoundListener[] {
+    return this.#listening;
+  }
+
+  get activeSessions(): number {
+    return this.#sessions.size;
+  }
+
+  addSink(sink: BindEventSink): void {
+    this.#sinks.push(sink);
+  }
+
+  async start(): Promise<readonly BoundListener[]> {
+    try {
+      for (const l of this.config.listeners) this.#listening.push(await this.#listen(l));
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    return this.#listening;
+  }
+
+  #listen(l: Listener): Promise<BoundListener> {
+    const secureContext = l.tls ? tls.createSecureContext({ cert: l.tls.cert, key: l.tls.key, minVersion: 'TLSv1.2' }) : undefined;
+    const server: net.Server = l.kind === 'ldaps'
+      ? tls.createServer({ secureContext: secureContext!, handshakeTimeout: 10_000 }, (sock) => this.#accept(l, sock))
+      : net.createServer((sock) => this.#accept(l, sock, secureContext));
+    // Limits apply to raw TCP connections, before any TLS handshake work.
+    server.on('connection', (sock: net.Socket) => this.#admit(sock));
+    server.on('tlsClientError', (err: Error, sock: net.Socket) => {
+      this.#log.debug({ event: 'tls_handshake_failed', listener: l.name, client: normalizeAddress(sock.remoteAddress), error: describeError(err) }, 'TLS handshake failed');
+    });
+    this.#servers.push(server);
+    return new Promise((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        reject(new BindwallError(ErrorCode.ListenFailed, `cannot listen on ${l.host}:${l.port} (${l.name}): ${err.code ?? err.message}`, { listener: l.name }));
+      });
+      server.listen({ host: l.host, port: l.port }, () => {
+        const addr = server.address() as net.AddressInfo;
+        const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+        const bound = { name: l.name, kind: l.kind, host: addr.address, port: addr.port, url: `${l.kind}://${host}:${addr.port}` };
+        this.#log.info({ event: 'listening', listener: l.name, url: bound.url, startTls: l.kind === 'ldap' && !!l.tls }, 'listening');
+        resolve(bound);
+      });
+    });
+  }
+
+  /** Counts a raw connection against the limits; refuses it with a notice when over. */
+  #admit(sock: net.Socket): void {
+    const address = normalizeAddress(sock.remoteAddress);
+    const { maxConnections, maxConnectionsPerAddress } = this.config.limits;
+    const fromAddress = this.#perAddress.get(address) ?? 0;
+    if (this.#stopping || this.#connections >= maxConnections || fromAddress >= maxConnectionsPerAddress) {
+      this.#warnLimit(address, fromAddress);
+      sock.on('error', () => undefined);
+      // Written before any TLS: a plain LDAP client reads it, an LDAPS client sees a reset.
+      sock.end(encodeNoticeOfDisconnection(ResultCode.busy, this.#stopping ? Diagnostics.shuttingDown : Diagnostics.tooManyConnections));
+      sock.destroySoon();
+      (sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused = true;
+      return;
+    }
+    this.#connections++;
+    this.#perAddress.set(address, fromAddress + 1);
+    sock.once('close', () => {
+      this.#connections--;
+      const n = (this.#perAddress.get(address) ?? 1) - 1;
+      if (n <= 0) this.#perAddress.delete(address);
+      else this.#perAddress.set(address, n);
+    });
+  }
+
+  #warnLimit(address: string, fromAddress: number): void {
+    const now = this.#clock.now();
+    if (now - (this.#lastLimitWarning.get(address) ?? -Infinity) < 10_000) return;
+    this.#lastLimitWarning.set(address, now);
+    if (this.#lastLimitWarning.size > 10_000) this.#lastLimitWarning.clear();
+    this.#log.warn({ event: 'connection_refused', client: address, connections: this.#connections, fromAddress }, 'connection limit reached');
+  }
+
+  #accept(l: Listener, sock: net.Socket, secureContext?: tls.SecureContext): void {
+    const raw = (sock as tls.TLSSocket & { _parent?: net.Socket })._parent ?? sock;
+    if ((raw as net.Socket & { bindwallRefused?: boolean }).bindwallRefused || (sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused) return;
+    const id = this.#nextId++;
+    const session = new Session(id, sock, {
+      config: this.config,
+      listener: l,
+      ...(secureContext && l.kind === 'ldap' ? { secureContext } : {}),
+      pool: this.pool,
+      clock: this.#clock,
+      log: this.#log,
+      decide: this.#decide,
+      challenge: this.#challenge,
+      emit: this.#emit,
+      invalidCredentialsText: this.#invalidCredentialsText,
+      onClosed: (s) => {
+        this.#sessions.delete(s);
+        if (this.#sessions.size === 0) this.#allClosed?.();
+      },
+    });
+    this.#sessions.add(session);
+  }
+
+  readonly #emit = (ev: BindEvent): void => {
+    this.#log.info({
+      event: 'bind', conn: ev.connectionId, listener: ev.listener, client: ev.clientAddress, clientPort: ev.clientPort,
+      dn: ev.bindDn, method: ev.method, tls: ev.tls, outcome: ev.outcome, resultCode: ev.resultCode,
+      ...(ev.directoryResultCode !== undefined ? { directoryResultCode: ev.directoryResultCode } : {}),
+      ...(ev.directoryDiagnostic ? { directoryDiagnostic: ev.directoryDiagnostic } : {}),
+      ...(ev.reasons ? { reasons: ev.reasons } : {}),
+      ...(ev.ruleId ? { ruleId: ev.ruleId } : {}),
+      ...(ev.detail ? { detail: ev.detail } : {}),
+      latencyMs: ev.latencyMs,
+    }, 'bind');
+    for (const sink of this.#sinks) {
+      try {
+        sink(ev);
+      } catch (err) {
+        this.#log.error({ event: 'sink_error', error: describeError(err) }, 'bind event sink failed');
+      }
+    }
+  };
+
+  /**
+   * Stops accepting, lets in-flight operations finish for up to `graceMs`, then closes
+   * whatever is left. Resolves when every connection is gone.
+   */
+  stop(graceMs = this.config.limits.shutdownGraceMs): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    this.#stopping = (async () => {
+      this.#log.info({ event: 'stopping', sessions: this.#sessions.size, graceMs }, 'stopping: draining connections');
+      const closed = Promise.all(this.#servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      for (const s of this.#sessions) s.drain();
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          timer.cancel();
+          resolve();
+        };
+        const timer = this.#clock.setTimer(graceMs, () => {
+          if (this.#sessions.size > 0) this.#log.warn({ event: 'drain_timeout', sessions: this.#sessions.size }, 'closing connections still busy after the grace period');
+          for (const s of [...this.#sessions]) s.destroy();
+          done();
+        });
+        this.#allClosed = done;
+        if (this.#sessions.size === 0) done();
+      });
+      await closed;
+      this.#log.info({ event: 'stopped' }, 'stopped');
+    })();
+    return this.#stopping;
+  }
+}

@@ -1,0 +1,621 @@
+/**
+ * One client connection and its own upstream connection. Traffic passes through as
+ * opaque bytes; only binds (and StartTLS, abandon) are decoded. A simple bind is forwarded,
+ * and when the directory accepts it the decision function is asked before the client
+ * hears anything; everything the client sends meanwhile is held, so nothing can run under
+ * an identity that is about to be refused.
+ */
+import type net from 'node:net';
+import tls from 'node:tls';
+import type { Listener } from '../config/load.js';
+import type { Config } from '../config/load.js';
+import { BindwallError, describeError, ErrorCode } from '../errors.js';
+import { Disposition, PduFramer, type FrameHandler } from '../ldap/framer.js';
+import {
+  decodeAbandonTarget, decodeBindRequest, decodeExtendedRequest, decodeResult,
+  encodeExtendedResponse, encodeNoticeOfDisconnection, encodeResult, encodeSimpleBindRequest,
+  type BindRequest,
+} from '../ldap/messages.js';
+import { isFinalResponse, isRequestOp, isWriteOp, Oid, Op, ResponseFor, ResultCode } from '../ldap/protocol.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { BindMethod, BindOutcome, type BindEvent } from './bind-event.js';
+import { Action, ChallengeResult, type BindAttempt, type Challenger, type DecideFn, type Decision } from './decision.js';
+import { Diagnostics, resultForError } from './edge.js';
+import type { DirectoryPool, UpstreamSocket } from './upstream.js';
+
+export interface SessionDeps {
+  config: Config;
+  listener: Listener;
+  /** For StartTLS on a plain listener. */
+  secureContext?: tls.SecureContext;
+  pool: DirectoryPool;
+  clock: Clock;
+  log: Logger;
+  decide: DecideFn;
+  challenge: Challenger;
+  emit: (event: BindEvent) => void;
+  /** Shared across sessions: what the directory says for a wrong password, to mimic on block. */
+  invalidCredentialsText: { value: string };
+  onClosed: (session: Session) => void;
+}
+
+type State = 'connecting' | 'ready' | 'unavailable' | 'closed';
+
+interface PendingBind {
+  req: BindRequest;
+  method: BindMethod;
+  saslMechanism?: string;
+  receivedAt: number;
+  /** waiting for the directory | deciding | resetting the upstream to anonymous after a refusal */
+  phase: 'directory' | 'deciding' | 'reset';
+  timer?: TimerHandle;
+  abort?: AbortController;
+}
+
+export class Session {
+  readonly id: number;
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly #d: SessionDeps;
+  #client: net.Socket;
+  #upstream: UpstreamSocket | null = null;
+  #upstreamUrl = '';
+  #state: State = 'connecting';
+  #tls: boolean;
+  #draining = false;
+  #outstanding = 0;
+  #pending: PendingBind | null = null;
+  /** True while the upstream connection may be authenticated as someone. */
+  #upstreamBound = false;
+  #restricted: { profile: string } | null = null;
+  #lastActivity: number;
+  #idleTimer: TimerHandle | null = null;
+  #unavailableError: unknown = null;
+  #closeScheduled = false;
+  readonly #fromClient: PduFramer;
+  readonly #fromUpstream: PduFramer;
+
+  constructor(id: number, client: net.Socket, deps: SessionDeps) {
+    this.id = id;
+    this.#d = deps;
+    this.#client = client;
+    this.clientAddress = normalizeAddress(client.remoteAddress);
+    this.clientPort = client.remotePort ?? 0;
+    this.#tls = client instanceof tls.TLSSocket;
+    this.#lastActivity = deps.clock.now();
+    this.#fromClient = new PduFramer(this.#clientHandler(), deps.config.limits.maxPduBytes);
+    // Responses can be large (a single entry with photos); the directory is trusted for size.
+    this.#fromUpstream = new PduFramer(this.#upstreamHandler(), 0x7fffffff);
+    this.#fromClient.hold(); // until the upstream is connected
+    this.#attachClient(client);
+    this.#armIdleTimer();
+    void this.#connectUpstream();
+  }
+
+  /** A method, not a field read, so TypeScript does not narrow it across awaits. */
+  #isClosed(): boolean {
+    return this.#state === 'closed';
+  }
+
+  get state(): State {
+    return this.#state;
+  }
+
+  get tls(): boolean {
+    return this.#tls;
+  }
+
+  /** Finish in-flight work, then close; new requests are refused. */
+  drain(): void {
+    this.#draining = true;
+    this.#closeIfDrained();
+  }
+
+  /** Immediate close, with a notice of disconnection when `reason` is given. */
+  close(reason?: { code: number; text: string }): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closed';
+    this.#idleTimer?.cancel();
+    this.#pending?.timer?.cancel();
+    this.#pending?.abort?.abort();
+    this.#fromClient.kill();
+    this.#fromUpstream.kill();
+    if (reason && this.#client.writable) this.#client.write(encodeNoticeOfDisconnection(reason.code, reason.text));
+    const client = this.#client;
+    client.end();
+    const up = this.#upstream;
+    if (up) up.end();
+    // A peer that never reads would keep a half-closed socket forever.
+    this.#d.clock.setTimer(5_000, () => {
+      client.destroy();
+      up?.destroy();
+    });
+    this.#d.onClosed(this);
+  }
+
+  destroy(): void {
+    this.close();
+    this.#client.destroy();
+    this.#upstream?.destroy();
+  }
+
+  // ---- wiring ----
+
+  #attachClient(sock: net.Socket): void {
+    sock.setNoDelay(true);
+    sock.on('data', this.#onClientData);
+    sock.on('end', this.#onClientEnd);
+    sock.on('close', this.#onClientClose);
+    sock.on('error', this.#onClientError);
+    sock.on('drain', this.#onClientDrain);
+  }
+
+  #detachClient(sock: net.Socket): void {
+    sock.off('data', this.#onClientData).off('end', this.#onClientEnd).off('close', this.#onClientClose);
+    sock.off('error', this.#onClientError).off('drain', this.#onClientDrain);
+  }
+
+  readonly #onClientData = (chunk: Buffer): void => {
+    this.#lastActivity = this.#d.clock.now();
+    this.#fromClient.push(chunk);
+    if (this.#fromClient.held) this.#client.pause();
+  };
+  readonly #onClientEnd = (): void => this.close();
+  readonly #onClientClose = (): void => this.close();
+  readonly #onClientError = (err: Error): void => {
+    this.#d.log.debug({ event: 'client_error', conn: this.id, error: describeError(err) }, 'client connection error');
+  };
+  readonly #onClientDrain = (): void => {
+    this.#upstream?.resume();
+  };
+  readonly #onUpstreamData = (chunk: Buffer): void => {
+    this.#lastActivity = this.#d.clock.now();
+    this.#fromUpstream.push(chunk);
+  };
+  readonly #onUpstreamDrain = (): void => {
+    if (!this.#fromClient.held) this.#client.resume();
+  };
+  readonly #onUpstreamClose = (): void => {
+    if (this.#state === 'closed') return;
+    this.#d.log.warn({ event: 'directory_lost', conn: this.id, url: this.#upstreamUrl }, 'directory closed the connection');
+    const p = this.#pending;
+    if (p && p.phase === 'directory' && this.#client.writable) {
+      this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.unavailable, Diagnostics.directoryLost));
+      this.#emit(p, BindOutcome.Unavailable, ResultCode.unavailable);
+      this.#pending = null;
+      this.close();
+      return;
+    }
+    this.close({ code: ResultCode.unavailable, text: Diagnostics.directoryLost });
+  };
+
+  async #connectUpstream(): Promise<void> {
+    try {
+      const { socket, url } = await this.#d.pool.connect();
+      if (this.#state === 'closed') {
+        socket.destroy();
+        return;
+      }
+      this.#upstream = socket;
+      this.#upstreamUrl = url;
+      socket.on('data', this.#onUpstreamData);
+      socket.on('drain', this.#onUpstreamDrain);
+      socket.on('close', this.#onUpstreamClose);
+      socket.resume();
+      this.#state = 'ready';
+      this.#resumeClient();
+    } catch (err) {
+      if (this.#state === 'closed') return;
+      this.#state = 'unavailable';
+      this.#unavailableError = err;
+      // Answer whatever the client sends with `unavailable`, then close shortly after.
+      this.#resumeClient();
+      this.#d.clock.setTimer(this.#d.config.directory.operationTimeoutMs, () => this.close({ code: ResultCode.unavailable, text: this.#unavailableText() }));
+    }
+  }
+
+  #unavailableText(): string {
+    return resultForError(this.#unavailableError, `conn-${this.id}`).diagnostic;
+  }
+
+  #resumeClient(): void {
+    if (this.#state === 'closed') return;
+    this.#fromClient.resume();
+    if (!this.#fromClient.held) this.#client.resume();
+  }
+
+  #toUpstream(bytes: Buffer): void {
+    if (!this.#upstream!.write(bytes)) this.#client.pause();
+  }
+
+  #toClient(bytes: Buffer): void {
+    if (!this.#client.write(bytes)) this.#upstream?.pause();
+  }
+
+  // ---- client → directory ----
+
+  #clientHandler(): FrameHandler {
+    return {
+      classify: (_msgId, op) => {
+        if (!isRequestOp(op)) {
+          this.#protocolViolation(`unexpected protocolOp 0x${op.toString(16)} from client`);
+          return Disposition.Skip;
+        }
+        if (op === Op.BindRequest) return Disposition.Collect; // decoded even when refused, for the event
+        if (this.#state === 'unavailable' || (this.#draining && op !== Op.UnbindRequest && op !== Op.AbandonRequest)) return Disposition.Skip;
+        switch (op) {
+          case Op.BindRequest:
+          case Op.ExtendedRequest:
+          case Op.AbandonRequest:
+            return Disposition.Collect;
+          case Op.UnbindRequest:
+            return Disposition.Pass;
+          default:
+            if (this.#restricted !== null && isWriteOp(op)) return Disposition.Skip;
+            this.#outstanding++;
+            return Disposition.Pass;
+        }
+      },
+      pass: (bytes) => this.#toUpstream(bytes),
+      collected: (pdu, _msgId, op) => this.#onClientPdu(pdu, op),
+      skipped: (msgId, op) => this.#refuse(msgId, op),
+      failed: (err) => this.#protocolViolation(err.message, err),
+    };
+  }
+
+  /** Answers a skipped request with the right error response for its kind. */
+  #refuse(msgId: number, op: number): boolean {
+    const responseOp = ResponseFor[op];
+    if (this.#state === 'unavailable') {
+      if (responseOp !== undefined) this.#client.write(encodeResult(msgId, responseOp, ResultCode.unavailable, this.#unavailableText()));
+      this.#scheduleClose({ code: ResultCode.unavailable, text: this.#unavailableText() });
+      return true;
+    }
+    if (this.#draining) {
+      if (responseOp !== undefined) this.#client.write(encodeResult(msgId, responseOp, ResultCode.unavailable, Diagnostics.shuttingDown));
+      this.#closeIfDrained();
+      return true;
+    }
+    if (responseOp !== undefined) this.#client.write(encodeResult(msgId, responseOp, ResultCode.insufficientAccessRights, Diagnostics.demoted));
+    return true;
+  }
+
+  #onClientPdu(pdu: Buffer, op: number): boolean {
+    try {
+      if (op === Op.BindRequest) return this.#onBindRequest(pdu);
+      if (op === Op.ExtendedRequest) {
+        const ext = decodeExtendedRequest(pdu);
+        if (ext.oid === Oid.startTls) return this.#onStartTls(ext.msgId);
+        this.#outstanding++;
+        this.#toUpstream(pdu);
+        return true;
+      }
+      // AbandonRequest: the abandoned operation may never answer, so stop waiting for it.
+      decodeAbandonTarget(pdu);
+      if (this.#outstanding > 0) this.#outstanding--;
+      this.#toUpstream(pdu);
+      return true;
+    } catch (err) {
+      if (err instanceof BindwallError && err.code === ErrorCode.ProtocolMalformed) {
+        this.#protocolViolation(err.message, err);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  #protocolViolation(message: string, err?: BindwallError): void {
+    this.#d.log.warn({ event: 'protocol_violation', conn: this.id, client: this.clientAddress, code: err?.code ?? ErrorCode.ProtocolMalformed, reason: message }, 'closing connection: malformed request');
+    const { resultCode, diagnostic } = resultForError(err ?? new BindwallError(ErrorCode.ProtocolMalformed, message), `conn-${this.id}`);
+    this.close({ code: resultCode, text: diagnostic });
+  }
+
+  // ---- binds ----
+
+  #onBindRequest(pdu: Buffer): boolean {
+    const req = decodeBindRequest(pdu);
+    const receivedAt = this.#d.clock.now();
+    const password = req.auth.kind === 'simple' ? req.auth.password.reveal() : null;
+    const method: BindMethod = req.auth.kind === 'sasl' ? BindMethod.Sasl
+      : req.name === '' && password!.length === 0 ? BindMethod.Anonymous
+        : password!.length === 0 ? BindMethod.Unauthenticated : BindMethod.Simple;
+    const pending: PendingBind = { req, method, receivedAt, phase: 'directory', ...(req.auth.kind === 'sasl' ? { saslMechanism: req.auth.mechanism } : {}) };
+    // Any bind resets the connection's authorization (RFC 4511 §4.2.1), and with it a demotion.
+    this.#restricted = null;
+
+    const binds = this.#d.config.binds;
+    const refuse = (code: number, text: string, outcome: BindOutcome = BindOutcome.Refused): boolean => {
+      this.#client.write(encodeResult(req.msgId, Op.BindResponse, code, text));
+      this.#emit(pending, outcome, code);
+      // The upstream may still be bound from an earlier bind on this connection.
+      this.#resetUpstream(pending);
+      return !this.#pending;
+    };
+    if (this.#state === 'unavailable') {
+      refuse(ResultCode.unavailable, this.#unavailableText(), BindOutcome.Unavailable);
+      this.#scheduleClose({ code: ResultCode.unavailable, text: this.#unavailableText() });
+      return true;
+    }
+    if (this.#draining) {
+      refuse(ResultCode.unavailable, Diagnostics.shuttingDown, BindOutcome.Unavailable);
+      this.#closeIfDrained();
+      return !this.#pending;
+    }
+    if ((method === BindMethod.Simple || method === BindMethod.Unauthenticated) && this.#d.listener.requireTls && !this.#tls) {
+      return refuse(ResultCode.confidentialityRequired, Diagnostics.tlsRequired);
+    }
+    if (method === BindMethod.Anonymous && binds.anonymous === 'refuse') return refuse(ResultCode.inappropriateAuthentication, Diagnostics.anonymousRefused);
+    if (method === BindMethod.Unauthenticated && binds.unauthenticated === 'refuse') return refuse(ResultCode.unwillingToPerform, Diagnostics.unauthenticatedRefused);
+    if (method === BindMethod.Sasl && binds.sasl === 'refuse') return refuse(ResultCode.authMethodNotSupported, Diagnostics.saslRefused);
+
+    this.#pending = pending;
+    this.#upstreamBound = true; // from now on, until a failed or reset bind says otherwise
+    pending.timer = this.#d.clock.setTimer(this.#d.config.directory.operationTimeoutMs, () => this.#onBindTimeout(pending));
+    this.#toUpstream(pdu);
+    return false; // hold the client until the bind is decided
+  }
+
+  #onBindTimeout(p: PendingBind): void {
+    if (this.#pending !== p || p.phase === 'deciding') return;
+    this.#d.log.warn({ event: 'directory_timeout', conn: this.id, url: this.#upstreamUrl, phase: p.phase }, 'directory did not answer a bind');
+    if (p.phase === 'directory') {
+      this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.unavailable, Diagnostics.bindTimeout));
+      this.#emit(p, BindOutcome.Unavailable, ResultCode.unavailable);
+    }
+    this.#pending = null;
+    this.close(); // the upstream's state is unknown: never reuse it
+  }
+
+  #onBindResponse(pdu: Buffer): boolean {
+    const p = this.#pending!;
+    const res = decodeResult(pdu, Op.BindResponse);
+    p.timer?.cancel();
+    if (p.phase === 'reset') {
+      // Success or failure, a bind attempt leaves the connection anonymous (RFC 4511 §4.2.1).
+      this.#pending = null;
+      this.#upstreamBound = false;
+      this.#resumeClient();
+      this.#closeIfDrained();
+      return true;
+    }
+    const directory = { directoryResultCode: res.resultCode, ...(res.diagnosticMessage ? { directoryDiagnostic: res.diagnosticMessage } : {}) };
+    if ((res.resultCode !== ResultCode.success && res.resultCode !== ResultCode.saslBindInProgress) || p.method === BindMethod.Anonymous) {
+      this.#upstreamBound = false;
+    }
+    if (p.method !== BindMethod.Simple || res.resultCode !== ResultCode.success) {
+      if (p.method === BindMethod.Simple && res.resultCode === ResultCode.invalidCredentials && isPlainWrongPassword(res.diagnosticMessage)) {
+        this.#d.invalidCredentialsText.value = res.diagnosticMessage;
+      }
+      this.#toClient(pdu);
+      const outcome = res.resultCode === ResultCode.success || res.resultCode === ResultCode.saslBindInProgress ? BindOutcome.Forwarded : BindOutcome.Failed;
+      this.#emit(p, outcome, res.resultCode, directory);
+      this.#pending = null;
+      this.#resumeClient();
+      return true;
+    }
+    p.phase = 'deciding';
+    void this.#decide(p, pdu, directory);
+    return true;
+  }
+
+  async #decide(p: PendingBind, successPdu: Buffer, directory: Partial<BindEvent>): Promise<void> {
+    const abort = new AbortController();
+    p.abort = abort;
+    const attempt: BindAttempt = {
+      connectionId: this.id, listener: this.#d.listener.name, clientAddress: this.clientAddress, clientPort: this.clientPort,
+      bindDn: p.req.name, tls: this.#tls, receivedAt: p.receivedAt, signal: abort.signal,
+    };
+    let decision: Decision | undefined;
+    try {
+      decision = await this.#d.decide(attempt);
+      validateDecision(decision);
+      if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other, { ...directory, ...decisionFields(decision) });
+      switch (decision.action) {
+        case Action.Approve:
+          this.#toClient(successPdu);
+          this.#emit(p, BindOutcome.Approved, ResultCode.success, { ...directory, ...decisionFields(decision) });
+          break;
+        case Action.Demote:
+          this.#restricted = { profile: decision.profile ?? 'default' };
+          this.#toClient(successPdu);
+          this.#emit(p, BindOutcome.Demoted, ResultCode.success, { ...directory, ...decisionFields(decision) });
+          break;
+        case Action.Block:
+          this.#refuseAfterSuccess(p, BindOutcome.Blocked, { ...directory, ...decisionFields(decision) });
+          return;
+        case Action.Challenge: {
+          const outcome = await this.#d.challenge(attempt, decision);
+          if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other, { ...directory, ...decisionFields(decision) });
+          if (outcome.result === ChallengeResult.Passed) {
+            this.#toClient(successPdu);
+            this.#emit(p, BindOutcome.ChallengePassed, ResultCode.success, { ...directory, ...decisionFields(decision) });
+          } else {
+            this.#refuseAfterSuccess(p, BindOutcome.ChallengeFailed, { ...directory, ...decisionFields(decision), ...(outcome.detail ? { detail: outcome.detail } : {}) });
+            return;
+          }
+          break;
+        }
+      }
+      this.#pending = null;
+      this.#resumeClient();
+      this.#closeIfDrained();
+    } catch (err) {
+      // Fail closed: an error anywhere in deciding refuses the bind and un-binds the upstream.
+      const ref = `conn-${this.id}-msg-${p.req.msgId}`;
+      this.#d.log.error({ event: 'decision_error', conn: this.id, ref, error: describeError(err) }, 'bind decision failed; refusing the bind');
+      if (this.#state === 'closed') return;
+      const { resultCode, diagnostic } = resultForError(err, ref);
+      this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, resultCode, diagnostic));
+      this.#emit(p, BindOutcome.Error, resultCode, { ...directory, ...(decision ? decisionFields(decision) : {}) });
+      this.#resetUpstream(p);
+    }
+  }
+
+  /** The directory accepted the password but we refuse: answer as a wrong password would be answered. */
+  #refuseAfterSuccess(p: PendingBind, outcome: BindOutcome, fields: Partial<BindEvent>): void {
+    this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value));
+    this.#emit(p, outcome, ResultCode.invalidCredentials, fields);
+    this.#resetUpstream(p);
+  }
+
+  /**
+   * Leaves the upstream connection un-bound: an anonymous bind replaces whatever identity
+   * it had. Client traffic stays held until the directory confirms; if it does not answer
+   * in time the whole session is closed rather than reused.
+   */
+  #resetUpstream(p: PendingBind): void {
+    if (!this.#upstream || this.#state !== 'ready' || !this.#upstreamBound) {
+      this.#pending = null;
+      return;
+    }
+    p.phase = 'reset';
+    this.#pending = p;
+    p.timer = this.#d.clock.setTimer(this.#d.config.directory.operationTimeoutMs, () => this.#onBindTimeout(p));
+    this.#upstream.write(encodeSimpleBindRequest(p.req.msgId, '', ''));
+  }
+
+  #emit(p: PendingBind, outcome: BindOutcome, resultCode: number, fields: Partial<BindEvent> = {}): void {
+    this.#d.emit({
+      time: p.receivedAt,
+      connectionId: this.id,
+      listener: this.#d.listener.name,
+      clientAddress: this.clientAddress,
+      clientPort: this.clientPort,
+      bindDn: p.req.name,
+      method: p.method,
+      ...(p.saslMechanism ? { saslMechanism: p.saslMechanism } : {}),
+      tls: this.#tls,
+      outcome,
+      resultCode,
+      latencyMs: this.#d.clock.now() - p.receivedAt,
+      ...fields,
+    });
+  }
+
+  // ---- StartTLS on the listener ----
+
+  #onStartTls(msgId: number): boolean {
+    const reply = (code: number, text = ''): boolean => {
+      this.#client.write(encodeExtendedResponse(msgId, code, text, Oid.startTls));
+      return true;
+    };
+    if (!this.#d.secureContext || this.#d.listener.kind === 'ldaps') return reply(ResultCode.protocolError, Diagnostics.startTlsNotOffered);
+    if (this.#tls) return reply(ResultCode.operationsError, Diagnostics.startTlsActive);
+    if (this.#outstanding > 0) return reply(ResultCode.operationsError, Diagnostics.startTlsOutstanding);
+    const raw = this.#client;
+    raw.write(encodeExtendedResponse(msgId, ResultCode.success, '', Oid.startTls));
+    this.#detachClient(raw);
+    raw.pause();
+    const secure = new tls.TLSSocket(raw, { isServer: true, secureContext: this.#d.secureContext, requestCert: false });
+    this.#client = secure;
+    secure.on('error', this.#onClientError);
+    secure.on('close', this.#onClientClose);
+    secure.once('secure', () => {
+      if (this.#state === 'closed') return;
+      if (!this.#fromClient.atBoundary) {
+        // The client sent more before the upgrade; that is a protocol violation (RFC 4511 §4.14.1).
+        this.#protocolViolation('data after StartTLS request before the TLS handshake');
+        return;
+      }
+      this.#tls = true;
+      secure.off('error', this.#onClientError).off('close', this.#onClientClose);
+      this.#attachClient(secure);
+      this.#resumeClient();
+    });
+    return false;
+  }
+
+  // ---- directory → client ----
+
+  #upstreamHandler(): FrameHandler {
+    return {
+      classify: (msgId, op) => {
+        const p = this.#pending;
+        if (p !== null && op === Op.BindResponse && msgId === p.req.msgId) return Disposition.Collect;
+        if (msgId !== 0 && this.#outstanding > 0 && isFinalResponse(op)) this.#outstanding--;
+        return Disposition.Pass;
+      },
+      pass: (bytes) => {
+        this.#toClient(bytes);
+        if (this.#draining) this.#closeIfDrained();
+      },
+      collected: (pdu) => {
+        try {
+          return this.#onBindResponse(pdu);
+        } catch (err) {
+          this.#directoryMalformed(err);
+          return false;
+        }
+      },
+      skipped: () => true,
+      failed: (err) => this.#directoryMalformed(err),
+    };
+  }
+
+  #directoryMalformed(err: unknown): void {
+    this.#d.log.error({ event: 'directory_protocol_error', conn: this.id, url: this.#upstreamUrl, error: describeError(err) }, 'directory sent a malformed response');
+    const p = this.#pending;
+    if (p && p.phase === 'directory') {
+      this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.unavailable, Diagnostics.directoryMalformed));
+      this.#emit(p, BindOutcome.Unavailable, ResultCode.unavailable);
+      this.#pending = null;
+    }
+    this.close({ code: ResultCode.unavailable, text: Diagnostics.directoryMalformed });
+  }
+
+  // ---- lifecycle helpers ----
+
+  #closeIfDrained(): void {
+    if (!this.#draining || this.#state === 'closed') return;
+    if (this.#outstanding === 0 && this.#pending === null && this.#fromClient.atBoundary) {
+      this.#scheduleClose({ code: ResultCode.unavailable, text: Diagnostics.shuttingDown });
+    }
+  }
+
+  /** Closes after the current I/O callback, so responses already written go out first. */
+  #scheduleClose(reason: { code: number; text: string }): void {
+    if (this.#closeScheduled) return;
+    this.#closeScheduled = true;
+    setImmediate(() => this.close(reason));
+  }
+
+  #armIdleTimer(): void {
+    const idleMs = this.#d.config.limits.idleTimeoutMs;
+    const check = (): void => {
+      if (this.#state === 'closed') return;
+      const now = this.#d.clock.now();
+      const busy = this.#pending !== null || this.#outstanding > 0;
+      const idleFor = now - this.#lastActivity;
+      if (!busy && idleFor >= idleMs) {
+        this.#d.log.info({ event: 'idle_timeout', conn: this.id, client: this.clientAddress, idleMs: idleFor }, 'closing idle connection');
+        this.close({ code: ResultCode.unavailable, text: Diagnostics.idle });
+        return;
+      }
+      this.#idleTimer = this.#d.clock.setTimer(busy ? idleMs : idleMs - idleFor, check);
+    };
+    this.#idleTimer = this.#d.clock.setTimer(idleMs, check);
+  }
+}
+
+/** AD answers a plain wrong password with "data 52e"; OpenLDAP with an empty message. */
+function isPlainWrongPassword(diagnostic: string): boolean {
+  return diagnostic === '' || /\bdata 52e\b/i.test(diagnostic);
+}
+
+function decisionFields(d: Decision): Partial<BindEvent> {
+  return { ...(d.reasons ? { reasons: d.reasons } : {}), ...(d.ruleId ? { ruleId: d.ruleId } : {}) };
+}
+
+const ACTIONS: ReadonlySet<string> = new Set(Object.values(Action));
+function validateDecision(d: unknown): asserts d is Decision {
+  if (!d || typeof d !== 'object' || !ACTIONS.has((d as Decision).action)) {
+    throw new BindwallError(ErrorCode.DecisionFailed, `decision function returned an invalid decision`);
+  }
+}
+
+/** "::ffff:127.0.0.1" → "127.0.0.1", so IPv4 clients look the same on dual-stack sockets. */
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}

@@ -1,0 +1,176 @@
+/**
+ * Connections to the real directory: one per client connection (bind state is per
+ * connection), tried in configured order with failover. A URL that fails is skipped for an
+ * exponentially growing backoff while another is healthy; when none is, the client gets
+ * `unavailable` at once instead of piling onto a dead directory.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Config } from '../config/load.js';
+import type { UpstreamUrl } from '../config/upstream-url.js';
+import { BindwallError, describeError, ErrorCode } from '../errors.js';
+import { Disposition, PduFramer } from '../ldap/framer.js';
+import { decodeResult, encodeExtendedRequest } from '../ldap/messages.js';
+import { Oid, Op, ResultCode } from '../ldap/protocol.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock } from '../util/clock.js';
+
+export type UpstreamSocket = net.Socket | tls.TLSSocket;
+
+export interface UpstreamHealth {
+  url: string;
+  healthy: boolean;
+  consecutiveFailures: number;
+  /** Clock time from which a failed URL is tried again. */
+  retryAt: number;
+  lastError?: string;
+}
+
+type DirectorySettings = Config['directory'];
+
+export class DirectoryPool {
+  readonly #cfg: DirectorySettings;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  readonly #health: UpstreamHealth[];
+
+  constructor(cfg: DirectorySettings, clock: Clock, log: Logger) {
+    this.#cfg = cfg;
+    this.#clock = clock;
+    this.#log = log;
+    this.#health = cfg.urls.map((u) => ({ url: u.url, healthy: true, consecutiveFailures: 0, retryAt: 0 }));
+  }
+
+  status(): UpstreamHealth[] {
+    return this.#health.map((h) => ({ ...h }));
+  }
+
+  /** Connects to the first usable directory URL, in order. */
+  async connect(): Promise<{ socket: UpstreamSocket; url: string }> {
+    const now = this.#clock.now();
+    const candidates = this.#cfg.urls.filter((_, i) => this.#health[i]!.healthy || this.#health[i]!.retryAt <= now);
+    if (candidates.length === 0) {
+      const next = Math.min(...this.#health.map((h) => h.retryAt));
+      throw new BindwallError(ErrorCode.UpstreamUnavailable,
+        `directory unavailable: every URL failed recently (next retry in ${Math.max(0, next - now)} ms)`,
+        { urls: this.#health.map((h) => h.url) });
+    }
+    const failures: string[] = [];
+    for (const u of candidates) {
+      const h = this.#health[this.#cfg.urls.indexOf(u)]!;
+      try {
+        const socket = await this.#connectOne(u);
+        if (!h.healthy) this.#log.info({ event: 'directory_up', url: u.url, afterFailures: h.consecutiveFailures }, 'directory reachable again');
+        h.healthy = true;
+        h.consecutiveFailures = 0;
+        h.retryAt = 0;
+        delete h.lastError;
+        return { socket, url: u.url };
+      } catch (err) {
+        const { code, message } = describeError(err);
+        failures.push(`${u.url}: ${message}`);
+        this.#markFailed(h, `${code}: ${message}`);
+      }
+    }
+    throw new BindwallError(ErrorCode.UpstreamUnavailable, `directory unavailable (${failures.join('; ')})`, { urls: candidates.map((u) => u.url) });
+  }
+
+  #markFailed(h: UpstreamHealth, error: string): void {
+    h.consecutiveFailures++;
+    const base = Math.min(this.#cfg.backoffMaxMs, this.#cfg.backoffInitialMs * 2 ** Math.min(30, h.consecutiveFailures - 1));
+    const jitter = 0.8 + Math.random() * 0.4; // spread retries of many proxies
+    h.retryAt = this.#clock.now() + Math.round(base * jitter);
+    if (h.healthy || h.lastError !== error) {
+      this.#log.warn({ event: 'directory_down', url: h.url, error, retryInMs: h.retryAt - this.#clock.now() }, 'directory connection failed');
+    }
+    h.healthy = false;
+    h.lastError = error;
+  }
+
+  async #connectOne(u: UpstreamUrl): Promise<UpstreamSocket> {
+    const tlsOptions = this.#tlsOptions(u);
+    const raw: UpstreamSocket = u.secure ? tls.connect({ ...tlsOptions, port: u.port }) : net.connect({ host: u.host, port: u.port });
+    // Errors are reported through 'close' to whoever owns the socket; an 'error' with no
+    // listener would crash the process, so one is always attached.
+    raw.on('error', ignore);
+    try {
+      await this.#settle(raw, u.secure ? 'secureConnect' : 'connect', this.#cfg.connectTimeoutMs, `connect to ${u.url}`);
+      raw.setNoDelay(true);
+      raw.setKeepAlive(true, 60_000);
+      if (!u.secure && this.#cfg.startTls) return await this.#startTls(raw, u);
+      return raw;
+    } catch (err) {
+      raw.destroy();
+      throw err;
+    }
+  }
+
+  #tlsOptions(u: UpstreamUrl): tls.ConnectionOptions {
+    const servername = this.#cfg.tlsServerName ?? (net.isIP(u.host) ? undefined : u.host);
+    return {
+      host: u.host,
+      ...(servername ? { servername } : {}),
+      ...(this.#cfg.ca ? { ca: this.#cfg.ca } : {}),
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+      ...(this.#cfg.tlsServerName ? { checkServerIdentity: (_h: string, cert: tls.PeerCertificate) => tls.checkServerIdentity(this.#cfg.tlsServerName!, cert) } : {}),
+    };
+  }
+
+  /** RFC 4511 §4.14: ask for StartTLS, then upgrade before any client byte is sent. */
+  async #startTls(raw: UpstreamSocket, u: UpstreamUrl): Promise<UpstreamSocket> {
+    const response = await new Promise<Buffer>((resolve, reject) => {
+      const timer = this.#clock.setTimer(this.#cfg.operationTimeoutMs, () => finish(new BindwallError(ErrorCode.UpstreamTimeout, `StartTLS to ${u.url} timed out`)));
+      const framer = new PduFramer({
+        classify: () => Disposition.Collect,
+        pass: () => undefined,
+        collected: (pdu) => { finish(null, pdu); return false; },
+        skipped: () => false,
+        failed: (err) => finish(err),
+      }, 64 * 1024);
+      const onData = (d: Buffer): void => framer.push(d);
+      const onClose = (): void => finish(new BindwallError(ErrorCode.UpstreamTls, `${u.url} closed the connection during StartTLS`));
+      const onError = (e: Error): void => finish(e);
+      function finish(err: Error | null, pdu?: Buffer): void {
+        timer.cancel();
+        raw.off('data', onData).off('close', onClose).off('error', onError);
+        raw.pause();
+        if (err) reject(err);
+        else resolve(pdu!);
+      }
+      raw.on('data', onData).on('close', onClose).on('error', onError);
+      raw.write(encodeExtendedRequest(1, Oid.startTls));
+    });
+    const result = decodeResult(response, Op.ExtendedResponse);
+    if (result.resultCode !== ResultCode.success) {
+      throw new BindwallError(ErrorCode.UpstreamTls, `${u.url} refused StartTLS: result ${result.resultCode} ${result.diagnosticMessage}`.trim());
+    }
+    const secure = tls.connect({ ...this.#tlsOptions(u), socket: raw as net.Socket });
+    secure.on('error', ignore);
+    await this.#settle(secure, 'secureConnect', this.#cfg.operationTimeoutMs, `TLS handshake with ${u.url}`);
+    return secure;
+  }
+
+  #settle(socket: UpstreamSocket, event: 'connect' | 'secureConnect', timeoutMs: number, what: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const timer = this.#clock.setTimer(timeoutMs, () => done(new BindwallError(ErrorCode.UpstreamTimeout, `${what} timed out after ${timeoutMs} ms`)));
+      const onOk = (): void => done(null);
+      const onError = (e: Error): void => {
+        const tlsFailure = /certificate|self.signed|hostname|altnames|SSL|TLS/i.test(e.message) || (e as NodeJS.ErrnoException).code?.startsWith('ERR_TLS');
+        done(tlsFailure ? new BindwallError(ErrorCode.UpstreamTls, `${what}: ${e.message}`) : e);
+      };
+      const onClose = (): void => done(new BindwallError(ErrorCode.UpstreamUnavailable, `${what}: connection closed`));
+      function done(err: Error | null): void {
+        timer.cancel();
+        socket.off(event, onOk).off('error', onError).off('close', onClose);
+        if (err) reject(err);
+        else resolve();
+      }
+      socket.once(event, onOk).on('error', onError).once('close', onClose);
+    });
+  }
+}
+
+function ignore(): void {
+  // see #connectOne
+}

@@ -1,0 +1,57 @@
+/**
+ * Starts bindwall's proxy in-process on an OS-chosen loopback port, configured through
+ * the same YAML validation path as a real config file, logging JSON lines to a file the
+ * test can read back.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { parseConfig, type Config } from '../../src/config/load.js';
+import type { ConfigInput } from '../../src/config/schema.js';
+import { createLogger } from '../../src/log/logger.js';
+import type { BindEvent } from '../../src/proxy/bind-event.js';
+import type { Challenger, DecideFn } from '../../src/proxy/decision.js';
+import { Proxy } from '../../src/proxy/server.js';
+import type { Clock } from '../../src/util/clock.js';
+
+export interface TestProxy {
+  proxy: Proxy;
+  config: Config;
+  /** ldap:// URL of the first listener. */
+  url: string;
+  urls: Record<string, string>;
+  events: BindEvent[];
+  logFile: string;
+  logLines(): Record<string, unknown>[];
+  stop(graceMs?: number): Promise<void>;
+}
+
+export type ProxyConfigInput = Partial<ConfigInput> & { directory: ConfigInput['directory'] };
+
+export async function startProxy(input: ProxyConfigInput, opts: { decide?: DecideFn; challenge?: Challenger; clock?: Clock } = {}): Promise<TestProxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'bindwall-proxy-'));
+  const full: ConfigInput = {
+    listeners: [{ name: 'test', host: '127.0.0.1', port: 0 }],
+    storage: { path: join(dir, 'bindwall.db') },
+    log: { level: 'debug' },
+    ...input,
+  };
+  const { config, diagnostics } = parseConfig(join(dir, 'bindwall.yaml'), stringify(full));
+  if (!config) throw new Error(`test config invalid:\n${diagnostics.map((d) => d.message).join('\n')}`);
+  const logFile = join(dir, 'bindwall.log');
+  const log = createLogger({ level: 'debug', destination: logFile });
+  const events: BindEvent[] = [];
+  const proxy = new Proxy({ config, log, sinks: [(e) => events.push(e)], ...opts });
+  const listeners = await proxy.start();
+  const urls = Object.fromEntries(listeners.map((l) => [l.name, l.url]));
+  return {
+    proxy, config, url: listeners[0]!.url, urls, events, logFile,
+    logLines: () => readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+    stop: async (graceMs = 0) => {
+      await proxy.stop(graceMs);
+      log.flush();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
