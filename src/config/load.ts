@@ -4,6 +4,7 @@
  * file, read TLS material, and return one frozen Config — or every problem at once.
  */
 import { readFileSync } from 'node:fs';
+import { stringify as stringifyYaml } from 'yaml';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { BindwallError, ErrorCode } from '../errors.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
@@ -147,4 +148,11 @@ function deepFreeze<T>(obj: T): T {
     for (const value of Object.values(obj)) deepFreeze(value);
   }
   return obj;
+}
+
+/** Validates a config given as an object (demo, tests) through the same path as a file. */
+export function configFromObject(label: string, input: unknown): Config {
+  const { config, diagnostics } = parseConfig(label, stringifyYaml(input));
+  if (!config) throw new ConfigError(diagnostics);
+  return config;
 }

@@ -44,8 +44,9 @@ export function bulkUsersLdif(count: number, parent = `ou=bulk,${BASE_DN}`): str
   const out: string[] = [`dn: ${parent}\nobjectClass: organizationalUnit\nou: bulk\n`];
   for (let i = 1; i <= count; i++) {
     const uid = `user${String(i).padStart(5, '0')}`;
-    out.push(`dn: uid=${uid},${parent}\nobjectClass: inetOrgPerson\nuid: ${uid}\ncn: Bulk User ${i}\nsn: User${i}\n` +
-      `mail: ${uid}@corp.example\ndepartmentNumber: D${i % 20}\nuserPassword: Bulk-Pass-${i}\n`);
+    out.push(`dn: uid=${uid},${parent}\nobjectClass: inetOrgPerson\nobjectClass: posixAccount\nuid: ${uid}\ncn: Bulk User ${i}\nsn: User${i}\n` +
+      `mail: ${uid}@corp.example\ndepartmentNumber: D${i % 20}\nuidNumber: ${10_000 + i}\ngidNumber: 100\nhomeDirectory: /home/${uid}\n` +
+      `userPassword: Bulk-Pass-${i}\n`);
   }
   return out.join('\n');
 }

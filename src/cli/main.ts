@@ -1,0 +1,119 @@
+/**
+ * The `bindwall` command line. Each command parses its own options, reports bad usage
+ * with a clear message and exit code 2, and config problems all at once with exit code 1.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
+import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
+import { cheatSheet, demoConfig, startDemoDirectory } from '../demo/run.js';
+import { BindwallError, describeError } from '../errors.js';
+import { createLogger } from '../log/logger.js';
+import { packageRoot } from '../util/package-root.js';
+import { runProxy } from './run-proxy.js';
+
+const HELP = `bindwall — a behavioural firewall for LDAP
+
+Usage:
+  bindwall start --config FILE      run the proxy with a config file
+  bindwall demo [--port N]          run a demo directory with bindwall in front (no setup)
+  bindwall config check FILE        validate a config file and list every problem
+  bindwall --version | --help
+
+Options for start and demo:
+  --log-level LEVEL                 fatal, error, warn, info, debug, trace (overrides the config)
+
+Exit codes: 0 ok, 1 invalid config or runtime failure, 2 bad usage.
+See bindwall.example.yaml for every config key.`;
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(`${HELP}\n`);
+        return command === undefined ? 2 : 0;
+      case '-v':
+      case '--version':
+        process.stdout.write(`${version()}\n`);
+        return 0;
+      case 'start':
+        return await start(rest);
+      case 'demo':
+        return await demo(rest);
+      case 'config':
+        return configCommand(rest);
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      process.stderr.write(`bindwall: ${(err as Error).message}\nRun "bindwall --help" for usage.\n`);
+      return 2;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.diagnostics.map(formatDiagnostic).join('\n')}\nbindwall: configuration invalid, nothing started\n`);
+      return 1;
+    }
+    const { code, message } = describeError(err);
+    process.stderr.write(`bindwall: ${message}${err instanceof BindwallError ? ` [${code}]` : ''}\n`);
+    return 1;
+  }
+}
+
+function version(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+async function start(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } }, strict: true });
+  if (!values.config) throw new UsageError('start needs --config FILE');
+  const config = loadConfigFile(values.config);
+  const log = createLogger({ level: values['log-level'] ?? config.log.level, buffered: true });
+  const { stopped } = await runProxy(config, log);
+  await stopped;
+  return 0;
+}
+
+async function demo(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: { port: { type: 'string', default: '1389' }, host: { type: 'string', default: '127.0.0.1' }, 'log-level': { type: 'string', default: 'info' } },
+    strict: true,
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
+  const dir = await startDemoDirectory(values.host);
+  const config = demoConfig(dir.served.url, { host: values.host, port, dataDir: join(process.cwd(), 'data', 'demo'), logLevel: values['log-level'] });
+  const log = createLogger({ level: config.log.level, buffered: true });
+  const { listeners, stopped } = await runProxy(config, log, { onStop: () => dir.served.close() });
+  process.stdout.write(`${cheatSheet(listeners[0]!.url, dir.served.url, dir.directory.size)}\n`);
+  await stopped;
+  return 0;
+}
+
+function configCommand(args: string[]): number {
+  const [sub, file, ...extra] = args;
+  if (sub !== 'check' || !file || extra.length > 0) throw new UsageError('usage: bindwall config check FILE');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    process.stderr.write(`bindwall: cannot read ${file}: ${(err as NodeJS.ErrnoException).code}\n`);
+    return 1;
+  }
+  const { diagnostics } = parseConfig(file, text);
+  for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  if (hasErrors(diagnostics)) {
+    process.stderr.write(`bindwall: ${diagnostics.filter((d) => d.severity === 'error').length} error(s) in ${file}\n`);
+    return 1;
+  }
+  process.stdout.write(`${file}: ok\n`);
+  return 0;
+}
