@@ -124,8 +124,14 @@ export class Session {
     if (reason && this.#client.writable) this.#client.write(encodeNoticeOfDisconnection(reason.code, reason.text));
     const client = this.#client;
     client.end();
+    // A paused socket never reads the peer's FIN; resume so both sides close promptly
+    // (incoming bytes go to the dead framer and are dropped).
+    client.resume();
     const up = this.#upstream;
-    if (up) up.end();
+    if (up) {
+      up.end();
+      up.resume();
+    }
     // A peer that never reads would keep a half-closed socket forever.
     this.#d.clock.setTimer(5_000, () => {
       client.destroy();
