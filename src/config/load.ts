@@ -67,79 +67,122 @@ export function parseConfig(file: string, text: string): { config?: Config; diag
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   const { value, diagnostics: schemaProblems } = checkSchema(source, configSchema);
   diagnostics.push(...schemaProblems);
-  if (!value) return { diagnostics: sortDiagnostics(diagnostics) };
-  const config = buildConfig(source, value, diagnostics);
-  const sorted = sortDiagnostics(diagnostics);
-  return hasErrors(sorted) ? { diagnostics: sorted } : { config: deepFreeze(config), diagnostics: sorted };
+  // The loader's own checks run on the raw data too, so one pass reports everything.
+  const loaded = checkBeyondSchema(source, diagnostics);
+  const sorted = sortDiagnostics(dedupe(diagnostics));
+  if (!value || hasErrors(sorted)) return { diagnostics: sorted };
+  return { config: deepFreeze(assemble(source, value, loaded)), diagnostics: sorted };
 }
 
-function buildConfig(source: YamlSource, v: ParsedConfig, out: Diagnostic[]): Config {
+interface Loaded {
+  pem: Map<string, Buffer>;
+  urls: UpstreamUrl[];
+}
+
+const obj = (v: unknown): Record<string, unknown> | undefined =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** Checks a schema cannot express: duplicates, combinations, URL syntax, readable PEM files. */
+function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
+  const raw = obj(source.toJS()) ?? {};
   const base = dirname(resolve(source.file));
-  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
-  const readPem = (path: (string | number)[], p: string, what: string): Buffer => {
+  const pem = new Map<string, Buffer>();
+  const readPem = (path: (string | number)[], p: unknown, what: string): void => {
+    const file = str(p);
+    if (!file) return;
+    const full = isAbsolute(file) ? file : resolve(base, file);
     try {
-      const data = readFileSync(abs(p));
-      if (!data.toString('latin1').includes('-----BEGIN')) {
-        out.push(source.diag(path, 'error', `${what} ${abs(p)} is not PEM`, 'give a PEM file (-----BEGIN …)'));
-      }
-      return data;
+      const data = readFileSync(full);
+      if (!data.toString('latin1').includes('-----BEGIN')) out.push(source.diag(path, 'error', `${what} ${full} is not PEM`, 'give a PEM file (-----BEGIN …)'));
+      pem.set(full, data);
     } catch (err) {
-      out.push(source.diag(path, 'error', `cannot read ${what} ${abs(p)}: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`,
+      out.push(source.diag(path, 'error', `cannot read ${what} ${full}: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`,
         'check the path (relative paths start at the config file) and its permissions'));
-      return Buffer.alloc(0);
     }
   };
 
   const seenNames = new Map<string, number>();
   const seenAddrs = new Map<string, number>();
-  const listeners: Listener[] = v.listeners.map((l, i) => {
+  const listeners = Array.isArray(raw.listeners) ? raw.listeners : [];
+  listeners.forEach((item, i) => {
+    const l = obj(item);
+    if (!l) return;
     const at = ['listeners', i];
-    if (seenNames.has(l.name)) {
-      out.push(source.diag([...at, 'name'], 'error', `listener name "${l.name}" is already used by listeners[${seenNames.get(l.name)}]`, 'give each listener its own name'));
-    } else seenNames.set(l.name, i);
-    const addr = `${l.host}:${l.port}`;
-    if (l.port !== 0 && seenAddrs.has(addr)) {
-      out.push(source.diag([...at, 'port'], 'error', `${addr} is already used by listeners[${seenAddrs.get(addr)}]`, 'use another port or host'));
-    } else seenAddrs.set(addr, i);
-    if (l.tls && l.startTls) {
-      out.push(source.diag([...at, 'startTls'], 'error', `listener "${l.name}" sets both tls and startTls`,
+    const name = str(l.name);
+    if (name !== undefined) {
+      if (seenNames.has(name)) out.push(source.diag([...at, 'name'], 'error', `listener name "${name}" is already used by listeners[${seenNames.get(name)}]`, 'give each listener its own name'));
+      else seenNames.set(name, i);
+    }
+    if (typeof l.port === 'number' && l.port !== 0) {
+      const addr = `${str(l.host) ?? '127.0.0.1'}:${l.port}`;
+      if (seenAddrs.has(addr)) out.push(source.diag([...at, 'port'], 'error', `${addr} is already used by listeners[${seenAddrs.get(addr)}]`, 'use another port or host'));
+      else seenAddrs.set(addr, i);
+    }
+    if (l.tls !== undefined && l.startTls !== undefined) {
+      out.push(source.diag([...at, 'startTls'], 'error', `listener "${name ?? i}" sets both tls and startTls`,
         'use tls for an LDAPS port, startTls for a plain LDAP port that can upgrade'));
     }
-    const files = l.tls ?? l.startTls;
-    const key = l.tls ? 'tls' : 'startTls';
-    const tls = files
-      ? { cert: readPem([...at, key, 'certFile'], files.certFile, 'certificate'), key: readPem([...at, key, 'keyFile'], files.keyFile, 'private key') }
-      : undefined;
-    if (l.requireTls && !files) {
-      out.push(source.diag([...at, 'requireTls'], 'error', `listener "${l.name}" requires TLS but offers none`, 'add tls or startTls with certFile and keyFile'));
+    if (l.requireTls === true && l.tls === undefined && l.startTls === undefined) {
+      out.push(source.diag([...at, 'requireTls'], 'error', `listener "${name ?? i}" requires TLS but offers none`, 'add tls or startTls with certFile and keyFile'));
     }
-    return { name: l.name, host: l.host, port: l.port, kind: l.tls ? 'ldaps' : 'ldap', requireTls: l.requireTls, ...(tls ? { tls } : {}) };
+    for (const key of ['tls', 'startTls'] as const) {
+      const files = obj(l[key]);
+      if (!files) continue;
+      readPem([...at, key, 'certFile'], files.certFile, 'certificate');
+      readPem([...at, key, 'keyFile'], files.keyFile, 'private key');
+    }
   });
 
+  const directory = obj(raw.directory) ?? {};
   const urls: UpstreamUrl[] = [];
-  v.directory.urls.forEach((text, i) => {
+  (Array.isArray(directory.urls) ? directory.urls : []).forEach((text, i) => {
+    if (typeof text !== 'string') return;
     const parsed = parseUpstreamUrl(text);
     if ('error' in parsed) out.push(source.diag(['directory', 'urls', i], 'error', parsed.error, parsed.hint));
     else urls.push(parsed);
   });
-  if (v.directory.startTls && urls.length > 0 && urls.every((u) => u.secure)) {
+  if (directory.startTls === true && urls.length > 0 && urls.every((u) => u.secure)) {
     out.push(source.diag(['directory', 'startTls'], 'warning', 'startTls has no effect: every directory URL is ldaps://'));
   }
-  if (v.directory.backoffMaxMs < v.directory.backoffInitialMs) {
+  if (typeof directory.backoffInitialMs === 'number' && typeof directory.backoffMaxMs === 'number' && directory.backoffMaxMs < directory.backoffInitialMs) {
     out.push(source.diag(['directory', 'backoffMaxMs'], 'error', 'backoffMaxMs is smaller than backoffInitialMs', 'raise backoffMaxMs'));
   }
-  const { caFile, urls: _urls, ...directoryRest } = v.directory;
-  const ca = caFile ? readPem(['directory', 'caFile'], caFile, 'CA file') : undefined;
+  readPem(['directory', 'caFile'], directory.caFile, 'CA file');
+  return { pem, urls };
+}
 
+/** Builds the runtime Config from validated values; every file was already read once. */
+function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
+  const base = dirname(resolve(source.file));
+  const abs = (p: string): string => (isAbsolute(p) ? p : resolve(base, p));
+  const listeners: Listener[] = v.listeners.map((l) => {
+    const files = l.tls ?? l.startTls;
+    const tls = files ? { cert: loaded.pem.get(abs(files.certFile))!, key: loaded.pem.get(abs(files.keyFile))! } : undefined;
+    return { name: l.name, host: l.host, port: l.port, kind: l.tls ? 'ldaps' : 'ldap', requireTls: l.requireTls, ...(tls ? { tls } : {}) };
+  });
+  const { caFile, urls: _urls, ...directoryRest } = v.directory;
+  const ca = caFile ? loaded.pem.get(abs(caFile)) : undefined;
   return {
     file: resolve(source.file),
     listeners,
-    directory: { ...directoryRest, urls, ...(ca ? { ca } : {}) },
+    directory: { ...directoryRest, urls: loaded.urls, ...(ca ? { ca } : {}) },
     binds: v.binds,
     limits: v.limits,
     storage: { path: abs(v.storage.path) },
     log: v.log,
   };
+}
+
+/** The same file read for tls and startTls would otherwise be reported twice. */
+function dedupe(list: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = `${d.line}:${d.col}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function deepFreeze<T>(obj: T): T {

@@ -85,9 +85,10 @@ export class Proxy {
   }
 
   #listen(l: Listener): Promise<BoundListener> {
-    const secureContext = l.tls ? tls.createSecureContext({ cert: l.tls.cert, key: l.tls.key, minVersion: 'TLSv1.2' }) : undefined;
+    // For StartTLS on a plain listener; an LDAPS server builds its own context from cert/key.
+    const secureContext = l.tls && l.kind === 'ldap' ? tls.createSecureContext({ cert: l.tls.cert, key: l.tls.key, minVersion: 'TLSv1.2' }) : undefined;
     const server: net.Server = l.kind === 'ldaps'
-      ? tls.createServer({ secureContext: secureContext!, handshakeTimeout: 10_000 }, (sock) => this.#accept(l, sock))
+      ? tls.createServer({ cert: l.tls!.cert, key: l.tls!.key, minVersion: 'TLSv1.2', handshakeTimeout: 10_000 }, (sock) => this.#accept(l, sock))
       : net.createServer((sock) => this.#accept(l, sock, secureContext));
     // Limits apply to raw TCP connections, before any TLS handshake work.
     server.on('connection', (sock: net.Socket) => this.#admit(sock));
@@ -148,7 +149,7 @@ export class Proxy {
     const session = new Session(id, sock, {
       config: this.config,
       listener: l,
-      ...(secureContext && l.kind === 'ldap' ? { secureContext } : {}),
+      ...(secureContext ? { secureContext } : {}),
       pool: this.pool,
       clock: this.#clock,
       log: this.#log,
