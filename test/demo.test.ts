@@ -1,0 +1,42 @@
+/**
+ * `bindwall demo` starts with no setup, and every command its cheat-sheet prints works
+ * as described (run verbatim through a shell).
+ */
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { spawnBindwall } from './helpers/cli.js';
+import { tempDir } from './helpers/paths.js';
+
+function sh(command: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile('sh', ['-c', command], { env: { PATH: process.env.PATH, HOME: '/nonexistent', LDAPRC: '/dev/null' }, timeout: 30_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? -1) : 0, stdout, stderr });
+    });
+  });
+}
+
+test('the demo starts with no setup and its cheat-sheet commands work', async (t) => {
+  const cwd = tempDir(t);
+  const demo = spawnBindwall(['demo', '--port', '0'], { cwd });
+  t.teardown(() => demo.child.kill('SIGKILL'));
+  await demo.waitFor(/Ctrl-C stops/);
+  const commands = demo.stdout().split('\n')
+    .reduce<string[]>((acc, line) => {
+      if (/^ {4}(ldap|printf)/.test(line)) acc.push(line.trim());
+      else if (/^ {6}ldap/.test(line) && acc.length > 0) acc[acc.length - 1] = `${acc[acc.length - 1]!.replace(/\\$/, '')} ${line.trim()}`;
+      return acc;
+    }, []);
+  t.is(commands.length, 6, commands.join('\n'));
+  const [whoami, wrong, unauthenticated, search, groups, modify] = await Promise.all(commands.map((c) => sh(c)));
+  t.is(whoami!.code, 0);
+  t.regex(whoami!.stdout, /^dn:uid=alice\.archer,ou=Finance,ou=People,dc=acme,dc=test/);
+  t.is(wrong!.code, 49);
+  t.is(unauthenticated!.code, 53);
+  t.is(search!.code, 0);
+  t.regex(search!.stdout, /cn: Alice Archer/);
+  t.regex(groups!.stdout, /member: cn=Tier0 Operators/);
+  t.is(modify!.code, 0, modify!.stderr);
+  demo.child.kill('SIGTERM');
+  t.is(await demo.exited, 0);
+  t.regex(demo.stdout(), /"outcome":"approved"/);
+});

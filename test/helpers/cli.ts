@@ -1,0 +1,46 @@
+/** Spawns the real `bindwall` binary and collects what it prints. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { binPath } from './paths.js';
+
+export interface Spawned {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  /** Resolves when stdout (or stderr) matches. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+}
+
+export function spawnBindwall(args: string[], opts: { cwd?: string } = {}): Spawned {
+  const child = spawn(process.execPath, [binPath, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const listeners = new Set<() => void>();
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); listeners.forEach((l) => l()); });
+  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); listeners.forEach((l) => l()); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => { listeners.forEach((l) => l()); resolve(code); }));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitFor: (pattern, timeoutMs = 10_000) => new Promise((resolve, reject) => {
+      const check = (): void => {
+        const m = out.match(pattern) ?? err.match(pattern);
+        if (m) {
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(m);
+        } else if (child.exitCode !== null) {
+          listeners.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`bindwall exited (${child.exitCode}) before printing ${pattern}:\n${out}\n${err}`));
+        }
+      };
+      const timer = setTimeout(() => { listeners.delete(check); reject(new Error(`timed out waiting for ${pattern}:\n${out}\n${err}`)); }, timeoutMs);
+      listeners.add(check);
+      check();
+    }),
+  };
+}
