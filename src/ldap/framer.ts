@@ -39,6 +39,7 @@ export class PduFramer {
   #partial: Buffer | null = null; // an envelope cut by a chunk boundary
   #held = false;
   #queue: Buffer[] = [];
+  #queuedBytes = 0;
   #dead = false;
 
   constructor(handler: FrameHandler, maxPduBytes: number) {
@@ -48,6 +49,11 @@ export class PduFramer {
 
   get held(): boolean {
     return this.#held;
+  }
+
+  /** Input waiting while held; the owner pauses its socket past a threshold. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
   }
 
   /** True between PDUs: nothing of a PDU has been seen but not yet handled. */
@@ -62,20 +68,27 @@ export class PduFramer {
   resume(): void {
     if (!this.#held || this.#dead) return;
     this.#held = false;
-    while (!this.#held && !this.#dead && this.#queue.length > 0) this.#consume(this.#queue.shift()!);
+    while (!this.#held && !this.#dead && this.#queue.length > 0) {
+      const next = this.#queue.shift()!;
+      this.#queuedBytes -= next.length;
+      this.#consume(next);
+    }
   }
 
   kill(): void {
     this.#dead = true;
     this.#queue = [];
+    this.#queuedBytes = 0;
     this.#collect = null;
     this.#partial = null;
   }
 
   push(chunk: Buffer): void {
     if (this.#dead) return;
-    if (this.#held) this.#queue.push(chunk);
-    else this.#consume(chunk);
+    if (this.#held) {
+      this.#queue.push(chunk);
+      this.#queuedBytes += chunk.length;
+    } else this.#consume(chunk);
   }
 
   #consume(input: Buffer): void {
@@ -106,7 +119,10 @@ export class PduFramer {
         if (this.#dead) return;
         if (!keepGoing || this.#held) {
           this.#held = true;
-          if (pos < len) this.#queue.unshift(buf.subarray(pos));
+          if (pos < len) {
+            this.#queue.unshift(buf.subarray(pos));
+            this.#queuedBytes += len - pos;
+          }
           return;
         }
         continue;

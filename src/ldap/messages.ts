@@ -47,7 +47,8 @@ export function decodeBindRequest(pdu: Buffer): BindRequest {
   const authTag = r.peekTag();
   let auth: BindAuth;
   if (authTag === Tag.authSimple) {
-    auth = { kind: 'simple', password: new Secret(Buffer.from(r.readTagged(Tag.authSimple, 'simple password'))) };
+    // A view into the PDU, which the framer allocated for this message alone: no copy.
+    auth = { kind: 'simple', password: new Secret(r.readTagged(Tag.authSimple, 'simple password')) };
   } else if (authTag === Tag.authSasl) {
     const end = r.enter(Tag.authSasl, 'SaslCredentials');
     const mechanism = decodeUtf8(r.readOctetString('SaslCredentials.mechanism'), 'SASL mechanism');
@@ -102,9 +103,11 @@ export function decodeAbandonTarget(pdu: Buffer): number {
   return target;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeUtf8(bytes: Buffer, what: string): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return utf8.decode(bytes);
   } catch {
     throw malformed(`${what} is not valid UTF-8`);
   }

@@ -8,10 +8,12 @@ import type { Config, Listener } from '../config/load.js';
 import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import { encodeNoticeOfDisconnection } from '../ldap/messages.js';
 import { ResultCode } from '../ldap/protocol.js';
+import { bindLineWriter } from '../log/bind-line.js';
 import type { Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { BindEvent, BindEventSink } from './bind-event.js';
 import { approveAll, noChallenger, type Challenger, type DecideFn } from './decision.js';
+import { Deadlines } from './deadlines.js';
 import { Diagnostics } from './edge.js';
 import { normalizeAddress, Session } from './session.js';
 import { DirectoryPool } from './upstream.js';
@@ -51,6 +53,8 @@ export class Proxy {
   #listening: BoundListener[] = [];
   #stopping: Promise<void> | null = null;
   #allClosed: (() => void) | null = null;
+  readonly #writeBindLine: (ev: BindEvent) => void;
+  readonly #deadlines: Deadlines;
 
   constructor(opts: ProxyOptions) {
     this.config = opts.config;
@@ -60,6 +64,8 @@ export class Proxy {
     this.#challenge = opts.challenge ?? noChallenger;
     this.#sinks = [...(opts.sinks ?? [])];
     this.pool = new DirectoryPool(opts.config.directory, this.#clock, opts.log);
+    this.#writeBindLine = bindLineWriter(opts.log);
+    this.#deadlines = new Deadlines(this.#clock, Math.min(1_000, Math.ceil(opts.config.directory.operationTimeoutMs / 4)));
   }
 
   get listeners(): readonly BoundListener[] {
@@ -157,6 +163,7 @@ export class Proxy {
       challenge: this.#challenge,
       emit: this.#emit,
       invalidCredentialsText: this.#invalidCredentialsText,
+      deadlines: this.#deadlines,
       onClosed: (s) => {
         this.#sessions.delete(s);
         if (this.#sessions.size === 0) this.#allClosed?.();
@@ -166,16 +173,7 @@ export class Proxy {
   }
 
   readonly #emit = (ev: BindEvent): void => {
-    this.#log.info({
-      event: 'bind', conn: ev.connectionId, listener: ev.listener, client: ev.clientAddress, clientPort: ev.clientPort,
-      dn: ev.bindDn, method: ev.method, tls: ev.tls, outcome: ev.outcome, resultCode: ev.resultCode,
-      ...(ev.directoryResultCode !== undefined ? { directoryResultCode: ev.directoryResultCode } : {}),
-      ...(ev.directoryDiagnostic ? { directoryDiagnostic: ev.directoryDiagnostic } : {}),
-      ...(ev.reasons ? { reasons: ev.reasons } : {}),
-      ...(ev.ruleId ? { ruleId: ev.ruleId } : {}),
-      ...(ev.detail ? { detail: ev.detail } : {}),
-      latencyMs: ev.latencyMs,
-    }, 'bind');
+    this.#writeBindLine(ev);
     for (const sink of this.#sinks) {
       try {
         sink(ev);
@@ -209,6 +207,7 @@ export class Proxy {
         if (this.#sessions.size === 0) done();
       });
       await closed;
+      this.#deadlines.stop();
       this.#log.info({ event: 'stopped' }, 'stopped');
     })();
     return this.#stopping;

@@ -22,7 +22,11 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { BindMethod, BindOutcome, type BindEvent } from './bind-event.js';
 import { Action, ChallengeResult, type BindAttempt, type Challenger, type DecideFn, type Decision } from './decision.js';
 import { Diagnostics, resultForError } from './edge.js';
+import type { Deadlines } from './deadlines.js';
 import type { DirectoryPool, UpstreamSocket } from './upstream.js';
+
+/** Bytes a client may send while its bind is pending before its socket is paused. */
+const HELD_INPUT_LIMIT = 64 * 1024;
 
 export interface SessionDeps {
   config: Config;
@@ -37,6 +41,7 @@ export interface SessionDeps {
   emit: (event: BindEvent) => void;
   /** Shared across sessions: what the directory says for a wrong password, to mimic on block. */
   invalidCredentialsText: { value: string };
+  deadlines: Deadlines;
   onClosed: (session: Session) => void;
 }
 
@@ -49,9 +54,50 @@ interface PendingBind {
   receivedAt: number;
   /** waiting for the directory | deciding | resetting the upstream to anonymous after a refusal */
   phase: 'directory' | 'deciding' | 'reset';
-  timer?: TimerHandle;
+  /** Clock time by which the directory must have answered (not while deciding). */
+  deadline: number;
   abort?: AbortController;
+  directoryResultCode?: number;
+  directoryDiagnostic?: string;
+  decision?: Decision;
+  detail?: string;
 }
+
+/** What the decision function sees. The abort signal is created only if someone asks. */
+class Attempt implements BindAttempt {
+  readonly connectionId: number;
+  readonly listener: string;
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly bindDn: string;
+  readonly tls: boolean;
+  readonly receivedAt: number;
+  readonly #session: Session;
+  readonly #pending: PendingBind;
+
+  constructor(session: Session, p: PendingBind) {
+    this.connectionId = session.id;
+    this.listener = session.listenerName;
+    this.clientAddress = session.clientAddress;
+    this.clientPort = session.clientPort;
+    this.bindDn = p.req.name;
+    this.tls = session.tls;
+    this.receivedAt = p.receivedAt;
+    this.#session = session;
+    this.#pending = p;
+  }
+
+  get signal(): AbortSignal {
+    const p = this.#pending;
+    if (!p.abort) {
+      p.abort = new AbortController();
+      if (this.#session.isClosedNow()) p.abort.abort(); // the client left before anyone asked
+    }
+    return p.abort.signal;
+  }
+}
+
+const isThenable = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown } | null)?.then === 'function';
 
 export class Session {
   readonly id: number;
@@ -73,6 +119,7 @@ export class Session {
   #idleTimer: TimerHandle | null = null;
   #unavailableError: unknown = null;
   #closeScheduled = false;
+  #unbinding = false;
   readonly #fromClient: PduFramer;
   readonly #fromUpstream: PduFramer;
 
@@ -106,6 +153,10 @@ export class Session {
     return this.#tls;
   }
 
+  get listenerName(): string {
+    return this.#d.listener.name;
+  }
+
   /** Finish in-flight work, then close; new requests are refused. */
   drain(): void {
     this.#draining = true;
@@ -117,8 +168,8 @@ export class Session {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#idleTimer?.cancel();
-    this.#pending?.timer?.cancel();
     this.#pending?.abort?.abort();
+    this.#d.deadlines.unwatch(this);
     this.#fromClient.kill();
     this.#fromUpstream.kill();
     if (reason && this.#client.writable) this.#client.write(encodeNoticeOfDisconnection(reason.code, reason.text));
@@ -165,7 +216,8 @@ export class Session {
   readonly #onClientData = (chunk: Buffer): void => {
     this.#lastActivity = this.#d.clock.now();
     this.#fromClient.push(chunk);
-    if (this.#fromClient.held) this.#client.pause();
+    // Well-behaved clients send nothing while a bind is pending; pause only a flood.
+    if (this.#fromClient.queuedBytes > HELD_INPUT_LIMIT) this.#client.pause();
   };
   readonly #onClientEnd = (): void => this.close();
   readonly #onClientClose = (): void => this.close();
@@ -184,12 +236,16 @@ export class Session {
   };
   readonly #onUpstreamClose = (): void => {
     if (this.#state === 'closed') return;
+    if (this.#unbinding) {
+      this.close(); // the directory closes after the client's UnbindRequest, as it should
+      return;
+    }
     this.#d.log.warn({ event: 'directory_lost', conn: this.id, url: this.#upstreamUrl }, 'directory closed the connection');
     const p = this.#pending;
     if (p && p.phase === 'directory' && this.#client.writable) {
       this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.unavailable, Diagnostics.directoryLost));
       this.#emit(p, BindOutcome.Unavailable, ResultCode.unavailable);
-      this.#pending = null;
+      this.#setPending(null);
       this.close();
       return;
     }
@@ -228,7 +284,8 @@ export class Session {
   #resumeClient(): void {
     if (this.#state === 'closed') return;
     this.#fromClient.resume();
-    if (!this.#fromClient.held) this.#client.resume();
+    // resume() on a flowing socket still schedules work; only undo a real pause.
+    if (!this.#fromClient.held && this.#client.isPaused()) this.#client.resume();
   }
 
   #toUpstream(bytes: Buffer): void {
@@ -256,6 +313,7 @@ export class Session {
           case Op.AbandonRequest:
             return Disposition.Collect;
           case Op.UnbindRequest:
+            this.#unbinding = true;
             return Disposition.Pass;
           default:
             if (this.#restricted !== null && isWriteOp(op)) return Disposition.Skip;
@@ -326,7 +384,7 @@ export class Session {
     const method: BindMethod = req.auth.kind === 'sasl' ? BindMethod.Sasl
       : req.name === '' && password!.length === 0 ? BindMethod.Anonymous
         : password!.length === 0 ? BindMethod.Unauthenticated : BindMethod.Simple;
-    const pending: PendingBind = { req, method, receivedAt, phase: 'directory', ...(req.auth.kind === 'sasl' ? { saslMechanism: req.auth.mechanism } : {}) };
+    const pending: PendingBind = { req, method, receivedAt, phase: 'directory', deadline: Infinity, ...(req.auth.kind === 'sasl' ? { saslMechanism: req.auth.mechanism } : {}) };
     // Any bind resets the connection's authorization (RFC 4511 §4.2.1), and with it a demotion.
     this.#restricted = null;
 
@@ -355,11 +413,23 @@ export class Session {
     if (method === BindMethod.Unauthenticated && binds.unauthenticated === 'refuse') return refuse(ResultCode.unwillingToPerform, Diagnostics.unauthenticatedRefused);
     if (method === BindMethod.Sasl && binds.sasl === 'refuse') return refuse(ResultCode.authMethodNotSupported, Diagnostics.saslRefused);
 
-    this.#pending = pending;
+    this.#setPending(pending);
     this.#upstreamBound = true; // from now on, until a failed or reset bind says otherwise
-    pending.timer = this.#d.clock.setTimer(this.#d.config.directory.operationTimeoutMs, () => this.#onBindTimeout(pending));
+    pending.deadline = receivedAt + this.#d.config.directory.operationTimeoutMs;
     this.#toUpstream(pdu);
     return false; // hold the client until the bind is decided
+  }
+
+  #setPending(p: PendingBind | null): void {
+    this.#pending = p;
+    if (p) this.#d.deadlines.watch(this);
+    else this.#d.deadlines.unwatch(this);
+  }
+
+  /** Called by the proxy's deadline sweep. */
+  checkDeadline(now: number): void {
+    const p = this.#pending;
+    if (p && p.phase !== 'deciding' && now >= p.deadline) this.#onBindTimeout(p);
   }
 
   #onBindTimeout(p: PendingBind): void {
@@ -369,23 +439,23 @@ export class Session {
       this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.unavailable, Diagnostics.bindTimeout));
       this.#emit(p, BindOutcome.Unavailable, ResultCode.unavailable);
     }
-    this.#pending = null;
+    this.#setPending(null);
     this.close(); // the upstream's state is unknown: never reuse it
   }
 
   #onBindResponse(pdu: Buffer): boolean {
     const p = this.#pending!;
     const res = decodeResult(pdu, Op.BindResponse);
-    p.timer?.cancel();
     if (p.phase === 'reset') {
       // Success or failure, a bind attempt leaves the connection anonymous (RFC 4511 §4.2.1).
-      this.#pending = null;
+      this.#setPending(null);
       this.#upstreamBound = false;
       this.#resumeClient();
       this.#closeIfDrained();
       return true;
     }
-    const directory = { directoryResultCode: res.resultCode, ...(res.diagnosticMessage ? { directoryDiagnostic: res.diagnosticMessage } : {}) };
+    p.directoryResultCode = res.resultCode;
+    if (res.diagnosticMessage) p.directoryDiagnostic = res.diagnosticMessage;
     if ((res.resultCode !== ResultCode.success && res.resultCode !== ResultCode.saslBindInProgress) || p.method === BindMethod.Anonymous) {
       this.#upstreamBound = false;
     }
@@ -395,73 +465,79 @@ export class Session {
       }
       this.#toClient(pdu);
       const outcome = res.resultCode === ResultCode.success || res.resultCode === ResultCode.saslBindInProgress ? BindOutcome.Forwarded : BindOutcome.Failed;
-      this.#emit(p, outcome, res.resultCode, directory);
-      this.#pending = null;
+      this.#emit(p, outcome, res.resultCode);
+      this.#setPending(null);
       this.#resumeClient();
       return true;
     }
     p.phase = 'deciding';
-    void this.#decide(p, pdu, directory);
+    this.#decide(p, pdu);
     return true;
   }
 
-  async #decide(p: PendingBind, successPdu: Buffer, directory: Partial<BindEvent>): Promise<void> {
-    const abort = new AbortController();
-    p.abort = abort;
-    const attempt: BindAttempt = {
-      connectionId: this.id, listener: this.#d.listener.name, clientAddress: this.clientAddress, clientPort: this.clientPort,
-      bindDn: p.req.name, tls: this.#tls, receivedAt: p.receivedAt, signal: abort.signal,
-    };
-    let decision: Decision | undefined;
+  /** Asks the decision function; synchronous answers skip the promise machinery. */
+  #decide(p: PendingBind, successPdu: Buffer): void {
+    const attempt = new Attempt(this, p);
+    let answer: Decision | Promise<Decision>;
     try {
-      decision = await this.#d.decide(attempt);
+      answer = this.#d.decide(attempt);
+    } catch (err) {
+      this.#failClosed(p, err);
+      return;
+    }
+    if (isThenable(answer)) answer.then((d) => this.#apply(p, attempt, d, successPdu), (err: unknown) => this.#failClosed(p, err));
+    else this.#apply(p, attempt, answer, successPdu);
+  }
+
+  #apply(p: PendingBind, attempt: BindAttempt, decision: Decision, successPdu: Buffer): void {
+    try {
       validateDecision(decision);
-      if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other, { ...directory, ...decisionFields(decision) });
+      p.decision = decision;
+      if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other);
       switch (decision.action) {
         case Action.Approve:
-          this.#toClient(successPdu);
-          this.#emit(p, BindOutcome.Approved, ResultCode.success, { ...directory, ...decisionFields(decision) });
-          break;
+          return this.#grant(p, successPdu, BindOutcome.Approved);
         case Action.Demote:
           this.#restricted = { profile: decision.profile ?? 'default' };
-          this.#toClient(successPdu);
-          this.#emit(p, BindOutcome.Demoted, ResultCode.success, { ...directory, ...decisionFields(decision) });
-          break;
+          return this.#grant(p, successPdu, BindOutcome.Demoted);
         case Action.Block:
-          this.#refuseAfterSuccess(p, BindOutcome.Blocked, { ...directory, ...decisionFields(decision) });
-          return;
-        case Action.Challenge: {
-          const outcome = await this.#d.challenge(attempt, decision);
-          if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other, { ...directory, ...decisionFields(decision) });
-          if (outcome.result === ChallengeResult.Passed) {
-            this.#toClient(successPdu);
-            this.#emit(p, BindOutcome.ChallengePassed, ResultCode.success, { ...directory, ...decisionFields(decision) });
-          } else {
-            this.#refuseAfterSuccess(p, BindOutcome.ChallengeFailed, { ...directory, ...decisionFields(decision), ...(outcome.detail ? { detail: outcome.detail } : {}) });
-            return;
-          }
-          break;
-        }
+          return this.#refuseAfterSuccess(p, BindOutcome.Blocked);
+        case Action.Challenge:
+          this.#d.challenge(attempt, decision).then((outcome) => {
+            if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other);
+            if (outcome.result === ChallengeResult.Passed) return this.#grant(p, successPdu, BindOutcome.ChallengePassed);
+            if (outcome.detail) p.detail = outcome.detail;
+            return this.#refuseAfterSuccess(p, BindOutcome.ChallengeFailed);
+          }).catch((err: unknown) => this.#failClosed(p, err));
       }
-      this.#pending = null;
-      this.#resumeClient();
-      this.#closeIfDrained();
     } catch (err) {
-      // Fail closed: an error anywhere in deciding refuses the bind and un-binds the upstream.
-      const ref = `conn-${this.id}-msg-${p.req.msgId}`;
-      this.#d.log.error({ event: 'decision_error', conn: this.id, ref, error: describeError(err) }, 'bind decision failed; refusing the bind');
-      if (this.#state === 'closed') return;
-      const { resultCode, diagnostic } = resultForError(err, ref);
-      this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, resultCode, diagnostic));
-      this.#emit(p, BindOutcome.Error, resultCode, { ...directory, ...(decision ? decisionFields(decision) : {}) });
-      this.#resetUpstream(p);
+      this.#failClosed(p, err);
     }
   }
 
+  #grant(p: PendingBind, successPdu: Buffer, outcome: BindOutcome): void {
+    this.#toClient(successPdu);
+    this.#emit(p, outcome, ResultCode.success);
+    this.#setPending(null);
+    this.#resumeClient();
+    this.#closeIfDrained();
+  }
+
+  /** Fail closed: an error anywhere in deciding refuses the bind and un-binds the upstream. */
+  #failClosed(p: PendingBind, err: unknown): void {
+    const ref = `conn-${this.id}-msg-${p.req.msgId}`;
+    this.#d.log.error({ event: 'decision_error', conn: this.id, ref, error: describeError(err) }, 'bind decision failed; refusing the bind');
+    if (this.#isClosed()) return;
+    const { resultCode, diagnostic } = resultForError(err, ref);
+    this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, resultCode, diagnostic));
+    this.#emit(p, BindOutcome.Error, resultCode);
+    this.#resetUpstream(p);
+  }
+
   /** The directory accepted the password but we refuse: answer as a wrong password would be answered. */
-  #refuseAfterSuccess(p: PendingBind, outcome: BindOutcome, fields: Partial<BindEvent>): void {
+  #refuseAfterSuccess(p: PendingBind, outcome: BindOutcome): void {
     this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value));
-    this.#emit(p, outcome, ResultCode.invalidCredentials, fields);
+    this.#emit(p, outcome, ResultCode.invalidCredentials);
     this.#resetUpstream(p);
   }
 
@@ -472,16 +548,18 @@ export class Session {
    */
   #resetUpstream(p: PendingBind): void {
     if (!this.#upstream || this.#state !== 'ready' || !this.#upstreamBound) {
-      this.#pending = null;
+      this.#setPending(null);
+      this.#resumeClient();
       return;
     }
     p.phase = 'reset';
-    this.#pending = p;
-    p.timer = this.#d.clock.setTimer(this.#d.config.directory.operationTimeoutMs, () => this.#onBindTimeout(p));
+    this.#setPending(p);
+    p.deadline = this.#d.clock.now() + this.#d.config.directory.operationTimeoutMs;
     this.#upstream.write(encodeSimpleBindRequest(p.req.msgId, '', ''));
   }
 
-  #emit(p: PendingBind, outcome: BindOutcome, resultCode: number, fields: Partial<BindEvent> = {}): void {
+  #emit(p: PendingBind, outcome: BindOutcome, resultCode: number): void {
+    const d = p.decision;
     this.#d.emit({
       time: p.receivedAt,
       connectionId: this.id,
@@ -490,13 +568,22 @@ export class Session {
       clientPort: this.clientPort,
       bindDn: p.req.name,
       method: p.method,
-      ...(p.saslMechanism ? { saslMechanism: p.saslMechanism } : {}),
+      saslMechanism: p.saslMechanism,
       tls: this.#tls,
       outcome,
       resultCode,
+      directoryResultCode: p.directoryResultCode,
+      directoryDiagnostic: p.directoryDiagnostic,
+      reasons: d?.reasons,
+      ruleId: d?.ruleId,
+      detail: p.detail,
       latencyMs: this.#d.clock.now() - p.receivedAt,
-      ...fields,
     });
+  }
+
+  /** For the lazy abort signal of an attempt. */
+  isClosedNow(): boolean {
+    return this.#isClosed();
   }
 
   // ---- StartTLS on the listener ----
@@ -565,7 +652,7 @@ export class Session {
     if (p && p.phase === 'directory') {
       this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.unavailable, Diagnostics.directoryMalformed));
       this.#emit(p, BindOutcome.Unavailable, ResultCode.unavailable);
-      this.#pending = null;
+      this.#setPending(null);
     }
     this.close({ code: ResultCode.unavailable, text: Diagnostics.directoryMalformed });
   }
@@ -607,10 +694,6 @@ export class Session {
 /** AD answers a plain wrong password with "data 52e"; OpenLDAP with an empty message. */
 function isPlainWrongPassword(diagnostic: string): boolean {
   return diagnostic === '' || /\bdata 52e\b/i.test(diagnostic);
-}
-
-function decisionFields(d: Decision): Partial<BindEvent> {
-  return { ...(d.reasons ? { reasons: d.reasons } : {}), ...(d.ruleId ? { ruleId: d.ruleId } : {}) };
 }
 
 const ACTIONS: ReadonlySet<string> = new Set(Object.values(Action));

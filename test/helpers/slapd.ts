@@ -75,6 +75,8 @@ rootdn "${ADMIN_DN}"
 rootpw ${ADMIN_PW}
 directory ${db}
 maxsize 4294967296
+index objectClass eq
+index uid eq
 overlay sssvlv
 access to attrs=userPassword by self write by anonymous auth by * none
 access to * by self write by users read by anonymous read
