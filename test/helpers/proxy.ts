@@ -6,8 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
-import { parseConfig, type Config } from '../../src/config/load.js';
+import { configFromObject, type Config } from '../../src/config/load.js';
 import type { ConfigInput } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { BindEvent } from '../../src/proxy/bind-event.js';
@@ -37,8 +36,7 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
     log: { level: 'debug' },
     ...input,
   };
-  const { config, diagnostics } = parseConfig(join(dir, 'bindwall.yaml'), stringify(full));
-  if (!config) throw new Error(`test config invalid:\n${diagnostics.map((d) => d.message).join('\n')}`);
+  const config = configFromObject(join(dir, 'bindwall.yaml'), full);
   const logFile = join(dir, 'bindwall.log');
   const log = createLogger({ level: 'debug', destination: logFile });
   const events: BindEvent[] = [];
