@@ -1,0 +1,140 @@
+/**
+ * What normal looks like, per account, per endpoint and per peer group (department/OU).
+ * Every structure is updated incrementally from one event; decay is applied lazily.
+ * Plain data (maps, arrays, numbers) so baselines serialise to storage as they are.
+ */
+import { bump, valueAt, type Decayed } from './decay.js';
+
+/** How familiar one thing (an endpoint, subnet, app, account) is. */
+export interface Familiarity {
+  first: number;
+  last: number;
+  count: number;
+  weight: Decayed;
+}
+
+export function touch(map: Map<string, Familiarity>, key: string, now: number, halfLifeMs: number, amount = 1): Familiarity {
+  let f = map.get(key);
+  if (!f) {
+    f = { first: now, last: now, count: 0, weight: { value: 0, asOf: now } };
+    map.set(key, f);
+  }
+  f.last = Math.max(f.last, now);
+  f.count++;
+  bump(f.weight, now, halfLifeMs, amount);
+  return f;
+}
+
+/** Share of the decayed weight that `key` holds (0 when unknown). */
+export function share(map: Map<string, Familiarity>, key: string, now: number, halfLifeMs: number): number {
+  const f = map.get(key);
+  if (!f) return 0;
+  let total = 0;
+  for (const v of map.values()) total += valueAt(v.weight, now, halfLifeMs);
+  return total > 0 ? valueAt(f.weight, now, halfLifeMs) / total : 0;
+}
+
+/** A decayed 168-bin hour-of-week histogram. */
+export interface HourProfile {
+  bins: number[];
+  total: number;
+  asOf: number;
+}
+
+export const newHourProfile = (now: number): HourProfile => ({ bins: new Array<number>(168).fill(0), total: 0, asOf: now });
+
+export function addHour(p: HourProfile, hour: number, now: number, halfLifeMs: number, amount = 1): void {
+  if (now > p.asOf) {
+    const f = 2 ** (-(now - p.asOf) / halfLifeMs);
+    for (let i = 0; i < 168; i++) p.bins[i]! *= f;
+    p.total *= f;
+    p.asOf = now;
+  }
+  p.bins[hour]! += amount;
+  p.total += amount;
+}
+
+/** Probability of an hour, smoothed over the neighbouring hours (people are not punctual). */
+export function hourProbability(p: HourProfile, hour: number): number {
+  if (p.total <= 0) return 0;
+  const at = (h: number): number => p.bins[(h + 168) % 168]!;
+  return (0.5 * at(hour) + 0.25 * at(hour - 1) + 0.25 * at(hour + 1)) / p.total;
+}
+
+export interface RecentLogon {
+  time: number;
+  endpoint: string;
+  app: string;
+}
+
+/** Exponentially weighted mean and covariance of an account's feature vectors. */
+export interface FeatureStats {
+  n: number;
+  mean: number[];
+  cov: number[];
+}
+
+export interface AccountBaseline {
+  account: string;
+  kind: string;
+  peerGroup?: string;
+  firstSeen: number;
+  lastSeen: number;
+  /** Successful logons learned (risky ones count less). */
+  logons: number;
+  endpoints: Map<string, Familiarity>;
+  subnets: Map<string, Familiarity>;
+  apps: Map<string, Familiarity>;
+  hours: HourProfile;
+  recent: RecentLogon[];
+  failures: Decayed;
+  lastFailure: number;
+  features: FeatureStats;
+}
+
+export function newAccountBaseline(account: string, kind: string, now: number, dims: number, peerGroup?: string): AccountBaseline {
+  return {
+    account, kind, ...(peerGroup ? { peerGroup } : {}), firstSeen: now, lastSeen: now, logons: 0,
+    endpoints: new Map(), subnets: new Map(), apps: new Map(), hours: newHourProfile(now),
+    recent: [], failures: { value: 0, asOf: now }, lastFailure: 0,
+    features: { n: 0, mean: new Array<number>(dims).fill(0), cov: new Array<number>(dims * dims).fill(0) },
+  };
+}
+
+export interface EndpointAttempt {
+  time: number;
+  account: string;
+  failed: boolean;
+}
+
+export interface EndpointBaseline {
+  endpoint: string;
+  firstSeen: number;
+  lastSeen: number;
+  /** Accounts that logged on successfully from here. */
+  accounts: Map<string, Familiarity>;
+  /** Attempts inside the spraying window, oldest first. */
+  window: EndpointAttempt[];
+  failures: Decayed;
+  /** Typical number of distinct accounts inside one window (a slowly moving maximum). */
+  usualDistinctAccounts: number;
+  /** Accounts that failed from here in the last 24 hours → time of their last failure. */
+  failedAccounts: Map<string, number>;
+}
+
+export const newEndpointBaseline = (endpoint: string, now: number): EndpointBaseline => ({
+  endpoint, firstSeen: now, lastSeen: now, accounts: new Map(), window: [], failures: { value: 0, asOf: now }, usualDistinctAccounts: 0,
+  failedAccounts: new Map(),
+});
+
+export interface PeerBaseline {
+  group: string;
+  members: Set<string>;
+  hours: HourProfile;
+  subnets: Map<string, Familiarity>;
+  apps: Map<string, Familiarity>;
+}
+
+export const newPeerBaseline = (group: string, now: number): PeerBaseline => ({
+  group, members: new Set(), hours: newHourProfile(now), subnets: new Map(), apps: new Map(),
+});

@@ -1,0 +1,252 @@
+/**
+ * The behaviour engine: scores a logon against what is normal (assess), then learns from
+ * it (learn). Scoring only reads; learning updates every baseline incrementally. Risky
+ * logons teach less, and never make an endpoint familiar on their own; a passed step-up
+ * (`confirm`) teaches fully. Users, accounts and endpoints carry an entity risk that
+ * rises with risky logons and decays with time.
+ */
+import { addHour, newAccountBaseline, newEndpointBaseline, newPeerBaseline, share, touch, type AccountBaseline, type EndpointBaseline, type PeerBaseline } from './baseline.js';
+import { isFailure } from './bind-result.js';
+import { bump, DAY_MS, valueAt, type Decayed } from './decay.js';
+import type { LogonEvent } from './logon-event.js';
+import { distance2, FEATURE_DIMS, features, learnFeatures } from './multivariate.js';
+import { defaultBehaviorOptions, type BehaviorOptions } from './options.js';
+import { CHECKS, combine, SignalCode, type CheckContext, type Signal } from './signals.js';
+import { HourOfWeek } from './time-of-week.js';
+
+export interface Assessment {
+  /** 0 (normal) … 100 (certainly not the usual person or process). */
+  score: number;
+  /** Every signal that fired, strongest first. */
+  signals: Signal[];
+  /** The top reasons, for logs and people. */
+  reasons: string[];
+  maturity: number;
+  accountRisk: number;
+  endpointRisk: number;
+  hourOfWeek: number;
+  /** Feature vector of a successful logon (multivariate term), kept for learning. */
+  features?: number[];
+}
+
+/** Signals about the endpoint itself; they drive the endpoint's entity risk. */
+const ENDPOINT_SIGNALS: ReadonlySet<string> = new Set([SignalCode.SprayingSource, SignalCode.EndpointManyAccounts, SignalCode.EndpointNotAssociated]);
+
+/** Above this score a logon does not make its endpoint, subnet or app familiar. */
+const FAMILIARITY_MAX_SCORE = 50;
+
+export class BehaviorEngine {
+  readonly opts: Readonly<BehaviorOptions>;
+  readonly #hours: HourOfWeek;
+  readonly #accounts = new Map<string, AccountBaseline>();
+  readonly #endpoints = new Map<string, EndpointBaseline>();
+  readonly #peers = new Map<string, PeerBaseline>();
+  readonly #accountRisk = new Map<string, Decayed>();
+  readonly #endpointRisk = new Map<string, Decayed>();
+  /** Keys changed since the last `takeDirty()`, for write-behind persistence. */
+  #dirty = { accounts: new Set<string>(), endpoints: new Set<string>(), peers: new Set<string>() };
+
+  constructor(opts: Partial<BehaviorOptions> = {}) {
+    this.opts = Object.freeze({ ...defaultBehaviorOptions, ...opts });
+    this.#hours = new HourOfWeek(this.opts.timeZone);
+  }
+
+  /** Scores then learns: the order the proxy and the evaluation use. */
+  observe(ev: LogonEvent): Assessment {
+    const a = this.assess(ev);
+    this.learn(ev, a);
+    return a;
+  }
+
+  maturity(account: AccountBaseline | undefined, now: number): number {
+    if (!account) return 0;
+    const byTime = (now - account.firstSeen) / this.opts.learningPeriodMs;
+    const byCount = account.logons / this.opts.learningMinEvents;
+    return Math.max(0, Math.min(1, byTime, byCount));
+  }
+
+  assess(ev: LogonEvent): Assessment {
+    const now = ev.time;
+    const hour = this.#hours.at(now);
+    const account = this.#accounts.get(ev.account);
+    const endpoint = this.#endpoints.get(ev.endpoint);
+    const peer = ev.peerGroup ? this.#peers.get(ev.peerGroup) : undefined;
+    let x: number[] | undefined;
+    let d2: number | undefined;
+    if (account && !isFailure(ev.result)) {
+      const previous = account.recent[account.recent.length - 1];
+      x = features({
+        hourOfWeek: hour,
+        sincePreviousS: previous ? Math.max(0, now - previous.time) / 1000 : undefined,
+        endpointShare: share(account.endpoints, ev.endpoint, now, this.opts.familiarityHalfLifeMs),
+      });
+      d2 = distance2(account.features, x);
+    }
+    const accountRisk = this.risk('account', ev.account, now);
+    const endpointRisk = this.risk('endpoint', ev.endpoint, now);
+    const ctx: CheckContext = {
+      ev, hour, account, endpoint, peer, maturity: this.maturity(account, now),
+      accountRisk, endpointRisk, distance2: d2, opts: this.opts,
+    };
+    const signals: Signal[] = [];
+    for (const check of CHECKS) {
+      const s = check.run(ctx);
+      if (s) signals.push(s);
+    }
+    signals.sort((p, q) => q.points - p.points);
+    for (const s of signals) s.points = Math.round(s.points);
+    return {
+      score: combine(signals),
+      signals,
+      reasons: signals.slice(0, 3).map((s) => s.reason),
+      maturity: ctx.maturity,
+      accountRisk,
+      endpointRisk,
+      hourOfWeek: hour,
+      ...(x ? { features: x } : {}),
+    };
+  }
+
+  learn(ev: LogonEvent, a: Assessment): void {
+    const now = ev.time;
+    const o = this.opts;
+    const failed = isFailure(ev.result);
+    const trust = 1 - a.score / 100;
+
+    // The endpoint: who used it, and what happened in the spraying window.
+    let ep = this.#endpoints.get(ev.endpoint);
+    if (!ep) this.#endpoints.set(ev.endpoint, (ep = newEndpointBaseline(ev.endpoint, now)));
+    ep.lastSeen = Math.max(ep.lastSeen, now);
+    const since = now - o.sprayWindowMs;
+    let drop = 0;
+    while (drop < ep.window.length && ep.window[drop]!.time < since) drop++;
+    if (drop > 0) ep.window.splice(0, drop);
+    ep.window.push({ time: now, account: ev.account, failed });
+    if (ep.window.length > 256) ep.window.splice(0, ep.window.length - 256);
+    const distinct = new Set(ep.window.map((w) => w.account)).size;
+    // A slowly moving "usual": app servers learn that many accounts is normal; bursts
+    // from a risky source teach nothing.
+    ep.usualDistinctAccounts += (distinct - ep.usualDistinctAccounts) * (distinct > ep.usualDistinctAccounts ? 0.05 * trust : 0.002);
+    if (failed) {
+      bump(ep.failures, now, o.failureHalfLifeMs);
+      ep.failedAccounts.set(ev.account, now);
+      if (ep.failedAccounts.size > 64) for (const [k, t] of ep.failedAccounts) if (t < now - DAY_MS) ep.failedAccounts.delete(k);
+    } else if (a.score < FAMILIARITY_MAX_SCORE) {
+      touch(ep.accounts, ev.account, now, o.familiarityHalfLifeMs, trust);
+    }
+    this.#dirty.endpoints.add(ev.endpoint);
+
+    // The account.
+    let acc = this.#accounts.get(ev.account);
+    if (!acc) this.#accounts.set(ev.account, (acc = newAccountBaseline(ev.account, ev.kind, now, FEATURE_DIMS, ev.peerGroup)));
+    acc.lastSeen = Math.max(acc.lastSeen, now);
+    if (ev.kind !== acc.kind) acc.kind = ev.kind; // directory facts may reclassify an account
+    if (failed) {
+      bump(acc.failures, now, o.failureHalfLifeMs);
+      acc.lastFailure = now;
+    } else {
+      if (a.score < FAMILIARITY_MAX_SCORE) {
+        touch(acc.endpoints, ev.endpoint, now, o.familiarityHalfLifeMs, trust);
+        touch(acc.subnets, ev.subnet, now, o.familiarityHalfLifeMs, trust);
+        touch(acc.apps, ev.app, now, o.familiarityHalfLifeMs, trust);
+      }
+      addHour(acc.hours, a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
+      acc.recent.push({ time: now, endpoint: ev.endpoint, app: ev.app });
+      if (acc.recent.length > o.recentLogons) acc.recent.shift();
+      if (a.features) learnFeatures(acc.features, a.features, Math.max(trust, 0.05));
+      acc.logons += trust;
+      if (ev.peerGroup && trust > 0.5) this.#learnPeer(ev, a, now);
+    }
+    this.#dirty.accounts.add(ev.account);
+
+    // Entity risk rises with risky logons (not with ordinary noise) and decays.
+    if (a.score >= 20) this.#raise(this.#accountRisk, ev.account, a.score, now);
+    const endpointEvidence = Math.max(a.score * 0.5, ...a.signals.filter((s) => ENDPOINT_SIGNALS.has(s.code)).map((s) => s.points));
+    if (endpointEvidence >= 20) this.#raise(this.#endpointRisk, ev.endpoint, endpointEvidence, now);
+  }
+
+  #learnPeer(ev: LogonEvent, a: Assessment, now: number): void {
+    let peer = this.#peers.get(ev.peerGroup!);
+    if (!peer) this.#peers.set(ev.peerGroup!, (peer = newPeerBaseline(ev.peerGroup!, now)));
+    peer.members.add(ev.account);
+    addHour(peer.hours, a.hourOfWeek, now, this.opts.hoursHalfLifeMs);
+    touch(peer.subnets, ev.subnet, now, this.opts.familiarityHalfLifeMs);
+    touch(peer.apps, ev.app, now, this.opts.familiarityHalfLifeMs);
+    this.#dirty.peers.add(ev.peerGroup!);
+  }
+
+  /** risk' = 100 − (100 − risk)(1 − 0.7·evidence/100): repeated evidence accumulates, capped at 100. */
+  #raise(map: Map<string, Decayed>, key: string, evidence: number, now: number): void {
+    let d = map.get(key);
+    if (!d) map.set(key, (d = { value: 0, asOf: now }));
+    const current = valueAt(d, now, this.opts.entityRiskHalfLifeMs);
+    d.value = 100 - (100 - current) * (1 - (0.7 * Math.min(100, evidence)) / 100);
+    d.asOf = now;
+  }
+
+  /** Current entity risk (0–100) of an account or endpoint. */
+  risk(kind: 'account' | 'endpoint', key: string, now: number): number {
+    const d = (kind === 'account' ? this.#accountRisk : this.#endpointRisk).get(key);
+    return d ? valueAt(d, now, this.opts.entityRiskHalfLifeMs) : 0;
+  }
+
+  /**
+   * A person proved it was them (a passed step-up): lower the account's risk and learn the
+   * logon as fully trusted, so the same endpoint is familiar next time.
+   */
+  confirm(ev: LogonEvent, riskFactor = 0.25): void {
+    const d = this.#accountRisk.get(ev.account);
+    if (d) {
+      d.value = valueAt(d, ev.time, this.opts.entityRiskHalfLifeMs) * riskFactor;
+      d.asOf = ev.time;
+    }
+    const acc = this.#accounts.get(ev.account);
+    if (acc) {
+      touch(acc.endpoints, ev.endpoint, ev.time, this.opts.familiarityHalfLifeMs);
+      touch(acc.subnets, ev.subnet, ev.time, this.opts.familiarityHalfLifeMs);
+      touch(acc.apps, ev.app, ev.time, this.opts.familiarityHalfLifeMs);
+      this.#dirty.accounts.add(ev.account);
+    }
+    const ep = this.#endpoints.get(ev.endpoint);
+    if (ep) touch(ep.accounts, ev.account, ev.time, this.opts.familiarityHalfLifeMs);
+  }
+
+  account(key: string): AccountBaseline | undefined {
+    return this.#accounts.get(key);
+  }
+
+  endpoint(key: string): EndpointBaseline | undefined {
+    return this.#endpoints.get(key);
+  }
+
+  peer(key: string): PeerBaseline | undefined {
+    return this.#peers.get(key);
+  }
+
+  get size(): { accounts: number; endpoints: number; peers: number } {
+    return { accounts: this.#accounts.size, endpoints: this.#endpoints.size, peers: this.#peers.size };
+  }
+
+  /** What changed since the last call (write-behind persistence). */
+  takeDirty(): { accounts: string[]; endpoints: string[]; peers: string[] } {
+    const d = this.#dirty;
+    this.#dirty = { accounts: new Set(), endpoints: new Set(), peers: new Set() };
+    return { accounts: [...d.accounts], endpoints: [...d.endpoints], peers: [...d.peers] };
+  }
+
+  /** Entity risks, for persistence. */
+  risks(): { kind: 'account' | 'endpoint'; key: string; value: number; asOf: number }[] {
+    return [
+      ...[...this.#accountRisk].map(([key, d]) => ({ kind: 'account' as const, key, ...d })),
+      ...[...this.#endpointRisk].map(([key, d]) => ({ kind: 'endpoint' as const, key, ...d })),
+    ];
+  }
+
+  /** Restores state loaded from storage. */
+  restore(state: { accounts?: AccountBaseline[]; endpoints?: EndpointBaseline[]; peers?: PeerBaseline[]; risks?: ReturnType<BehaviorEngine['risks']> }): void {
+    for (const a of state.accounts ?? []) this.#accounts.set(a.account, a);
+    for (const e of state.endpoints ?? []) this.#endpoints.set(e.endpoint, e);
+    for (const p of state.peers ?? []) this.#peers.set(p.group, p);
+    for (const r of state.risks ?? []) (r.kind === 'account' ? this.#accountRisk : this.#endpointRisk).set(r.key, { value: r.value, asOf: r.asOf });
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * A logon event: one bind attempt in the terms behaviour is learned in. Who (a canonical
+ * account, whatever form the app bound with), what kind of account, from where (endpoint,
+ * its subnet, an optional name), through which app, and how it ended.
+ */
+import type { BindEvent } from '../proxy/bind-event.js';
+import { cidrContains, parseCidr, subnetOf, type Cidr } from '../util/cidr.js';
+import { classifyBindResult, type BindResult } from './bind-result.js';
+
+export const AccountKind = {
+  Human: 'human',
+  Privileged: 'privileged',
+  Service: 'service',
+  Computer: 'computer',
+} as const;
+export type AccountKind = (typeof AccountKind)[keyof typeof AccountKind];
+
+export interface LogonEvent {
+  time: number;
+  /** Canonical account key: the lower-cased user name (uid / sAMAccountName). */
+  account: string;
+  /** The bind name as sent (DN, UPN or DOMAIN\\user). */
+  bindName: string;
+  kind: AccountKind;
+  endpoint: string;
+  subnet: string;
+  endpointName?: string;
+  app: string;
+  result: BindResult;
+  /** Department or OU, for cold-start comparison with peers. */
+  peerGroup?: string;
+}
+
+/**
+ * The user name inside any bind-name form: "uid=alice,ou=…" → alice, "alice@corp.example"
+ * → alice, "CORP\\alice" → alice, "cn=Alice Archer,…" → alice archer.
+ */
+export function canonicalAccount(bindName: string): string {
+  const name = bindName.trim();
+  const backslash = name.indexOf('\\');
+  if (backslash > 0 && !name.includes('=')) return name.slice(backslash + 1).toLowerCase();
+  if (!name.includes('=') && name.includes('@')) return name.slice(0, name.lastIndexOf('@')).toLowerCase();
+  const m = /^\s*(uid|samaccountname|cn|userid)\s*=\s*((?:\\.|[^,+])+)/i.exec(name);
+  if (m) return m[2]!.replace(/\\(.)/g, '$1').trim().toLowerCase();
+  return name.toLowerCase();
+}
+
+/** The OU just above the entry in a DN ("uid=a,ou=Finance,ou=People,…" → "Finance"). */
+export function parentOu(bindName: string): string | undefined {
+  const m = /,\s*ou\s*=\s*((?:\\.|[^,])+)/i.exec(bindName);
+  return m ? m[1]!.trim() : undefined;
+}
+
+export interface EventMapping {
+  /** Client address ranges → app name (for app servers); otherwise the listener names the app. */
+  apps: readonly { name: string; addresses: readonly string[] }[];
+  /** Client address → endpoint name (e.g. a workstation inventory). */
+  endpointNames: Readonly<Record<string, string>>;
+  /** Account names (canonical) or patterns that are service accounts. */
+  servicePatterns: readonly string[];
+  /** Accounts that are privileged even before directory facts say so. */
+  privilegedPatterns: readonly string[];
+}
+
+export const defaultMapping: EventMapping = Object.freeze({
+  apps: [],
+  endpointNames: {},
+  servicePatterns: ['svc-*', 'svc_*', 'service-*', '*ou=service*'],
+  privilegedPatterns: [],
+});
+
+/** Turns a mapping into fast lookups, once. */
+export class EventMapper {
+  readonly #apps: { name: string; cidrs: Cidr[] }[];
+  readonly #names: ReadonlyMap<string, string>;
+  readonly #service: RegExp[];
+  readonly #privileged: RegExp[];
+
+  constructor(mapping: EventMapping = defaultMapping) {
+    this.#apps = mapping.apps.map((a) => ({
+      name: a.name,
+      cidrs: a.addresses.map((t) => parseCidr(t)).filter((c): c is Cidr => !('error' in c)),
+    }));
+    this.#names = new Map(Object.entries(mapping.endpointNames));
+    this.#service = mapping.servicePatterns.map(globToRegExp);
+    this.#privileged = mapping.privilegedPatterns.map(globToRegExp);
+  }
+
+  appFor(address: string, listener: string): string {
+    for (const a of this.#apps) if (a.cidrs.some((c) => cidrContains(c, address))) return a.name;
+    return listener;
+  }
+
+  kindOf(account: string, bindName: string): AccountKind {
+    if (account.endsWith('$')) return AccountKind.Computer;
+    const lowerName = bindName.toLowerCase();
+    if (this.#privileged.some((r) => r.test(account) || r.test(lowerName))) return AccountKind.Privileged;
+    if (this.#service.some((r) => r.test(account) || r.test(lowerName))) return AccountKind.Service;
+    return AccountKind.Human;
+  }
+
+  fromBind(ev: BindEvent): LogonEvent {
+    const account = canonicalAccount(ev.bindDn);
+    const name = this.#names.get(ev.clientAddress);
+    const peerGroup = parentOu(ev.bindDn);
+    return {
+      time: ev.time,
+      account,
+      bindName: ev.bindDn,
+      kind: this.kindOf(account, ev.bindDn),
+      endpoint: ev.clientAddress,
+      subnet: subnetOf(ev.clientAddress),
+      ...(name ? { endpointName: name } : {}),
+      app: this.appFor(ev.clientAddress, ev.listener),
+      result: classifyBindResult(ev.directoryResultCode ?? ev.resultCode, ev.directoryDiagnostic),
+      ...(peerGroup ? { peerGroup: peerGroup.toLowerCase() } : {}),
+    };
+  }
+}
+
+function globToRegExp(glob: string): RegExp {
+  const escaped = glob.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${escaped}$`);
+}
