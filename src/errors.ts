@@ -15,6 +15,7 @@ export const ErrorCode = {
   DecisionFailed: 'BW_DECISION_FAILED',
   ListenFailed: 'BW_LISTEN_FAILED',
   FixtureInvalid: 'BW_FIXTURE_INVALID',
+  StorageUnusable: 'BW_STORAGE_UNUSABLE',
   Internal: 'BW_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -5,7 +5,7 @@
  */
 import type { BindEvent } from '../proxy/bind-event.js';
 import { cidrContains, parseCidr, subnetOf, type Cidr } from '../util/cidr.js';
-import { classifyBindResult, type BindResult } from './bind-result.js';
+import { BindResult, classifyBindResult } from './bind-result.js';
 
 export const AccountKind = {
   Human: 'human',
@@ -100,19 +100,29 @@ export class EventMapper {
   }
 
   fromBind(ev: BindEvent): LogonEvent {
-    const account = canonicalAccount(ev.bindDn);
-    const name = this.#names.get(ev.clientAddress);
-    const peerGroup = parentOu(ev.bindDn);
+    return this.#build(ev.time, ev.bindDn, ev.clientAddress, ev.listener,
+      classifyBindResult(ev.directoryResultCode ?? ev.resultCode, ev.directoryDiagnostic));
+  }
+
+  /** A bind the directory accepted, about to be decided. */
+  fromAttempt(a: { receivedAt: number; bindDn: string; clientAddress: string; listener: string }): LogonEvent {
+    return this.#build(a.receivedAt, a.bindDn, a.clientAddress, a.listener, BindResult.Success);
+  }
+
+  #build(time: number, bindName: string, address: string, listener: string, result: BindResult): LogonEvent {
+    const account = canonicalAccount(bindName);
+    const name = this.#names.get(address);
+    const peerGroup = parentOu(bindName);
     return {
-      time: ev.time,
+      time,
       account,
-      bindName: ev.bindDn,
-      kind: this.kindOf(account, ev.bindDn),
-      endpoint: ev.clientAddress,
-      subnet: subnetOf(ev.clientAddress),
+      bindName,
+      kind: this.kindOf(account, bindName),
+      endpoint: address,
+      subnet: subnetOf(address),
       ...(name ? { endpointName: name } : {}),
-      app: this.appFor(ev.clientAddress, ev.listener),
-      result: classifyBindResult(ev.directoryResultCode ?? ev.resultCode, ev.directoryDiagnostic),
+      app: this.appFor(address, listener),
+      result,
       ...(peerGroup ? { peerGroup: peerGroup.toLowerCase() } : {}),
     };
   }

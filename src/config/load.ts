@@ -12,6 +12,8 @@ import { checkSchema } from './schema-check.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 import { parseUpstreamUrl, type UpstreamUrl } from './upstream-url.js';
 import { YamlSource } from './yaml-source.js';
+import { checkTimeZone } from '../behavior/time-of-week.js';
+import { parseCidr } from '../util/cidr.js';
 
 export interface TlsMaterial {
   cert: Buffer;
@@ -34,6 +36,7 @@ export interface Config {
   directory: Omit<ParsedConfig['directory'], 'urls' | 'caFile'> & { urls: readonly UpstreamUrl[]; ca?: Buffer };
   binds: ParsedConfig['binds'];
   limits: ParsedConfig['limits'];
+  behavior: ParsedConfig['behavior'];
   storage: { path: string };
   log: ParsedConfig['log'];
 }
@@ -149,6 +152,20 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
     out.push(source.diag(['directory', 'backoffMaxMs'], 'error', 'backoffMaxMs is smaller than backoffInitialMs', 'raise backoffMaxMs'));
   }
   readPem(['directory', 'caFile'], directory.caFile, 'CA file');
+
+  const behavior = obj(raw.behavior) ?? {};
+  if (typeof behavior.timeZone === 'string') {
+    const problem = checkTimeZone(behavior.timeZone);
+    if (problem) out.push(source.diag(['behavior', 'timeZone'], 'error', problem, 'use an IANA zone name such as Europe/London or America/New_York'));
+  }
+  (Array.isArray(behavior.apps) ? behavior.apps : []).forEach((app, i) => {
+    const addresses = obj(app)?.addresses;
+    (Array.isArray(addresses) ? addresses : []).forEach((a, j) => {
+      if (typeof a !== 'string') return;
+      const c = parseCidr(a);
+      if ('error' in c) out.push(source.diag(['behavior', 'apps', i, 'addresses', j], 'error', c.error, 'write an address (10.1.2.3) or a range (10.1.2.0/24)'));
+    });
+  });
   return { pem, urls };
 }
 
@@ -169,6 +186,7 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
     directory: { ...directoryRest, urls: loaded.urls, ...(ca ? { ca } : {}) },
     binds: v.binds,
     limits: v.limits,
+    behavior: v.behavior,
     storage: { path: abs(v.storage.path) },
     log: v.log,
   };

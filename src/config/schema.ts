@@ -65,6 +65,28 @@ const limits = z.strictObject({
   shutdownGraceMs: ms(10_000, 0),
 });
 
+const behavior = z.strictObject({
+  /** Score every bind against learned behaviour (and store events and baselines). */
+  enabled: z.boolean().default(true),
+  /** Working hours are learned in this zone (IANA name, e.g. Europe/London). */
+  timeZone: z.string().min(1).default('UTC'),
+  /** App servers by client address: for web apps the client is the app server. */
+  apps: z.array(z.strictObject({ name: z.string().min(1), addresses: z.array(z.string().min(1)).min(1) })).default([]),
+  /** Client address → endpoint name (e.g. from a workstation inventory). */
+  endpointNames: z.record(z.string(), z.string()).default({}),
+  /** Account names or bind-DN patterns (* and ?) of service accounts. */
+  serviceAccounts: z.array(z.string().min(1)).default(['svc-*', 'svc_*', 'service-*', '*ou=service*']),
+  /** Account names or bind-DN patterns of privileged accounts. */
+  privilegedAccounts: z.array(z.string().min(1)).default([]),
+  /** How long logon events are kept. */
+  eventRetentionDays: z.int().min(1).default(90),
+});
+
+const behaviorDefaults = {
+  enabled: true, timeZone: 'UTC', apps: [], endpointNames: {},
+  serviceAccounts: ['svc-*', 'svc_*', 'service-*', '*ou=service*'], privilegedAccounts: [], eventRetentionDays: 90,
+};
+
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const configSchema = z.strictObject({
@@ -75,6 +97,7 @@ export const configSchema = z.strictObject({
     maxConnections: 10_000, maxConnectionsPerAddress: 256, idleTimeoutMs: 900_000,
     maxPduBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000,
   }),
+  behavior: behavior.default(behaviorDefaults),
   storage: z.strictObject({ path: z.string().min(1).default('data/bindwall.db') }).default({ path: 'data/bindwall.db' }),
   log: z.strictObject({ level: z.enum(LogLevels).default('info') }).default({ level: 'info' }),
 });
@@ -85,3 +108,4 @@ export type ListenerConfig = ParsedConfig['listeners'][number];
 export type DirectoryConfig = ParsedConfig['directory'];
 export type BindsConfig = ParsedConfig['binds'];
 export type LimitsConfig = ParsedConfig['limits'];
+export type BehaviorConfig = ParsedConfig['behavior'];

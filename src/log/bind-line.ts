@@ -29,6 +29,8 @@ export function formatBindLine(ev: BindEvent): string {
   if (ev.reasons) s += `,"reasons":${q(ev.reasons)}`;
   if (ev.ruleId) s += `,"ruleId":${q(ev.ruleId)}`;
   if (ev.detail) s += `,"detail":${q(ev.detail)}`;
+  const a = ev.assessment;
+  if (a) s += `,"risk":${a.score},"signals":${q(a.signals.map((x) => x.code))},"riskReasons":${q(a.reasons)}`;
   return `${s},"latencyMs":${ev.latencyMs},"msg":"bind"}\n`;
 }
 

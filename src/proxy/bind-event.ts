@@ -1,3 +1,5 @@
+import type { Assessment } from '../behavior/engine.js';
+
 /**
  * One record per bind attempt, success or failure, handed to every event sink (the
  * behaviour baseline and storage consume it in later issues). Holds no secret.
@@ -55,6 +57,8 @@ export interface BindEvent {
   ruleId?: string;
   /** Extra, secret-free detail (e.g. why a challenge failed). */
   detail?: string;
+  /** The behaviour score and reasons (set before the decision, or when the event is recorded). */
+  assessment?: Assessment;
   latencyMs: number;
 }
 

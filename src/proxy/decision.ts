@@ -1,3 +1,5 @@
+import type { Assessment } from '../behavior/engine.js';
+
 /**
  * The single decision point every successful simple bind goes through. This issue ships
  * the contract and an approve-all default; risk scoring, policy and MFA plug in here.
@@ -17,6 +19,8 @@ export interface BindAttempt {
   receivedAt: number;
   /** Aborted when the client goes away while the decision is pending. */
   signal: AbortSignal;
+  /** How unusual this logon is, and why (when behaviour scoring is on). */
+  assessment?: Assessment;
 }
 
 export const Action = {

@@ -12,7 +12,8 @@ import { bindLineWriter } from '../log/bind-line.js';
 import type { Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { BindEvent, BindEventSink } from './bind-event.js';
-import { approveAll, noChallenger, type Challenger, type DecideFn } from './decision.js';
+import type { Assessment } from '../behavior/engine.js';
+import { approveAll, noChallenger, type BindAttempt, type Challenger, type DecideFn } from './decision.js';
 import { Deadlines } from './deadlines.js';
 import { Diagnostics } from './edge.js';
 import { normalizeAddress, Session } from './session.js';
@@ -25,6 +26,13 @@ export interface ProxyOptions {
   decide?: DecideFn;
   challenge?: Challenger;
   sinks?: BindEventSink[];
+  /** Behaviour scoring: assesses binds before the decision, learns from every event. */
+  behavior?: BehaviorHook;
+}
+
+export interface BehaviorHook {
+  assessAttempt(attempt: BindAttempt): Assessment;
+  record(ev: BindEvent): Assessment | undefined;
 }
 
 export interface BoundListener {
@@ -55,6 +63,7 @@ export class Proxy {
   #allClosed: (() => void) | null = null;
   readonly #writeBindLine: (ev: BindEvent) => void;
   readonly #deadlines: Deadlines;
+  readonly #behavior: BehaviorHook | undefined;
 
   constructor(opts: ProxyOptions) {
     this.config = opts.config;
@@ -65,6 +74,7 @@ export class Proxy {
     this.#sinks = [...(opts.sinks ?? [])];
     this.pool = new DirectoryPool(opts.config.directory, this.#clock, opts.log);
     this.#writeBindLine = bindLineWriter(opts.log);
+    this.#behavior = opts.behavior;
     this.#deadlines = new Deadlines(this.#clock, Math.min(1_000, Math.ceil(opts.config.directory.operationTimeoutMs / 4)));
   }
 
@@ -164,6 +174,7 @@ export class Proxy {
       emit: this.#emit,
       invalidCredentialsText: this.#invalidCredentialsText,
       deadlines: this.#deadlines,
+      ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {
         this.#sessions.delete(s);
         if (this.#sessions.size === 0) this.#allClosed?.();
@@ -173,6 +184,14 @@ export class Proxy {
   }
 
   readonly #emit = (ev: BindEvent): void => {
+    if (this.#behavior) {
+      try {
+        const a = this.#behavior.record(ev);
+        if (a) ev.assessment = a;
+      } catch (err) {
+        this.#log.error({ event: 'behavior_error', error: describeError(err) }, 'behaviour scoring failed for a bind event');
+      }
+    }
     this.#writeBindLine(ev);
     for (const sink of this.#sinks) {
       try {

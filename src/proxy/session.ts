@@ -22,6 +22,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { BindMethod, BindOutcome, type BindEvent } from './bind-event.js';
 import { Action, ChallengeResult, type BindAttempt, type Challenger, type DecideFn, type Decision } from './decision.js';
 import { Diagnostics, resultForError } from './edge.js';
+import type { Assessment } from '../behavior/engine.js';
 import type { Deadlines } from './deadlines.js';
 import type { DirectoryPool, UpstreamSocket } from './upstream.js';
 
@@ -39,6 +40,8 @@ export interface SessionDeps {
   decide: DecideFn;
   challenge: Challenger;
   emit: (event: BindEvent) => void;
+  /** Scores a bind the directory accepted, before the decision (behaviour). */
+  assess?: (attempt: BindAttempt) => Assessment;
   /** Shared across sessions: what the directory says for a wrong password, to mimic on block. */
   invalidCredentialsText: { value: string };
   deadlines: Deadlines;
@@ -61,6 +64,7 @@ interface PendingBind {
   directoryDiagnostic?: string;
   decision?: Decision;
   detail?: string;
+  assessment?: Assessment;
 }
 
 /** What the decision function sees. The abort signal is created only if someone asks. */
@@ -72,6 +76,7 @@ class Attempt implements BindAttempt {
   readonly bindDn: string;
   readonly tls: boolean;
   readonly receivedAt: number;
+  assessment?: Assessment;
   readonly #session: Session;
   readonly #pending: PendingBind;
 
@@ -480,6 +485,7 @@ export class Session {
     const attempt = new Attempt(this, p);
     let answer: Decision | Promise<Decision>;
     try {
+      if (this.#d.assess) p.assessment = attempt.assessment = this.#d.assess(attempt);
       answer = this.#d.decide(attempt);
     } catch (err) {
       this.#failClosed(p, err);
@@ -577,6 +583,7 @@ export class Session {
       reasons: d?.reasons,
       ruleId: d?.ruleId,
       detail: p.detail,
+      assessment: p.assessment,
       latencyMs: this.#d.clock.now() - p.receivedAt,
     });
   }

@@ -12,6 +12,8 @@ import { createLogger } from '../../src/log/logger.js';
 import type { BindEvent } from '../../src/proxy/bind-event.js';
 import type { Challenger, DecideFn } from '../../src/proxy/decision.js';
 import { Proxy } from '../../src/proxy/server.js';
+import { startBehavior } from '../../src/behavior/setup.js';
+import type { BehaviorService } from '../../src/behavior/service.js';
 import type { Clock } from '../../src/util/clock.js';
 
 export interface TestProxy {
@@ -23,12 +25,13 @@ export interface TestProxy {
   events: BindEvent[];
   logFile: string;
   logLines(): Record<string, unknown>[];
+  behavior: BehaviorService | undefined;
   stop(graceMs?: number): Promise<void>;
 }
 
 export type ProxyConfigInput = Partial<ConfigInput> & { directory: ConfigInput['directory'] };
 
-export async function startProxy(input: ProxyConfigInput, opts: { decide?: DecideFn; challenge?: Challenger; clock?: Clock } = {}): Promise<TestProxy> {
+export async function startProxy(input: ProxyConfigInput, opts: { decide?: DecideFn; challenge?: Challenger; clock?: Clock; behavior?: boolean } = {}): Promise<TestProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'bindwall-proxy-'));
   const full: ConfigInput = {
     listeners: [{ name: 'test', host: '127.0.0.1', port: 0 }],
@@ -40,14 +43,18 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
   const logFile = join(dir, 'bindwall.log');
   const log = createLogger({ level: 'debug', destination: logFile });
   const events: BindEvent[] = [];
-  const proxy = new Proxy({ config, log, sinks: [(e) => events.push(e)], ...opts });
+  const { behavior: withBehavior, ...proxyOpts } = opts;
+  const behavior = withBehavior ? startBehavior(config, log, opts.clock, { upkeepCron: null }) : undefined;
+  const proxy = new Proxy({ config, log, sinks: [(e) => events.push(e)], ...proxyOpts, ...(behavior ? { behavior: behavior.service } : {}) });
   const listeners = await proxy.start();
   const urls = Object.fromEntries(listeners.map((l) => [l.name, l.url]));
   return {
     proxy, config, url: listeners[0]!.url, urls, events, logFile,
     logLines: () => readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
+    behavior: behavior?.service,
     stop: async (graceMs = 0) => {
       await proxy.stop(graceMs);
+      behavior?.close();
       log.flush();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -1,0 +1,114 @@
+/**
+ * Behaviour inside the proxy: scores a successful bind before the decision (so policy can
+ * use the score and reasons), learns from every bind event afterwards, and persists events
+ * and baselines write-behind. node-cron runs the upkeep (retention, WAL checkpoint).
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { BindEvent } from '../proxy/bind-event.js';
+import type { BindAttempt } from '../proxy/decision.js';
+import type { BehaviorStore, StoredEvent } from '../store/behavior-store.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import { DAY_MS } from './decay.js';
+import type { Assessment, BehaviorEngine } from './engine.js';
+import type { EventMapper } from './logon-event.js';
+
+export interface BehaviorServiceOptions {
+  engine: BehaviorEngine;
+  mapper: EventMapper;
+  store?: BehaviorStore;
+  clock: Clock;
+  log: Logger;
+  /** How often queued events are written (and, every `baselineEvery`-th time, baselines). */
+  flushIntervalMs?: number;
+  baselineEvery?: number;
+  eventRetentionMs?: number;
+  /** Cron expression for the daily upkeep (retention, checkpoint); none disables it. */
+  upkeepCron?: string | null;
+}
+
+export class BehaviorService {
+  readonly engine: BehaviorEngine;
+  readonly #o: Required<Omit<BehaviorServiceOptions, 'store'>> & { store?: BehaviorStore };
+  #queue: StoredEvent[] = [];
+  #flushes = 0;
+  #timer: TimerHandle | null = null;
+  #upkeep: ScheduledTask | null = null;
+
+  constructor(opts: BehaviorServiceOptions) {
+    this.engine = opts.engine;
+    this.#o = { flushIntervalMs: 500, baselineEvery: 10, eventRetentionMs: 90 * DAY_MS, upkeepCron: '17 3 * * *', ...opts };
+    if (opts.store) {
+      this.#timer = this.#o.clock.setTimer(this.#o.flushIntervalMs, this.#tick);
+      if (this.#o.upkeepCron) this.#upkeep = cron.schedule(this.#o.upkeepCron, () => this.upkeep(), { name: 'bindwall-upkeep', noOverlap: true });
+    }
+  }
+
+  /** Scores a bind the directory accepted, before the decision. */
+  assessAttempt(attempt: BindAttempt): Assessment {
+    return this.engine.assess(this.#o.mapper.fromAttempt(attempt));
+  }
+
+  /** Learns from one bind event (every attempt but anonymous ones) and queues it for storage. */
+  record(ev: BindEvent): Assessment | undefined {
+    if (ev.method === 'anonymous' || ev.bindDn === '') return undefined;
+    const logon = this.#o.mapper.fromBind(ev);
+    const assessment = ev.assessment ?? this.engine.assess(logon);
+    this.engine.learn(logon, assessment);
+    if (ev.outcome === 'challenge_passed') this.engine.confirm(logon);
+    if (this.#o.store) this.#queue.push({ logon, assessment, outcome: ev.outcome });
+    return assessment;
+  }
+
+  readonly #tick = (): void => {
+    try {
+      this.flush(++this.#flushes % this.#o.baselineEvery === 0);
+    } catch (err) {
+      this.#o.log.error({ event: 'storage_error', error: describeError(err) }, 'writing behaviour data failed; will retry');
+    }
+    if (this.#timer) this.#timer = this.#o.clock.setTimer(this.#o.flushIntervalMs, this.#tick);
+  };
+
+  /** Writes queued events, and changed baselines when `baselines` is true. */
+  flush(baselines = true): void {
+    const store = this.#o.store;
+    if (!store) return;
+    const events = this.#queue;
+    if (events.length === 0 && !baselines) return;
+    this.#queue = [];
+    const now = this.#o.clock.now();
+    const e = this.engine;
+    if (baselines) {
+      const dirty = e.takeDirty();
+      store.write(events, {
+        accounts: dirty.accounts.map((k) => e.account(k)!).filter(Boolean),
+        endpoints: dirty.endpoints.map((k) => e.endpoint(k)!).filter(Boolean),
+        peers: dirty.peers.map((k) => e.peer(k)!).filter(Boolean),
+      }, e.risks().filter((r) => (r.kind === 'account' ? dirty.accounts : dirty.endpoints).includes(r.key)), now);
+    } else {
+      store.write(events, { accounts: [], endpoints: [], peers: [] }, [], now);
+    }
+  }
+
+  upkeep(): void {
+    const store = this.#o.store;
+    if (!store) return;
+    try {
+      const removed = store.pruneEvents(this.#o.clock.now() - this.#o.eventRetentionMs);
+      store.checkpoint();
+      this.#o.log.info({ event: 'upkeep', removedEvents: removed }, 'behaviour upkeep done');
+    } catch (err) {
+      this.#o.log.error({ event: 'upkeep_error', error: describeError(err) }, 'behaviour upkeep failed');
+    }
+  }
+
+  /** Writes everything and stops the timers. */
+  close(): void {
+    this.#timer?.cancel();
+    this.#timer = null;
+    void this.#upkeep?.destroy();
+    this.#upkeep = null;
+    this.flush(true);
+  }
+}

@@ -1,0 +1,36 @@
+/** Builds behaviour scoring from the config: storage opened and migrated, baselines loaded. */
+import type { Config } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { BehaviorStore } from '../store/behavior-store.js';
+import { openDatabase } from '../store/db.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { DAY_MS } from './decay.js';
+import { BehaviorEngine } from './engine.js';
+import { EventMapper } from './logon-event.js';
+import { BehaviorService } from './service.js';
+
+export interface RunningBehavior {
+  service: BehaviorService;
+  close(): void;
+}
+
+export function startBehavior(config: Config, log: Logger, clock: Clock = systemClock, opts: { upkeepCron?: string | null } = {}): RunningBehavior {
+  const db = openDatabase(config.storage.path);
+  const store = new BehaviorStore(db);
+  const b = config.behavior;
+  const engine = new BehaviorEngine({ timeZone: b.timeZone });
+  engine.restore(store.loadState());
+  const mapper = new EventMapper({ apps: b.apps, endpointNames: b.endpointNames, servicePatterns: b.serviceAccounts, privilegedPatterns: b.privilegedAccounts });
+  const service = new BehaviorService({
+    engine, mapper, store, clock, log, eventRetentionMs: b.eventRetentionDays * DAY_MS,
+    ...(opts.upkeepCron !== undefined ? { upkeepCron: opts.upkeepCron } : {}),
+  });
+  log.info({ event: 'behavior_loaded', storage: config.storage.path, ...engine.size }, 'behaviour baselines loaded');
+  return {
+    service,
+    close: () => {
+      service.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Persistence for behaviour: logon events (with their score and reasons, kept for
+ * `retention`), baselines and entity risk. Writes are batched in transactions by the caller
+ * (write-behind); nothing here runs per bind.
+ */
+import type { AccountBaseline, EndpointBaseline, PeerBaseline } from '../behavior/baseline.js';
+import type { Assessment } from '../behavior/engine.js';
+import type { LogonEvent } from '../behavior/logon-event.js';
+import { decodeJson, encodeJson } from './codec.js';
+import type { Db } from './db.js';
+
+export interface StoredEvent {
+  logon: LogonEvent;
+  assessment: Assessment;
+  outcome?: string;
+}
+
+export interface EventRow {
+  time: number;
+  account: string;
+  endpoint: string;
+  endpointName: string | null;
+  app: string;
+  result: string;
+  outcome: string | null;
+  score: number;
+  codes: string[];
+  reasons: string[];
+}
+
+export interface EngineState {
+  accounts: AccountBaseline[];
+  endpoints: EndpointBaseline[];
+  peers: PeerBaseline[];
+  risks: { kind: 'account' | 'endpoint'; key: string; value: number; asOf: number }[];
+}
+
+export class BehaviorStore {
+  readonly #db: Db;
+  readonly #insertEvent;
+  readonly #upsertBaseline;
+  readonly #upsertRisk;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#insertEvent = db.prepare(`INSERT INTO events (time, account, bind_name, kind, endpoint, subnet, endpoint_name, app, result, peer_group, outcome, score, codes, reasons)
+      VALUES (@time, @account, @bindName, @kind, @endpoint, @subnet, @endpointName, @app, @result, @peerGroup, @outcome, @score, @codes, @reasons)`);
+    this.#upsertBaseline = db.prepare('INSERT INTO baselines (kind, key, data, updated) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET data = excluded.data, updated = excluded.updated');
+    this.#upsertRisk = db.prepare('INSERT INTO entity_risk (kind, key, value, as_of) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value, as_of = excluded.as_of');
+  }
+
+  /** Writes a batch of events and changed baselines in one transaction. */
+  write(events: readonly StoredEvent[], baselines: { accounts: AccountBaseline[]; endpoints: EndpointBaseline[]; peers: PeerBaseline[] }, risks: EngineState['risks'], now: number): void {
+    this.#db.transaction(() => {
+      for (const e of events) {
+        const l = e.logon;
+        this.#insertEvent.run({
+          time: l.time, account: l.account, bindName: l.bindName, kind: l.kind, endpoint: l.endpoint, subnet: l.subnet,
+          endpointName: l.endpointName ?? null, app: l.app, result: l.result, peerGroup: l.peerGroup ?? null, outcome: e.outcome ?? null,
+          score: e.assessment.score, codes: JSON.stringify(e.assessment.signals.map((s) => s.code)), reasons: JSON.stringify(e.assessment.reasons),
+        });
+      }
+      for (const a of baselines.accounts) this.#upsertBaseline.run('account', a.account, encodeJson(a), now);
+      for (const ep of baselines.endpoints) this.#upsertBaseline.run('endpoint', ep.endpoint, encodeJson(ep), now);
+      for (const p of baselines.peers) this.#upsertBaseline.run('peer', p.group, encodeJson(p), now);
+      for (const r of risks) this.#upsertRisk.run(r.kind, r.key, r.value, r.asOf);
+    })();
+  }
+
+  loadState(): EngineState {
+    const state: EngineState = { accounts: [], endpoints: [], peers: [], risks: [] };
+    for (const row of this.#db.prepare('SELECT kind, data FROM baselines').iterate() as Iterable<{ kind: string; data: string }>) {
+      if (row.kind === 'account') state.accounts.push(decodeJson(row.data));
+      else if (row.kind === 'endpoint') state.endpoints.push(decodeJson(row.data));
+      else if (row.kind === 'peer') state.peers.push(decodeJson(row.data));
+    }
+    state.risks = (this.#db.prepare('SELECT kind, key, value, as_of AS asOf FROM entity_risk').all() as EngineState['risks']);
+    return state;
+  }
+
+  account(key: string): AccountBaseline | undefined {
+    const row = this.#db.prepare("SELECT data FROM baselines WHERE kind = 'account' AND key = ?").get(key) as { data: string } | undefined;
+    return row ? decodeJson<AccountBaseline>(row.data) : undefined;
+  }
+
+  risk(kind: 'account' | 'endpoint', key: string): { value: number; asOf: number } | undefined {
+    return this.#db.prepare('SELECT value, as_of AS asOf FROM entity_risk WHERE kind = ? AND key = ?').get(kind, key) as { value: number; asOf: number } | undefined;
+  }
+
+  recentEvents(account: string, limit: number, minScore = 0): EventRow[] {
+    const rows = this.#db.prepare(`SELECT time, account, endpoint, endpoint_name AS endpointName, app, result, outcome, score, codes, reasons
+      FROM events WHERE account = ? AND score >= ? ORDER BY time DESC, id DESC LIMIT ?`).all(account, minScore, limit) as (Omit<EventRow, 'codes' | 'reasons'> & { codes: string; reasons: string })[];
+    return rows.map((r) => ({ ...r, codes: JSON.parse(r.codes) as string[], reasons: JSON.parse(r.reasons) as string[] }));
+  }
+
+  /** Deletes events older than `before`; returns how many. */
+  pruneEvents(before: number): number {
+    return this.#db.prepare('DELETE FROM events WHERE time < ?').run(before).changes;
+  }
+
+  checkpoint(): void {
+    this.#db.pragma('wal_checkpoint(TRUNCATE)');
+  }
+}

@@ -1,0 +1,46 @@
+/**
+ * Versioned schema migrations, applied in order inside one transaction each; the database's
+ * user_version says which have run. Never edit a released migration: add the next one.
+ */
+export const MIGRATIONS: readonly { version: number; description: string; sql: string }[] = Object.freeze([
+  {
+    version: 1,
+    description: 'logon events, baselines, entity risk',
+    sql: `
+      CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        bind_name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        subnet TEXT NOT NULL,
+        endpoint_name TEXT,
+        app TEXT NOT NULL,
+        result TEXT NOT NULL,
+        peer_group TEXT,
+        outcome TEXT,
+        score INTEGER NOT NULL,
+        codes TEXT NOT NULL,
+        reasons TEXT NOT NULL
+      );
+      CREATE INDEX events_time ON events(time);
+      CREATE INDEX events_account_time ON events(account, time);
+      CREATE INDEX events_endpoint_time ON events(endpoint, time);
+      CREATE TABLE baselines (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        data TEXT NOT NULL,
+        updated INTEGER NOT NULL,
+        PRIMARY KEY (kind, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE entity_risk (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value REAL NOT NULL,
+        as_of INTEGER NOT NULL,
+        PRIMARY KEY (kind, key)
+      ) WITHOUT ROWID;
+    `,
+  },
+]);
