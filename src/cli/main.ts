@@ -11,6 +11,8 @@ import { cheatSheet, demoConfig, startDemoDirectory } from '../demo/run.js';
 import { BindwallError, describeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { packageRoot } from '../util/package-root.js';
+import { endpoints, riskShow } from './risk.js';
+import { UsageError } from './usage.js';
 import { runProxy } from './run-proxy.js';
 
 const HELP = `bindwall — a behavioural firewall for LDAP
@@ -19,6 +21,9 @@ Usage:
   bindwall start --config FILE      run the proxy with a config file
   bindwall demo [--port N]          run a demo directory with bindwall in front (no setup)
   bindwall config check FILE        validate a config file and list every problem
+  bindwall risk show USER           what bindwall learned about an account, with recent reasons
+  bindwall endpoints USER           the endpoints an account logs on from
+      (both: --config FILE or --db PATH to find storage, --json for machine-readable output)
   bindwall --version | --help
 
 Options for start and demo:
@@ -27,7 +32,9 @@ Options for start and demo:
 Exit codes: 0 ok, 1 invalid config or runtime failure, 2 bad usage.
 See bindwall.example.yaml for every config key.`;
 
-class UsageError extends Error {}
+const print = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -49,6 +56,11 @@ export async function main(argv: string[]): Promise<number> {
         return await demo(rest);
       case 'config':
         return configCommand(rest);
+      case 'risk':
+        if (rest[0] !== 'show') throw new UsageError('usage: bindwall risk show USER [--config FILE | --db PATH] [--json]');
+        return riskShow(rest.slice(1), print);
+      case 'endpoints':
+        return endpoints(rest, print);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

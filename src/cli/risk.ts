@@ -1,0 +1,111 @@
+/**
+ * `bindwall risk show USER` and `bindwall endpoints USER`: what bindwall has learned about
+ * an account (endpoints, apps, hours, entity risk, recent reasons), read from storage.
+ */
+import { parseArgs } from 'node:util';
+import type { AccountBaseline } from '../behavior/baseline.js';
+import { valueAt } from '../behavior/decay.js';
+import { canonicalAccount } from '../behavior/logon-event.js';
+import { defaultBehaviorOptions } from '../behavior/options.js';
+import { loadConfigFile } from '../config/load.js';
+import { BehaviorStore } from '../store/behavior-store.js';
+import { openDatabase } from '../store/db.js';
+import { UsageError } from './usage.js';
+
+const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
+
+
+interface Common {
+  account: string;
+  json: boolean;
+  store: BehaviorStore;
+  close(): void;
+  timeZone: string;
+}
+
+function open(args: string[], usage: string): Common {
+  const { values, positionals } = parseArgs({
+    args, allowPositionals: true, strict: true,
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  if (positionals.length !== 1) throw new UsageError(usage);
+  let dbPath = values.db;
+  let timeZone = 'UTC';
+  if (!dbPath) {
+    if (values.config) {
+      const config = loadConfigFile(values.config);
+      dbPath = config.storage.path;
+      timeZone = config.behavior.timeZone;
+    } else dbPath = 'data/bindwall.db';
+  }
+  const db = openDatabase(dbPath, { readonly: true });
+  return { account: canonicalAccount(positionals[0]!), json: !!values.json, store: new BehaviorStore(db), close: () => db.close(), timeZone };
+}
+
+const iso = (t: number): string => new Date(t).toISOString().replace('T', ' ').slice(0, 16);
+
+function usualHours(b: AccountBaseline): { hour: string; share: number }[] {
+  const total = b.hours.total || 1;
+  return b.hours.bins.map((v, h) => ({ hour: `${DAYS[Math.floor(h / 24)]} ${String(h % 24).padStart(2, '0')}:00`, share: v / total }))
+    .filter((x) => x.share >= 0.02).sort((a, b2) => b2.share - a.share).slice(0, 12);
+}
+
+export function riskShow(args: string[], out: (s: string) => void): number {
+  const c = open(args, 'usage: bindwall risk show USER [--config FILE | --db PATH] [--json]');
+  try {
+    const b = c.store.account(c.account);
+    if (!b) {
+      out(c.json ? JSON.stringify({ account: c.account, known: false }) : `${c.account}: no logons recorded`);
+      return 1;
+    }
+    const now = Date.now();
+    const r = c.store.risk('account', c.account);
+    const risk = r ? Math.round(valueAt({ value: r.value, asOf: r.asOf }, now, defaultBehaviorOptions.entityRiskHalfLifeMs)) : 0;
+    const recent = c.store.recentEvents(c.account, 10, 1);
+    const view = {
+      account: b.account, kind: b.kind, peerGroup: b.peerGroup ?? null, firstSeen: b.firstSeen, lastSeen: b.lastSeen,
+      logonsLearned: Math.round(b.logons), entityRisk: risk,
+      endpoints: b.endpoints.size, subnets: [...b.subnets.keys()],
+      apps: [...b.apps].map(([app, f]) => ({ app, count: f.count })).sort((x, y) => y.count - x.count),
+      usualHours: usualHours(b), timeZone: c.timeZone,
+      recent: recent.map((e) => ({ time: e.time, endpoint: e.endpoint, app: e.app, result: e.result, outcome: e.outcome, score: e.score, signals: e.codes, reasons: e.reasons })),
+    };
+    if (c.json) {
+      out(JSON.stringify(view, null, 2));
+      return 0;
+    }
+    out(`${view.account} (${view.kind}${view.peerGroup ? `, peer group ${view.peerGroup}` : ''})`);
+    out(`  first seen ${iso(view.firstSeen)} UTC, last seen ${iso(view.lastSeen)} UTC, ${view.logonsLearned} logons learned`);
+    out(`  entity risk ${view.entityRisk}/100`);
+    out(`  endpoints ${view.endpoints} (bindwall endpoints ${view.account}), networks ${view.subnets.join(', ') || '-'}`);
+    out(`  apps ${view.apps.map((a) => `${a.app} (${a.count})`).join(', ') || '-'}`);
+    out(`  usual hours (${view.timeZone}): ${view.usualHours.map((h) => `${h.hour} ${Math.round(h.share * 100)}%`).join(', ') || '-'}`);
+    out(recent.length ? '  recent reasons:' : '  recent reasons: none');
+    for (const e of view.recent) out(`    ${iso(e.time)}  score ${String(e.score).padStart(3)}  ${e.endpoint}  ${e.reasons.join('; ')}`);
+    return 0;
+  } finally {
+    c.close();
+  }
+}
+
+export function endpoints(args: string[], out: (s: string) => void): number {
+  const c = open(args, 'usage: bindwall endpoints USER [--config FILE | --db PATH] [--json]');
+  try {
+    const b = c.store.account(c.account);
+    if (!b) {
+      out(c.json ? JSON.stringify({ account: c.account, known: false }) : `${c.account}: no logons recorded`);
+      return 1;
+    }
+    const rows = [...b.endpoints].map(([endpoint, f]) => ({ endpoint, firstSeen: f.first, lastSeen: f.last, count: f.count }))
+      .sort((x, y) => y.lastSeen - x.lastSeen);
+    if (c.json) {
+      out(JSON.stringify({ account: b.account, endpoints: rows }, null, 2));
+      return 0;
+    }
+    out(`${'ENDPOINT'.padEnd(40)}${'FIRST SEEN (UTC)'.padEnd(19)}${'LAST SEEN (UTC)'.padEnd(19)}LOGONS`);
+    for (const r of rows) out(`${r.endpoint.padEnd(40)}${iso(r.firstSeen).padEnd(19)}${iso(r.lastSeen).padEnd(19)}${r.count}`);
+    return 0;
+  } finally {
+    c.close();
+  }
+}
