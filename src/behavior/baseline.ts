@@ -54,6 +54,35 @@ export function addHour(p: HourProfile, hour: number, now: number, halfLifeMs: n
   p.total += amount;
 }
 
+/**
+ * Share of logons at this hour of the day (any day of the same kind: weekday or weekend),
+ * smoothed over the neighbouring hours: people are not punctual, and a Tuesday evening is
+ * as usual as the other weekday evenings.
+ */
+export function hourOfDayShare(p: HourProfile, hourOfWeek: number): number {
+  if (p.total <= 0) return 0;
+  const hod = hourOfWeek % 24;
+  const weekend = hourOfWeek >= 120;
+  let at = 0;
+  let days = 0;
+  for (let d = weekend ? 5 : 0; d < (weekend ? 7 : 5); d++) {
+    const base = d * 24;
+    at += 0.5 * p.bins[base + hod]! + 0.25 * p.bins[base + ((hod + 23) % 24)]! + 0.25 * p.bins[base + ((hod + 1) % 24)]!;
+    days++;
+  }
+  let sameKind = 0;
+  for (let h = weekend ? 120 : 0; h < (weekend ? 168 : 120); h++) sameKind += p.bins[h]!;
+  return sameKind > 0 ? at / sameKind : 0;
+}
+
+/** Share of logons that happen on weekends. */
+export function weekendShare(p: HourProfile): number {
+  if (p.total <= 0) return 0;
+  let w = 0;
+  for (let h = 120; h < 168; h++) w += p.bins[h]!;
+  return w / p.total;
+}
+
 /** Probability of an hour, smoothed over the neighbouring hours (people are not punctual). */
 export function hourProbability(p: HourProfile, hour: number): number {
   if (p.total <= 0) return 0;
@@ -89,6 +118,8 @@ export interface AccountBaseline {
   recent: RecentLogon[];
   failures: Decayed;
   lastFailure: number;
+  /** Successful logons on endpoints other people own (helpdesk work): roaming is their normal. */
+  roamingLogons: number;
   features: FeatureStats;
 }
 
@@ -96,7 +127,7 @@ export function newAccountBaseline(account: string, kind: string, now: number, d
   return {
     account, kind, ...(peerGroup ? { peerGroup } : {}), firstSeen: now, lastSeen: now, logons: 0,
     endpoints: new Map(), subnets: new Map(), apps: new Map(), hours: newHourProfile(now),
-    recent: [], failures: { value: 0, asOf: now }, lastFailure: 0,
+    recent: [], failures: { value: 0, asOf: now }, lastFailure: 0, roamingLogons: 0,
     features: { n: 0, mean: new Array<number>(dims).fill(0), cov: new Array<number>(dims * dims).fill(0) },
   };
 }
@@ -118,13 +149,15 @@ export interface EndpointBaseline {
   failures: Decayed;
   /** Typical number of distinct accounts inside one window (a slowly moving maximum). */
   usualDistinctAccounts: number;
-  /** Accounts that failed from here in the last 24 hours → time of their last failure. */
+  /** Accounts that failed from here in the last 24 hours and have not succeeded since → time. */
   failedAccounts: Map<string, number>;
+  /** Accounts that succeeded from here in the last 24 hours → time. */
+  succeededAccounts: Map<string, number>;
 }
 
 export const newEndpointBaseline = (endpoint: string, now: number): EndpointBaseline => ({
   endpoint, firstSeen: now, lastSeen: now, accounts: new Map(), window: [], failures: { value: 0, asOf: now }, usualDistinctAccounts: 0,
-  failedAccounts: new Map(),
+  failedAccounts: new Map(), succeededAccounts: new Map(),
 });
 
 export interface PeerBaseline {

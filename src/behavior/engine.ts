@@ -29,6 +29,12 @@ export interface Assessment {
   features?: number[];
 }
 
+/** Entity risk carried into a score; excluded when entity risk itself is updated. */
+const RISK_SIGNALS: ReadonlySet<string> = new Set([SignalCode.EndpointRisk, SignalCode.AccountRisk]);
+
+/** Checks on one dimension at a time (the multivariate term defers to them). */
+const MARGINAL: ReadonlySet<string> = new Set([SignalCode.UnusualHour, SignalCode.NewEndpoint, SignalCode.NewSubnet, SignalCode.EndpointNotAssociated]);
+
 /** Signals about the endpoint itself; they drive the endpoint's entity risk. */
 const ENDPOINT_SIGNALS: ReadonlySet<string> = new Set([SignalCode.SprayingSource, SignalCode.EndpointManyAccounts, SignalCode.EndpointNotAssociated]);
 
@@ -43,6 +49,8 @@ export class BehaviorEngine {
   readonly #peers = new Map<string, PeerBaseline>();
   readonly #accountRisk = new Map<string, Decayed>();
   readonly #endpointRisk = new Map<string, Decayed>();
+  /** Subnets anyone has logged on from successfully (org-wide novelty). */
+  readonly #subnets = new Map<string, number>();
   /** Keys changed since the last `takeDirty()`, for write-behind persistence. */
   #dirty = { accounts: new Set<string>(), endpoints: new Set<string>(), peers: new Set<string>() };
 
@@ -86,12 +94,18 @@ export class BehaviorEngine {
     const endpointRisk = this.risk('endpoint', ev.endpoint, now);
     const ctx: CheckContext = {
       ev, hour, account, endpoint, peer, maturity: this.maturity(account, now),
-      accountRisk, endpointRisk, distance2: d2, opts: this.opts,
+      accountRisk, endpointRisk, distance2: d2, orgKnowsSubnet: this.#subnets.has(ev.subnet), opts: this.opts,
     };
     const signals: Signal[] = [];
     for (const check of CHECKS) {
       const s = check.run(ctx);
       if (s) signals.push(s);
+    }
+    // The multivariate term is for odd combinations of individually normal parts; when a
+    // marginal check already explains the logon it would only count the same evidence twice.
+    if (signals.some((x) => MARGINAL.has(x.code))) {
+      const i = signals.findIndex((x) => x.code === SignalCode.OffBaseline);
+      if (i >= 0) signals.splice(i, 1);
     }
     signals.sort((p, q) => q.points - p.points);
     for (const s of signals) s.points = Math.round(s.points);
@@ -116,6 +130,8 @@ export class BehaviorEngine {
     // The endpoint: who used it, and what happened in the spraying window.
     let ep = this.#endpoints.get(ev.endpoint);
     if (!ep) this.#endpoints.set(ev.endpoint, (ep = newEndpointBaseline(ev.endpoint, now)));
+    // Read before this logon updates the endpoint: is it a machine other people own?
+    const onSomeoneElsesMachine = ep.accounts.size >= 1 && ep.accounts.size <= 3 && !ep.accounts.has(ev.account);
     ep.lastSeen = Math.max(ep.lastSeen, now);
     const since = now - o.sprayWindowMs;
     let drop = 0;
@@ -131,8 +147,12 @@ export class BehaviorEngine {
       bump(ep.failures, now, o.failureHalfLifeMs);
       ep.failedAccounts.set(ev.account, now);
       if (ep.failedAccounts.size > 64) for (const [k, t] of ep.failedAccounts) if (t < now - DAY_MS) ep.failedAccounts.delete(k);
-    } else if (a.score < FAMILIARITY_MAX_SCORE) {
-      touch(ep.accounts, ev.account, now, o.familiarityHalfLifeMs, trust);
+    } else {
+      // A failure the same account corrects from the same source was a typo.
+      ep.failedAccounts.delete(ev.account);
+      ep.succeededAccounts.set(ev.account, now);
+      if (ep.succeededAccounts.size > 256) for (const [k, t] of ep.succeededAccounts) if (t < now - DAY_MS) ep.succeededAccounts.delete(k);
+      if (a.score < FAMILIARITY_MAX_SCORE) touch(ep.accounts, ev.account, now, o.familiarityHalfLifeMs, trust);
     }
     this.#dirty.endpoints.add(ev.endpoint);
 
@@ -145,11 +165,14 @@ export class BehaviorEngine {
       bump(acc.failures, now, o.failureHalfLifeMs);
       acc.lastFailure = now;
     } else {
+      // Logging on at a machine other people own is a fact about the account, however risky it looked.
+      if (onSomeoneElsesMachine) acc.roamingLogons++;
       if (a.score < FAMILIARITY_MAX_SCORE) {
         touch(acc.endpoints, ev.endpoint, now, o.familiarityHalfLifeMs, trust);
         touch(acc.subnets, ev.subnet, now, o.familiarityHalfLifeMs, trust);
         touch(acc.apps, ev.app, now, o.familiarityHalfLifeMs, trust);
       }
+      if (a.score < FAMILIARITY_MAX_SCORE) this.#subnets.set(ev.subnet, now);
       addHour(acc.hours, a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
       acc.recent.push({ time: now, endpoint: ev.endpoint, app: ev.app });
       if (acc.recent.length > o.recentLogons) acc.recent.shift();
@@ -159,10 +182,12 @@ export class BehaviorEngine {
     }
     this.#dirty.accounts.add(ev.account);
 
-    // Entity risk rises with risky logons (not with ordinary noise) and decays.
-    if (a.score >= 20) this.#raise(this.#accountRisk, ev.account, a.score, now);
-    const endpointEvidence = Math.max(a.score * 0.5, ...a.signals.filter((s) => ENDPOINT_SIGNALS.has(s.code)).map((s) => s.points));
-    if (endpointEvidence >= 20) this.#raise(this.#endpointRisk, ev.endpoint, endpointEvidence, now);
+    // Entity risk rises with evidence from this logon alone (never from the risk signals
+    // themselves, which would feed back on itself), and decays.
+    const evidence = combine(a.signals.filter((s) => !RISK_SIGNALS.has(s.code)));
+    if (evidence >= 40) this.#raise(this.#accountRisk, ev.account, evidence, now);
+    const endpointEvidence = Math.max(0, ...a.signals.filter((s) => ENDPOINT_SIGNALS.has(s.code)).map((s) => s.points));
+    if (endpointEvidence >= 40) this.#raise(this.#endpointRisk, ev.endpoint, endpointEvidence, now);
   }
 
   #learnPeer(ev: LogonEvent, a: Assessment, now: number): void {
@@ -209,6 +234,7 @@ export class BehaviorEngine {
     }
     const ep = this.#endpoints.get(ev.endpoint);
     if (ep) touch(ep.accounts, ev.account, ev.time, this.opts.familiarityHalfLifeMs);
+    this.#subnets.set(ev.subnet, ev.time);
   }
 
   account(key: string): AccountBaseline | undefined {
@@ -248,5 +274,6 @@ export class BehaviorEngine {
     for (const e of state.endpoints ?? []) this.#endpoints.set(e.endpoint, e);
     for (const p of state.peers ?? []) this.#peers.set(p.group, p);
     for (const r of state.risks ?? []) (r.kind === 'account' ? this.#accountRisk : this.#endpointRisk).set(r.key, { value: r.value, asOf: r.asOf });
+    for (const a of state.accounts ?? []) for (const [subnet, f] of a.subnets) this.#subnets.set(subnet, Math.max(this.#subnets.get(subnet) ?? 0, f.last));
   }
 }

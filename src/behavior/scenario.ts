@@ -5,6 +5,7 @@
  */
 import { parse } from 'yaml';
 import { subnetOf } from '../util/cidr.js';
+import { prng } from '../util/random.js';
 import type { BindResult } from './bind-result.js';
 import { DAY_MS, MINUTE_MS } from './decay.js';
 import { BehaviorEngine, type Assessment } from './engine.js';
@@ -54,18 +55,6 @@ export interface ScenarioOutcome {
   assessment: Assessment;
   expect?: ScenarioEvent['expect'];
   problems: string[];
-}
-
-/** A small deterministic PRNG (mulberry32). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const defaultKind = (account: string): AccountKind => (account.startsWith('svc-') ? AccountKind.Service : AccountKind.Human);

@@ -5,7 +5,7 @@
  */
 import { DAY_MS, valueAt } from './decay.js';
 import type { AccountBaseline, EndpointBaseline, PeerBaseline } from './baseline.js';
-import { hourProbability } from './baseline.js';
+import { hourOfDayShare, weekendShare } from './baseline.js';
 import { AccountKind, type LogonEvent } from './logon-event.js';
 import type { BehaviorOptions } from './options.js';
 import { isFailure } from './bind-result.js';
@@ -46,6 +46,8 @@ export interface CheckContext {
   endpointRisk: number;
   /** Squared Mahalanobis distance of this logon from the account's usual, when known. */
   distance2: number | undefined;
+  /** Someone in the organisation has logged on from this subnet before. */
+  orgKnowsSubnet: boolean;
   opts: BehaviorOptions;
 }
 
@@ -63,30 +65,44 @@ function owners(endpoint: EndpointBaseline, except: string): string[] {
   return [...endpoint.accounts.entries()].filter(([a, f]) => a !== except && f.count >= 3).map(([a]) => a);
 }
 
-const newEndpoint: Check = ({ ev, account, maturity }) => {
+const newEndpoint: Check = ({ ev, account, endpoint, maturity }) => {
   if (!account || account.kind === AccountKind.Service || account.endpoints.has(ev.endpoint)) return null;
-  const points = maturity * (account.kind === AccountKind.Privileged ? 35 : 22);
-  return points < 1 ? null : { code: SignalCode.NewEndpoint, points, reason: `first logon by ${ev.account} from ${where(ev)}` };
+  // Someone who always uses one or two machines is more telling than someone who roams.
+  const n = account.endpoints.size;
+  const base = account.kind === AccountKind.Privileged ? 35 : n <= 2 ? 28 : n >= 6 ? 12 : 22;
+  // An address many people use (a VPN pool, a shared host) says less; one nobody in the
+  // organisation has ever logged on from says more.
+  const shared = endpoint !== undefined && endpoint.accounts.size >= 3;
+  const unknown = endpoint === undefined || endpoint.accounts.size === 0;
+  const points = maturity * base * (shared ? 0.4 : unknown ? 1.3 : 1);
+  const note = shared ? ' (a shared address)' : unknown ? ', an address never seen in the organisation' : '';
+  return points < 1 ? null : { code: SignalCode.NewEndpoint, points, reason: `first logon by ${ev.account} from ${where(ev)}${note}` };
 };
 
 const endpointNotAssociated: Check = ({ ev, account, endpoint, maturity }) => {
   if (!endpoint || account?.endpoints.has(ev.endpoint)) return null;
   const others = owners(endpoint, ev.account);
   if (others.length === 0) return null;
+  // Helpdesk staff log on at colleagues' machines as a matter of course.
+  const roaming = account && account.logons > 0 ? Math.min(1, account.roamingLogons / account.logons) : 0;
   return {
     code: SignalCode.EndpointNotAssociated,
-    points: 30 + 20 * maturity,
+    points: (30 + 20 * maturity) * (roaming >= 0.03 ? 0.35 : 1),
     reason: `${where(ev)} is used by ${others.slice(0, 2).join(', ')}; ${ev.account} has never logged on from it`,
   };
 };
 
-const newSubnet: Check = ({ ev, account, peer, maturity }) => {
+const newSubnet: Check = ({ ev, account, peer, maturity, orgKnowsSubnet }) => {
   if (account?.subnets.has(ev.subnet)) return null;
   const peerKnows = peer !== undefined && peer.members.size >= 5 && peer.subnets.has(ev.subnet);
   const peerWeight = peer !== undefined && peer.members.size >= 5 ? 1 - maturity : 0;
-  const points = 28 * maturity + (peerKnows ? 0 : 28 * peerWeight);
+  // A network nobody in the organisation has logged on from is stronger evidence; one the
+  // account's peers use every day (a VPN pool) is weaker.
+  const peerUsesOften = peer !== undefined && (peer.subnets.get(ev.subnet)?.count ?? 0) >= 10;
+  const points = (orgKnowsSubnet ? (peerUsesOften ? 10 : 24) : 34) * maturity + (peerKnows ? 0 : 28 * peerWeight);
   if (points < 1) return null;
-  return { code: SignalCode.NewSubnet, points, reason: `${ev.subnet} is a new network for ${ev.account}${peerKnows ? '' : peerWeight > 0 ? ' and for its peers' : ''}` };
+  const who = orgKnowsSubnet ? `${ev.account}${peerKnows ? '' : peerWeight > 0 ? ' and for its peers' : ''}` : 'anyone in the organisation';
+  return { code: SignalCode.NewSubnet, points, reason: `${ev.subnet} is a new network for ${who}` };
 };
 
 const rareApp: Check = ({ ev, account, peer, maturity }) => {
@@ -100,17 +116,21 @@ const rareApp: Check = ({ ev, account, peer, maturity }) => {
 
 const unusualHour: Check = ({ ev, hour, account, peer, maturity, opts }) => {
   if (!account || !isPerson(account.kind)) return null;
-  const own = account.hours.total >= 10 ? hourProbability(account.hours, hour) : undefined;
-  const peers = peer && peer.hours.total >= 50 ? hourProbability(peer.hours, hour) : undefined;
+  const weekend = hour >= 120;
+  const own = account.hours.total >= 10 ? hourOfDayShare(account.hours, hour) : undefined;
+  const peers = peer && peer.hours.total >= 50 ? hourOfDayShare(peer.hours, hour) : undefined;
   const ownUnusual = own !== undefined && own < 0.004;
   const peerUnusual = peers !== undefined && peers < 0.002;
-  const points = (ownUnusual ? 24 * maturity : 0) + (peerUnusual ? (ownUnusual ? 10 : 22 * (1 - maturity)) : 0);
+  // Rare for the person but ordinary in their department (evenings, say) counts for less.
+  const peerOrdinary = peers !== undefined && peers >= 0.005;
+  const rareWeekend = weekend && account.hours.total >= 10 && weekendShare(account.hours) < 0.01;
+  const points = (ownUnusual ? (peerOrdinary ? 12 : 24) * maturity : 0) + (peerUnusual ? (ownUnusual ? 10 : 22 * (1 - maturity)) : 0) + (rareWeekend ? 8 * maturity : 0);
   if (points < 1) return null;
   const when = `${DAYS[Math.floor(hour / 24)]} ${String(hour % 24).padStart(2, '0')}:00 ${opts.timeZone}`;
   return {
     code: SignalCode.UnusualHour,
     points,
-    reason: `${when} is unusual for ${ev.account}${own !== undefined ? ` (${pct(own)} of its logons)` : ''}${peerUnusual ? ' and for its peers' : ''}`,
+    reason: `${when} is unusual for ${ev.account}${own !== undefined ? ` (${pct(own)} of its ${weekend ? 'weekend' : 'weekday'} logons at that hour)` : ''}${peerUnusual ? ' and for its peers' : ''}`,
   };
 };
 
@@ -127,20 +147,28 @@ const lateralMovement: Check = ({ ev, account, opts }) => {
   };
 };
 
+/**
+ * One source failing for many different accounts, while few succeed from it. A typo that
+ * the same account corrects from the same source is not counted (learn() drops it).
+ */
 const sprayingSource: Check = ({ ev, endpoint, opts }) => {
   if (!endpoint) return null;
   const since = ev.time - opts.sprayWindowMs;
   const failed = new Set<string>();
-  for (const a of endpoint.window) if (a.failed && a.time >= since) failed.add(a.account);
+  const succeeded = new Set<string>();
+  for (const a of endpoint.window) if (a.time >= since) (a.failed ? failed : succeeded).add(a.account);
   if (isFailure(ev.result)) failed.add(ev.account);
+  for (const a of succeeded) failed.delete(a);
+  if (failed.size >= 4 && failed.size > 2 * succeeded.size) {
+    return { code: SignalCode.SprayingSource, points: failed.size >= 8 ? 85 : 65, reason: `${where(ev)} failed binds for ${failed.size} accounts within ${minutes(opts.sprayWindowMs)} minutes (password spraying)` };
+  }
   const dayAgo = ev.time - DAY_MS;
   let slow = isFailure(ev.result) && !((endpoint.failedAccounts.get(ev.account) ?? -Infinity) >= dayAgo) ? 1 : 0;
   for (const t of endpoint.failedAccounts.values()) if (t >= dayAgo) slow++;
-  if (failed.size >= 4) {
-    return { code: SignalCode.SprayingSource, points: failed.size >= 8 ? 85 : 65, reason: `${where(ev)} failed binds for ${failed.size} accounts within ${minutes(opts.sprayWindowMs)} minutes (password spraying)` };
-  }
-  if (slow >= 8) {
-    return { code: SignalCode.SprayingSource, points: 60, reason: `${where(ev)} failed binds for ${slow} accounts in 24 hours (slow password spraying)` };
+  let ok = 0;
+  for (const t of endpoint.succeededAccounts.values()) if (t >= dayAgo) ok++;
+  if (slow >= 8 && slow > 2 * ok) {
+    return { code: SignalCode.SprayingSource, points: 60, reason: `${where(ev)} failed binds for ${slow} accounts in 24 hours, with ${ok} successes (slow password spraying)` };
   }
   return null;
 };
@@ -173,8 +201,10 @@ const machineTiming: Check = ({ ev, account }) => {
   const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
   if (mean <= 0 || mean > 2 * 3_600_000) return null;
   const sd = Math.sqrt(gaps.reduce((a, g) => a + (g - mean) ** 2, 0) / gaps.length);
-  if (sd / mean >= 0.08) return null;
-  return { code: SignalCode.MachineTiming, points: 32, reason: `${ev.account} binds every ${Math.round(mean / 1000)} s like clockwork: a script, not a person` };
+  const cv = sd / mean;
+  if (cv >= 0.08) return null;
+  // People cannot keep a rhythm to within 2 %; scripts do nothing else.
+  return { code: SignalCode.MachineTiming, points: cv < 0.02 && gaps.length >= 6 ? 55 : 32, reason: `${ev.account} binds every ${Math.round(mean / 1000)} s like clockwork: a script, not a person` };
 };
 
 const recentFailures: Check = ({ ev, account, opts }) => {
@@ -195,10 +225,10 @@ const accountRisk: Check = ({ ev, accountRisk }) =>
   accountRisk < 30 ? null : { code: SignalCode.AccountRisk, points: 0.35 * accountRisk, reason: `${ev.account} carries risk ${Math.round(accountRisk)} from earlier activity` };
 
 const offBaseline: Check = ({ ev, distance2 }) => {
-  if (distance2 === undefined || distance2 < 30) return null;
+  if (distance2 === undefined || distance2 < 40) return null;
   return {
     code: SignalCode.OffBaseline,
-    points: Math.min(25, 8 + (distance2 - 30) / 4),
+    points: Math.min(20, 8 + (distance2 - 40) / 5),
     reason: `the combination of time, pace and endpoint is far from ${ev.account}'s usual (distance ${Math.sqrt(distance2).toFixed(1)})`,
   };
 };

@@ -14,6 +14,7 @@ import { packageRoot } from '../util/package-root.js';
 import { endpoints, riskShow } from './risk.js';
 import { UsageError } from './usage.js';
 import { runProxy } from './run-proxy.js';
+import { simulateCommand } from './simulate.js';
 
 const HELP = `bindwall — a behavioural firewall for LDAP
 
@@ -24,6 +25,8 @@ Usage:
   bindwall risk show USER           what bindwall learned about an account, with recent reasons
   bindwall endpoints USER           the endpoints an account logs on from
       (both: --config FILE or --db PATH to find storage, --json for machine-readable output)
+  bindwall simulate [--evaluate]    simulate an organisation's logons and attacks; score them
+      (--seed N --users N --services N --days N --warmup-days N --attacks N --out FILE.jsonl --json)
   bindwall --version | --help
 
 Options for start and demo:
@@ -61,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
         return riskShow(rest.slice(1), print);
       case 'endpoints':
         return endpoints(rest, print);
+      case 'simulate':
+        return await simulateCommand(rest, print);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
