@@ -4,6 +4,7 @@
  * its subnet, an optional name), through which app, and how it ended.
  */
 import type { BindEvent } from '../proxy/bind-event.js';
+import type { UserFacts } from '../directory/facts.js';
 import { cidrContains, parseCidr, subnetOf, type Cidr } from '../util/cidr.js';
 import { BindResult, classifyBindResult } from './bind-result.js';
 
@@ -99,25 +100,27 @@ export class EventMapper {
     return AccountKind.Human;
   }
 
-  fromBind(ev: BindEvent): LogonEvent {
+  fromBind(ev: BindEvent, facts?: UserFacts | null): LogonEvent {
     return this.#build(ev.time, ev.bindDn, ev.clientAddress, ev.listener,
-      classifyBindResult(ev.directoryResultCode ?? ev.resultCode, ev.directoryDiagnostic));
+      classifyBindResult(ev.directoryResultCode ?? ev.resultCode, ev.directoryDiagnostic), facts);
   }
 
   /** A bind the directory accepted, about to be decided. */
-  fromAttempt(a: { receivedAt: number; bindDn: string; clientAddress: string; listener: string }): LogonEvent {
-    return this.#build(a.receivedAt, a.bindDn, a.clientAddress, a.listener, BindResult.Success);
+  fromAttempt(a: { receivedAt: number; bindDn: string; clientAddress: string; listener: string }, facts?: UserFacts | null): LogonEvent {
+    return this.#build(a.receivedAt, a.bindDn, a.clientAddress, a.listener, BindResult.Success, facts);
   }
 
-  #build(time: number, bindName: string, address: string, listener: string, result: BindResult): LogonEvent {
+  #build(time: number, bindName: string, address: string, listener: string, result: BindResult, facts?: UserFacts | null): LogonEvent {
     const account = canonicalAccount(bindName);
     const name = this.#names.get(address);
-    const peerGroup = parentOu(bindName);
+    // Directory facts, when known, say who the peers are and whether the account is privileged.
+    const peerGroup = facts?.department ?? facts?.ous[0] ?? parentOu(bindName);
+    const byPattern = this.kindOf(account, bindName);
     return {
       time,
       account,
       bindName,
-      kind: this.kindOf(account, bindName),
+      kind: facts?.privileged && byPattern !== AccountKind.Service ? AccountKind.Privileged : byPattern,
       endpoint: address,
       subnet: subnetOf(address),
       ...(name ? { endpointName: name } : {}),

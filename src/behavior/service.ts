@@ -12,12 +12,15 @@ import type { BehaviorStore, StoredEvent } from '../store/behavior-store.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { DAY_MS } from './decay.js';
 import type { Assessment, BehaviorEngine } from './engine.js';
-import type { EventMapper } from './logon-event.js';
+import { canonicalAccount, type EventMapper } from './logon-event.js';
+import type { DirectoryFacts, UserFacts } from '../directory/facts.js';
 
 export interface BehaviorServiceOptions {
   engine: BehaviorEngine;
   mapper: EventMapper;
   store?: BehaviorStore;
+  /** Directory facts (groups, department, …) when a lookup account is configured. */
+  facts?: DirectoryFacts;
   clock: Clock;
   log: Logger;
   /** How often queued events are written (and, every `baselineEvery`-th time, baselines). */
@@ -30,7 +33,7 @@ export interface BehaviorServiceOptions {
 
 export class BehaviorService {
   readonly engine: BehaviorEngine;
-  readonly #o: Required<Omit<BehaviorServiceOptions, 'store'>> & { store?: BehaviorStore };
+  readonly #o: Required<Omit<BehaviorServiceOptions, 'store' | 'facts'>> & { store?: BehaviorStore; facts?: DirectoryFacts };
   #queue: StoredEvent[] = [];
   #flushes = 0;
   #timer: TimerHandle | null = null;
@@ -45,15 +48,27 @@ export class BehaviorService {
     }
   }
 
-  /** Scores a bind the directory accepted, before the decision. */
-  assessAttempt(attempt: BindAttempt): Assessment {
-    return this.engine.assess(this.#o.mapper.fromAttempt(attempt));
+  /**
+   * Scores a bind the directory accepted, before the decision. With directory facts
+   * configured, the first bind of a user waits for the lookup (bounded); later ones use
+   * the cache. The facts are handed on to the decision with the attempt.
+   */
+  assessAttempt(attempt: BindAttempt): Assessment | Promise<Assessment> {
+    const facts = this.#o.facts;
+    if (!facts) return this.engine.assess(this.#o.mapper.fromAttempt(attempt));
+    const account = canonicalAccount(attempt.bindDn);
+    const cached = facts.cached(account);
+    const finish = (f: UserFacts | null): Assessment => {
+      if (f) attempt.facts = f;
+      return this.engine.assess(this.#o.mapper.fromAttempt(attempt, f));
+    };
+    return cached !== undefined ? finish(cached) : facts.get(account, attempt.bindDn).then(finish);
   }
 
   /** Learns from one bind event (every attempt but anonymous ones) and queues it for storage. */
   record(ev: BindEvent): Assessment | undefined {
     if (ev.method === 'anonymous' || ev.bindDn === '') return undefined;
-    const logon = this.#o.mapper.fromBind(ev);
+    const logon = this.#o.mapper.fromBind(ev, this.#o.facts?.cached(canonicalAccount(ev.bindDn)));
     const assessment = ev.assessment ?? this.engine.assess(logon);
     this.engine.learn(logon, assessment);
     if (ev.outcome === 'challenge_passed') this.engine.confirm(logon);
@@ -109,6 +124,7 @@ export class BehaviorService {
     this.#timer = null;
     void this.#upkeep?.destroy();
     this.#upkeep = null;
+    this.#o.facts?.close();
     this.flush(true);
   }
 }

@@ -8,6 +8,8 @@ import { DAY_MS } from './decay.js';
 import { BehaviorEngine } from './engine.js';
 import { EventMapper } from './logon-event.js';
 import { BehaviorService } from './service.js';
+import { DirectoryFacts } from '../directory/facts.js';
+import { DirectoryPool } from '../proxy/upstream.js';
 
 export interface RunningBehavior {
   service: BehaviorService;
@@ -21,8 +23,15 @@ export function startBehavior(config: Config, log: Logger, clock: Clock = system
   const engine = new BehaviorEngine({ timeZone: b.timeZone });
   engine.restore(store.loadState());
   const mapper = new EventMapper({ apps: b.apps, endpointNames: b.endpointNames, servicePatterns: b.serviceAccounts, privilegedPatterns: b.privilegedAccounts });
+  const l = config.directory.lookup;
+  const facts = l ? new DirectoryFacts({
+    bindDn: l.bindDn, password: l.password, baseDn: l.baseDn, userAttributes: l.userAttributes,
+    departmentAttribute: l.departmentAttribute, titleAttribute: l.titleAttribute, siteAttribute: l.siteAttribute,
+    extraAttributes: l.extraAttributes, privilegedGroups: l.privilegedGroups, cacheTtlMs: l.cacheTtlMs,
+    negativeTtlMs: Math.min(l.cacheTtlMs, 60_000), timeoutMs: l.timeoutMs, maxGroupDepth: 8,
+  }, new DirectoryPool(config.directory, clock, log), clock, log) : undefined;
   const service = new BehaviorService({
-    engine, mapper, store, clock, log, eventRetentionMs: b.eventRetentionDays * DAY_MS,
+    engine, mapper, store, clock, log, eventRetentionMs: b.eventRetentionDays * DAY_MS, ...(facts ? { facts } : {}),
     ...(opts.upkeepCron !== undefined ? { upkeepCron: opts.upkeepCron } : {}),
   });
   log.info({ event: 'behavior_loaded', storage: config.storage.path, ...engine.size }, 'behaviour baselines loaded');

@@ -12,6 +12,7 @@ import { checkSchema } from './schema-check.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 import { parseUpstreamUrl, type UpstreamUrl } from './upstream-url.js';
 import { YamlSource } from './yaml-source.js';
+import { Secret } from '../log/secret.js';
 import { checkTimeZone } from '../behavior/time-of-week.js';
 import { parseCidr } from '../util/cidr.js';
 
@@ -30,10 +31,12 @@ export interface Listener {
   requireTls: boolean;
 }
 
+export type LookupConfig = Omit<NonNullable<ParsedConfig['directory']['lookup']>, 'password' | 'passwordFile'> & { password: Secret<string> };
+
 export interface Config {
   file: string;
   listeners: readonly Listener[];
-  directory: Omit<ParsedConfig['directory'], 'urls' | 'caFile'> & { urls: readonly UpstreamUrl[]; ca?: Buffer };
+  directory: Omit<ParsedConfig['directory'], 'urls' | 'caFile' | 'lookup'> & { urls: readonly UpstreamUrl[]; ca?: Buffer; lookup?: LookupConfig };
   binds: ParsedConfig['binds'];
   limits: ParsedConfig['limits'];
   behavior: ParsedConfig['behavior'];
@@ -80,6 +83,7 @@ export function parseConfig(file: string, text: string): { config?: Config; diag
 interface Loaded {
   pem: Map<string, Buffer>;
   urls: UpstreamUrl[];
+  lookupPassword?: Secret<string>;
 }
 
 const obj = (v: unknown): Record<string, unknown> | undefined =>
@@ -153,6 +157,26 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
   }
   readPem(['directory', 'caFile'], directory.caFile, 'CA file');
 
+  let lookupPassword: Secret<string> | undefined;
+  const lookup = obj(directory.lookup);
+  if (lookup) {
+    const at = ['directory', 'lookup'];
+    if (lookup.password !== undefined && lookup.passwordFile !== undefined) {
+      out.push(source.diag([...at, 'password'], 'error', 'give either password or passwordFile, not both', 'keep passwordFile and remove password'));
+    } else if (typeof lookup.passwordFile === 'string') {
+      const full = isAbsolute(lookup.passwordFile) ? lookup.passwordFile : resolve(base, lookup.passwordFile);
+      try {
+        lookupPassword = new Secret(readFileSync(full, 'utf8').replace(/\r?\n$/, ''));
+      } catch (err) {
+        out.push(source.diag([...at, 'passwordFile'], 'error', `cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`, 'check the path and permissions'));
+      }
+    } else if (typeof lookup.password === 'string') {
+      lookupPassword = new Secret(lookup.password);
+    } else {
+      out.push(source.diag(at, 'error', 'directory.lookup needs the service account\'s password', 'add passwordFile: /path/to/file (or password:)', true));
+    }
+  }
+
   const behavior = obj(raw.behavior) ?? {};
   if (typeof behavior.timeZone === 'string') {
     const problem = checkTimeZone(behavior.timeZone);
@@ -166,7 +190,7 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
       if ('error' in c) out.push(source.diag(['behavior', 'apps', i, 'addresses', j], 'error', c.error, 'write an address (10.1.2.3) or a range (10.1.2.0/24)'));
     });
   });
-  return { pem, urls };
+  return { pem, urls, ...(lookupPassword ? { lookupPassword } : {}) };
 }
 
 /** Builds the runtime Config from validated values; every file was already read once. */
@@ -178,12 +202,13 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
     const tls = files ? { cert: loaded.pem.get(abs(files.certFile))!, key: loaded.pem.get(abs(files.keyFile))! } : undefined;
     return { name: l.name, host: l.host, port: l.port, kind: l.tls ? 'ldaps' : 'ldap', requireTls: l.requireTls, ...(tls ? { tls } : {}) };
   });
-  const { caFile, urls: _urls, ...directoryRest } = v.directory;
+  const { caFile, urls: _urls, lookup, ...directoryRest } = v.directory;
   const ca = caFile ? loaded.pem.get(abs(caFile)) : undefined;
+  const lookupConfig = lookup && loaded.lookupPassword ? (({ password: _p, passwordFile: _f, ...rest }) => ({ ...rest, password: loaded.lookupPassword! }))(lookup) : undefined;
   return {
     file: resolve(source.file),
     listeners,
-    directory: { ...directoryRest, urls: loaded.urls, ...(ca ? { ca } : {}) },
+    directory: { ...directoryRest, urls: loaded.urls, ...(ca ? { ca } : {}), ...(lookupConfig ? { lookup: lookupConfig } : {}) },
     binds: v.binds,
     limits: v.limits,
     behavior: v.behavior,

@@ -31,6 +31,24 @@ const listener = z.strictObject({
   requireTls: z.boolean().default(false),
 });
 
+/** Facts about users (groups, OU, department …) read through a service account. */
+const lookup = z.strictObject({
+  bindDn: z.string().min(1),
+  /** Prefer passwordFile: a password in this file is one more copy of a secret. */
+  password: z.string().min(1).optional(),
+  passwordFile: z.string().min(1).optional(),
+  baseDn: z.string().min(1),
+  userAttributes: z.array(z.string().min(1)).min(1).default(['uid', 'sAMAccountName', 'userPrincipalName']),
+  departmentAttribute: z.string().min(1).default('department'),
+  titleAttribute: z.string().min(1).default('title'),
+  siteAttribute: z.string().min(1).default('l'),
+  extraAttributes: z.array(z.string().min(1)).default([]),
+  /** Members (nested) of these groups, by DN or cn, are privileged accounts. */
+  privilegedGroups: z.array(z.string().min(1)).default([]),
+  cacheTtlMs: ms(600_000),
+  timeoutMs: ms(2_000),
+});
+
 const directory = z.strictObject({
   /** Tried in order; the first healthy one serves each new client connection. */
   urls: z.array(z.string().min(1)).min(1),
@@ -44,6 +62,7 @@ const directory = z.strictObject({
   operationTimeoutMs: ms(10_000),
   backoffInitialMs: ms(500),
   backoffMaxMs: ms(30_000),
+  lookup: lookup.optional(),
 });
 
 const binds = z.strictObject({

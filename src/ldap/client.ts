@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { integer, octetString, sequence, tlv } from './ber.js';
 import { Disposition, PduFramer } from './framer.js';
 import { BerReader } from './ber.js';
-import { decodeResult, encodeExtendedRequest, encodeSimpleBindRequest, encodeUnbindRequest, type LdapResult } from './messages.js';
+import { decodeResult, decodeSearchEntry, encodeExtendedRequest, encodeSimpleBindRequest, encodeUnbindRequest, type LdapResult, type SearchEntry } from './messages.js';
 import { Oid, Op, Tag } from './protocol.js';
 
 export interface ReceivedPdu {
@@ -58,6 +58,12 @@ export class LdapClient {
     socket.on('error', () => undefined);
   }
 
+  /** Wraps an already connected socket (for example one from the directory pool). */
+  static fromSocket(socket: net.Socket): LdapClient {
+    socket.resume();
+    return new LdapClient(socket);
+  }
+
   static async connect(url: string, opts: ClientOptions = {}): Promise<LdapClient> {
     const u = new URL(url);
     const port = Number(u.port || (u.protocol === 'ldaps:' ? 636 : 389));
@@ -104,6 +110,17 @@ export class LdapClient {
     return { result: decodeResult(r.pdu, Op.ExtendedResponse), authzId: extendedResponseValue(r.pdu) };
   }
 
+  /** Runs a search and returns its entries (for small result sets: lookups, not bulk). */
+  async searchEntries(base: string, filter: Buffer, opts: { scope?: 0 | 1 | 2; attributes?: string[]; sizeLimit?: number } = {}): Promise<{ entries: SearchEntry[]; done: LdapResult }> {
+    this.send(encodeSearchRequest(this.nextMessageId(), base, opts.scope ?? 2, filter, opts.attributes ?? [], opts.sizeLimit ?? 0));
+    const entries: SearchEntry[] = [];
+    for (;;) {
+      const r = await this.receive();
+      if (r.opTag === Op.SearchResultEntry) entries.push(decodeSearchEntry(r.pdu));
+      else if (r.opTag === Op.SearchResultDone) return { entries, done: decodeResult(r.pdu, r.opTag) };
+    }
+  }
+
   /** Runs a search and counts entries until SearchResultDone. */
   async search(base: string, filter: Buffer, opts: { scope?: 0 | 1 | 2; attributes?: string[] } = {}): Promise<{ entries: number; done: LdapResult }> {
     this.send(encodeSearchRequest(this.nextMessageId(), base, opts.scope ?? 2, filter, opts.attributes ?? []));
@@ -141,10 +158,15 @@ export function encodeSearchRequest(msgId: number, base: string, scope: 0 | 1 | 
   );
 }
 
+/**
+ * Search filters encoded straight to BER. Values go in as raw bytes, so nothing a user
+ * typed can change a filter's structure (no RFC 4515 string escaping to get wrong).
+ */
 export const Filter = {
   equality: (attribute: string, value: string): Buffer => tlv(0xa3, octetString(attribute), octetString(value)),
   present: (attribute: string): Buffer => octetString(attribute, 0x87),
   and: (...filters: Buffer[]): Buffer => tlv(0xa0, ...filters),
+  or: (...filters: Buffer[]): Buffer => tlv(0xa1, ...filters),
 } as const;
 
 /** The responseValue [11] of an ExtendedResponse, as UTF-8 ('' when absent). */

@@ -150,3 +150,28 @@ export function encodeExtendedRequest(msgId: number, oid: string, value?: Buffer
 export function encodeUnbindRequest(msgId: number): Buffer {
   return sequence(integer(msgId), Buffer.from([Op.UnbindRequest, 0x00]));
 }
+
+export interface SearchEntry {
+  dn: string;
+  /** Attribute values by attribute name as the server spelled it. */
+  attributes: Record<string, string[]>;
+}
+
+/** SearchResultEntry ::= [APPLICATION 4] SEQUENCE { objectName, attributes PartialAttributeList } */
+export function decodeSearchEntry(pdu: Buffer): SearchEntry {
+  const { r, opEnd } = openMessage(pdu, Op.SearchResultEntry, 'SearchResultEntry');
+  const dn = decodeUtf8(r.readOctetString('objectName'), 'objectName');
+  const attributes: Record<string, string[]> = {};
+  const listEnd = r.enter(Tag.sequence, 'PartialAttributeList');
+  while (r.pos < listEnd) {
+    const attrEnd = r.enter(Tag.sequence, 'PartialAttribute');
+    const type = r.readOctetString('attribute type').toString('utf8');
+    const valsEnd = r.enter(0x31, 'attribute values');
+    const values: string[] = [];
+    while (r.pos < valsEnd) values.push(r.readOctetString('attribute value').toString('utf8'));
+    attributes[type] = values;
+    if (r.pos !== attrEnd) throw malformed('PartialAttribute: unexpected trailing data');
+  }
+  if (r.pos !== opEnd) throw malformed('SearchResultEntry: unexpected trailing data');
+  return { dn, attributes };
+}

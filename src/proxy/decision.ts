@@ -1,4 +1,5 @@
 import type { Assessment } from '../behavior/engine.js';
+import type { UserFacts } from '../directory/facts.js';
 
 /**
  * The single decision point every successful simple bind goes through. This issue ships
@@ -21,6 +22,8 @@ export interface BindAttempt {
   signal: AbortSignal;
   /** How unusual this logon is, and why (when behaviour scoring is on). */
   assessment?: Assessment;
+  /** What the directory says about the user (when a lookup account is configured). */
+  facts?: UserFacts;
 }
 
 export const Action = {

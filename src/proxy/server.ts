@@ -31,7 +31,7 @@ export interface ProxyOptions {
 }
 
 export interface BehaviorHook {
-  assessAttempt(attempt: BindAttempt): Assessment;
+  assessAttempt(attempt: BindAttempt): Assessment | Promise<Assessment>;
   record(ev: BindEvent): Assessment | undefined;
 }
 

@@ -23,6 +23,7 @@ import { BindMethod, BindOutcome, type BindEvent } from './bind-event.js';
 import { Action, ChallengeResult, type BindAttempt, type Challenger, type DecideFn, type Decision } from './decision.js';
 import { Diagnostics, resultForError } from './edge.js';
 import type { Assessment } from '../behavior/engine.js';
+import type { UserFacts } from '../directory/facts.js';
 import type { Deadlines } from './deadlines.js';
 import type { DirectoryPool, UpstreamSocket } from './upstream.js';
 
@@ -41,7 +42,7 @@ export interface SessionDeps {
   challenge: Challenger;
   emit: (event: BindEvent) => void;
   /** Scores a bind the directory accepted, before the decision (behaviour). */
-  assess?: (attempt: BindAttempt) => Assessment;
+  assess?: (attempt: BindAttempt) => Assessment | Promise<Assessment>;
   /** Shared across sessions: what the directory says for a wrong password, to mimic on block. */
   invalidCredentialsText: { value: string };
   deadlines: Deadlines;
@@ -77,6 +78,7 @@ class Attempt implements BindAttempt {
   readonly tls: boolean;
   readonly receivedAt: number;
   assessment?: Assessment;
+  facts?: UserFacts;
   readonly #session: Session;
   readonly #pending: PendingBind;
 
@@ -480,12 +482,33 @@ export class Session {
     return true;
   }
 
-  /** Asks the decision function; synchronous answers skip the promise machinery. */
+  /** Scores (when behaviour is on), then decides; synchronous answers skip the promise machinery. */
   #decide(p: PendingBind, successPdu: Buffer): void {
     const attempt = new Attempt(this, p);
+    if (this.#d.assess) {
+      let scored: Assessment | Promise<Assessment>;
+      try {
+        scored = this.#d.assess(attempt);
+      } catch (err) {
+        this.#failClosed(p, err);
+        return;
+      }
+      if (isThenable(scored)) {
+        scored.then((a) => {
+          if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other);
+          p.assessment = attempt.assessment = a;
+          this.#decideScored(p, attempt, successPdu);
+        }, (err: unknown) => this.#failClosed(p, err));
+        return;
+      }
+      p.assessment = attempt.assessment = scored;
+    }
+    this.#decideScored(p, attempt, successPdu);
+  }
+
+  #decideScored(p: PendingBind, attempt: Attempt, successPdu: Buffer): void {
     let answer: Decision | Promise<Decision>;
     try {
-      if (this.#d.assess) p.assessment = attempt.assessment = this.#d.assess(attempt);
       answer = this.#d.decide(attempt);
     } catch (err) {
       this.#failClosed(p, err);
