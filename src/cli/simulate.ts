@@ -7,8 +7,10 @@ import { parseArgs } from 'node:util';
 import { defaultSimulation, simulate } from '../simulate/generate.js';
 import { evaluate, formatReport } from '../simulate/evaluate.js';
 import { UsageError } from './usage.js';
+import { SIM_OU } from '../simulate/directory-entries.js';
+import { replayLive } from '../simulate/live.js';
 
-export const SIMULATE_USAGE = 'usage: bindwall simulate [--seed N] [--users N] [--services N] [--days N] [--warmup-days N] [--attacks N] [--evaluate [--json]] [--out FILE.jsonl]';
+export const SIMULATE_USAGE = 'usage: bindwall simulate [--seed N] [--users N] [--services N] [--days N] [--warmup-days N] [--attacks N] [--evaluate [--json]] [--out FILE.jsonl] [--live URL [--bind-dn TEMPLATE] [--max-events N] [--max-seconds N] [--concurrency N]]';
 
 function int(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
@@ -24,6 +26,8 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
       seed: { type: 'string' }, users: { type: 'string' }, services: { type: 'string' }, days: { type: 'string' },
       'warmup-days': { type: 'string' }, attacks: { type: 'string' },
       evaluate: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, out: { type: 'string' },
+      live: { type: 'string' }, 'bind-dn': { type: 'string', default: `uid={uid},ou=${SIM_OU},dc=acme,dc=test` },
+      'max-events': { type: 'string' }, 'max-seconds': { type: 'string' }, concurrency: { type: 'string' }, 'from-day': { type: 'string' },
     },
   });
   const d = defaultSimulation;
@@ -45,6 +49,20 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
     }
     await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
     out(`events written to ${values.out}`);
+  }
+  if (values.live) {
+    if (!/^ldaps?:\/\/127\./.test(values.live) && !/^ldaps?:\/\/localhost/.test(values.live)) {
+      throw new UsageError('--live takes a loopback URL (ldap://127.0.0.1:PORT): simulated endpoints are 127.x source addresses');
+    }
+    const r = await replayLive(sim, {
+      url: values.live, bindDnTemplate: values['bind-dn'],
+      maxEvents: int('max-events', values['max-events'], 500, 1), maxSeconds: int('max-seconds', values['max-seconds'], 60, 1),
+      concurrency: int('concurrency', values.concurrency, 8, 1), fromDay: int('from-day', values['from-day'], 0, 0),
+    });
+    out(`live: ${r.sent} binds from ${r.endpoints} source addresses in ${r.seconds.toFixed(1)} s; ${r.asExpected} as expected, ` +
+      `${r.unexpected.length} unexpected, ${r.connectErrors} connection errors`);
+    for (const u of r.unexpected.slice(0, 5)) out(`  unexpected: ${u.account} from ${u.endpoint}: expected ${u.expected}, got result ${u.resultCode}`);
+    if (r.sent === 0) return 1;
   }
   if (values.evaluate) {
     const report = evaluate(sim);

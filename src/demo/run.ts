@@ -10,6 +10,9 @@ import { serveDirectory, type ServedDirectory } from '../ldap/ldapjs-server.js';
 import { DemoDirectory } from './directory.js';
 import { parseLdif } from './ldif.js';
 import { packageRoot } from '../util/package-root.js';
+import { defaultSimulation } from '../simulate/generate.js';
+import { buildOrganisation } from '../simulate/org.js';
+import { simulatedEntries } from '../simulate/directory-entries.js';
 
 export const DEMO_SUFFIX = 'dc=acme,dc=test';
 export const DEMO_ADMIN_GROUP = `cn=Domain Admins,ou=Groups,${DEMO_SUFFIX}`;
@@ -28,7 +31,9 @@ export interface DemoDirectoryHandle {
 
 export async function startDemoDirectory(host = '127.0.0.1'): Promise<DemoDirectoryHandle> {
   const file = join(packageRoot, 'fixtures', 'demo', 'directory.ldif');
-  const directory = new DemoDirectory(parseLdif(readFileSync(file, 'utf8'), file), { adminGroupDn: DEMO_ADMIN_GROUP });
+  // The simulated organisation lives in ou=Simulated, so `bindwall simulate --live` works here.
+  const simulated = simulatedEntries(buildOrganisation({ ...defaultSimulation }), DEMO_SUFFIX);
+  const directory = new DemoDirectory([...parseLdif(readFileSync(file, 'utf8'), file), ...simulated], { adminGroupDn: DEMO_ADMIN_GROUP });
   const served = await serveDirectory(directory, { host, port: 0 });
   return { directory, served };
 }
@@ -65,7 +70,11 @@ export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: numb
     `    printf 'dn: ${alice}\\nchangetype: modify\\nreplace: title\\ntitle: Senior Accountant\\n' | \\`,
     `      ldapmodify -x -H ${proxyUrl} -D '${carol}' -w 'Carol#2026'`,
     '',
-    '  Every bind is logged below as one JSON line (outcome, client, latency). Ctrl-C stops.',
+    '  Replay simulated logons (with attacks) from many 127.x addresses, then ask what was learned:',
+    `    npx bindwall simulate --live ${proxyUrl} --max-events 300 --days 14`,
+    `    npx bindwall risk show u00001 --db data/demo/bindwall.db`,
+    '',
+    '  Every bind is logged below as one JSON line (outcome, client, risk score and reasons). Ctrl-C stops.',
     '',
   ].join('\n');
 }

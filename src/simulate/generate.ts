@@ -148,13 +148,12 @@ function benignPerson(p: Person, org: Organisation, o: SimulationOptions, rng: R
 function attacks(org: Organisation, o: SimulationOptions, rng: Rng, push: (ev: LogonEvent, campaign?: number) => void): Campaign[] {
   const campaigns: Campaign[] = [];
   const office = org.people.filter((p) => p.persona === Persona.Office && p.firstDay === 0 && p.lastDay === o.days);
-  const attackDay = (): number => {
-    for (;;) {
-      const d = rng.int(o.warmupDays, o.days - 1);
-      const day = o.start + d * DAY_MS;
-      if ((new Date(day).getUTCDay() + 6) % 7 < 5) return day;
-    }
-  };
+  // Attacks happen after the warm-up, on weekdays when there are any (bounded: no retry loop).
+  const window = Array.from({ length: Math.max(0, o.days - o.warmupDays) }, (_, i) => o.start + (o.warmupDays + i) * DAY_MS);
+  const weekdays = window.filter((day) => (new Date(day).getUTCDay() + 6) % 7 < 5);
+  const days = weekdays.length > 0 ? weekdays : window;
+  if (days.length === 0 || office.length === 0) return campaigns;
+  const attackDay = (): number => rng.pick(days);
   const attacker = (prefix: number): string => `127.${prefix}.${rng.int(0, 250)}.${rng.int(1, 250)}`;
   let id = 0;
   const start = (type: AttackType, time: number, victim: string): number => {
@@ -207,7 +206,7 @@ function attacks(org: Organisation, o: SimulationOptions, rng: Rng, push: (ev: L
       if (rng.chance(0.5)) push(logon(t, v.uid, v.department, kindOf(v), ep, 'vpn'), c);
     }
     // A service account used from a host it never runs on.
-    {
+    if (org.services.length > 0) {
       const s = rng.pick(org.services);
       const t0 = attackDay() + rng.int(0, 23) * HOUR_MS;
       const c = start(AttackType.ServiceNewHost, t0, s.uid);

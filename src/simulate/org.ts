@@ -89,7 +89,8 @@ export function buildOrganisation(o: OrgOptions): Organisation {
       startHour: persona === Persona.Shift ? rng.pick([6, 14, 22]) : rng.int(7, 9),
       firstDay: hired ? rng.int(Math.floor(o.days / 3), Math.floor((2 * o.days) / 3)) : 0,
       lastDay: leaves ? rng.int(Math.floor(o.days / 3), o.days - 3) : o.days,
-      holidayStart: rng.int(0, o.days - 7),
+      // A week off, for simulations long enough to have one.
+      holidayStart: o.days >= 14 ? rng.int(0, o.days - 7) : o.days + 1,
       ...(rng.chance(0.03) && persona !== Persona.Shift ? { newWorkstation: { day: rng.int(5, o.days - 2), address: workstationAddress(site, 10_000 + index) } } : {}),
       usesIntranet: rng.chance(0.4),
     });

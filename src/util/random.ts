@@ -19,7 +19,9 @@ export class Rng {
     this.next = prng(seed);
   }
 
+  /** A whole number in [min, maxInclusive]; an empty range gives min. */
   int(min: number, maxInclusive: number): number {
+    if (maxInclusive <= min) return min;
     return min + Math.floor(this.next() * (maxInclusive - min + 1));
   }
 
