@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the proxy's cost, measured side by side in one run.
  *
- * Targets: slapd directly, a plain Node TCP pipe (the floor for any Node proxy), and
- * bindwall (the real binary, logging every bind to a file). Workloads: binds and uid
+ * Targets: slapd directly, a plain Node TCP pipe (the floor for any Node proxy), bindwall
+ * as a proxy alone (behaviour off; the targets apply to it) and bindwall as shipped
+ * (behaviour scoring and storage on), each the real binary logging every bind to a file. Workloads: binds and uid
  * searches over 16 reused connections, binds on new connections, and a full-subtree
  * search. For each: ops/s, p50/p99 latency, and the proxy process's CPU time per
  * operation (per entry for the big search), read from /proc. Then RSS while a
@@ -18,6 +19,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Disposition, PduFramer } from '../src/ldap/framer.js';
+import { BehaviorEngine } from '../src/behavior/engine.js';
+import { simulate } from '../src/simulate/generate.js';
 import { encodeSearchRequest, Filter, LdapClient } from '../src/ldap/client.js';
 import { Op } from '../src/ldap/protocol.js';
 import { binPath } from '../test/helpers/paths.js';
@@ -30,7 +33,7 @@ const CONNS = 16;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 interface Target {
-  name: 'direct' | 'pipe' | 'bindwall';
+  name: 'direct' | 'pipe' | 'bindwall' | 'bw+behavior';
   url: string;
   pid?: number;
 }
@@ -73,16 +76,18 @@ async function startPipe(upstream: Slapd): Promise<{ target: Target; child: Chil
   return { target: { name: 'pipe', url: `ldap://127.0.0.1:${port}`, pid: child.pid! }, child };
 }
 
-async function startBindwall(upstream: Slapd, dir: string): Promise<{ target: Target; child: ChildProcess }> {
-  const config = join(dir, `bindwall-${upstream.port}.yaml`);
+/** bindwall as shipped; `behavior` false measures the proxy alone (the issue-2 targets). */
+async function startBindwall(upstream: Slapd, dir: string, behavior: boolean): Promise<{ target: Target; child: ChildProcess }> {
+  const tag = `${upstream.port}-${behavior ? 'behavior' : 'proxy'}`;
+  const config = join(dir, `bindwall-${tag}.yaml`);
   writeFileSync(config, `listeners:\n  - name: bench\n    port: 0\ndirectory:\n  urls: [${upstream.url}]\n` +
-    `limits:\n  maxConnectionsPerAddress: 100000\nstorage:\n  path: data/bindwall.db\nlog:\n  level: info\n`);
-  const log = join(dir, `bindwall-${upstream.port}.log`);
+    `limits:\n  maxConnectionsPerAddress: 100000\nbehavior:\n  enabled: ${behavior}\nstorage:\n  path: data/bindwall-${tag}.db\nlog:\n  level: info\n`);
+  const log = join(dir, `bindwall-${tag}.log`);
   const out = openSync(log, 'w');
   const child = spawn(process.execPath, [binPath, 'start', '--config', config], { stdio: ['ignore', out, 'inherit'], cwd: dir });
   for (let i = 0; i < 200; i++) {
     const m = /"url":"ldap:\/\/127\.0\.0\.1:(\d+)"/.exec(readFileSync(log, 'utf8'));
-    if (m) return { target: { name: 'bindwall', url: `ldap://127.0.0.1:${m[1]}`, pid: child.pid! }, child };
+    if (m) return { target: { name: behavior ? 'bw+behavior' : 'bindwall', url: `ldap://127.0.0.1:${m[1]}`, pid: child.pid! }, child };
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error('bindwall did not start');
@@ -216,11 +221,12 @@ async function main(): Promise<void> {
     const slapd = await startSlapd({ bulkUsers: USERS });
     slapds.push(slapd);
     const pipe = await startPipe(slapd);
-    const bw = await startBindwall(slapd, dir);
-    children.push(pipe.child, bw.child);
-    const targets: Target[] = [{ name: 'direct', url: slapd.url }, pipe.target, bw.target];
+    const bw = await startBindwall(slapd, dir, false);
+    const bwb = await startBindwall(slapd, dir, true);
+    children.push(pipe.child, bw.child, bwb.child);
+    const targets: Target[] = [{ name: 'direct', url: slapd.url }, pipe.target, bw.target, bwb.target];
 
-    const header = `${'workload'.padEnd(34)}${'target'.padEnd(10)}${'ops/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'proxy CPU µs'.padStart(14)}`;
+    const header = `${'workload'.padEnd(34)}${'target'.padEnd(12)}${'ops/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'proxy CPU µs'.padStart(14)}`;
     process.stdout.write(`${header}\n${'-'.repeat(header.length)}\n`);
     const verdicts: string[] = [];
     for (const w of workloads) {
@@ -235,7 +241,7 @@ async function main(): Promise<void> {
       const cpu = (name: string): number => median(rounds.get(name)!.map((m) => (m.cpuUs ?? NaN) / m.units));
       for (const target of targets) {
         const all = rounds.get(target.name)!.flatMap((m) => m.latenciesMs);
-        process.stdout.write(`${(target === targets[0] ? w.name : '').padEnd(34)}${target.name.padEnd(10)}${fmt(rate(target.name), 0).padStart(10)}` +
+        process.stdout.write(`${(target === targets[0] ? w.name : '').padEnd(34)}${target.name.padEnd(12)}${fmt(rate(target.name), 0).padStart(10)}` +
           `${fmt(pct(all, 50), 2).padStart(9)}${fmt(pct(all, 99), 2).padStart(9)}${fmt(pct(all, 100), 1).padStart(9)}` +
           `${`${fmt(cpu(target.name), 2)}/${w.unit}`.padStart(14)}\n`);
       }
@@ -243,23 +249,33 @@ async function main(): Promise<void> {
       const rateRatio = rate('bindwall') / rate('pipe');
       const ok = cpuRatio <= 1.2 && rateRatio >= 0.9;
       failed ||= !ok;
-      verdicts.push(`${w.name.padEnd(34)}CPU ${fmt(cpuRatio, 2)}× pipe (≤ 1.20)   throughput ${fmt(rateRatio, 2)}× pipe (≥ 0.90)   ${ok ? 'ok' : 'MISSED'}`);
+      verdicts.push(`${w.name.padEnd(34)}CPU ${fmt(cpuRatio, 2)}× pipe (≤ 1.20)   throughput ${fmt(rateRatio, 2)}× pipe (≥ 0.90)   ${ok ? 'ok' : 'MISSED'}` +
+        `   [with behaviour: CPU ${fmt(cpu('bw+behavior') / cpu('pipe'), 2)}×, throughput ${fmt(rate('bw+behavior') / rate('pipe'), 2)}×]`);
     }
-    process.stdout.write(`\nbindwall vs pipe\n${verdicts.join('\n')}\n`);
+    process.stdout.write(`\nbindwall (proxy alone, behaviour off) vs pipe; behaviour scoring's cost in brackets\n${verdicts.join('\n')}\n`);
 
     process.stdout.write(`\nStreaming ${BIG} entries to a slow reader (~8 MB/s): proxy RSS\n`);
     const big = await startSlapd({ bulkUsers: BIG });
     slapds.push(big);
     const bigPipe = await startPipe(big);
-    const bigBw = await startBindwall(big, dir);
+    const bigBw = await startBindwall(big, dir, true);
     children.push(bigPipe.child, bigBw.child);
     for (const target of [bigPipe.target, bigBw.target]) {
       const r = await slowReader(target, 8 * 1024 * 1024);
-      const ok = r.entries === BIG && (target.name !== 'bindwall' || r.maxRssMb <= 150);
-      if (target.name === 'bindwall') failed ||= !ok;
-      process.stdout.write(`  ${target.name.padEnd(10)}${r.entries} entries in ${fmt(r.seconds)}s, RSS ${fmt(r.startRssMb)} MB → max ${fmt(r.maxRssMb)} MB` +
-        `${target.name === 'bindwall' ? `   (≤ 150 MB: ${ok ? 'ok' : 'MISSED'})` : ''}\n`);
+      const ok = r.entries === BIG && (target.name === 'pipe' || r.maxRssMb <= 150);
+      if (target.name !== 'pipe') failed ||= !ok;
+      process.stdout.write(`  ${target.name.padEnd(13)}${r.entries} entries in ${fmt(r.seconds)}s, RSS ${fmt(r.startRssMb)} MB → max ${fmt(r.maxRssMb)} MB` +
+        `${target.name !== 'pipe' ? `   (≤ 150 MB: ${ok ? 'ok' : 'MISSED'})` : ''}\n`);
     }
+    // Behaviour scoring on its own: score + baseline update per event, one core.
+    const sim = simulate({ days: 21, warmupDays: 7 });
+    const engine = new BehaviorEngine();
+    const t0 = process.hrtime.bigint();
+    for (const { event } of sim.events) engine.observe(event);
+    const perSecond = sim.events.length / (Number(process.hrtime.bigint() - t0) / 1e9);
+    const scoringOk = perSecond >= 20_000;
+    failed ||= !scoringOk;
+    process.stdout.write(`\nBehaviour scoring: ${sim.events.length} simulated events, score + learn at ${fmt(perSecond, 0)} events/s on one core (≥ 20,000: ${scoringOk ? 'ok' : 'MISSED'})\n`);
   } finally {
     await cleanup();
   }

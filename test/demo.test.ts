@@ -36,7 +36,16 @@ test('the demo starts with no setup and its cheat-sheet commands work', async (t
   t.regex(search!.stdout, /cn: Alice Archer/);
   t.regex(groups!.stdout, /member: cn=Tier0 Operators/);
   t.is(modify!.code, 0, modify!.stderr);
+  // Live mode from the cheat-sheet: real binds from many 127.x addresses into the demo.
+  const url = /proxy (ldap:\/\/127\.0\.0\.1:\d+)/.exec(demo.stdout())![1]!;
+  const live = spawnBindwall(['simulate', '--live', url, '--days', '14', '--max-events', '300'], { cwd });
+  t.is(await live.exited, 0, live.stderr());
+  t.regex(live.stdout(), /live: 300 binds from \d+ source addresses .* 300 as expected, 0 unexpected, 0 connection errors/);
   demo.child.kill('SIGTERM');
   t.is(await demo.exited, 0);
   t.regex(demo.stdout(), /"outcome":"approved"/);
+  t.regex(demo.stdout(), /"client":"127\.30\./, 'binds came from simulated source addresses');
+  const shown = spawnBindwall(['risk', 'show', 'svc-001', '--db', `${cwd}/data/demo/bindwall.db`]);
+  t.is(await shown.exited, 0, shown.stdout() + shown.stderr());
+  t.regex(shown.stdout(), /^svc-001 \(service/);
 });

@@ -144,20 +144,27 @@ export interface EndpointBaseline {
   lastSeen: number;
   /** Accounts that logged on successfully from here. */
   accounts: Map<string, Familiarity>;
-  /** Attempts inside the spraying window, oldest first. */
+  /** Attempts inside the spraying window, oldest first (see endpoint-window.ts). */
   window: EndpointAttempt[];
+  /** Per account in the window: failed and successful attempts. */
+  windowCounts: Map<string, { failed: number; ok: number }>;
+  /** Accounts in the window that only failed / that succeeded at least once. */
+  windowFailedOnly: number;
+  windowSucceeded: number;
   failures: Decayed;
   /** Typical number of distinct accounts inside one window (a slowly moving maximum). */
   usualDistinctAccounts: number;
-  /** Accounts that failed from here in the last 24 hours and have not succeeded since → time. */
+  /** Accounts that failed from here in the last 24 hours and have not succeeded since → time (time order). */
   failedAccounts: Map<string, number>;
-  /** Accounts that succeeded from here in the last 24 hours → time. */
+  /** Accounts that succeeded from here in the last 24 hours → time (time order). */
   succeededAccounts: Map<string, number>;
+  dayTrimmedAt: number;
 }
 
 export const newEndpointBaseline = (endpoint: string, now: number): EndpointBaseline => ({
-  endpoint, firstSeen: now, lastSeen: now, accounts: new Map(), window: [], failures: { value: 0, asOf: now }, usualDistinctAccounts: 0,
-  failedAccounts: new Map(), succeededAccounts: new Map(),
+  endpoint, firstSeen: now, lastSeen: now, accounts: new Map(), window: [], windowCounts: new Map(), windowFailedOnly: 0, windowSucceeded: 0,
+  failures: { value: 0, asOf: now }, usualDistinctAccounts: 0,
+  failedAccounts: new Map(), succeededAccounts: new Map(), dayTrimmedAt: now,
 });
 
 export interface PeerBaseline {

@@ -7,7 +7,8 @@
  */
 import { addHour, newAccountBaseline, newEndpointBaseline, newPeerBaseline, share, touch, type AccountBaseline, type EndpointBaseline, type PeerBaseline } from './baseline.js';
 import { isFailure } from './bind-result.js';
-import { bump, DAY_MS, valueAt, type Decayed } from './decay.js';
+import { bump, valueAt, type Decayed } from './decay.js';
+import { expire, record } from './endpoint-window.js';
 import type { LogonEvent } from './logon-event.js';
 import { distance2, FEATURE_DIMS, features, learnFeatures } from './multivariate.js';
 import { defaultBehaviorOptions, type BehaviorOptions } from './options.js';
@@ -78,6 +79,8 @@ export class BehaviorEngine {
     const hour = this.#hours.at(now);
     const account = this.#accounts.get(ev.account);
     const endpoint = this.#endpoints.get(ev.endpoint);
+    // Expiry only forgets what the window no longer covers; it changes no judgement.
+    if (endpoint) expire(endpoint, now, this.opts.sprayWindowMs);
     const peer = ev.peerGroup ? this.#peers.get(ev.peerGroup) : undefined;
     let x: number[] | undefined;
     let d2: number | undefined;
@@ -133,27 +136,14 @@ export class BehaviorEngine {
     // Read before this logon updates the endpoint: is it a machine other people own?
     const onSomeoneElsesMachine = ep.accounts.size >= 1 && ep.accounts.size <= 3 && !ep.accounts.has(ev.account);
     ep.lastSeen = Math.max(ep.lastSeen, now);
-    const since = now - o.sprayWindowMs;
-    let drop = 0;
-    while (drop < ep.window.length && ep.window[drop]!.time < since) drop++;
-    if (drop > 0) ep.window.splice(0, drop);
-    ep.window.push({ time: now, account: ev.account, failed });
-    if (ep.window.length > 256) ep.window.splice(0, ep.window.length - 256);
-    const distinct = new Set(ep.window.map((w) => w.account)).size;
+    expire(ep, now, o.sprayWindowMs);
+    record(ep, ev.account, failed, now);
+    const distinct = ep.windowCounts.size;
     // A slowly moving "usual": app servers learn that many accounts is normal; bursts
     // from a risky source teach nothing.
     ep.usualDistinctAccounts += (distinct - ep.usualDistinctAccounts) * (distinct > ep.usualDistinctAccounts ? 0.05 * trust : 0.002);
-    if (failed) {
-      bump(ep.failures, now, o.failureHalfLifeMs);
-      ep.failedAccounts.set(ev.account, now);
-      if (ep.failedAccounts.size > 64) for (const [k, t] of ep.failedAccounts) if (t < now - DAY_MS) ep.failedAccounts.delete(k);
-    } else {
-      // A failure the same account corrects from the same source was a typo.
-      ep.failedAccounts.delete(ev.account);
-      ep.succeededAccounts.set(ev.account, now);
-      if (ep.succeededAccounts.size > 256) for (const [k, t] of ep.succeededAccounts) if (t < now - DAY_MS) ep.succeededAccounts.delete(k);
-      if (a.score < FAMILIARITY_MAX_SCORE) touch(ep.accounts, ev.account, now, o.familiarityHalfLifeMs, trust);
-    }
+    if (failed) bump(ep.failures, now, o.failureHalfLifeMs);
+    else if (a.score < FAMILIARITY_MAX_SCORE) touch(ep.accounts, ev.account, now, o.familiarityHalfLifeMs, trust);
     this.#dirty.endpoints.add(ev.endpoint);
 
     // The account.
@@ -253,11 +243,27 @@ export class BehaviorEngine {
     return { accounts: this.#accounts.size, endpoints: this.#endpoints.size, peers: this.#peers.size };
   }
 
-  /** What changed since the last call (write-behind persistence). */
-  takeDirty(): { accounts: string[]; endpoints: string[]; peers: string[] } {
-    const d = this.#dirty;
-    this.#dirty = { accounts: new Set(), endpoints: new Set(), peers: new Set() };
-    return { accounts: [...d.accounts], endpoints: [...d.endpoints], peers: [...d.peers] };
+  /**
+   * Up to `limit` keys of each kind that changed since they were last taken (write-behind
+   * persistence takes a bounded slice per tick, so a big flush never stalls the event loop).
+   */
+  takeDirty(limit = Infinity): { accounts: string[]; endpoints: string[]; peers: string[] } {
+    const take = (set: Set<string>): string[] => {
+      const out: string[] = [];
+      for (const k of set) {
+        if (out.length >= limit) break;
+        out.push(k);
+      }
+      for (const k of out) set.delete(k);
+      return out;
+    };
+    return { accounts: take(this.#dirty.accounts), endpoints: take(this.#dirty.endpoints), peers: take(this.#dirty.peers) };
+  }
+
+  /** One entity's stored risk (value and when), for persistence. */
+  riskState(kind: 'account' | 'endpoint', key: string): { value?: number; asOf?: number } {
+    const d = (kind === 'account' ? this.#accountRisk : this.#endpointRisk).get(key);
+    return d ? { value: d.value, asOf: d.asOf } : {};
   }
 
   /** Entity risks, for persistence. */

@@ -23,9 +23,10 @@ export interface BehaviorServiceOptions {
   facts?: DirectoryFacts;
   clock: Clock;
   log: Logger;
-  /** How often queued events are written (and, every `baselineEvery`-th time, baselines). */
+  /** How often queued events and a slice of changed baselines are written. */
   flushIntervalMs?: number;
-  baselineEvery?: number;
+  /** Changed baselines written per tick, at most (bounds the time one tick takes). */
+  baselinesPerTick?: number;
   eventRetentionMs?: number;
   /** Cron expression for the daily upkeep (retention, checkpoint); none disables it. */
   upkeepCron?: string | null;
@@ -35,13 +36,14 @@ export class BehaviorService {
   readonly engine: BehaviorEngine;
   readonly #o: Required<Omit<BehaviorServiceOptions, 'store' | 'facts'>> & { store?: BehaviorStore; facts?: DirectoryFacts };
   #queue: StoredEvent[] = [];
-  #flushes = 0;
   #timer: TimerHandle | null = null;
   #upkeep: ScheduledTask | null = null;
 
   constructor(opts: BehaviorServiceOptions) {
     this.engine = opts.engine;
-    this.#o = { flushIntervalMs: 500, baselineEvery: 10, eventRetentionMs: 90 * DAY_MS, upkeepCron: '17 3 * * *', ...opts };
+    // Every half second: the queued events, and a bounded slice of changed baselines (a
+    // flush of thousands at once would stall the event loop for most of a second).
+    this.#o = { flushIntervalMs: 500, baselinesPerTick: 200, eventRetentionMs: 90 * DAY_MS, upkeepCron: '17 3 * * *', ...opts };
     if (opts.store) {
       this.#timer = this.#o.clock.setTimer(this.#o.flushIntervalMs, this.#tick);
       if (this.#o.upkeepCron) this.#upkeep = cron.schedule(this.#o.upkeepCron, () => this.upkeep(), { name: 'bindwall-upkeep', noOverlap: true });
@@ -78,32 +80,32 @@ export class BehaviorService {
 
   readonly #tick = (): void => {
     try {
-      this.flush(++this.#flushes % this.#o.baselineEvery === 0);
+      this.flush(this.#o.baselinesPerTick);
     } catch (err) {
       this.#o.log.error({ event: 'storage_error', error: describeError(err) }, 'writing behaviour data failed; will retry');
     }
     if (this.#timer) this.#timer = this.#o.clock.setTimer(this.#o.flushIntervalMs, this.#tick);
   };
 
-  /** Writes queued events, and changed baselines when `baselines` is true. */
-  flush(baselines = true): void {
+  /** Writes queued events and up to `baselineLimit` changed baselines of each kind. */
+  flush(baselineLimit = Infinity): void {
     const store = this.#o.store;
     if (!store) return;
     const events = this.#queue;
-    if (events.length === 0 && !baselines) return;
     this.#queue = [];
-    const now = this.#o.clock.now();
     const e = this.engine;
-    if (baselines) {
-      const dirty = e.takeDirty();
-      store.write(events, {
-        accounts: dirty.accounts.map((k) => e.account(k)!).filter(Boolean),
-        endpoints: dirty.endpoints.map((k) => e.endpoint(k)!).filter(Boolean),
-        peers: dirty.peers.map((k) => e.peer(k)!).filter(Boolean),
-      }, e.risks().filter((r) => (r.kind === 'account' ? dirty.accounts : dirty.endpoints).includes(r.key)), now);
-    } else {
-      store.write(events, { accounts: [], endpoints: [], peers: [] }, [], now);
-    }
+    const dirty = e.takeDirty(baselineLimit);
+    if (events.length === 0 && dirty.accounts.length === 0 && dirty.endpoints.length === 0 && dirty.peers.length === 0) return;
+    const now = this.#o.clock.now();
+    const risks = [
+      ...dirty.accounts.map((key) => ({ kind: 'account' as const, key, ...e.riskState('account', key) })),
+      ...dirty.endpoints.map((key) => ({ kind: 'endpoint' as const, key, ...e.riskState('endpoint', key) })),
+    ].filter((r): r is { kind: 'account' | 'endpoint'; key: string; value: number; asOf: number } => r.value !== undefined);
+    store.write(events, {
+      accounts: dirty.accounts.map((k) => e.account(k)!).filter(Boolean),
+      endpoints: dirty.endpoints.map((k) => e.endpoint(k)!).filter(Boolean),
+      peers: dirty.peers.map((k) => e.peer(k)!).filter(Boolean),
+    }, risks, now);
   }
 
   upkeep(): void {
@@ -125,6 +127,6 @@ export class BehaviorService {
     void this.#upkeep?.destroy();
     this.#upkeep = null;
     this.#o.facts?.close();
-    this.flush(true);
+    this.flush();
   }
 }

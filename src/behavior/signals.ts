@@ -3,7 +3,7 @@
  * it), gives points 0–100 and a reason a person can read. Novelty counts in proportion to
  * how much history the account has (`maturity`); for new accounts the peer group speaks.
  */
-import { DAY_MS, valueAt } from './decay.js';
+import { valueAt } from './decay.js';
 import type { AccountBaseline, EndpointBaseline, PeerBaseline } from './baseline.js';
 import { hourOfDayShare, weekendShare } from './baseline.js';
 import { AccountKind, type LogonEvent } from './logon-event.js';
@@ -137,36 +137,34 @@ const unusualHour: Check = ({ ev, hour, account, peer, maturity, opts }) => {
 const lateralMovement: Check = ({ ev, account, opts }) => {
   if (!account || !isPerson(account.kind) || isFailure(ev.result)) return null;
   const since = ev.time - opts.lateralWindowMs;
-  const endpoints = new Set([ev.endpoint]);
-  for (const r of account.recent) if (r.time >= since) endpoints.add(r.endpoint);
-  if (endpoints.size < 3) return null;
+  // At most recentLogons entries: a small array beats a Set on the bind path.
+  const endpoints = [ev.endpoint];
+  for (const r of account.recent) if (r.time >= since && !endpoints.includes(r.endpoint)) endpoints.push(r.endpoint);
+  if (endpoints.length < 3) return null;
   return {
     code: SignalCode.LateralMovement,
-    points: endpoints.size >= 5 ? 55 : 38,
-    reason: `${ev.account} logged on from ${endpoints.size} endpoints within ${minutes(opts.lateralWindowMs)} minutes`,
+    points: endpoints.length >= 5 ? 55 : 38,
+    reason: `${ev.account} logged on from ${endpoints.length} endpoints within ${minutes(opts.lateralWindowMs)} minutes`,
   };
 };
 
 /**
  * One source failing for many different accounts, while few succeed from it. A typo that
- * the same account corrects from the same source is not counted (learn() drops it).
+ * the same account corrects from the same source is not counted. Counts are kept
+ * incrementally (endpoint-window.ts): nothing here scans the window.
  */
 const sprayingSource: Check = ({ ev, endpoint, opts }) => {
   if (!endpoint) return null;
-  const since = ev.time - opts.sprayWindowMs;
-  const failed = new Set<string>();
-  const succeeded = new Set<string>();
-  for (const a of endpoint.window) if (a.time >= since) (a.failed ? failed : succeeded).add(a.account);
-  if (isFailure(ev.result)) failed.add(ev.account);
-  for (const a of succeeded) failed.delete(a);
-  if (failed.size >= 4 && failed.size > 2 * succeeded.size) {
-    return { code: SignalCode.SprayingSource, points: failed.size >= 8 ? 85 : 65, reason: `${where(ev)} failed binds for ${failed.size} accounts within ${minutes(opts.sprayWindowMs)} minutes (password spraying)` };
+  const c = endpoint.windowCounts.get(ev.account);
+  const failedNow = isFailure(ev.result);
+  // The current attempt, as it would change the counts.
+  const failedOnly = endpoint.windowFailedOnly + (failedNow && !c ? 1 : 0) - (!failedNow && c && c.failed > 0 && c.ok === 0 ? 1 : 0);
+  const succeeded = endpoint.windowSucceeded + (!failedNow && !(c && c.ok > 0) ? 1 : 0);
+  if (failedOnly >= 4 && failedOnly > 2 * succeeded) {
+    return { code: SignalCode.SprayingSource, points: failedOnly >= 8 ? 85 : 65, reason: `${where(ev)} failed binds for ${failedOnly} accounts within ${minutes(opts.sprayWindowMs)} minutes (password spraying)` };
   }
-  const dayAgo = ev.time - DAY_MS;
-  let slow = isFailure(ev.result) && !((endpoint.failedAccounts.get(ev.account) ?? -Infinity) >= dayAgo) ? 1 : 0;
-  for (const t of endpoint.failedAccounts.values()) if (t >= dayAgo) slow++;
-  let ok = 0;
-  for (const t of endpoint.succeededAccounts.values()) if (t >= dayAgo) ok++;
+  const slow = endpoint.failedAccounts.size + (failedNow && !endpoint.failedAccounts.has(ev.account) ? 1 : 0);
+  const ok = endpoint.succeededAccounts.size;
   if (slow >= 8 && slow > 2 * ok) {
     return { code: SignalCode.SprayingSource, points: 60, reason: `${where(ev)} failed binds for ${slow} accounts in 24 hours, with ${ok} successes (slow password spraying)` };
   }
@@ -175,21 +173,22 @@ const sprayingSource: Check = ({ ev, endpoint, opts }) => {
 
 const endpointManyAccounts: Check = ({ ev, endpoint, opts }) => {
   if (!endpoint) return null;
-  const since = ev.time - opts.sprayWindowMs;
-  const accounts = new Set([ev.account]);
-  for (const a of endpoint.window) if (a.time >= since) accounts.add(a.account);
-  if (accounts.size < 4 || accounts.size <= 2 * endpoint.usualDistinctAccounts) return null;
+  const accounts = endpoint.windowCounts.size + (endpoint.windowCounts.has(ev.account) ? 0 : 1);
+  if (accounts < 4 || accounts <= 2 * endpoint.usualDistinctAccounts) return null;
   return {
     code: SignalCode.EndpointManyAccounts,
-    points: accounts.size >= 8 ? 50 : 35,
-    reason: `${where(ev)} bound as ${accounts.size} accounts within ${minutes(opts.sprayWindowMs)} minutes (usually ${endpoint.usualDistinctAccounts || 1})`,
+    points: accounts >= 8 ? 50 : 35,
+    reason: `${where(ev)} bound as ${accounts} accounts within ${minutes(opts.sprayWindowMs)} minutes (usually ${Math.round(endpoint.usualDistinctAccounts) || 1})`,
   };
 };
 
-const serviceNewHost: Check = ({ ev, account }) => {
+const serviceNewHost: Check = ({ ev, account, maturity }) => {
   if (!account || account.kind !== AccountKind.Service || account.endpoints.has(ev.endpoint) || account.logons < 3) return null;
+  // Like every novelty, it counts fully only once the account's learning period is over.
+  const points = 62 * maturity;
+  if (points < 1) return null;
   const known = [...account.endpoints.keys()].slice(0, 3).join(', ');
-  return { code: SignalCode.ServiceNewHost, points: 62, reason: `service account ${ev.account} bound from a new host ${where(ev)} (known: ${known})` };
+  return { code: SignalCode.ServiceNewHost, points, reason: `service account ${ev.account} bound from a new host ${where(ev)} (known: ${known})` };
 };
 
 const machineTiming: Check = ({ ev, account }) => {

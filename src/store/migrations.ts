@@ -26,7 +26,6 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       );
       CREATE INDEX events_time ON events(time);
       CREATE INDEX events_account_time ON events(account, time);
-      CREATE INDEX events_endpoint_time ON events(endpoint, time);
       CREATE TABLE baselines (
         kind TEXT NOT NULL,
         key TEXT NOT NULL,
