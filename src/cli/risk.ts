@@ -50,14 +50,23 @@ function usualHours(b: AccountBaseline): { hour: string; share: number }[] {
     .filter((x) => x.share >= 0.02).sort((a, b2) => b2.share - a.share).slice(0, 12);
 }
 
-export function riskShow(args: string[], out: (s: string) => void): number {
-  const c = open(args, 'usage: bindwall risk show USER [--config FILE | --db PATH] [--json]');
+/** Opens storage, finds the account (exit 1 when unknown) and runs `show` on it. */
+function withAccount(args: string[], usage: string, out: (s: string) => void, show: (c: Common, b: AccountBaseline) => number): number {
+  const c = open(args, usage);
   try {
     const b = c.store.account(c.account);
     if (!b) {
       out(c.json ? JSON.stringify({ account: c.account, known: false }) : `${c.account}: no logons recorded`);
       return 1;
     }
+    return show(c, b);
+  } finally {
+    c.close();
+  }
+}
+
+export function riskShow(args: string[], out: (s: string) => void): number {
+  return withAccount(args, 'usage: bindwall risk show USER [--config FILE | --db PATH] [--json]', out, (c, b) => {
     const now = Date.now();
     const r = c.store.risk('account', c.account);
     const risk = r ? Math.round(valueAt({ value: r.value, asOf: r.asOf }, now, defaultBehaviorOptions.entityRiskHalfLifeMs)) : 0;
@@ -83,19 +92,11 @@ export function riskShow(args: string[], out: (s: string) => void): number {
     out(recent.length ? '  recent reasons:' : '  recent reasons: none');
     for (const e of view.recent) out(`    ${iso(e.time)}  score ${String(e.score).padStart(3)}  ${e.endpoint}  ${e.reasons.join('; ')}`);
     return 0;
-  } finally {
-    c.close();
-  }
+  });
 }
 
 export function endpoints(args: string[], out: (s: string) => void): number {
-  const c = open(args, 'usage: bindwall endpoints USER [--config FILE | --db PATH] [--json]');
-  try {
-    const b = c.store.account(c.account);
-    if (!b) {
-      out(c.json ? JSON.stringify({ account: c.account, known: false }) : `${c.account}: no logons recorded`);
-      return 1;
-    }
+  return withAccount(args, 'usage: bindwall endpoints USER [--config FILE | --db PATH] [--json]', out, (c, b) => {
     const rows = [...b.endpoints].map(([endpoint, f]) => ({ endpoint, firstSeen: f.first, lastSeen: f.last, count: f.count }))
       .sort((x, y) => y.lastSeen - x.lastSeen);
     if (c.json) {
@@ -105,7 +106,5 @@ export function endpoints(args: string[], out: (s: string) => void): number {
     out(`${'ENDPOINT'.padEnd(40)}${'FIRST SEEN (UTC)'.padEnd(19)}${'LAST SEEN (UTC)'.padEnd(19)}LOGONS`);
     for (const r of rows) out(`${r.endpoint.padEnd(40)}${iso(r.firstSeen).padEnd(19)}${iso(r.lastSeen).padEnd(19)}${r.count}`);
     return 0;
-  } finally {
-    c.close();
-  }
+  });
 }
