@@ -37,10 +37,6 @@ export class BindwallError extends Error {
   }
 }
 
-export function isBindwallError(err: unknown, code?: ErrorCode): err is BindwallError {
-  return err instanceof BindwallError && (code === undefined || err.code === code);
-}
-
 /** A short, secret-free description of any thrown value, for logs. */
 export function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof BindwallError) return { code: err.code, message: err.message };

@@ -83,13 +83,6 @@ export function weekendShare(p: HourProfile): number {
   return w / p.total;
 }
 
-/** Probability of an hour, smoothed over the neighbouring hours (people are not punctual). */
-export function hourProbability(p: HourProfile, hour: number): number {
-  if (p.total <= 0) return 0;
-  const at = (h: number): number => p.bins[(h + 168) % 168]!;
-  return (0.5 * at(hour) + 0.25 * at(hour - 1) + 0.25 * at(hour + 1)) / p.total;
-}
-
 export interface RecentLogon {
   time: number;
   endpoint: string;

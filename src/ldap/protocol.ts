@@ -29,10 +29,6 @@ export const Op = {
 } as const;
 export type Op = (typeof Op)[keyof typeof Op];
 
-export const OpName: Readonly<Record<number, string>> = Object.freeze(
-  Object.fromEntries(Object.entries(Op).map(([name, tag]) => [tag, name])),
-);
-
 /** The response a request is answered with; unbind and abandon get none. */
 export const ResponseFor: Readonly<Partial<Record<number, number>>> = Object.freeze({
   [Op.BindRequest]: Op.BindResponse,

@@ -485,37 +485,33 @@ export class Session {
   /** Scores (when behaviour is on), then decides; synchronous answers skip the promise machinery. */
   #decide(p: PendingBind, successPdu: Buffer): void {
     const attempt = new Attempt(this, p);
-    if (this.#d.assess) {
-      let scored: Assessment | Promise<Assessment>;
-      try {
-        scored = this.#d.assess(attempt);
-      } catch (err) {
-        this.#failClosed(p, err);
-        return;
-      }
-      if (isThenable(scored)) {
-        scored.then((a) => {
-          if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other);
-          p.assessment = attempt.assessment = a;
-          this.#decideScored(p, attempt, successPdu);
-        }, (err: unknown) => this.#failClosed(p, err));
-        return;
-      }
-      p.assessment = attempt.assessment = scored;
-    }
-    this.#decideScored(p, attempt, successPdu);
+    const assess = this.#d.assess;
+    if (!assess) return this.#decideScored(p, attempt, successPdu);
+    this.#step(p, () => assess(attempt), (a) => {
+      if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other);
+      p.assessment = attempt.assessment = a;
+      this.#decideScored(p, attempt, successPdu);
+    });
   }
 
   #decideScored(p: PendingBind, attempt: Attempt, successPdu: Buffer): void {
-    let answer: Decision | Promise<Decision>;
+    this.#step(p, () => this.#d.decide(attempt), (d) => this.#apply(p, attempt, d, successPdu));
+  }
+
+  /**
+   * Runs one step of deciding: a value continues at once, a promise when it settles, and
+   * anything thrown or rejected fails the bind closed.
+   */
+  #step<T>(p: PendingBind, produce: () => T | Promise<T>, next: (value: T) => void): void {
+    let value: T | Promise<T>;
     try {
-      answer = this.#d.decide(attempt);
+      value = produce();
     } catch (err) {
       this.#failClosed(p, err);
       return;
     }
-    if (isThenable(answer)) answer.then((d) => this.#apply(p, attempt, d, successPdu), (err: unknown) => this.#failClosed(p, err));
-    else this.#apply(p, attempt, answer, successPdu);
+    if (isThenable(value)) value.then(next, (err: unknown) => this.#failClosed(p, err));
+    else next(value);
   }
 
   #apply(p: PendingBind, attempt: BindAttempt, decision: Decision, successPdu: Buffer): void {

@@ -27,7 +27,3 @@ export function simulatedEntries(org: Organisation, suffix: string): LdifEntry[]
   }
   return entries;
 }
-
-export function toLdif(entries: readonly LdifEntry[]): string {
-  return entries.map((e) => [`dn: ${e.dn}`, ...Object.entries(e.attributes).flatMap(([k, vs]) => vs.map((v) => `${k}: ${v}`))].join('\n')).join('\n\n') + '\n';
-}
