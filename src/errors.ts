@@ -6,6 +6,7 @@
 export const ErrorCode = {
   ConfigInvalid: 'BW_CONFIG_INVALID',
   ConfigUnreadable: 'BW_CONFIG_UNREADABLE',
+  PolicyInvalid: 'BW_POLICY_INVALID',
   ProtocolMalformed: 'BW_PROTOCOL_MALFORMED',
   PduTooLarge: 'BW_PDU_TOO_LARGE',
   UpstreamUnavailable: 'BW_UPSTREAM_UNAVAILABLE',

@@ -36,6 +36,9 @@ export class BehaviorService {
   readonly engine: BehaviorEngine;
   readonly #o: Required<Omit<BehaviorServiceOptions, 'store' | 'facts'>> & { store?: BehaviorStore; facts?: DirectoryFacts };
   #queue: StoredEvent[] = [];
+  /** Facts objects already queued for storage (the cache hands out the same object until it refreshes). */
+  #factsSeen = new WeakSet<UserFacts>();
+  #factsQueue: { account: string; facts: UserFacts }[] = [];
   #timer: TimerHandle | null = null;
   #upkeep: ScheduledTask | null = null;
 
@@ -70,11 +73,21 @@ export class BehaviorService {
   /** Learns from one bind event (every attempt but anonymous ones) and queues it for storage. */
   record(ev: BindEvent): Assessment | undefined {
     if (ev.method === 'anonymous' || ev.bindDn === '') return undefined;
-    const logon = this.#o.mapper.fromBind(ev, this.#o.facts?.cached(canonicalAccount(ev.bindDn)));
+    const facts = this.#o.facts?.cached(canonicalAccount(ev.bindDn));
+    const logon = this.#o.mapper.fromBind(ev, facts);
     const assessment = ev.assessment ?? this.engine.assess(logon);
     this.engine.learn(logon, assessment);
     if (ev.outcome === 'challenge_passed') this.engine.confirm(logon);
-    if (this.#o.store) this.#queue.push({ logon, assessment, outcome: ev.outcome });
+    if (this.#o.store) {
+      this.#queue.push({
+        logon, assessment, outcome: ev.outcome, listener: ev.listener, tls: ev.tls,
+        ...(ev.action ? { decision: { action: ev.action, ...(ev.ruleId ? { ruleId: ev.ruleId } : {}), ...(ev.policyHash ? { policyHash: ev.policyHash } : {}) } } : {}),
+      });
+      if (facts && !this.#factsSeen.has(facts)) {
+        this.#factsSeen.add(facts);
+        this.#factsQueue.push({ account: logon.account, facts });
+      }
+    }
     return assessment;
   }
 
@@ -93,9 +106,11 @@ export class BehaviorService {
     if (!store) return;
     const events = this.#queue;
     this.#queue = [];
+    const facts = this.#factsQueue;
+    this.#factsQueue = [];
     const e = this.engine;
     const dirty = e.takeDirty(baselineLimit);
-    if (events.length === 0 && dirty.accounts.length === 0 && dirty.endpoints.length === 0 && dirty.peers.length === 0) return;
+    if (events.length === 0 && facts.length === 0 && dirty.accounts.length === 0 && dirty.endpoints.length === 0 && dirty.peers.length === 0) return;
     const now = this.#o.clock.now();
     const risks = [
       ...dirty.accounts.map((key) => ({ kind: 'account' as const, key, ...e.riskState('account', key) })),
@@ -105,7 +120,7 @@ export class BehaviorService {
       accounts: dirty.accounts.map((k) => e.account(k)!).filter(Boolean),
       endpoints: dirty.endpoints.map((k) => e.endpoint(k)!).filter(Boolean),
       peers: dirty.peers.map((k) => e.peer(k)!).filter(Boolean),
-    }, risks, now);
+    }, risks, now, facts);
   }
 
   upkeep(): void {

@@ -2,7 +2,7 @@
 import type { Config } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { BehaviorStore } from '../store/behavior-store.js';
-import { openDatabase } from '../store/db.js';
+import { openDatabase, type Db } from '../store/db.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import { DAY_MS } from './decay.js';
 import { BehaviorEngine } from './engine.js';
@@ -13,7 +13,15 @@ import { DirectoryPool } from '../proxy/upstream.js';
 
 export interface RunningBehavior {
   service: BehaviorService;
+  /** The open database (quarantine lives there too). */
+  db: Db;
   close(): void;
+}
+
+/** How binds map to accounts, kinds and apps; behaviour and policy use the same mapping. */
+export function mapperFor(config: Config): EventMapper {
+  const b = config.behavior;
+  return new EventMapper({ apps: b.apps, endpointNames: b.endpointNames, servicePatterns: b.serviceAccounts, privilegedPatterns: b.privilegedAccounts });
 }
 
 export function startBehavior(config: Config, log: Logger, clock: Clock = systemClock, opts: { upkeepCron?: string | null } = {}): RunningBehavior {
@@ -22,7 +30,7 @@ export function startBehavior(config: Config, log: Logger, clock: Clock = system
   const b = config.behavior;
   const engine = new BehaviorEngine({ timeZone: b.timeZone });
   engine.restore(store.loadState());
-  const mapper = new EventMapper({ apps: b.apps, endpointNames: b.endpointNames, servicePatterns: b.serviceAccounts, privilegedPatterns: b.privilegedAccounts });
+  const mapper = mapperFor(config);
   const l = config.directory.lookup;
   const facts = l ? new DirectoryFacts({
     bindDn: l.bindDn, password: l.password, baseDn: l.baseDn, userAttributes: l.userAttributes,
@@ -37,6 +45,7 @@ export function startBehavior(config: Config, log: Logger, clock: Clock = system
   log.info({ event: 'behavior_loaded', storage: config.storage.path, ...engine.size }, 'behaviour baselines loaded');
   return {
     service,
+    db,
     close: () => {
       service.close();
       db.close();

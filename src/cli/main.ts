@@ -15,6 +15,9 @@ import { endpoints, riskShow } from './risk.js';
 import { UsageError } from './usage.js';
 import { runProxy } from './run-proxy.js';
 import { simulateCommand } from './simulate.js';
+import { policyCommand } from './policy.js';
+import { quarantineCommand } from './quarantine.js';
+import type { Diagnostic } from '../config/diagnostics.js';
 
 const HELP = `bindwall — a behavioural firewall for LDAP
 
@@ -25,6 +28,14 @@ Usage:
   bindwall risk show USER           what bindwall learned about an account, with recent reasons
   bindwall endpoints USER           the endpoints an account logs on from
       (both: --config FILE or --db PATH to find storage, --json for machine-readable output)
+  bindwall policy check [DIR|FILE…]  validate policy files: every problem, file:line:col
+  bindwall policy schema            the policy files' JSON Schema (for editor autocompletion)
+  bindwall policy explain --user U --endpoint IP [--app A] [--at TIME] [--policy DIR]
+                                    how a bind would be decided, rule by rule, and why
+  bindwall policy replay --policy DIR [--since T] [--until T]
+                                    re-decide recorded binds under a candidate policy; report changes
+      (explain and replay: --config FILE or --db PATH for behaviour data; --json)
+  bindwall quarantine list | add USER [--until T] [--reason R] | release USER
   bindwall simulate [--evaluate]    simulate an organisation's logons and attacks; score them
       (--seed N --users N --services N --days N --warmup-days N --attacks N --out FILE.jsonl --json)
   bindwall --version | --help
@@ -66,6 +77,10 @@ export async function main(argv: string[]): Promise<number> {
         return endpoints(rest, print);
       case 'simulate':
         return await simulateCommand(rest, print);
+      case 'policy':
+        return policyCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
+      case 'quarantine':
+        return quarantineCommand(rest, print);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
@@ -76,6 +91,11 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.diagnostics.map(formatDiagnostic).join('\n')}\nbindwall: configuration invalid, nothing started\n`);
+      return 1;
+    }
+    const diagnostics = (err as { diagnostics?: readonly Diagnostic[] }).diagnostics;
+    if (err instanceof BindwallError && diagnostics) {
+      process.stderr.write(`${diagnostics.map(formatDiagnostic).join('\n')}\nbindwall: policy invalid (${diagnostics.filter((d) => d.severity === 'error').length} error(s))\n`);
       return 1;
     }
     const { code, message } = describeError(err);

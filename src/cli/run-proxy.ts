@@ -4,27 +4,45 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Challenger, DecideFn } from '../proxy/decision.js';
 import { Proxy, type BoundListener } from '../proxy/server.js';
-import { startBehavior } from '../behavior/setup.js';
+import { mapperFor, startBehavior, type RunningBehavior } from '../behavior/setup.js';
+import { Quarantine } from '../incidents/quarantine.js';
+import { QuarantineStore } from '../store/quarantine-store.js';
+import { startPolicy, type RunningPolicy } from '../policy/setup.js';
+import { unconfiguredChallenger } from '../mfa/unconfigured.js';
+import { systemClock } from '../util/clock.js';
 
 export interface RunningProxy {
   proxy: Proxy;
   listeners: readonly BoundListener[];
+  policy: RunningPolicy | undefined;
   /** Resolves after a signal-triggered shutdown completes. */
   stopped: Promise<void>;
 }
 
+/** How often the proxy re-reads quarantined accounts (the CLI may change them meanwhile). */
+const QUARANTINE_REFRESH_MS = 5_000;
+
 export async function runProxy(config: Config, log: Logger, opts: { decide?: DecideFn; challenge?: Challenger; onStop?: () => Promise<void> } = {}): Promise<RunningProxy> {
-  const behavior = config.behavior.enabled ? startBehavior(config, log) : undefined;
-  const proxy = new Proxy({
-    config, log,
-    ...(behavior ? { behavior: behavior.service } : {}),
-    ...(opts.decide ? { decide: opts.decide } : {}), ...(opts.challenge ? { challenge: opts.challenge } : {}),
-  });
+  let behavior: RunningBehavior | undefined;
+  let quarantine: Quarantine | undefined;
+  let policy: RunningPolicy | undefined;
+  let proxy: Proxy;
   let listeners;
+  const closeAll = (): void => {
+    policy?.close();
+    quarantine?.close();
+    behavior?.close();
+  };
   try {
+    behavior = config.behavior.enabled ? startBehavior(config, log) : undefined;
+    quarantine = new Quarantine({ ...(behavior ? { store: new QuarantineStore(behavior.db) } : {}), clock: systemClock, log, refreshMs: QUARANTINE_REFRESH_MS });
+    policy = opts.decide ? undefined : startPolicy(config, log, { mapper: mapperFor(config), quarantine });
+    const decide = opts.decide ?? policy!.decider.decide;
+    const challenge = opts.challenge ?? unconfiguredChallenger(log);
+    proxy = new Proxy({ config, log, decide, challenge, ...(behavior ? { behavior: behavior.service } : {}) });
     listeners = await proxy.start();
   } catch (err) {
-    behavior?.close();
+    closeAll();
     throw err;
   }
   let resolveStopped!: () => void;
@@ -34,8 +52,9 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     if (stopping) return;
     stopping = true;
     log.info({ event: 'signal', signal }, `received ${signal}`);
+    policy?.close();
     proxy.stop()
-      .then(() => behavior?.close())
+      .then(() => closeAll())
       .then(() => opts.onStop?.())
       .catch((err: unknown) => log.error({ event: 'stop_error', error: describeError(err) }, 'error while stopping'))
       .finally(() => {
@@ -45,5 +64,5 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  return { proxy, listeners, stopped };
+  return { proxy, listeners, policy, stopped };
 }

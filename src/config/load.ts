@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { stringify as stringifyYaml } from 'yaml';
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { packageRoot } from '../util/package-root.js';
 import { BindwallError, ErrorCode } from '../errors.js';
 import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { checkSchema } from './schema-check.js';
@@ -40,6 +41,8 @@ export interface Config {
   binds: ParsedConfig['binds'];
   limits: ParsedConfig['limits'];
   behavior: ParsedConfig['behavior'];
+  /** `dir` is absolute; without one in the file, the shipped policies/ directory. */
+  policy: { dir: string; watch: boolean };
   storage: { path: string };
   log: ParsedConfig['log'];
 }
@@ -212,6 +215,7 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
     binds: v.binds,
     limits: v.limits,
     behavior: v.behavior,
+    policy: { dir: v.policy.dir ? abs(v.policy.dir) : join(packageRoot, 'policies'), watch: v.policy.watch },
     storage: { path: abs(v.storage.path) },
     log: v.log,
   };

@@ -106,6 +106,13 @@ const behaviorDefaults = {
   serviceAccounts: ['svc-*', 'svc_*', 'service-*', '*ou=service*'], privilegedAccounts: [], eventRetentionDays: 90,
 };
 
+const policy = z.strictObject({
+  /** Directory of policy files (relative to this file); without it, the shipped policies/ directory. */
+  dir: z.string().min(1).optional(),
+  /** Reload policy files when they change (an edit with errors keeps the running policy). */
+  watch: z.boolean().default(true),
+});
+
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const configSchema = z.strictObject({
@@ -117,6 +124,7 @@ export const configSchema = z.strictObject({
     maxPduBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000,
   }),
   behavior: behavior.default(behaviorDefaults),
+  policy: policy.default({ watch: true }),
   storage: z.strictObject({ path: z.string().min(1).default('data/bindwall.db') }).default({ path: 'data/bindwall.db' }),
   log: z.strictObject({ level: z.enum(LogLevels).default('info') }).default({ level: 'info' }),
 });

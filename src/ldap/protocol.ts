@@ -65,6 +65,7 @@ export const ResultCode = {
   strongerAuthRequired: 8,
   confidentialityRequired: 13,
   saslBindInProgress: 14,
+  noSuchObject: 32,
   inappropriateAuthentication: 48,
   invalidCredentials: 49,
   insufficientAccessRights: 50,

@@ -28,6 +28,7 @@ export function formatBindLine(ev: BindEvent): string {
   if (ev.directoryDiagnostic) s += `,"directoryDiagnostic":${q(ev.directoryDiagnostic)}`;
   if (ev.reasons) s += `,"reasons":${q(ev.reasons)}`;
   if (ev.ruleId) s += `,"ruleId":${q(ev.ruleId)}`;
+  if (ev.policyHash) s += `,"policy":${q(ev.policyHash)}`;
   if (ev.detail) s += `,"detail":${q(ev.detail)}`;
   const a = ev.assessment;
   if (a) s += `,"risk":${a.score},"signals":${q(a.signals.map((x) => x.code))},"riskReasons":${q(a.reasons)}`;

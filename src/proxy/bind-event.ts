@@ -55,6 +55,10 @@ export interface BindEvent {
   directoryDiagnostic?: string;
   reasons?: readonly string[];
   ruleId?: string;
+  /** The policy version that decided. */
+  policyHash?: string;
+  /** The decision's action (approve, block, demote, challenge), when one was made. */
+  action?: string;
   /** Extra, secret-free detail (e.g. why a challenge failed). */
   detail?: string;
   /** The behaviour score and reasons (set before the decision, or when the event is recorded). */

@@ -1,5 +1,6 @@
 import type { Assessment } from '../behavior/engine.js';
 import type { UserFacts } from '../directory/facts.js';
+import type { Restriction } from './restriction.js';
 
 /**
  * The single decision point every successful simple bind goes through. This issue ships
@@ -37,14 +38,16 @@ export type Action = (typeof Action)[keyof typeof Action];
 export interface DecisionBase {
   /** Human-readable reasons, carried into the bind log line. */
   reasons?: readonly string[];
-  /** Which rule decided (policy issue). */
+  /** Which rule decided. */
   ruleId?: string;
+  /** Which policy version decided (a hash of its files). */
+  policyHash?: string;
 }
 export type Decision =
   | (DecisionBase & { action: 'approve' })
   | (DecisionBase & { action: 'block' })
-  | (DecisionBase & { action: 'demote'; profile?: string })
-  | (DecisionBase & { action: 'challenge'; method?: string });
+  | (DecisionBase & { action: 'demote'; profile?: string; restriction?: Restriction })
+  | (DecisionBase & { action: 'challenge'; method?: string; severity?: string; onFailure?: { quarantine: boolean; notify: readonly string[] } });
 
 export type DecideFn = (attempt: BindAttempt) => Decision | Promise<Decision>;
 

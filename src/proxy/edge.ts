@@ -39,6 +39,8 @@ export const Diagnostics = {
   startTlsActive: 'bindwall: TLS is already established',
   startTlsOutstanding: 'bindwall: StartTLS with operations outstanding',
   demoted: 'bindwall: this session is restricted; changes are not permitted',
+  demotedFilter: 'bindwall: this session is restricted; a filter on a restricted attribute is not permitted',
+  demotedCompare: 'bindwall: this session is restricted; comparing a restricted attribute is not permitted',
   shuttingDown: 'bindwall: shutting down',
   idle: 'bindwall: idle timeout',
   directoryLost: 'bindwall: the connection to the directory was lost',

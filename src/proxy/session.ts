@@ -26,6 +26,8 @@ import type { Assessment } from '../behavior/engine.js';
 import type { UserFacts } from '../directory/facts.js';
 import type { Deadlines } from './deadlines.js';
 import type { DirectoryPool, UpstreamSocket } from './upstream.js';
+import { writesRefused, type Restriction } from './restriction.js';
+import { decodeCompareRequest, decodeSearchRequestInfo, restrictSearchEntry } from '../ldap/restricted-ops.js';
 
 /** Bytes a client may send while its bind is pending before its socket is paused. */
 const HELD_INPUT_LIMIT = 64 * 1024;
@@ -121,7 +123,8 @@ export class Session {
   #pending: PendingBind | null = null;
   /** True while the upstream connection may be authenticated as someone. */
   #upstreamBound = false;
-  #restricted: { profile: string } | null = null;
+  /** Set while the session is demoted: writes refused, reads possibly filtered. */
+  #restricted: Restriction | null = null;
   #lastActivity: number;
   #idleTimer: TimerHandle | null = null;
   #unavailableError: unknown = null;
@@ -323,7 +326,11 @@ export class Session {
             this.#unbinding = true;
             return Disposition.Pass;
           default:
-            if (this.#restricted !== null && isWriteOp(op)) return Disposition.Skip;
+            if (this.#restricted !== null) {
+              if (isWriteOp(op)) return Disposition.Skip;
+              // Searches and compares of a read-restricted session are inspected first.
+              if (this.#restricted.readRestricted && (op === Op.SearchRequest || op === Op.CompareRequest)) return Disposition.Collect;
+            }
             this.#outstanding++;
             return Disposition.Pass;
         }
@@ -355,6 +362,7 @@ export class Session {
   #onClientPdu(pdu: Buffer, op: number): boolean {
     try {
       if (op === Op.BindRequest) return this.#onBindRequest(pdu);
+      if (op === Op.SearchRequest || op === Op.CompareRequest) return this.#onRestrictedRead(pdu, op);
       if (op === Op.ExtendedRequest) {
         const ext = decodeExtendedRequest(pdu);
         if (ext.oid === Oid.startTls) return this.#onStartTls(ext.msgId);
@@ -374,6 +382,35 @@ export class Session {
       }
       throw err;
     }
+  }
+
+  /**
+   * A demoted session's search or compare: a filter that tests a stripped attribute could
+   * reveal what stripping hides (e.g. memberOf=cn=admins…), so it is refused, as is a
+   * compare of a stripped attribute; a compare inside a hidden subtree finds nothing.
+   */
+  #onRestrictedRead(pdu: Buffer, op: number): boolean {
+    const r = this.#restricted ?? writesRefused;
+    if (op === Op.SearchRequest) {
+      const info = decodeSearchRequestInfo(pdu);
+      if (info.filterAttributes.some((a) => r.stripsAttribute(a))) {
+        this.#client.write(encodeResult(info.msgId, Op.SearchResultDone, ResultCode.insufficientAccessRights, Diagnostics.demotedFilter));
+        return true;
+      }
+    } else {
+      const cmp = decodeCompareRequest(pdu);
+      if (r.hidesDn(cmp.entry)) {
+        this.#client.write(encodeResult(cmp.msgId, Op.CompareResponse, ResultCode.noSuchObject));
+        return true;
+      }
+      if (r.stripsAttribute(cmp.attribute)) {
+        this.#client.write(encodeResult(cmp.msgId, Op.CompareResponse, ResultCode.insufficientAccessRights, Diagnostics.demotedCompare));
+        return true;
+      }
+    }
+    this.#outstanding++;
+    this.#toUpstream(pdu);
+    return true;
   }
 
   #protocolViolation(message: string, err?: BindwallError): void {
@@ -523,7 +560,7 @@ export class Session {
         case Action.Approve:
           return this.#grant(p, successPdu, BindOutcome.Approved);
         case Action.Demote:
-          this.#restricted = { profile: decision.profile ?? 'default' };
+          this.#restricted = decision.restriction ?? writesRefused;
           return this.#grant(p, successPdu, BindOutcome.Demoted);
         case Action.Block:
           return this.#refuseAfterSuccess(p, BindOutcome.Blocked);
@@ -601,6 +638,8 @@ export class Session {
       directoryDiagnostic: p.directoryDiagnostic,
       reasons: d?.reasons,
       ruleId: d?.ruleId,
+      policyHash: d?.policyHash,
+      action: d?.action,
       detail: p.detail,
       assessment: p.assessment,
       latencyMs: this.#d.clock.now() - p.receivedAt,
@@ -652,6 +691,7 @@ export class Session {
       classify: (msgId, op) => {
         const p = this.#pending;
         if (p !== null && op === Op.BindResponse && msgId === p.req.msgId) return Disposition.Collect;
+        if (op === Op.SearchResultEntry && this.#restricted?.readRestricted) return Disposition.Collect;
         if (msgId !== 0 && this.#outstanding > 0 && isFinalResponse(op)) this.#outstanding--;
         return Disposition.Pass;
       },
@@ -659,8 +699,14 @@ export class Session {
         this.#toClient(bytes);
         if (this.#draining) this.#closeIfDrained();
       },
-      collected: (pdu) => {
+      collected: (pdu, _msgId, op) => {
         try {
+          if (op === Op.SearchResultEntry) {
+            const r = this.#restricted ?? writesRefused;
+            const entry = restrictSearchEntry(pdu, r.hidesDn, r.stripsValue);
+            if (entry) this.#toClient(entry);
+            return true;
+          }
           return this.#onBindResponse(pdu);
         } catch (err) {
           this.#directoryMalformed(err);

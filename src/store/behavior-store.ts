@@ -6,6 +6,7 @@
 import type { AccountBaseline, EndpointBaseline, PeerBaseline } from '../behavior/baseline.js';
 import type { Assessment } from '../behavior/engine.js';
 import type { LogonEvent } from '../behavior/logon-event.js';
+import type { UserFacts } from '../directory/facts.js';
 import { decodeJson, encodeJson } from './codec.js';
 import type { Db } from './db.js';
 
@@ -13,6 +14,32 @@ export interface StoredEvent {
   logon: LogonEvent;
   assessment: Assessment;
   outcome?: string;
+  listener?: string;
+  tls?: boolean;
+  /** The decision made on this bind (policy issue), when one was made. */
+  decision?: { action: string; ruleId?: string; policyHash?: string };
+}
+
+/** An event as `policy replay` reads it back. */
+export interface ReplayRow {
+  id: number;
+  time: number;
+  account: string;
+  bindName: string;
+  kind: string;
+  endpoint: string;
+  app: string;
+  listener: string | null;
+  tls: boolean;
+  outcome: string | null;
+  score: number;
+  codes: string[];
+  reasons: string[];
+  accountRisk: number;
+  endpointRisk: number;
+  action: string | null;
+  ruleId: string | null;
+  policyHash: string | null;
 }
 
 export interface EventRow {
@@ -40,17 +67,22 @@ export class BehaviorStore {
   readonly #insertEvent;
   readonly #upsertBaseline;
   readonly #upsertRisk;
+  readonly #upsertFacts;
 
   constructor(db: Db) {
     this.#db = db;
-    this.#insertEvent = db.prepare(`INSERT INTO events (time, account, bind_name, kind, endpoint, subnet, endpoint_name, app, result, peer_group, outcome, score, codes, reasons)
-      VALUES (@time, @account, @bindName, @kind, @endpoint, @subnet, @endpointName, @app, @result, @peerGroup, @outcome, @score, @codes, @reasons)`);
+    this.#insertEvent = db.prepare(`INSERT INTO events (time, account, bind_name, kind, endpoint, subnet, endpoint_name, app, result, peer_group, outcome, score, codes, reasons,
+        listener, tls, action, rule_id, policy_hash, account_risk, endpoint_risk)
+      VALUES (@time, @account, @bindName, @kind, @endpoint, @subnet, @endpointName, @app, @result, @peerGroup, @outcome, @score, @codes, @reasons,
+        @listener, @tls, @action, @ruleId, @policyHash, @accountRisk, @endpointRisk)`);
+    this.#upsertFacts = db.prepare('INSERT INTO facts (account, data, updated) VALUES (?, ?, ?) ON CONFLICT(account) DO UPDATE SET data = excluded.data, updated = excluded.updated');
     this.#upsertBaseline = db.prepare('INSERT INTO baselines (kind, key, data, updated) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET data = excluded.data, updated = excluded.updated');
     this.#upsertRisk = db.prepare('INSERT INTO entity_risk (kind, key, value, as_of) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value, as_of = excluded.as_of');
   }
 
   /** Writes a batch of events and changed baselines in one transaction. */
-  write(events: readonly StoredEvent[], baselines: { accounts: AccountBaseline[]; endpoints: EndpointBaseline[]; peers: PeerBaseline[] }, risks: EngineState['risks'], now: number): void {
+  write(events: readonly StoredEvent[], baselines: { accounts: AccountBaseline[]; endpoints: EndpointBaseline[]; peers: PeerBaseline[] }, risks: EngineState['risks'], now: number,
+    facts: readonly { account: string; facts: UserFacts }[] = []): void {
     this.#db.transaction(() => {
       for (const e of events) {
         const l = e.logon;
@@ -58,8 +90,12 @@ export class BehaviorStore {
           time: l.time, account: l.account, bindName: l.bindName, kind: l.kind, endpoint: l.endpoint, subnet: l.subnet,
           endpointName: l.endpointName ?? null, app: l.app, result: l.result, peerGroup: l.peerGroup ?? null, outcome: e.outcome ?? null,
           score: e.assessment.score, codes: JSON.stringify(e.assessment.signals.map((s) => s.code)), reasons: JSON.stringify(e.assessment.reasons),
+          listener: e.listener ?? null, tls: e.tls === undefined ? null : e.tls ? 1 : 0, action: e.decision?.action ?? null,
+          ruleId: e.decision?.ruleId ?? null, policyHash: e.decision?.policyHash ?? null,
+          accountRisk: e.assessment.accountRisk, endpointRisk: e.assessment.endpointRisk,
         });
       }
+      for (const f of facts) this.#upsertFacts.run(f.account, encodeJson(f.facts), now);
       for (const a of baselines.accounts) this.#upsertBaseline.run('account', a.account, encodeJson(a), now);
       for (const ep of baselines.endpoints) this.#upsertBaseline.run('endpoint', ep.endpoint, encodeJson(ep), now);
       for (const p of baselines.peers) this.#upsertBaseline.run('peer', p.group, encodeJson(p), now);
@@ -91,6 +127,24 @@ export class BehaviorStore {
     const rows = this.#db.prepare(`SELECT time, account, endpoint, endpoint_name AS endpointName, app, result, outcome, score, codes, reasons
       FROM events WHERE account = ? AND score >= ? ORDER BY time DESC, id DESC LIMIT ?`).all(account, minScore, limit) as (Omit<EventRow, 'codes' | 'reasons'> & { codes: string; reasons: string })[];
     return rows.map((r) => ({ ...r, codes: JSON.parse(r.codes) as string[], reasons: JSON.parse(r.reasons) as string[] }));
+  }
+
+  /** Events the directory accepted (so a policy decided them), oldest first, for replay. */
+  *decidedEvents(since: number, until = Number.MAX_SAFE_INTEGER): Generator<ReplayRow> {
+    const stmt = this.#db.prepare(`SELECT id, time, account, bind_name AS bindName, kind, endpoint, app, listener, tls, outcome, score, codes, reasons,
+        account_risk AS accountRisk, endpoint_risk AS endpointRisk, action, rule_id AS ruleId, policy_hash AS policyHash
+      FROM events WHERE time >= ? AND time < ? AND result = 'success'
+        AND outcome IN ('approved', 'demoted', 'blocked', 'challenge_passed', 'challenge_failed')
+      ORDER BY time, id`);
+    for (const r of stmt.iterate(since, until) as Iterable<Omit<ReplayRow, 'codes' | 'reasons' | 'tls'> & { codes: string; reasons: string; tls: number | null }>) {
+      yield { ...r, tls: r.tls === 1, codes: JSON.parse(r.codes) as string[], reasons: JSON.parse(r.reasons) as string[], accountRisk: r.accountRisk ?? 0, endpointRisk: r.endpointRisk ?? 0 };
+    }
+  }
+
+  /** The directory facts last seen for an account (for replay and explain). */
+  facts(account: string): UserFacts | undefined {
+    const row = this.#db.prepare('SELECT data FROM facts WHERE account = ?').get(account) as { data: string } | undefined;
+    return row ? decodeJson<UserFacts>(row.data) : undefined;
   }
 
   /** Deletes events older than `before`; returns how many. */

@@ -42,4 +42,29 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 2,
+    description: 'policy decisions on events, directory facts snapshots, quarantine',
+    sql: `
+      ALTER TABLE events ADD COLUMN listener TEXT;
+      ALTER TABLE events ADD COLUMN tls INTEGER;
+      ALTER TABLE events ADD COLUMN action TEXT;
+      ALTER TABLE events ADD COLUMN rule_id TEXT;
+      ALTER TABLE events ADD COLUMN policy_hash TEXT;
+      ALTER TABLE events ADD COLUMN account_risk REAL;
+      ALTER TABLE events ADD COLUMN endpoint_risk REAL;
+      CREATE TABLE facts (
+        account TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        updated INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE quarantine (
+        account TEXT PRIMARY KEY,
+        since INTEGER NOT NULL,
+        until INTEGER,
+        reason TEXT NOT NULL,
+        source TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ]);

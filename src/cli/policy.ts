@@ -1,0 +1,216 @@
+/**
+ * `bindwall policy check | schema | explain | replay`: the admin's tools around policy files.
+ * check validates (every problem, file:line:col); schema prints the JSON Schema for editors;
+ * explain shows how a hypothetical bind would be decided and why; replay re-decides recorded
+ * binds under a candidate policy and reports what would change.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import { BehaviorEngine } from '../behavior/engine.js';
+import { canonicalAccount, EventMapper } from '../behavior/logon-event.js';
+import { mapperFor } from '../behavior/setup.js';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../config/diagnostics.js';
+import { loadConfigFile, type Config } from '../config/load.js';
+import { Quarantine } from '../incidents/quarantine.js';
+import { compilePolicy, loadPolicyDir, type CompileResult, type PolicySourceFile } from '../policy/compile.js';
+import { PolicyDecider } from '../policy/decider.js';
+import { formatExplanation } from '../policy/explain-format.js';
+import { replay, formatReplay } from '../policy/replay.js';
+import { policyJsonSchema } from '../policy/schema.js';
+import { BehaviorStore } from '../store/behavior-store.js';
+import { openDatabase, type Db } from '../store/db.js';
+import { QuarantineStore } from '../store/quarantine-store.js';
+import { packageRoot } from '../util/package-root.js';
+import { systemClock } from '../util/clock.js';
+import { UsageError } from './usage.js';
+import { readFileSync } from 'node:fs';
+import { BindwallError, ErrorCode } from '../errors.js';
+import { parseTime } from './time-arg.js';
+
+const USAGE = `usage:
+  bindwall policy check [DIR | FILE ...] [--config FILE]
+  bindwall policy schema
+  bindwall policy explain --user U --endpoint IP [--app A] [--at TIME] [--tls] [--policy DIR] [--config FILE | --db PATH] [--json]
+  bindwall policy replay --policy DIR [--since T] [--until T] [--examples N] [--config FILE | --db PATH] [--json]`;
+
+type Out = (line: string) => void;
+type Err = (line: string) => void;
+
+export function policyCommand(args: string[], out: Out, err: Err): number {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'check':
+      return check(rest, out, err);
+    case 'schema':
+      if (rest.length > 0) throw new UsageError(USAGE);
+      out(JSON.stringify(policyJsonSchema(), null, 2));
+      return 0;
+    case 'explain':
+      return explain(rest, out, err);
+    case 'replay':
+      return replayCommand(rest, out, err);
+    default:
+      throw new UsageError(USAGE);
+  }
+}
+
+/** The policy directory: explicit, else the config's, else ./policies, else the shipped one. */
+function policyDir(explicit: string | undefined, config: Config | undefined): string {
+  if (explicit) return explicit;
+  if (config) return config.policy.dir;
+  return existsSync('policies') ? 'policies' : join(packageRoot, 'policies');
+}
+
+/** Compiles directories and single files together (e.g. default.yaml plus an example). */
+function compilePaths(paths: readonly string[]): CompileResult {
+  if (paths.length === 1 && isDir(paths[0]!)) return loadPolicyDir(paths[0]!);
+  const files: PolicySourceFile[] = [];
+  const diagnostics: Diagnostic[] = [];
+  for (const p of paths) {
+    if (isDir(p)) {
+      const r = loadPolicyDir(p);
+      if (r.policy) for (const f of r.policy.files) files.push({ file: f, text: readFileSync(f, 'utf8') });
+      else diagnostics.push(...r.diagnostics);
+      continue;
+    }
+    try {
+      files.push({ file: p, text: readFileSync(p, 'utf8') });
+    } catch (e) {
+      diagnostics.push({ file: p, line: 1, col: 1, severity: 'error', message: `cannot read policy file: ${(e as NodeJS.ErrnoException).code ?? 'EIO'}`, hint: 'check the path' });
+    }
+  }
+  if (hasErrors(diagnostics)) return { diagnostics };
+  const r = compilePolicy(files);
+  return { ...r, diagnostics: [...diagnostics, ...r.diagnostics] };
+}
+
+const isDir = (p: string): boolean => {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+};
+
+function check(args: string[], out: Out, err: Err): number {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { config: { type: 'string', short: 'c' } } });
+  const config = values.config ? loadConfigFile(values.config) : undefined;
+  const paths = positionals.length > 0 ? positionals : [policyDir(undefined, config)];
+  const { policy, diagnostics } = compilePaths(paths);
+  for (const d of diagnostics) err(formatDiagnostic(d));
+  const label = paths.join(' ');
+  const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
+  if (!policy) {
+    err(`bindwall: ${diagnostics.filter((d) => d.severity === 'error').length} error(s)${warnings ? `, ${warnings} warning(s)` : ''} in ${label}`);
+    return 1;
+  }
+  out(`${label}: ok — ${policy.rules.length} rule(s) in ${policy.files.length} file(s), policy ${policy.hash}${warnings ? `, ${warnings} warning(s)` : ''}`);
+  return 0;
+}
+
+interface Storage {
+  db: Db;
+  store: BehaviorStore;
+  close(): void;
+}
+
+/** Opens storage read-only from --db or the config; undefined when there is none. */
+function openStorage(dbPath: string | undefined, config: Config | undefined, required: boolean): Storage | undefined {
+  const path = dbPath ?? config?.storage.path ?? (existsSync('data/bindwall.db') ? 'data/bindwall.db' : undefined);
+  if (!path) {
+    if (required) throw new UsageError('no storage found: give --config FILE or --db PATH');
+    return undefined;
+  }
+  const db = openDatabase(path, { readonly: true });
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version < 2) {
+    db.close();
+    throw new BindwallError(ErrorCode.StorageUnusable, `${path} was written by an older bindwall (schema ${version}); start bindwall once to upgrade it`);
+  }
+  return { db, store: new BehaviorStore(db), close: () => db.close() };
+}
+
+function explain(args: string[], out: Out, _err: Err): number {
+  const { values } = parseArgs({
+    args, strict: true,
+    options: {
+      user: { type: 'string', short: 'u' }, endpoint: { type: 'string', short: 'e' }, app: { type: 'string' }, at: { type: 'string' },
+      tls: { type: 'boolean', default: false }, policy: { type: 'string' }, config: { type: 'string', short: 'c' }, db: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.user || !values.endpoint) throw new UsageError(`explain needs --user and --endpoint\n${USAGE}`);
+  const config = values.config ? loadConfigFile(values.config) : undefined;
+  const dir = policyDir(values.policy, config);
+  const { policy, diagnostics } = compilePaths([dir]);
+  if (!policy) throw new PolicyCheckFailed(diagnostics);
+  const at = values.at ? parseTime(values.at, systemClock.now()) : systemClock.now();
+  const storage = openStorage(values.db, config, false);
+  try {
+    const mapper = config ? mapperFor(config) : new EventMapper();
+    const engine = new BehaviorEngine({ timeZone: config?.behavior.timeZone ?? 'UTC' });
+    const quarantine = new Quarantine({ ...(storage ? { store: new QuarantineStore(storage.db) } : {}), clock: { now: () => at, setTimer: systemClock.setTimer } });
+    if (storage) engine.restore(storage.store.loadState());
+    const account = canonicalAccount(values.user);
+    const facts = storage?.store.facts(account) ?? null;
+    const listener = config?.listeners[0]?.name ?? 'ldap';
+    const attempt = {
+      connectionId: 0, listener, clientAddress: values.endpoint, clientPort: 0, bindDn: values.user, tls: values.tls, receivedAt: at,
+      signal: new AbortController().signal, ...(facts ? { facts } : {}),
+    };
+    const logon = mapper.fromAttempt(attempt, facts);
+    if (values.app) logon.app = values.app;
+    const assessment = engine.assess(logon);
+    const input = { ...new PolicyDecider(policy, mapper, quarantine).inputFor({ ...attempt, assessment }), app: logon.app };
+    const explanation = policy.explain(input);
+    if (values.json) {
+      out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, explanation }, null, 2));
+    } else {
+      out(formatExplanation({ policy, input, explanation, dir, hasStorage: storage !== undefined }));
+    }
+    return 0;
+  } finally {
+    storage?.close();
+  }
+}
+
+function replayCommand(args: string[], out: Out, _err: Err): number {
+  const { values } = parseArgs({
+    args, strict: true,
+    options: {
+      policy: { type: 'string', short: 'p' }, since: { type: 'string' }, until: { type: 'string' }, examples: { type: 'string', default: '3' },
+      config: { type: 'string', short: 'c' }, db: { type: 'string' }, json: { type: 'boolean', default: false },
+    },
+  });
+  if (!values.policy) throw new UsageError(`replay needs --policy DIR (the candidate policy)\n${USAGE}`);
+  const examples = Number(values.examples);
+  if (!Number.isInteger(examples) || examples < 0 || examples > 1000) throw new UsageError(`--examples must be 0..1000, got "${values.examples}"`);
+  const config = values.config ? loadConfigFile(values.config) : undefined;
+  const { policy, diagnostics } = compilePaths([values.policy]);
+  if (!policy) throw new PolicyCheckFailed(diagnostics);
+  const now = systemClock.now();
+  const since = values.since ? parseTime(values.since, now) : 0;
+  const until = values.until ? parseTime(values.until, now) : Number.MAX_SAFE_INTEGER;
+  const storage = openStorage(values.db, config, true)!;
+  try {
+    const quarantine = new Quarantine({ store: new QuarantineStore(storage.db), clock: systemClock });
+    const report = replay({ policy, store: storage.store, since, until, examples, quarantine, now });
+    out(values.json ? JSON.stringify(report, null, 2) : formatReplay(report, { policyLabel: displayPath(values.policy) }));
+    return 0;
+  } finally {
+    storage.close();
+  }
+}
+
+const displayPath = (p: string): string => (p.startsWith('/') ? `${basename(dirname(p))}/${basename(p)}` : relative('.', p) || p);
+
+/** The candidate policy does not compile: the CLI prints its diagnostics (exit 1). */
+export class PolicyCheckFailed extends BindwallError {
+  readonly diagnostics: readonly Diagnostic[];
+
+  constructor(diagnostics: readonly Diagnostic[]) {
+    super(ErrorCode.PolicyInvalid, 'the policy has errors');
+    this.diagnostics = diagnostics;
+  }
+}

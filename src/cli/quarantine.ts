@@ -1,0 +1,50 @@
+/**
+ * `bindwall quarantine list | add USER | release USER`: the accounts policies see as
+ * quarantined (`quarantined: true`). A running proxy picks changes up within seconds.
+ */
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../config/load.js';
+import { Quarantine } from '../incidents/quarantine.js';
+import { openDatabase } from '../store/db.js';
+import { QuarantineStore } from '../store/quarantine-store.js';
+import { systemClock } from '../util/clock.js';
+import { parseTime } from './time-arg.js';
+import { UsageError } from './usage.js';
+
+const USAGE = 'usage: bindwall quarantine list | add USER [--reason TEXT] [--until TIME] | release USER   (with --config FILE or --db PATH)';
+
+export function quarantineCommand(args: string[], out: (s: string) => void): number {
+  const [sub, ...rest] = args;
+  if (sub !== 'list' && sub !== 'add' && sub !== 'release') throw new UsageError(USAGE);
+  const { values, positionals } = parseArgs({
+    args: rest, allowPositionals: true, strict: true,
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
+  if ((sub === 'list') !== (positionals.length === 0) || positionals.length > 1) throw new UsageError(USAGE);
+  const path = values.db ?? (values.config ? loadConfigFile(values.config).storage.path : 'data/bindwall.db');
+  const now = systemClock.now();
+  const untilMs = values.until ? parseTime(values.until, now) : undefined;
+  if (untilMs !== undefined && untilMs <= now) throw new UsageError('--until must be in the future (an ISO time such as 2026-12-01T00:00:00Z)');
+  const db = openDatabase(path);
+  try {
+    const q = new Quarantine({ store: new QuarantineStore(db), clock: systemClock });
+    if (sub === 'list') {
+      const rows = q.list();
+      if (values.json) out(JSON.stringify(rows));
+      else if (rows.length === 0) out('no quarantined accounts');
+      else for (const r of rows) out(`${r.account}  since ${new Date(r.since).toISOString()}${r.until ? `  until ${new Date(r.until).toISOString()}` : ''}  (${r.source}) ${r.reason}`);
+      return 0;
+    }
+    const user = positionals[0]!;
+    if (sub === 'add') {
+      const row = q.add(user, { reason: values.reason ?? 'quarantined by an administrator', source: 'cli', ...(untilMs !== undefined ? { untilMs } : {}) });
+      out(`${row.account} quarantined${row.until ? ` until ${new Date(row.until).toISOString()}` : ''}`);
+      return 0;
+    }
+    const released = q.release(user);
+    out(released ? `${user} released` : `${user} was not quarantined`);
+    return released ? 0 : 1;
+  } finally {
+    db.close();
+  }
+}

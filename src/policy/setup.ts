@@ -1,0 +1,43 @@
+/** Loads the configured policy directory and, when enabled, watches it for edits. */
+import type { Config } from '../config/load.js';
+import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
+import { BindwallError, ErrorCode } from '../errors.js';
+import type { EventMapper } from '../behavior/logon-event.js';
+import type { QuarantineView } from '../incidents/quarantine.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock } from '../util/clock.js';
+import { systemClock } from '../util/clock.js';
+import { loadPolicyDir } from './compile.js';
+import { PolicyDecider } from './decider.js';
+import { PolicyWatcher } from './watch.js';
+
+export class PolicyError extends BindwallError {
+  readonly diagnostics: readonly Diagnostic[];
+
+  constructor(dir: string, diagnostics: readonly Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    super(ErrorCode.PolicyInvalid, `${errors} problem(s) in the policy at ${dir}:\n${diagnostics.map(formatDiagnostic).join('\n')}`, { dir });
+    this.diagnostics = diagnostics;
+  }
+}
+
+export interface RunningPolicy {
+  decider: PolicyDecider;
+  watcher: PolicyWatcher | undefined;
+  close(): void;
+}
+
+export function startPolicy(config: Config, log: Logger, deps: { mapper: EventMapper; quarantine?: QuarantineView; clock?: Clock }): RunningPolicy {
+  const dir = config.policy.dir;
+  const { policy, diagnostics } = loadPolicyDir(dir);
+  if (!policy) throw new PolicyError(dir, diagnostics);
+  for (const d of diagnostics) log.warn({ event: 'policy_warning', problem: formatDiagnostic(d) }, 'policy warning');
+  if (policy.usesFacts && !config.directory.lookup) {
+    log.warn({ event: 'policy_without_facts', dir }, 'the policy has group/OU/department/site/title/attribute conditions but directory.lookup is not configured: they only see what the bind DN says');
+  }
+  const decider = new PolicyDecider(policy, deps.mapper, deps.quarantine);
+  log.info({ event: 'policy_loaded', dir, hash: policy.hash, rules: policy.rules.length, files: policy.files.length }, `policy ${policy.hash} loaded (${policy.rules.length} rules)`);
+  const watcher = config.policy.watch ? new PolicyWatcher({ dir, decider, log, clock: deps.clock ?? systemClock }) : undefined;
+  watcher?.start();
+  return { decider, watcher, close: () => watcher?.close() };
+}

@@ -1,0 +1,25 @@
+/**
+ * What a demoted session may not do or see. The proxy enforces it on the wire; the policy
+ * engine builds it from a demote profile. Writes are always refused.
+ */
+export interface Restriction {
+  /** The demote profile's name, for logs. */
+  readonly name: string;
+  /** True when search results or compares need inspecting (anything stripped or hidden). */
+  readonly readRestricted: boolean;
+  /** The entry (normalized DN) is in a hidden subtree. */
+  hidesDn(dn: string): boolean;
+  /** Some or all values of this attribute are stripped (filters on it are refused). */
+  stripsAttribute(attribute: string): boolean;
+  /** Whether this value of the attribute is removed from results. */
+  stripsValue(attribute: string, value: string): boolean;
+}
+
+/** The restriction when no profile adds read rules: writes refused, reads untouched. */
+export const writesRefused: Restriction = Object.freeze({
+  name: 'read-only',
+  readRestricted: false,
+  hidesDn: () => false,
+  stripsAttribute: () => false,
+  stripsValue: () => false,
+});
