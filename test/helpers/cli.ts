@@ -44,3 +44,12 @@ export function spawnBindwall(args: string[], opts: { cwd?: string } = {}): Spaw
     }),
   };
 }
+
+/** Runs bindwall to completion: exit status and everything it printed. */
+export async function runBindwall(args: string[], opts: { cwd?: string } = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const s = spawnBindwall(args, opts);
+  const status = await s.exited;
+  // 'exit' can precede the last 'data' events; wait for the streams to close.
+  await Promise.all([new Promise((r) => (s.child.stdout!.closed ? r(null) : s.child.stdout!.once('close', r))), new Promise((r) => (s.child.stderr!.closed ? r(null) : s.child.stderr!.once('close', r)))]);
+  return { status, stdout: s.stdout(), stderr: s.stderr() };
+}

@@ -15,6 +15,12 @@ import { Proxy } from '../../src/proxy/server.js';
 import { startBehavior } from '../../src/behavior/setup.js';
 import type { BehaviorService } from '../../src/behavior/service.js';
 import type { Clock } from '../../src/util/clock.js';
+import { mapperFor } from '../../src/behavior/setup.js';
+import { startPolicy, type RunningPolicy } from '../../src/policy/setup.js';
+import { unconfiguredChallenger } from '../../src/mfa/unconfigured.js';
+import { Quarantine } from '../../src/incidents/quarantine.js';
+import { QuarantineStore } from '../../src/store/quarantine-store.js';
+import { systemClock } from '../../src/util/clock.js';
 
 export interface TestProxy {
   proxy: Proxy;
@@ -26,12 +32,15 @@ export interface TestProxy {
   logFile: string;
   logLines(): Record<string, unknown>[];
   behavior: BehaviorService | undefined;
+  /** The real policy engine (with `policy: true`): decider, watcher. */
+  policy: RunningPolicy | undefined;
+  quarantine: Quarantine | undefined;
   stop(graceMs?: number): Promise<void>;
 }
 
 export type ProxyConfigInput = Partial<ConfigInput> & { directory: ConfigInput['directory'] };
 
-export async function startProxy(input: ProxyConfigInput, opts: { decide?: DecideFn; challenge?: Challenger; clock?: Clock; behavior?: boolean } = {}): Promise<TestProxy> {
+export async function startProxy(input: ProxyConfigInput, opts: { decide?: DecideFn; challenge?: Challenger; clock?: Clock; behavior?: boolean; policy?: boolean } = {}): Promise<TestProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'bindwall-proxy-'));
   const full: ConfigInput = {
     listeners: [{ name: 'test', host: '127.0.0.1', port: 0 }],
@@ -43,16 +52,27 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
   const logFile = join(dir, 'bindwall.log');
   const log = createLogger({ level: 'debug', destination: logFile });
   const events: BindEvent[] = [];
-  const { behavior: withBehavior, ...proxyOpts } = opts;
+  const { behavior: withBehavior, policy: withPolicy, ...proxyOpts } = opts;
   const behavior = withBehavior ? startBehavior(config, log, opts.clock, { upkeepCron: null }) : undefined;
-  const proxy = new Proxy({ config, log, sinks: [(e) => events.push(e)], ...proxyOpts, ...(behavior ? { behavior: behavior.service } : {}) });
+  // The same assembly as `bindwall start`: quarantine from storage, policy from policy.dir.
+  const quarantine = withPolicy ? new Quarantine({ ...(behavior ? { store: new QuarantineStore(behavior.db) } : {}), clock: opts.clock ?? systemClock }) : undefined;
+  const policy = withPolicy ? startPolicy(config, log, { mapper: mapperFor(config), ...(quarantine ? { quarantine } : {}), ...(opts.clock ? { clock: opts.clock } : {}) }) : undefined;
+  const proxy = new Proxy({
+    config, log, sinks: [(e) => events.push(e)],
+    ...(policy ? { decide: policy.decider.decide, challenge: unconfiguredChallenger(log) } : {}),
+    ...proxyOpts, ...(behavior ? { behavior: behavior.service } : {}),
+  });
   const listeners = await proxy.start();
   const urls = Object.fromEntries(listeners.map((l) => [l.name, l.url]));
   return {
     proxy, config, url: listeners[0]!.url, urls, events, logFile,
     logLines: () => readFileSync(logFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>),
     behavior: behavior?.service,
+    policy,
+    quarantine,
     stop: async (graceMs = 0) => {
+      policy?.close();
+      quarantine?.close();
       await proxy.stop(graceMs);
       behavior?.close();
       log.flush();
