@@ -60,12 +60,12 @@ export class BehaviorService {
    */
   assessAttempt(attempt: BindAttempt): Assessment | Promise<Assessment> {
     const facts = this.#o.facts;
-    if (!facts) return this.engine.assess(this.#o.mapper.fromAttempt(attempt));
+    if (!facts) return this.engine.assess((attempt.logon = this.#o.mapper.fromAttempt(attempt)));
     const account = canonicalAccount(attempt.bindDn);
     const cached = facts.cached(account);
     const finish = (f: UserFacts | null): Assessment => {
       if (f) attempt.facts = f;
-      return this.engine.assess(this.#o.mapper.fromAttempt(attempt, f));
+      return this.engine.assess((attempt.logon = this.#o.mapper.fromAttempt(attempt, f)));
     };
     return cached !== undefined ? finish(cached) : facts.get(account, attempt.bindDn).then(finish);
   }

@@ -40,7 +40,7 @@ export class PolicyDecider {
 
   inputFor(attempt: BindAttempt): PolicyInput {
     const facts = attempt.facts ?? null;
-    const logon = this.#mapper.fromAttempt(attempt, facts);
+    const logon = attempt.logon ?? this.#mapper.fromAttempt(attempt, facts);
     const a = attempt.assessment;
     return {
       time: attempt.receivedAt,

@@ -1,16 +1,20 @@
 /**
  * Day of week and minute of day in a time zone, for time windows. The zone's UTC offset is
  * cached per quarter hour (every real zone changes offset on a quarter-hour boundary), so
- * Intl is consulted at most four times an hour per zone, not per bind.
+ * Intl is consulted once per quarter hour per zone, not per bind — also when binds are
+ * decided out of time order (replay, explain), thanks to a bounded map of buckets.
  */
 const BUCKET_MS = 15 * 60_000;
 const DAY_MS = 86_400_000;
+/** About a year of quarter hours. */
+const MAX_BUCKETS = 40_000;
 
 export class LocalClock {
   readonly timeZone: string;
   readonly #fmt: Intl.DateTimeFormat;
   #bucket = Number.NaN;
   #offsetMs = 0;
+  readonly #offsets = new Map<number, number>();
 
   constructor(timeZone: string) {
     this.timeZone = timeZone;
@@ -22,10 +26,16 @@ export class LocalClock {
   #offset(timeMs: number): number {
     const bucket = Math.floor(timeMs / BUCKET_MS);
     if (bucket !== this.#bucket) {
-      const at = bucket * BUCKET_MS;
-      const p: Record<string, number> = {};
-      for (const part of this.#fmt.formatToParts(new Date(at))) if (part.type !== 'literal') p[part.type] = Number(part.value);
-      this.#offsetMs = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour! % 24, p.minute!) - at;
+      let offset = this.#offsets.get(bucket);
+      if (offset === undefined) {
+        const at = bucket * BUCKET_MS;
+        const p: Record<string, number> = {};
+        for (const part of this.#fmt.formatToParts(new Date(at))) if (part.type !== 'literal') p[part.type] = Number(part.value);
+        offset = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour! % 24, p.minute!) - at;
+        if (this.#offsets.size >= MAX_BUCKETS) this.#offsets.clear();
+        this.#offsets.set(bucket, offset);
+      }
+      this.#offsetMs = offset;
       this.#bucket = bucket;
     }
     return this.#offsetMs;

@@ -11,14 +11,15 @@ const GLOB_CHARS = /[*?]/;
 /** Matches one lower-cased value against exact names and * / ? patterns. */
 export class NameMatcher {
   readonly exact: ReadonlySet<string>;
-  readonly #globs: readonly RegExp[];
+  /** Patterns as plain string tests where possible (prefix*, *suffix, *part*), else regexps. */
+  readonly #globs: readonly ((v: string) => boolean)[];
 
   constructor(values: readonly string[], normalize: (v: string) => string = lower) {
     const exact = new Set<string>();
-    const globs: RegExp[] = [];
+    const globs: ((v: string) => boolean)[] = [];
     for (const raw of values) {
       const v = normalize(raw);
-      if (GLOB_CHARS.test(v)) globs.push(globToRegExp(v));
+      if (GLOB_CHARS.test(v)) globs.push(globPredicate(v));
       else exact.add(v);
     }
     this.exact = exact;
@@ -29,18 +30,45 @@ export class NameMatcher {
   test(value: string | undefined): boolean {
     if (value === undefined) return false;
     if (this.exact.has(value)) return true;
-    for (const g of this.#globs) if (g.test(value)) return true;
+    const g = this.#globs;
+    for (let i = 0; i < g.length; i++) if (g[i]!(value)) return true;
     return false;
   }
 
+  /** Any of `values` matches (a user's groups, OUs, attribute values). */
   testAny(values: readonly string[] | ReadonlySet<string>): boolean {
-    if (this.#globs.length === 0 && 'has' in values) {
-      for (const e of this.exact) if (values.has(e)) return true;
-      return false;
+    if (this.exact.size > 0) {
+      if (values instanceof Set) {
+        for (const e of this.exact) if (values.has(e)) return true;
+      } else {
+        const a = values as readonly string[];
+        for (let i = 0; i < a.length; i++) if (this.exact.has(a[i]!)) return true;
+      }
     }
-    for (const v of values) if (this.test(v)) return true;
+    const g = this.#globs;
+    if (g.length === 0) return false;
+    for (const v of values) for (let i = 0; i < g.length; i++) if (g[i]!(v)) return true;
     return false;
   }
+}
+
+/** The cheapest test for a pattern: most are a prefix, a suffix or a part. */
+function globPredicate(glob: string): (v: string) => boolean {
+  if (!glob.includes('?')) {
+    const inner = glob.slice(1, -1);
+    if (glob.length > 1 && glob.startsWith('*') && glob.endsWith('*') && !inner.includes('*')) return (v) => v.includes(inner);
+    const star = glob.indexOf('*');
+    if (star === glob.length - 1) {
+      const prefix = glob.slice(0, -1);
+      return (v) => v.startsWith(prefix);
+    }
+    if (star === 0 && glob.lastIndexOf('*') === 0) {
+      const suffix = glob.slice(1);
+      return (v) => v.endsWith(suffix);
+    }
+  }
+  const re = globToRegExp(glob);
+  return (v) => re.test(v);
 }
 
 export const lower = (v: string): string => v.toLowerCase();

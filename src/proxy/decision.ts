@@ -1,5 +1,6 @@
 import type { Assessment } from '../behavior/engine.js';
 import type { UserFacts } from '../directory/facts.js';
+import type { LogonEvent } from '../behavior/logon-event.js';
 import type { Restriction } from './restriction.js';
 
 /**
@@ -25,6 +26,8 @@ export interface BindAttempt {
   assessment?: Assessment;
   /** What the directory says about the user (when a lookup account is configured). */
   facts?: UserFacts;
+  /** The bind as behaviour saw it (account, kind, app), so policy need not map it again. */
+  logon?: LogonEvent;
 }
 
 export const Action = {

@@ -24,6 +24,7 @@ import { Action, ChallengeResult, type BindAttempt, type Challenger, type Decide
 import { Diagnostics, resultForError } from './edge.js';
 import type { Assessment } from '../behavior/engine.js';
 import type { UserFacts } from '../directory/facts.js';
+import type { LogonEvent } from '../behavior/logon-event.js';
 import type { Deadlines } from './deadlines.js';
 import type { DirectoryPool, UpstreamSocket } from './upstream.js';
 import { writesRefused, type Restriction } from './restriction.js';
@@ -81,6 +82,7 @@ class Attempt implements BindAttempt {
   readonly receivedAt: number;
   assessment?: Assessment;
   facts?: UserFacts;
+  logon?: LogonEvent;
   readonly #session: Session;
   readonly #pending: PendingBind;
 
