@@ -100,6 +100,9 @@ export function runPolicyBench(): { policyPerSec: number; deciderPerSec: number 
   const floor = rate('approve-all decision function (floor)', N, (k) => approveAll(attempts[k & mask]!));
   const policyPerSec = rate('compiled policy: decide(input)', N, (k) => policy.decide(list[k & mask]!));
   const deciderPerSec = rate('proxy decision function (input mapping too)', N, (k) => decider.decide(attempts[k & mask]!));
+  // Without a lookup account there are no facts: OUs come from the bind DN.
+  const bare = list.map((i) => ({ ...i, facts: null }));
+  rate('compiled policy, no directory facts', N, (k) => policy.decide(bare[k & mask]!));
   console.log(`  target ≥ ${TARGET.toLocaleString('en-US')}/s: compiled ${(policyPerSec / TARGET).toFixed(1)}× the target ${policyPerSec >= TARGET ? '(met)' : '(MISSED)'}, ` +
     `decision function ${(deciderPerSec / TARGET).toFixed(1)}× ${deciderPerSec >= TARGET ? '(met)' : '(MISSED)'}; floor/decision function ${(floor / deciderPerSec).toFixed(1)}×`);
   return { policyPerSec, deciderPerSec };

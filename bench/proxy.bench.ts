@@ -13,7 +13,8 @@
  * many interleaved rounds each figure is the median of.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
+import { benchPolicyText } from './policy.bench.js';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,8 +81,15 @@ async function startPipe(upstream: Slapd): Promise<{ target: Target; child: Chil
 async function startBindwall(upstream: Slapd, dir: string, behavior: boolean): Promise<{ target: Target; child: ChildProcess }> {
   const tag = `${upstream.port}-${behavior ? 'behavior' : 'proxy'}`;
   const config = join(dir, `bindwall-${tag}.yaml`);
+  // The generated 50-rule policy: every bench bind falls through all rules to approve, the
+  // worst case for evaluation (the shipped policy would step up 10,000 accounts binding
+  // from one address, which is what it is for, but not what is measured here).
+  const policyDir = join(dir, 'policies');
+  mkdirSync(policyDir, { recursive: true });
+  writeFileSync(join(policyDir, 'bench.yaml'), benchPolicyText());
   writeFileSync(config, `listeners:\n  - name: bench\n    port: 0\ndirectory:\n  urls: [${upstream.url}]\n` +
-    `limits:\n  maxConnectionsPerAddress: 100000\nbehavior:\n  enabled: ${behavior}\nstorage:\n  path: data/bindwall-${tag}.db\nlog:\n  level: info\n`);
+    `limits:\n  maxConnectionsPerAddress: 100000\nbehavior:\n  enabled: ${behavior}\npolicy:\n  dir: policies\n  watch: false\n` +
+    `storage:\n  path: data/bindwall-${tag}.db\nlog:\n  level: info\n`);
   const log = join(dir, `bindwall-${tag}.log`);
   const out = openSync(log, 'w');
   const child = spawn(process.execPath, [binPath, 'start', '--config', config], { stdio: ['ignore', out, 'inherit'], cwd: dir });

@@ -48,4 +48,8 @@ test('the demo starts with no setup and its cheat-sheet commands work', async (t
   const shown = spawnBindwall(['risk', 'show', 'svc-001', '--db', `${cwd}/data/demo/bindwall.db`]);
   t.is(await shown.exited, 0, shown.stdout() + shown.stderr());
   t.regex(shown.stdout(), /^svc-001 \(service/);
+  const explained = spawnBindwall(['policy', 'explain', '--user', 'u00127', '--endpoint', '10.66.6.6', '--db', `${cwd}/data/demo/bindwall.db`]);
+  t.is(await explained.exited, 0, explained.stdout() + explained.stderr());
+  t.regex(explained.stdout(), /Policy {4}default\.yaml/);
+  t.regex(explained.stdout(), /\nDecision {2}\w+/);
 });

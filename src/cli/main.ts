@@ -16,6 +16,7 @@ import { UsageError } from './usage.js';
 import { runProxy } from './run-proxy.js';
 import { simulateCommand } from './simulate.js';
 import { policyCommand } from './policy.js';
+import { loadPolicyDir } from '../policy/compile.js';
 import { quarantineCommand } from './quarantine.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 
@@ -145,12 +146,15 @@ function configCommand(args: string[]): number {
     process.stderr.write(`bindwall: cannot read ${file}: ${(err as NodeJS.ErrnoException).code}\n`);
     return 1;
   }
-  const { diagnostics } = parseConfig(file, text);
-  for (const d of diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
-  if (hasErrors(diagnostics)) {
-    process.stderr.write(`bindwall: ${diagnostics.filter((d) => d.severity === 'error').length} error(s) in ${file}\n`);
+  const { config, diagnostics } = parseConfig(file, text);
+  // The policy the config points to is part of what `start` would load: check it too.
+  const policy = config ? loadPolicyDir(config.policy.dir) : undefined;
+  const all = [...diagnostics, ...(policy?.diagnostics ?? [])];
+  for (const d of all) process.stderr.write(`${formatDiagnostic(d)}\n`);
+  if (hasErrors(all)) {
+    process.stderr.write(`bindwall: ${all.filter((d) => d.severity === 'error').length} error(s) in ${file}${hasErrors(policy?.diagnostics ?? []) ? ` and its policy ${config!.policy.dir}` : ''}\n`);
     return 1;
   }
-  process.stdout.write(`${file}: ok\n`);
+  process.stdout.write(`${file}: ok (policy ${policy!.policy!.hash} from ${config!.policy.dir})\n`);
   return 0;
 }

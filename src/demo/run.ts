@@ -73,6 +73,8 @@ export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: numb
     '  Replay simulated logons from many 127.x addresses, then (a few seconds later) see what was learned:',
     `    npx bindwall simulate --live ${proxyUrl} --days 14 --max-events 3000`,
     '    npx bindwall risk show u00127 --db data/demo/bindwall.db',
+    '  Which rule of the policy (policies/default.yaml) would decide a bind from a strange address, and why:',
+    '    npx bindwall policy explain --user u00127 --endpoint 10.66.6.6 --db data/demo/bindwall.db',
     '',
     '  Every bind is logged below as one JSON line (outcome, client, risk score and reasons). Ctrl-C stops.',
     '',

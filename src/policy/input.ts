@@ -72,6 +72,8 @@ export function factsView(f: UserFacts): FactsView {
   return v;
 }
 
+const OU_IN_DN = /(?:^|,)\s*ou\s*=\s*((?:\\.|[^,])+)/gi;
+
 const EMPTY_SET: ReadonlySet<string> = new Set();
 const EMPTY_FACTS: FactsView = Object.freeze({ dn: '', groupNames: EMPTY_SET, groupDns: EMPTY_SET, ous: [], attributes: new Map() });
 
@@ -83,6 +85,7 @@ export class EvalContext {
   signals = 0;
   #dn: string | null = null;
   #address: Address | null = null;
+  #ous: readonly string[] | null = null;
   #account = '';
 
   reset(input: PolicyInput): this {
@@ -91,6 +94,7 @@ export class EvalContext {
     this.signals = signalMask(input.signals);
     this.#dn = null;
     this.#address = null;
+    this.#ous = null;
     this.#account = input.account.toLowerCase();
     return this;
   }
@@ -107,11 +111,15 @@ export class EvalContext {
     return (this.#address ??= parseAddress(this.input.endpoint));
   }
 
-  /** OUs from the facts, or else from the bind DN. */
+  /** OUs from the facts, or else from the bind DN (parsed once per decision). */
   get ous(): readonly string[] {
     if (this.facts.ous.length > 0) return this.facts.ous;
-    const out: string[] = [];
-    for (const m of this.dn.matchAll(/(?:^|,)ou=((?:\\.|[^,])+)/g)) out.push(m[1]!);
-    return out;
+    if (this.#ous === null) {
+      const out: string[] = [];
+      // Straight from the bind name: normalizing the whole DN first would cost more than this.
+      for (const m of this.input.bindDn.matchAll(OU_IN_DN)) out.push(m[1]!.trim().toLowerCase());
+      this.#ous = out;
+    }
+    return this.#ous;
   }
 }

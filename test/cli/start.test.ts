@@ -115,3 +115,20 @@ test('usage: --help, --version, unknown commands and options', async (t) => {
   const badOption = spawnBindwall(['start', '--confg', 'x']);
   t.is(await badOption.exited, 2);
 });
+
+test('an invalid policy starts nothing: every problem with file:line:col, exit 1; config check reports it too', async (t) => {
+  const dir = tempDir(t);
+  const policies = join(dir, 'policies');
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(policies);
+  writeFileSync(join(policies, 'p.yaml'), 'version: 1\nrules:\n  - id: x\n    when: { endpoint: 10.0.0.0/40 }\n    action: block\n');
+  const config = writeConfig(dir, 'policy:\n  dir: policies\n');
+  const bw = spawnBindwall(['start', '--config', config], { cwd: dir });
+  t.is(await bw.exited, 1);
+  t.regex(bw.stderr(), /p\.yaml:4:23: error: "10\.0\.0\.0\/40" has an invalid prefix length/);
+  t.regex(bw.stderr(), /p\.yaml:1:1: error: no default action/);
+  t.regex(bw.stderr(), /policy invalid \(2 error\(s\)\)/);
+  const check = spawnBindwall(['config', 'check', config], { cwd: dir });
+  t.is(await check.exited, 1);
+  t.regex(check.stderr(), /p\.yaml:4:23: error/);
+});
