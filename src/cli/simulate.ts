@@ -9,8 +9,12 @@ import { evaluate, formatReport } from '../simulate/evaluate.js';
 import { UsageError } from './usage.js';
 import { SIM_OU } from '../simulate/directory-entries.js';
 import { replayLive } from '../simulate/live.js';
+import { join } from 'node:path';
+import { loadPolicyDir } from '../policy/compile.js';
+import { packageRoot } from '../util/package-root.js';
+import { PolicyCheckFailed } from './policy.js';
 
-export const SIMULATE_USAGE = 'usage: bindwall simulate [--seed N] [--users N] [--services N] [--days N] [--warmup-days N] [--attacks N] [--evaluate [--json]] [--out FILE.jsonl] [--live URL [--bind-dn TEMPLATE] [--max-events N] [--max-seconds N] [--concurrency N]]';
+export const SIMULATE_USAGE = 'usage: bindwall simulate [--seed N] [--users N] [--services N] [--days N] [--warmup-days N] [--attacks N] [--evaluate [--policy DIR] [--json]] [--out FILE.jsonl] [--live URL [--bind-dn TEMPLATE] [--max-events N] [--max-seconds N] [--concurrency N]]';
 
 function int(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
@@ -27,6 +31,7 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
       'warmup-days': { type: 'string' }, attacks: { type: 'string' },
       evaluate: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, out: { type: 'string' },
       live: { type: 'string' }, 'bind-dn': { type: 'string', default: `uid={uid},ou=${SIM_OU},dc=acme,dc=test` },
+      policy: { type: 'string' },
       'max-events': { type: 'string' }, 'max-seconds': { type: 'string' }, concurrency: { type: 'string' }, 'from-day': { type: 'string' },
     },
   });
@@ -65,7 +70,11 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
     if (r.sent === 0) return 1;
   }
   if (values.evaluate) {
-    const report = evaluate(sim);
+    // The evaluation also runs the policy: the shipped one, or --policy DIR.
+    const dir = values.policy ?? join(packageRoot, 'policies');
+    const { policy, diagnostics } = loadPolicyDir(dir);
+    if (!policy) throw new PolicyCheckFailed(diagnostics);
+    const report = evaluate(sim, {}, policy);
     out(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
   }
   return 0;

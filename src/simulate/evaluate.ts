@@ -9,6 +9,7 @@ import { isFailure } from '../behavior/bind-result.js';
 import { DAY_MS } from '../behavior/decay.js';
 import type { BehaviorOptions } from '../behavior/options.js';
 import { AttackType, type Simulation } from './generate.js';
+import type { CompiledPolicy } from '../policy/policy.js';
 
 /** Default policy thresholds the evaluation assumes (the policy engine makes them configurable). */
 export const Thresholds = { stepUp: 50, block: 90 } as const;
@@ -37,9 +38,25 @@ export interface EvaluationReport {
   eventsPerSecond: number;
   /** The reasons behind false step-ups, most common first (what to tune). */
   falseStepUpReasons: [string, number][];
+  /** What a real policy decided for the binds the directory accepted (with `policy`). */
+  policy?: PolicyOutcomes;
 }
 
-export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}): EvaluationReport {
+/** Decisions by a policy over the measured binds the directory accepted. */
+export interface PolicyOutcomes {
+  hash: string;
+  /** Benign binds by action. */
+  benign: Record<string, number>;
+  /** Benign binds stepped up, per active user per month. */
+  stepUpsPerUserMonth: number;
+  /** Accepted attack binds by action ("approve" is a miss), overall and per attack type. */
+  attacks: Record<string, number>;
+  byType: Record<string, Record<string, number>>;
+  /** Benign binds per rule that stepped up or blocked them (what to tune). */
+  benignRules: [string, number][];
+}
+
+export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, policy?: CompiledPolicy): EvaluationReport {
   const engine = new BehaviorEngine(opts);
   const measureFrom = sim.options.start + sim.options.warmupDays * DAY_MS;
   const campaignOf = new Map(sim.campaigns.map((c) => [c.id, c]));
@@ -52,6 +69,10 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}): 
   let falseStepUps = 0;
   let falseBlocks = 0;
   let measured = 0;
+  const po = policy ? { benign: {} as Record<string, number>, attacks: {} as Record<string, number>, byType: {} as Record<string, Record<string, number>>, rules: new Map<string, number>() } : undefined;
+  const bump = (m: Record<string, number>, k: string): void => {
+    m[k] = (m[k] ?? 0) + 1;
+  };
 
   const t0 = process.hrtime.bigint();
   for (const { event, campaign } of sim.events) {
@@ -64,6 +85,19 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}): 
     if (event.time < measureFrom) continue;
     measured++;
     scores.push({ score: a.score, attack });
+    if (po && policy && !isFailure(event.result)) {
+      const d = policy.decide({
+        time: event.time, account: event.account, bindDn: event.bindName, kind: event.kind, endpoint: event.endpoint, app: event.app, tls: false,
+        facts: null, score: a.score, signals: a.signals.map((x) => x.code), accountRisk: a.accountRisk, endpointRisk: a.endpointRisk, quarantined: false,
+      });
+      if (attack) {
+        bump(po.attacks, d.action);
+        bump((po.byType[campaignOf.get(campaign)!.type] ??= {}), d.action);
+      } else {
+        bump(po.benign, d.action);
+        if (d.action !== 'approve') po.rules.set(d.ruleId, (po.rules.get(d.ruleId) ?? 0) + 1);
+      }
+    }
     if (attack) {
       const type = campaignOf.get(campaign)!.type;
       const t = perType.get(type) ?? { events: 0, detected: 0 };
@@ -101,6 +135,13 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}): 
     falseStepUpsPerUserMonth: activeUsers.size ? falseStepUps / activeUsers.size / months : 0,
     rocAuc: rocAuc(scores), eventsPerSecond: sim.events.length / seconds,
     falseStepUpReasons: [...falseReasons].sort((a, b) => b[1] - a[1]),
+    ...(po && policy ? {
+      policy: {
+        hash: policy.hash, benign: po.benign, attacks: po.attacks, byType: po.byType,
+        stepUpsPerUserMonth: activeUsers.size ? (po.benign.mfa ?? 0) / activeUsers.size / months : 0,
+        benignRules: [...po.rules].sort((a, b) => b[1] - a[1]),
+      },
+    } : {}),
   };
 }
 
@@ -136,5 +177,15 @@ export function formatReport(r: EvaluationReport): string {
   lines.push(`false blocks (score ≥ ${Thresholds.block}): ${r.falseBlocks} (target 0)`);
   lines.push(`ROC-AUC: ${r.rocAuc.toFixed(4)}`);
   if (r.falseStepUpReasons.length) lines.push(`reasons behind false step-ups: ${r.falseStepUpReasons.slice(0, 6).map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  const p = r.policy;
+  if (p) {
+    const counts = (m: Record<string, number>): string => ['approve', 'demote', 'mfa', 'block'].map((k) => `${k} ${m[k] ?? 0}`).join(', ');
+    lines.push('');
+    lines.push(`with the policy (${p.hash}), for the binds the directory accepted:`);
+    lines.push(`  benign: ${counts(p.benign)} — ${p.stepUpsPerUserMonth.toFixed(3)} step-ups per active user per month; ${p.benign.block ?? 0} false blocks`);
+    if (p.benignRules.length) lines.push(`  rules stepping up or blocking benign binds: ${p.benignRules.map(([id, n]) => `${id} ${n}`).join(', ')}`);
+    lines.push(`  attacks: ${counts(p.attacks)} (approve = missed)`);
+    for (const [type, m] of Object.entries(p.byType)) lines.push(`    ${type.padEnd(26)}${counts(m)}`);
+  }
   return lines.join('\n');
 }
