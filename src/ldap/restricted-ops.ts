@@ -98,7 +98,8 @@ export function decodeCompareRequest(pdu: Buffer): { msgId: number; entry: strin
  * A search entry as a restricted session may see it: null when its DN is hidden, the same
  * buffer when nothing is removed, else a re-encoded entry without the stripped values.
  */
-export function restrictSearchEntry(pdu: Buffer, hides: (dn: string) => boolean, strips: (attribute: string, value: string) => boolean): Buffer | null {
+export function restrictSearchEntry(pdu: Buffer, hides: (dn: string) => boolean, strips: (attribute: string, value: string) => boolean,
+  stripsWhole: (attribute: string) => boolean): Buffer | null {
   const { r, msgId, opEnd, msgEnd } = openOp(pdu, Op.SearchResultEntry, 'SearchResultEntry');
   const dnBytes = r.readOctetString('objectName');
   if (hides(dnBytes.toString('utf8'))) return null;
@@ -118,6 +119,10 @@ export function restrictSearchEntry(pdu: Buffer, hides: (dn: string) => boolean,
       else values.push(v);
     }
     if (r.pos !== attrEnd) throw malformed('PartialAttribute: unexpected trailing data');
+    if (values.length === 0 && dropped === 0 && stripsWhole(typeText)) {
+      changed = true; // typesOnly: the attribute's name alone would tell
+      continue;
+    }
     if (dropped > 0) changed = true;
     // An attribute that loses every value disappears (an empty set would say "typesOnly").
     if (values.length > 0 || dropped === 0) attrs.push({ type, values });

@@ -38,6 +38,7 @@ export function compileProfile(name: string, parts: ProfileParts): Restriction {
       const a = baseName(attribute);
       return whole.has(a) || byValue.has(a);
     },
+    stripsWhole: (attribute: string): boolean => whole.has(baseName(attribute)),
     stripsValue: (attribute: string, value: string): boolean => {
       const a = baseName(attribute);
       if (whole.has(a)) return true;

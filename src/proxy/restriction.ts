@@ -13,6 +13,8 @@ export interface Restriction {
   stripsAttribute(attribute: string): boolean;
   /** Whether this value of the attribute is removed from results. */
   stripsValue(attribute: string, value: string): boolean;
+  /** The whole attribute is removed, type included (so typesOnly searches do not show it). */
+  stripsWhole(attribute: string): boolean;
 }
 
 /** The restriction when no profile adds read rules: writes refused, reads untouched. */
@@ -22,4 +24,5 @@ export const writesRefused: Restriction = Object.freeze({
   hidesDn: () => false,
   stripsAttribute: () => false,
   stripsValue: () => false,
+  stripsWhole: () => false,
 });

@@ -395,6 +395,11 @@ export class Session {
     const r = this.#restricted ?? writesRefused;
     if (op === Op.SearchRequest) {
       const info = decodeSearchRequestInfo(pdu);
+      // A hidden subtree answers like one that does not exist.
+      if (r.hidesDn(info.baseDn)) {
+        this.#client.write(encodeResult(info.msgId, Op.SearchResultDone, ResultCode.noSuchObject));
+        return true;
+      }
       if (info.filterAttributes.some((a) => r.stripsAttribute(a))) {
         this.#client.write(encodeResult(info.msgId, Op.SearchResultDone, ResultCode.insufficientAccessRights, Diagnostics.demotedFilter));
         return true;
@@ -705,7 +710,7 @@ export class Session {
         try {
           if (op === Op.SearchResultEntry) {
             const r = this.#restricted ?? writesRefused;
-            const entry = restrictSearchEntry(pdu, r.hidesDn, r.stripsValue);
+            const entry = restrictSearchEntry(pdu, r.hidesDn, r.stripsValue, r.stripsWhole);
             if (entry) this.#toClient(entry);
             return true;
           }

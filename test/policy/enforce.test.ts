@@ -107,6 +107,14 @@ test('demote: the bind succeeds, writes are refused, stripped attributes and the
     .map((e) => e.split('\n').filter((l) => !/^title:/.test(l) && !/^mail: bob@/.test(l)).join('\n')).join('\n\n');
   t.is(demoted.stdout, strip(full.stdout));
 
+  const typesOnly = await ldapTool('ldapsearch', [...as(BOB), '-LLL', '-A', '-b', ALICE, '-s', 'base', '(objectClass=*)', 'title', 'cn']);
+  t.is(typesOnly.code, 0);
+  t.regex(typesOnly.stdout, /^cn:/m);
+  t.notRegex(typesOnly.stdout, /^title/m, 'a stripped attribute does not show even by name');
+  const hiddenBase = await ldapTool('ldapsearch', [...as(BOB), '-LLL', '-b', `ou=services,${BASE_DN}`, '(objectClass=*)']);
+  const missingBase = await ldapTool('ldapsearch', [...as(BOB), '-LLL', '-b', `ou=nothing,${BASE_DN}`, '(objectClass=*)']);
+  t.is(hiddenBase.code, 32, 'a hidden subtree answers like one that does not exist');
+  t.is(missingBase.code, 32);
   const filter = await ldapTool('ldapsearch', [...as(BOB), '-LLL', '-b', BASE_DN, '(title=Engineer)', 'cn']);
   t.is(filter.code, 50, 'a filter on a stripped attribute would reveal it');
   t.regex(filter.stderr, /restricted attribute/);
