@@ -17,6 +17,7 @@ import { runProxy } from './run-proxy.js';
 import { simulateCommand } from './simulate.js';
 import { policyCommand } from './policy.js';
 import { loadPolicyDir } from '../policy/compile.js';
+import { checkPolicyAgainstConfig } from '../policy/config-check.js';
 import { quarantineCommand } from './quarantine.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 
@@ -149,7 +150,7 @@ function configCommand(args: string[]): number {
   const { config, diagnostics } = parseConfig(file, text);
   // The policy the config points to is part of what `start` would load: check it too.
   const policy = config ? loadPolicyDir(config.policy.dir) : undefined;
-  const all = [...diagnostics, ...(policy?.diagnostics ?? [])];
+  const all = [...diagnostics, ...(policy?.diagnostics ?? []), ...(policy?.policy ? checkPolicyAgainstConfig(policy.policy, config!) : [])];
   for (const d of all) process.stderr.write(`${formatDiagnostic(d)}\n`);
   if (hasErrors(all)) {
     process.stderr.write(`bindwall: ${all.filter((d) => d.severity === 'error').length} error(s) in ${file}${hasErrors(policy?.diagnostics ?? []) ? ` and its policy ${config!.policy.dir}` : ''}\n`);

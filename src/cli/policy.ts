@@ -18,6 +18,7 @@ import { PolicyDecider } from '../policy/decider.js';
 import { formatExplanation } from '../policy/explain-format.js';
 import { replay, formatReplay } from '../policy/replay.js';
 import { policyJsonSchema } from '../policy/schema.js';
+import { checkPolicyAgainstConfig } from '../policy/config-check.js';
 import { BehaviorStore } from '../store/behavior-store.js';
 import { openDatabase, type Db } from '../store/db.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
@@ -97,7 +98,9 @@ function check(args: string[], out: Out, err: Err): number {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { config: { type: 'string', short: 'c' } } });
   const config = values.config ? loadConfigFile(values.config) : undefined;
   const paths = positionals.length > 0 ? positionals : [policyDir(undefined, config)];
-  const { policy, diagnostics } = compilePaths(paths);
+  const compiled = compilePaths(paths);
+  const { policy } = compiled;
+  const diagnostics = [...compiled.diagnostics, ...(policy && config ? checkPolicyAgainstConfig(policy, config) : [])];
   for (const d of diagnostics) err(formatDiagnostic(d));
   const label = paths.join(' ');
   const warnings = diagnostics.filter((d) => d.severity === 'warning').length;

@@ -115,6 +115,10 @@ function issueToDiagnostics(source: YamlSource, schema: AnySchema, path: DataPat
     case 'invalid_value': {
       const actual = source.valueAt(path);
       const values = (issue.values ?? []).map(String);
+      if (actual === undefined) {
+        const key = String(path[path.length - 1]);
+        return [source.diag(path, 'error', `missing required key "${key}" in ${pathText(path.slice(0, -1))}`, `add "${key}: ${values[0] ?? '…'}"`)];
+      }
       const guess = typeof actual === 'string' ? didYouMean(actual, values) : undefined;
       return [source.diag(path, 'error', `${where} must be one of ${values.map((v) => `"${v}"`).join(', ')}, got ${typeName(actual)}`,
         guess ? `did you mean "${guess}"?` : undefined)];

@@ -17,7 +17,7 @@ import { writesRefused, type Restriction } from '../proxy/restriction.js';
 import { compileCondition, type CompileEnv, type Cond, type ExpandedValue, type MappingCond, type Where } from './conditions.js';
 import { compileProfile } from './demote-profile.js';
 import { LocalClock } from './local-time.js';
-import { CompiledPolicy, type CompiledRule, type Outcome } from './policy.js';
+import { CompiledPolicy, type CompiledRule, type Outcome, type PolicyReference } from './policy.js';
 import { conditionSchema, policyFileSchema, Severity, type ConditionSpec, type DemoteProfileSpec, type OutcomeSpec, type RuleSpec } from './schema.js';
 import { findShadowed } from './shadow.js';
 
@@ -100,9 +100,15 @@ class Compiler implements CompileEnv {
   readonly #clocks = new Map<string, LocalClock>();
   readonly #zones = new Map<YamlSource, string>();
   #usesFacts = false;
+  readonly #references: PolicyReference[] = [];
 
   needsFacts(): void {
     this.#usesFacts = true;
+  }
+
+  reference(kind: 'app' | 'attribute', value: string, at: Where): void {
+    const pos = kind === 'attribute' ? at.source.keyPosition(at.path) : at.source.position(at.path);
+    this.#references.push({ kind, value, file: at.source.file, line: pos.line, col: pos.col });
   }
 
   run(files: readonly PolicySourceFile[]): CompileResult {
@@ -188,6 +194,7 @@ class Compiler implements CompileEnv {
       fallbackLine: defaultOutcome.where.source.position(['default']).line,
       fallbackFile: defaultOutcome.where.source.file,
       usesFacts: this.#usesFacts,
+      references: this.#references,
     });
     return { policy, diagnostics };
   }

@@ -59,6 +59,8 @@ export interface CompileEnv {
   error(at: Where, message: string, hint?: string, atKey?: boolean): void;
   /** Notes that a condition needs directory facts (groups, department …). */
   needsFacts(): void;
+  /** Records a name the configuration must know (an app, a directory attribute). */
+  reference(kind: 'app' | 'attribute', value: string, at: Where): void;
 }
 
 const ALWAYS: MappingCond = {
@@ -193,6 +195,7 @@ export function compileCondition(spec: ConditionSpec | undefined, at: Where, env
   if (spec.attribute !== undefined) {
     for (const [attr, raw] of Object.entries(spec.attribute)) {
       const values = env.expand(raw, { source: at.source, path: [...at.path, 'attribute', attr] });
+      env.reference('attribute', attr, { source: at.source, path: [...at.path, 'attribute', attr] });
       const m = new NameMatcher(values.map((v) => v.value));
       const key = lower(attr);
       facets.set(`attribute.${key}`, setFacet(values));
@@ -226,6 +229,7 @@ export function compileCondition(spec: ConditionSpec | undefined, at: Where, env
   }
   if (spec.app !== undefined) {
     const values = names('app');
+    for (const v of values) env.reference('app', v.value, v);
     const m = new NameMatcher(values.map((v) => v.value));
     facets.set('app', setFacet(values));
     parts.push(leaf(`app in ${shown(values)}`, (c) => m.test(lower(c.input.app)), (c) => `app: ${c.input.app}`));

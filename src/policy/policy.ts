@@ -32,6 +32,15 @@ export interface CompiledRule {
   where: Where;
 }
 
+/** A name in the policy that the configuration must know, and where it is written. */
+export interface PolicyReference {
+  kind: 'app' | 'attribute';
+  value: string;
+  file: string;
+  line: number;
+  col: number;
+}
+
 /** The rule id a decision carries when no rule matched. */
 export const DEFAULT_RULE_ID = 'default';
 
@@ -64,9 +73,10 @@ export class CompiledPolicy {
   readonly fallbackLine: number;
   /** Some condition needs directory facts (groups, department, site, title, attributes). */
   readonly usesFacts: boolean;
+  readonly references: readonly PolicyReference[];
   readonly #ctx = new EvalContext();
 
-  constructor(o: { hash: string; files: readonly string[]; rules: readonly CompiledRule[]; fallback: Outcome & { description?: string }; fallbackFile: string; fallbackLine: number; usesFacts: boolean }) {
+  constructor(o: { hash: string; files: readonly string[]; rules: readonly CompiledRule[]; fallback: Outcome & { description?: string }; fallbackFile: string; fallbackLine: number; usesFacts: boolean; references?: readonly PolicyReference[] }) {
     this.hash = o.hash;
     this.files = Object.freeze([...o.files]);
     this.rules = Object.freeze([...o.rules]);
@@ -76,6 +86,7 @@ export class CompiledPolicy {
     this.fallbackFile = o.fallbackFile;
     this.fallbackLine = o.fallbackLine;
     this.usesFacts = o.usesFacts;
+    this.references = Object.freeze([...(o.references ?? [])]);
   }
 
   /** First matching rule's decision, else the default. Synchronous and not re-entrant. */

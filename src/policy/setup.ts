@@ -8,6 +8,7 @@ import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
 import { loadPolicyDir } from './compile.js';
+import { checkPolicyAgainstConfig } from './config-check.js';
 import { PolicyDecider } from './decider.js';
 import { PolicyWatcher } from './watch.js';
 
@@ -31,7 +32,7 @@ export function startPolicy(config: Config, log: Logger, deps: { mapper: EventMa
   const dir = config.policy.dir;
   const { policy, diagnostics } = loadPolicyDir(dir);
   if (!policy) throw new PolicyError(dir, diagnostics);
-  for (const d of diagnostics) log.warn({ event: 'policy_warning', problem: formatDiagnostic(d) }, 'policy warning');
+  for (const d of [...diagnostics, ...checkPolicyAgainstConfig(policy, config)]) log.warn({ event: 'policy_warning', problem: formatDiagnostic(d) }, 'policy warning');
   if (policy.usesFacts && !config.directory.lookup) {
     log.warn({ event: 'policy_without_facts', dir }, 'the policy has group/OU/department/site/title/attribute conditions but directory.lookup is not configured: they only see what the bind DN says');
   }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { formatDiagnostic } from '../../src/config/diagnostics.js';
 import { compilePolicy, loadPolicyDir } from '../../src/policy/compile.js';
@@ -93,4 +93,17 @@ test('policy check: exit 0 with a summary for a valid directory, 1 with every di
   const combined = await runBindwall(['policy', 'check', policies, join(policies, 'examples', '10-contractors-off-hours.yaml')]);
   t.is(combined.status, 0, combined.stderr);
   t.regex(combined.stdout, /ok — 6 rule\(s\) in 2 file\(s\)/);
+});
+
+test('policy check --config: an app or attribute the configuration never produces is a warning with a did-you-mean', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'policies'));
+  writeFileSync(join(dir, 'policies', 'p.yaml'), 'version: 1\nrules:\n  - id: vpn\n    when: { app: vnp, attribute: { employeType: [contractor] } }\n    action: demote\ndefault: { action: approve }\n');
+  writeFileSync(join(dir, 'bindwall.yaml'), 'listeners:\n  - name: vpn\n    port: 0\ndirectory:\n  urls: [ldap://127.0.0.1:1]\n  lookup:\n    bindDn: cn=x\n    password: x\n    baseDn: dc=x\n    extraAttributes: [employeeType]\npolicy:\n  dir: policies\n');
+  const r = await runBindwall(['policy', 'check', '--config', join(dir, 'bindwall.yaml')]);
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(r.stderr.trim().split('\n'), [
+    `${join(dir, 'policies', 'p.yaml')}:4:18: warning: no listener or behavior.apps entry is called "vnp": this condition never matches (hint: did you mean "vpn"?)`,
+    `${join(dir, 'policies', 'p.yaml')}:4:36: warning: attribute "employeType" is not fetched: add it to directory.lookup.extraAttributes (hint: did you mean "employeeType"?)`,
+  ]);
 });

@@ -1,0 +1,32 @@
+/**
+ * Checks a policy against the configuration that will run it: an app name no listener or
+ * app range produces, or a directory attribute the lookup does not fetch, would make a
+ * condition silently never match. Reported as warnings with a did-you-mean.
+ */
+import type { Config } from '../config/load.js';
+import { didYouMean, sortDiagnostics, type Diagnostic } from '../config/diagnostics.js';
+import type { CompiledPolicy } from './policy.js';
+
+const GLOB = /[*?]/;
+
+export function checkPolicyAgainstConfig(policy: CompiledPolicy, config: Config): Diagnostic[] {
+  const apps = [...config.listeners.map((l) => l.name), ...config.behavior.apps.map((a) => a.name)];
+  const lowerApps = new Set(apps.map((a) => a.toLowerCase()));
+  const lookup = config.directory.lookup;
+  const fetched = lookup ? [...lookup.extraAttributes] : [];
+  const lowerFetched = new Set(fetched.map((a) => a.toLowerCase()));
+  const out: Diagnostic[] = [];
+  for (const r of policy.references) {
+    const at = { file: r.file, line: r.line, col: r.col, severity: 'warning' as const };
+    if (r.kind === 'app' && !GLOB.test(r.value) && !lowerApps.has(r.value.toLowerCase())) {
+      const guess = didYouMean(r.value, apps);
+      out.push({ ...at, message: `no listener or behavior.apps entry is called "${r.value}": this condition never matches`,
+        hint: guess ? `did you mean "${guess}"?` : `known apps: ${apps.join(', ')}` });
+    }
+    if (r.kind === 'attribute' && !lowerFetched.has(r.value.toLowerCase())) {
+      out.push({ ...at, message: lookup ? `attribute "${r.value}" is not fetched: add it to directory.lookup.extraAttributes` : `attribute "${r.value}" needs directory.lookup, which is not configured`,
+        hint: lookup ? (didYouMean(r.value, fetched) ? `did you mean "${didYouMean(r.value, fetched)}"?` : `fetched: ${fetched.join(', ') || '(none)'}`) : 'configure directory.lookup with extraAttributes' });
+    }
+  }
+  return sortDiagnostics(out);
+}
