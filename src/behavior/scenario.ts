@@ -39,8 +39,11 @@ export interface ScenarioEvent {
   everySeconds?: number;
   /** For repeats: use account-1, account-2, … (spraying many accounts). */
   numberAccounts?: boolean;
-  expect?: { score?: [number, number]; codes?: string[]; notCodes?: string[] };
+  expect?: { score?: [number, number]; codes?: string[]; notCodes?: string[]; decision?: string; rule?: string };
 }
+
+/** Decides a scored logon (the policy engine, in the scenario test), for `expect.decision`. */
+export type ScenarioDecide = (event: LogonEvent, assessment: Assessment) => { action: string; ruleId: string };
 
 export interface Scenario {
   description: string;
@@ -53,6 +56,7 @@ export interface Scenario {
 export interface ScenarioOutcome {
   event: LogonEvent;
   assessment: Assessment;
+  decision?: { action: string; ruleId: string };
   expect?: ScenarioEvent['expect'];
   problems: string[];
 }
@@ -71,7 +75,7 @@ export function parseScenario(text: string): Scenario {
   return parse(text) as Scenario;
 }
 
-export function runScenario(s: Scenario, engine = new BehaviorEngine()): ScenarioOutcome[] {
+export function runScenario(s: Scenario, engine = new BehaviorEngine(), decide?: ScenarioDecide): ScenarioOutcome[] {
   const now = Date.parse(s.now);
   const rand = prng(s.seed ?? 1);
   const history: LogonEvent[] = [];
@@ -101,7 +105,16 @@ export function runScenario(s: Scenario, engine = new BehaviorEngine()): Scenari
       const assessment = engine.observe(ev);
       // Expectations apply to the last event of a repeated block.
       const expect = i === n - 1 ? e.expect : undefined;
-      outcomes.push({ event: ev, assessment, ...(expect ? { expect } : {}), problems: expect ? check(assessment, expect) : [] });
+      // Only binds the directory accepted reach a policy.
+      const decision = decide && ev.result === 'success' ? decide(ev, assessment) : undefined;
+      const problems = expect ? check(assessment, expect) : [];
+      if (expect?.decision !== undefined) {
+        if (!decision) problems.push(`expected decision ${expect.decision}, but no policy decided (failed bind or no policy)`);
+        else if (decision.action !== expect.decision || (expect.rule !== undefined && decision.ruleId !== expect.rule)) {
+          problems.push(`decision ${decision.action} by ${decision.ruleId}, expected ${expect.decision}${expect.rule ? ` by ${expect.rule}` : ''}`);
+        }
+      }
+      outcomes.push({ event: ev, assessment, ...(decision ? { decision } : {}), ...(expect ? { expect } : {}), problems });
     }
   }
   return outcomes;
