@@ -17,6 +17,13 @@ export const ErrorCode = {
   ListenFailed: 'BW_LISTEN_FAILED',
   FixtureInvalid: 'BW_FIXTURE_INVALID',
   StorageUnusable: 'BW_STORAGE_UNUSABLE',
+  OktaUnavailable: 'BW_OKTA_UNAVAILABLE',
+  OktaRateLimited: 'BW_OKTA_RATE_LIMITED',
+  OktaAuth: 'BW_OKTA_AUTH',
+  OktaUserUnknown: 'BW_OKTA_USER_UNKNOWN',
+  OktaUserLocked: 'BW_OKTA_USER_LOCKED',
+  OktaNoFactor: 'BW_OKTA_NO_FACTOR',
+  OktaProtocol: 'BW_OKTA_PROTOCOL',
   Internal: 'BW_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
