@@ -8,13 +8,16 @@ import { mapperFor, startBehavior, type RunningBehavior } from '../behavior/setu
 import { Quarantine } from '../incidents/quarantine.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
 import { startPolicy, type RunningPolicy } from '../policy/setup.js';
-import { unconfiguredChallenger } from '../mfa/unconfigured.js';
+import { startMfa, type RunningMfa } from '../mfa/setup.js';
+import { openDatabase, type Db } from '../store/db.js';
 import { systemClock } from '../util/clock.js';
+import { packageVersion } from '../util/package-root.js';
 
 export interface RunningProxy {
   proxy: Proxy;
   listeners: readonly BoundListener[];
   policy: RunningPolicy | undefined;
+  mfa: RunningMfa | undefined;
   /** Resolves after a signal-triggered shutdown completes. */
   stopped: Promise<void>;
 }
@@ -26,19 +29,30 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   let behavior: RunningBehavior | undefined;
   let quarantine: Quarantine | undefined;
   let policy: RunningPolicy | undefined;
+  let mfa: RunningMfa | undefined;
+  let ownDb: Db | undefined;
   let proxy: Proxy;
   let listeners;
   const closeAll = (): void => {
     policy?.close();
     quarantine?.close();
     behavior?.close();
+    ownDb?.close();
   };
   try {
     behavior = config.behavior.enabled ? startBehavior(config, log) : undefined;
-    quarantine = new Quarantine({ ...(behavior ? { store: new QuarantineStore(behavior.db) } : {}), clock: systemClock, log, refreshMs: QUARANTINE_REFRESH_MS });
-    policy = opts.decide ? undefined : startPolicy(config, log, { mapper: mapperFor(config), quarantine });
+    // Quarantine and incidents live in the same database as behaviour, open or not.
+    const db = behavior?.db ?? (ownDb = openDatabase(config.storage.path));
+    const mapper = mapperFor(config);
+    quarantine = new Quarantine({ store: new QuarantineStore(db), clock: systemClock, log, refreshMs: QUARANTINE_REFRESH_MS });
+    policy = opts.decide ? undefined : startPolicy(config, log, { mapper, quarantine });
+    const engine = behavior?.service.engine;
+    mfa = opts.challenge ? undefined : startMfa(config, log, {
+      db, clock: systemClock, mapper, quarantine, version: packageVersion(),
+      isKnownEndpoint: (account, endpoint) => engine?.account(account)?.endpoints.has(endpoint) ?? false,
+    });
     const decide = opts.decide ?? policy!.decider.decide;
-    const challenge = opts.challenge ?? unconfiguredChallenger(log);
+    const challenge = opts.challenge ?? mfa!.challenger;
     proxy = new Proxy({ config, log, decide, challenge, ...(behavior ? { behavior: behavior.service } : {}) });
     listeners = await proxy.start();
   } catch (err) {
@@ -54,6 +68,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     log.info({ event: 'signal', signal }, `received ${signal}`);
     policy?.close();
     proxy.stop()
+      .then(() => mfa?.notifier.drain())
       .then(() => closeAll())
       .then(() => opts.onStop?.())
       .catch((err: unknown) => log.error({ event: 'stop_error', error: describeError(err) }, 'error while stopping'))
@@ -64,5 +79,5 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  return { proxy, listeners, policy, stopped };
+  return { proxy, listeners, policy, mfa, stopped };
 }

@@ -4,6 +4,7 @@
  * file, read TLS material, and return one frozen Config — or every problem at once.
  */
 import { readFileSync } from 'node:fs';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { packageRoot } from '../util/package-root.js';
@@ -34,6 +35,11 @@ export interface Listener {
 
 export type LookupConfig = Omit<NonNullable<ParsedConfig['directory']['lookup']>, 'password' | 'passwordFile'> & { password: Secret<string> };
 
+export type OktaConfig = Omit<NonNullable<ParsedConfig['mfa']['okta']>, 'apiToken' | 'apiTokenFile' | 'oauth'> & {
+  auth: { type: 'ssws'; token: Secret<string> } | { type: 'oauth'; clientId: string; privateKey: KeyObject; keyId?: string; scopes: string[] };
+};
+export type NotifyTargetConfig = Omit<ParsedConfig['incidents']['notify'][string], 'routingKeyFile'> & { routingKey?: Secret<string> };
+
 export interface Config {
   file: string;
   listeners: readonly Listener[];
@@ -43,6 +49,8 @@ export interface Config {
   behavior: ParsedConfig['behavior'];
   /** `dir` is absolute; without one in the file, the shipped policies/ directory. */
   policy: { dir: string; watch: boolean };
+  mfa: Omit<ParsedConfig['mfa'], 'okta'> & { okta?: OktaConfig };
+  incidents: { escalation: ParsedConfig['incidents']['escalation']; notify: Readonly<Record<string, NotifyTargetConfig>> };
   storage: { path: string };
   log: ParsedConfig['log'];
 }
@@ -87,6 +95,9 @@ interface Loaded {
   pem: Map<string, Buffer>;
   urls: UpstreamUrl[];
   lookupPassword?: Secret<string>;
+  oktaToken?: Secret<string>;
+  oktaKey?: KeyObject;
+  routingKeys: Map<string, Secret<string>>;
 }
 
 const obj = (v: unknown): Record<string, unknown> | undefined =>
@@ -193,7 +204,59 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
       if ('error' in c) out.push(source.diag(['behavior', 'apps', i, 'addresses', j], 'error', c.error, 'write an address (10.1.2.3) or a range (10.1.2.0/24)'));
     });
   });
-  return { pem, urls, ...(lookupPassword ? { lookupPassword } : {}) };
+  const secretFile = (path: (string | number)[], file: unknown, what: string): string | undefined => {
+    if (typeof file !== 'string' || file === '') return undefined;
+    const full = isAbsolute(file) ? file : resolve(base, file);
+    try {
+      const text = readFileSync(full, 'utf8').replace(/\r?\n$/, '');
+      if (text === '') out.push(source.diag(path, 'error', `${what} file ${full} is empty`, `put the ${what} in it`));
+      return text;
+    } catch (err) {
+      out.push(source.diag(path, 'error', `cannot read ${what} file ${full}: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`, 'check the path (relative paths start at the config file) and its permissions'));
+      return undefined;
+    }
+  };
+  let oktaToken: Secret<string> | undefined;
+  let oktaKey: KeyObject | undefined;
+  const okta = obj(obj(raw.mfa)?.okta);
+  if (okta) {
+    const at = ['mfa', 'okta'];
+    const ways = ['apiToken', 'apiTokenFile', 'oauth'].filter((k) => okta[k] !== undefined);
+    if (ways.length !== 1) {
+      out.push(source.diag(at, 'error', ways.length === 0 ? 'mfa.okta needs credentials' : `mfa.okta: give one of ${ways.join(', ')}, not several`,
+        'use apiTokenFile: /path/to/token, or oauth: { clientId, privateKeyFile }', true));
+    }
+    if (typeof okta.apiToken === 'string') oktaToken = new Secret(okta.apiToken);
+    const fromFile = secretFile([...at, 'apiTokenFile'], okta.apiTokenFile, 'Okta API token');
+    if (fromFile) oktaToken = new Secret(fromFile);
+    const oauth = obj(okta.oauth);
+    const pemText = secretFile([...at, 'oauth', 'privateKeyFile'], oauth?.privateKeyFile, 'private key');
+    if (pemText) {
+      try {
+        oktaKey = createPrivateKey(pemText);
+        if (oktaKey.asymmetricKeyType !== 'rsa' && oktaKey.asymmetricKeyType !== 'ec') throw new Error('type');
+      } catch {
+        oktaKey = undefined;
+        out.push(source.diag([...at, 'oauth', 'privateKeyFile'], 'error', 'the private key is not an RSA or EC key in PEM', 'export the service app\'s key as PEM (-----BEGIN PRIVATE KEY-----)'));
+      }
+    }
+    if (typeof okta.orgUrl === 'string' && !/^https?:\/\/[^/]+\/?$/.test(okta.orgUrl)) {
+      out.push(source.diag([...at, 'orgUrl'], 'error', `orgUrl must be the org's base URL, got "${okta.orgUrl}"`, 'e.g. https://corp.okta.com (no path)'));
+    } else if (typeof okta.orgUrl === 'string' && okta.orgUrl.startsWith('http://') && !/^http:\/\/(127\.|localhost[:/])/.test(okta.orgUrl)) {
+      out.push(source.diag([...at, 'orgUrl'], 'error', 'orgUrl must use https (plain http only for a local simulator on loopback)', 'use https://'));
+    }
+  }
+  const routingKeys = new Map<string, Secret<string>>();
+  for (const [name, target] of Object.entries(obj(obj(raw.incidents)?.notify) ?? {})) {
+    const t = obj(target);
+    if (!t) continue;
+    const key = secretFile(['incidents', 'notify', name, 'routingKeyFile'], t.routingKeyFile, 'PagerDuty routing key');
+    if (key) routingKeys.set(name, new Secret(key));
+    if (t.type === 'pagerduty' && t.routingKeyFile === undefined) {
+      out.push(source.diag(['incidents', 'notify', name], 'error', `notify target "${name}" (pagerduty) needs routingKeyFile`, 'add routingKeyFile: /path/to/routing-key', true));
+    }
+  }
+  return { pem, urls, routingKeys, ...(lookupPassword ? { lookupPassword } : {}), ...(oktaToken ? { oktaToken } : {}), ...(oktaKey ? { oktaKey } : {}) };
 }
 
 /** Builds the runtime Config from validated values; every file was already read once. */
@@ -216,6 +279,22 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
     limits: v.limits,
     behavior: v.behavior,
     policy: { dir: v.policy.dir ? abs(v.policy.dir) : join(packageRoot, 'policies'), watch: v.policy.watch },
+    mfa: (({ okta, ...rest }) => {
+      if (!okta) return rest;
+      const { apiToken: _t, apiTokenFile: _f, oauth, ...o } = okta;
+      const auth = oauth && loaded.oktaKey
+        ? { type: 'oauth' as const, clientId: oauth.clientId, privateKey: loaded.oktaKey, scopes: oauth.scopes, ...(oauth.keyId ? { keyId: oauth.keyId } : {}) }
+        : { type: 'ssws' as const, token: loaded.oktaToken! };
+      return { ...rest, okta: { ...o, orgUrl: o.orgUrl.replace(/\/$/, ''), auth } };
+    })(v.mfa),
+    incidents: {
+      escalation: v.incidents.escalation,
+      notify: Object.fromEntries(Object.entries(v.incidents.notify).map(([name, t]) => {
+        const { routingKeyFile: _k, ...rest } = t;
+        const key = loaded.routingKeys.get(name);
+        return [name, { ...rest, ...(key ? { routingKey: key } : {}) }];
+      })),
+    },
     storage: { path: abs(v.storage.path) },
     log: v.log,
   };

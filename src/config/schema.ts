@@ -113,6 +113,65 @@ const policy = z.strictObject({
   watch: z.boolean().default(true),
 });
 
+const okta = z.strictObject({
+  /** https://yourorg.okta.com (the simulator's URL in the demo). */
+  orgUrl: z.string().min(1),
+  /** An API token (SSWS). Prefer apiTokenFile. */
+  apiToken: z.string().min(1).optional(),
+  apiTokenFile: z.string().min(1).optional(),
+  /** Or an OAuth 2.0 service app with private_key_jwt (scope okta.users.manage). */
+  oauth: z.strictObject({
+    clientId: z.string().min(1),
+    privateKeyFile: z.string().min(1),
+    keyId: z.string().min(1).optional(),
+    scopes: z.array(z.string().min(1)).min(1).default(['okta.users.manage']),
+  }).optional(),
+  /** The Okta login of an LDAP account: {account}, or a directory attribute such as {mail}. */
+  loginTemplate: z.string().min(1).default('{account}'),
+  requestTimeoutMs: ms(5_000),
+  /** Longest wait for an Okta rate-limit window to reset. */
+  maxRateLimitWaitMs: ms(10_000, 0),
+});
+
+const mfa = z.strictObject({
+  okta: okta.optional(),
+  /** The whole challenge: a push not answered by then has failed. */
+  challengeTimeoutMs: ms(60_000),
+  pollIntervalMs: ms(2_000),
+  /** Okta Verify number matching: the number to choose is logged for the person at the endpoint. */
+  numberMatching: z.boolean().default(false),
+  /** When Okta is unreachable and the rule says nothing (privileged accounts are always secure). */
+  failMode: z.enum(['secure', 'safe', 'known-endpoint']).default('known-endpoint'),
+  /** A passed challenge lets the same login (account, endpoint, app) through without a new prompt. */
+  rememberMs: ms(300_000, 0),
+  /** Push-bombing guard: prompts per account per window. */
+  maxPromptsPerWindow: z.int().min(1).default(5),
+  promptWindowMs: ms(900_000),
+  /** Codes appended to the password after this delimiter ("secret,123456"); unset: off. */
+  otpDelimiter: z.string().min(1).max(3).optional(),
+  /** Apps' own LDAP timeouts (ms), to warn when an app gives up before the challenge does. */
+  appTimeoutsMs: z.record(z.string(), z.int().min(1)).default({}),
+});
+
+const notifyTarget = z.strictObject({
+  type: z.enum(['webhook', 'pagerduty', 'slack']),
+  /** Webhook or Slack incoming-webhook URL; PagerDuty: the Events API v2 enqueue URL. */
+  url: z.string().min(1),
+  /** PagerDuty routing (integration) key, from a file. */
+  routingKeyFile: z.string().min(1).optional(),
+  timeoutMs: ms(5_000),
+  retries: z.int().min(0).max(10).default(3),
+});
+
+const incidents = z.strictObject({
+  escalation: z.strictObject({
+    windowMs: ms(3_600_000),
+    everyIncidents: z.int().min(1).default(2),
+  }).default({ windowMs: 3_600_000, everyIncidents: 2 }),
+  /** Named targets rules notify (onFailure.notify). */
+  notify: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), notifyTarget).default({}),
+});
+
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const configSchema = z.strictObject({
@@ -125,6 +184,11 @@ export const configSchema = z.strictObject({
   }),
   behavior: behavior.default(behaviorDefaults),
   policy: policy.default({ watch: true }),
+  mfa: mfa.default({
+    challengeTimeoutMs: 60_000, pollIntervalMs: 2_000, numberMatching: false, failMode: 'known-endpoint', rememberMs: 300_000,
+    maxPromptsPerWindow: 5, promptWindowMs: 900_000, appTimeoutsMs: {},
+  }),
+  incidents: incidents.default({ escalation: { windowMs: 3_600_000, everyIncidents: 2 }, notify: {} }),
   storage: z.strictObject({ path: z.string().min(1).default('data/bindwall.db') }).default({ path: 'data/bindwall.db' }),
   log: z.strictObject({ level: z.enum(LogLevels).default('info') }).default({ level: 'info' }),
 });

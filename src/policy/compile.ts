@@ -357,9 +357,11 @@ class Compiler implements CompileEnv {
     const action = spec.action;
     if (typeof action !== 'string') return undefined;
     let ok = true;
-    if (spec.method !== undefined && action !== 'mfa') {
-      this.error(sub('method'), `${label}: method only applies to action mfa (action is ${action})`, 'remove method, or set action: mfa', true);
-      ok = false;
+    for (const key of ['method', 'failMode'] as const) {
+      if (spec[key] !== undefined && action !== 'mfa') {
+        this.error(sub(key), `${label}: ${key} only applies to action mfa (action is ${action})`, `remove ${key}, or set action: mfa`, true);
+        ok = false;
+      }
     }
     let restriction: Restriction | undefined;
     if (spec.profile !== undefined) {
@@ -386,7 +388,7 @@ class Compiler implements CompileEnv {
     const onFailure = { quarantine: spec.onFailure?.quarantine === true, notify: Array.isArray(spec.onFailure?.notify) ? spec.onFailure.notify.filter((n): n is string => typeof n === 'string') : [] };
     return {
       action,
-      ...(action === 'mfa' ? { method: spec.method ?? 'push' } : {}),
+      ...(action === 'mfa' ? { method: spec.method ?? 'push', ...(spec.failMode ? { failMode: spec.failMode } : {}) } : {}),
       ...(action === 'demote' ? { profile: spec.profile ?? writesRefused.name, restriction: restriction ?? writesRefused } : {}),
       severity,
       onFailure,

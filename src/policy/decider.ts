@@ -76,6 +76,6 @@ export function toProxyDecision(d: PolicyDecision): Decision {
     case 'demote':
       return Object.freeze({ ...base, action: 'demote', ...(d.profile ? { profile: d.profile } : {}), ...(d.restriction ? { restriction: d.restriction } : {}) });
     case 'mfa':
-      return Object.freeze({ ...base, action: 'challenge', method: d.method ?? 'push', severity: d.severity, onFailure: d.onFailure });
+      return Object.freeze({ ...base, action: 'challenge', method: d.method ?? 'push', severity: d.severity, onFailure: d.onFailure, ...(d.failMode ? { failMode: d.failMode } : {}) });
   }
 }

@@ -12,6 +12,8 @@ import type { ActionName, MfaMethod, Severity } from './schema.js';
 export interface Outcome {
   action: ActionName;
   method?: MfaMethod;
+  /** For mfa: what to do when Okta is unreachable (default from the MFA config). */
+  failMode?: 'secure' | 'safe' | 'known-endpoint';
   /** Demote profile name and what it restricts. */
   profile?: string;
   restriction?: Restriction;

@@ -100,6 +100,8 @@ const outcomeShape = {
   profile: z.string().min(1).optional().meta({ description: 'For demote: a profile from demoteProfiles (default: writes refused only).' }),
   severity: z.enum(Object.values(Severity) as [Severity, ...Severity[]]).optional().meta({ description: 'Incident severity if a challenge under this rule fails (default medium).' }),
   onFailure: onFailure.optional(),
+  failMode: z.enum(['secure', 'safe', 'known-endpoint']).optional()
+    .meta({ description: 'For mfa, when Okta cannot be reached: secure (refuse), safe (allow) or known-endpoint (allow only endpoints the account has used). Privileged accounts are always secure.' }),
 };
 
 const ruleId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'a rule id uses letters, digits, "_", "." and "-"' });
@@ -139,7 +141,7 @@ export const policyFileSchema = z.strictObject({
 
 export type PolicyFile = z.output<typeof policyFileSchema>;
 export type RuleSpec = NonNullable<PolicyFile['rules']>[number];
-export type OutcomeSpec = Pick<RuleSpec, 'action' | 'method' | 'profile' | 'severity' | 'onFailure'>;
+export type OutcomeSpec = Pick<RuleSpec, 'action' | 'method' | 'profile' | 'severity' | 'onFailure' | 'failMode'>;
 export type DemoteProfileSpec = z.output<typeof demoteProfile>;
 
 /** The JSON Schema of a policy file, for editors (yaml-language-server, VS Code). */

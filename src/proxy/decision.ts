@@ -2,6 +2,8 @@ import type { Assessment } from '../behavior/engine.js';
 import type { UserFacts } from '../directory/facts.js';
 import type { LogonEvent } from '../behavior/logon-event.js';
 import type { Restriction } from './restriction.js';
+import type { Secret } from '../log/secret.js';
+import type { ChallengeOutcome } from '../mfa/outcome.js';
 
 /**
  * The single decision point every successful simple bind goes through. This issue ships
@@ -28,6 +30,8 @@ export interface BindAttempt {
   facts?: UserFacts;
   /** The bind as behaviour saw it (account, kind, app), so policy need not map it again. */
   logon?: LogonEvent;
+  /** A one-time code the client appended to its password (already removed from it). */
+  otp?: Secret<string>;
 }
 
 export const Action = {
@@ -50,7 +54,17 @@ export type Decision =
   | (DecisionBase & { action: 'approve' })
   | (DecisionBase & { action: 'block' })
   | (DecisionBase & { action: 'demote'; profile?: string; restriction?: Restriction })
-  | (DecisionBase & { action: 'challenge'; method?: string; severity?: string; onFailure?: { quarantine: boolean; notify: readonly string[] } });
+  | ChallengeDecision;
+
+/** A step-up: the method, and what the MFA step needs if it fails or Okta cannot be reached. */
+export type ChallengeDecision = DecisionBase & {
+  action: 'challenge';
+  method?: string;
+  severity?: string;
+  onFailure?: { quarantine: boolean; notify: readonly string[] };
+  /** secure | safe | known-endpoint, when Okta is unreachable. */
+  failMode?: string;
+};
 
 export type DecideFn = (attempt: BindAttempt) => Decision | Promise<Decision>;
 
@@ -58,7 +72,7 @@ export const ChallengeResult = { Passed: 'passed', Failed: 'failed' } as const;
 export type ChallengeResult = (typeof ChallengeResult)[keyof typeof ChallengeResult];
 
 /** Runs a step-up challenge for a `challenge` decision (the MFA issue provides a real one). */
-export type Challenger = (attempt: BindAttempt, decision: Decision & { action: 'challenge' }) => Promise<{ result: ChallengeResult; detail?: string }>;
+export type Challenger = (attempt: BindAttempt, decision: ChallengeDecision) => Promise<{ result: ChallengeResult; detail?: string; outcome?: ChallengeOutcome }>;
 
 export const approveAll: DecideFn = () => ({ action: Action.Approve, reasons: ['default: approve all'] });
 

@@ -25,6 +25,7 @@ import { Diagnostics, resultForError } from './edge.js';
 import type { Assessment } from '../behavior/engine.js';
 import type { UserFacts } from '../directory/facts.js';
 import type { LogonEvent } from '../behavior/logon-event.js';
+import { Secret } from '../log/secret.js';
 import type { Deadlines } from './deadlines.js';
 import type { DirectoryPool, UpstreamSocket } from './upstream.js';
 import { writesRefused, type Restriction } from './restriction.js';
@@ -69,6 +70,8 @@ interface PendingBind {
   decision?: Decision;
   detail?: string;
   assessment?: Assessment;
+  /** A one-time code split off the end of the password (mfa.otpDelimiter). */
+  otp?: Secret<string>;
 }
 
 /** What the decision function sees. The abort signal is created only if someone asks. */
@@ -96,6 +99,10 @@ class Attempt implements BindAttempt {
     this.receivedAt = p.receivedAt;
     this.#session = session;
     this.#pending = p;
+  }
+
+  get otp(): Secret<string> | undefined {
+    return this.#pending.otp;
   }
 
   get signal(): AbortSignal {
@@ -428,7 +435,8 @@ export class Session {
 
   // ---- binds ----
 
-  #onBindRequest(pdu: Buffer): boolean {
+  #onBindRequest(received: Buffer): boolean {
+    let pdu = received;
     const req = decodeBindRequest(pdu);
     const receivedAt = this.#d.clock.now();
     const password = req.auth.kind === 'simple' ? req.auth.password.reveal() : null;
@@ -464,6 +472,15 @@ export class Session {
     if (method === BindMethod.Unauthenticated && binds.unauthenticated === 'refuse') return refuse(ResultCode.unwillingToPerform, Diagnostics.unauthenticatedRefused);
     if (method === BindMethod.Sasl && binds.sasl === 'refuse') return refuse(ResultCode.authMethodNotSupported, Diagnostics.saslRefused);
 
+    const delimiter = this.#d.config.mfa.otpDelimiter;
+    if (delimiter !== undefined && method === BindMethod.Simple) {
+      // "password,123456": the directory sees the password, the challenge gets the code.
+      const split = splitOtp(password!, delimiter);
+      if (split) {
+        pending.otp = new Secret(split.code);
+        pdu = encodeSimpleBindRequest(req.msgId, req.name, split.password);
+      }
+    }
     this.#setPending(pending);
     this.#upstreamBound = true; // from now on, until a failed or reset bind says otherwise
     pending.deadline = receivedAt + this.#d.config.directory.operationTimeoutMs;
@@ -768,6 +785,16 @@ export class Session {
     };
     this.#idleTimer = this.#d.clock.setTimer(idleMs, check);
   }
+}
+
+/** Splits "password<delimiter>123456" into the password and a six-digit code. */
+function splitOtp(password: Buffer, delimiter: string): { password: Buffer; code: string } | undefined {
+  const d = Buffer.from(delimiter, 'utf8');
+  const codeStart = password.length - 6;
+  const at = codeStart - d.length;
+  if (at <= 0 || !password.subarray(at, codeStart).equals(d)) return undefined;
+  const code = password.subarray(codeStart).toString('latin1');
+  return /^\d{6}$/.test(code) ? { password: password.subarray(0, at), code } : undefined;
 }
 
 /** AD answers a plain wrong password with "data 52e"; OpenLDAP with an empty message. */

@@ -67,4 +67,41 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    description: 'incidents (failed step-up challenges) and notification dead letters',
+    sql: `
+      CREATE TABLE incidents (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        endpoint TEXT NOT NULL,
+        app TEXT NOT NULL,
+        score INTEGER NOT NULL,
+        reasons TEXT NOT NULL,
+        signals TEXT NOT NULL,
+        rule_id TEXT,
+        policy_hash TEXT,
+        method TEXT,
+        failure TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        timeline TEXT NOT NULL,
+        updated INTEGER NOT NULL
+      );
+      CREATE INDEX incidents_time ON incidents(time);
+      CREATE INDEX incidents_account_time ON incidents(account, time);
+      CREATE INDEX incidents_endpoint_time ON incidents(endpoint, time);
+      CREATE TABLE dead_letters (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        target TEXT NOT NULL,
+        incident_id INTEGER,
+        payload TEXT NOT NULL,
+        error TEXT NOT NULL,
+        attempts INTEGER NOT NULL
+      );
+    `,
+  },
 ]);

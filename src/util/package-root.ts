@@ -1,5 +1,5 @@
 /** The installed package's root folder (holds fixtures/, policies/), from src or dist. */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,3 +13,8 @@ function find(): string {
 }
 
 export const packageRoot = find();
+
+/** The package's version, from package.json. */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+}

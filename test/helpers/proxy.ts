@@ -17,7 +17,8 @@ import type { BehaviorService } from '../../src/behavior/service.js';
 import type { Clock } from '../../src/util/clock.js';
 import { mapperFor } from '../../src/behavior/setup.js';
 import { startPolicy, type RunningPolicy } from '../../src/policy/setup.js';
-import { unconfiguredChallenger } from '../../src/mfa/unconfigured.js';
+import { startMfa, type RunningMfa } from '../../src/mfa/setup.js';
+import { openDatabase } from '../../src/store/db.js';
 import { Quarantine } from '../../src/incidents/quarantine.js';
 import { QuarantineStore } from '../../src/store/quarantine-store.js';
 import { systemClock } from '../../src/util/clock.js';
@@ -35,6 +36,8 @@ export interface TestProxy {
   /** The real policy engine (with `policy: true`): decider, watcher. */
   policy: RunningPolicy | undefined;
   quarantine: Quarantine | undefined;
+  /** Step-up MFA and incidents (with `policy: true`). */
+  mfa: RunningMfa | undefined;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -55,11 +58,19 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
   const { behavior: withBehavior, policy: withPolicy, ...proxyOpts } = opts;
   const behavior = withBehavior ? startBehavior(config, log, opts.clock, { upkeepCron: null }) : undefined;
   // The same assembly as `bindwall start`: quarantine from storage, policy from policy.dir.
-  const quarantine = withPolicy ? new Quarantine({ ...(behavior ? { store: new QuarantineStore(behavior.db) } : {}), clock: opts.clock ?? systemClock }) : undefined;
-  const policy = withPolicy ? startPolicy(config, log, { mapper: mapperFor(config), ...(quarantine ? { quarantine } : {}), ...(opts.clock ? { clock: opts.clock } : {}) }) : undefined;
+  const clock = opts.clock ?? systemClock;
+  const ownDb = withPolicy && !behavior ? openDatabase(config.storage.path) : undefined;
+  const db = behavior?.db ?? ownDb;
+  const quarantine = db ? new Quarantine({ store: new QuarantineStore(db), clock }) : undefined;
+  const mapper = mapperFor(config);
+  const policy = withPolicy ? startPolicy(config, log, { mapper, ...(quarantine ? { quarantine } : {}), ...(opts.clock ? { clock: opts.clock } : {}) }) : undefined;
+  const mfa = withPolicy && db && quarantine ? startMfa(config, log, {
+    db, clock, mapper, quarantine, version: 'test',
+    isKnownEndpoint: (account, endpoint) => behavior?.service.engine.account(account)?.endpoints.has(endpoint) ?? false,
+  }) : undefined;
   const proxy = new Proxy({
     config, log, sinks: [(e) => events.push(e)],
-    ...(policy ? { decide: policy.decider.decide, challenge: unconfiguredChallenger(log) } : {}),
+    ...(policy && mfa ? { decide: policy.decider.decide, challenge: mfa.challenger } : {}),
     ...proxyOpts, ...(behavior ? { behavior: behavior.service } : {}),
   });
   const listeners = await proxy.start();
@@ -70,11 +81,14 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
     behavior: behavior?.service,
     policy,
     quarantine,
+    mfa,
     stop: async (graceMs = 0) => {
       policy?.close();
       quarantine?.close();
       await proxy.stop(graceMs);
+      await mfa?.notifier.drain();
       behavior?.close();
+      ownDb?.close();
       log.flush();
       rmSync(dir, { recursive: true, force: true });
     },

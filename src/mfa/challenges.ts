@@ -1,0 +1,74 @@
+/**
+ * Bookkeeping shared by every challenge: binds of one login (same account, endpoint and app)
+ * share one pending challenge, so an app that binds twice or opens several connections
+ * prompts once; a passed challenge is remembered for a while; and each account gets a
+ * bounded number of prompts per window (push-bombing guard).
+ */
+import type { Clock } from '../util/clock.js';
+import type { ChallengeOutcome } from './outcome.js';
+
+export interface ChallengesOptions {
+  /** How long a passed challenge lets the same login through without a new prompt. */
+  rememberMs: number;
+  /** Prompts per account per window, at most. */
+  maxPrompts: number;
+  promptWindowMs: number;
+}
+
+export class Challenges {
+  readonly #o: ChallengesOptions;
+  readonly #clock: Clock;
+  readonly #pending = new Map<string, Promise<ChallengeOutcome>>();
+  readonly #passed = new Map<string, number>();
+  readonly #prompts = new Map<string, number[]>();
+
+  constructor(o: ChallengesOptions, clock: Clock) {
+    this.#o = o;
+    this.#clock = clock;
+  }
+
+  static key(account: string, endpoint: string, app: string): string {
+    return `${account}\u0000${endpoint}\u0000${app}`;
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  rememberedPass(key: string): boolean {
+    const until = this.#passed.get(key);
+    if (until === undefined) return false;
+    if (this.#clock.now() < until) return true;
+    this.#passed.delete(key);
+    return false;
+  }
+
+  pending(key: string): Promise<ChallengeOutcome> | undefined {
+    return this.#pending.get(key);
+  }
+
+  /** Counts a prompt; false when the account has had its share in this window. */
+  allowPrompt(account: string): boolean {
+    const now = this.#clock.now();
+    const recent = (this.#prompts.get(account) ?? []).filter((t) => t > now - this.#o.promptWindowMs);
+    if (recent.length >= this.#o.maxPrompts) {
+      this.#prompts.set(account, recent);
+      return false;
+    }
+    recent.push(now);
+    this.#prompts.set(account, recent);
+    return true;
+  }
+
+  /** Runs `start` once for the key; concurrent callers get the same outcome. */
+  share(key: string, start: () => Promise<ChallengeOutcome>): Promise<ChallengeOutcome> {
+    const existing = this.#pending.get(key);
+    if (existing) return existing;
+    const p = start().then((outcome) => {
+      if (outcome.result === 'passed' && this.#o.rememberMs > 0) this.#passed.set(key, this.#clock.now() + this.#o.rememberMs);
+      return outcome;
+    }).finally(() => this.#pending.delete(key));
+    this.#pending.set(key, p);
+    return p;
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Step-up through Okta Verify: maps the LDAP account to an Okta login, finds the enrolled
+ * factors, and runs the rule's method — push (poll the transaction until the person answers,
+ * it times out, or every waiting client has gone), otp (a code appended to the password), or
+ * push-then-otp. Binds of one login share one challenge; passes are remembered; prompts are
+ * capped per account. When Okta cannot be reached, the rule's fail mode decides.
+ */
+import type { EventMapper } from '../behavior/logon-event.js';
+import { BindwallError, describeError, ErrorCode } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import type { OktaClient, OktaFactor } from '../okta/client.js';
+import type { BindAttempt, Challenger, ChallengeDecision } from '../proxy/decision.js';
+import type { Clock } from '../util/clock.js';
+import { Challenges } from './challenges.js';
+import { loginFor } from './login-template.js';
+import { FailureKind, type ChallengeOutcome } from './outcome.js';
+
+export const FailMode = { Secure: 'secure', Safe: 'safe', KnownEndpoint: 'known-endpoint' } as const;
+export type FailMode = (typeof FailMode)[keyof typeof FailMode];
+
+export interface OktaChallengerOptions {
+  client: OktaClient;
+  clock: Clock;
+  log: Logger;
+  mapper: EventMapper;
+  challenges: Challenges;
+  /** e.g. "{account}@corp.example" or "{mail}" (see login-template.ts). */
+  loginTemplate: string;
+  /** The whole challenge, from the first call to Okta to the answer. */
+  challengeTimeoutMs: number;
+  pollIntervalMs: number;
+  numberMatching: boolean;
+  /** When Okta is unreachable and the rule names no fail mode (privileged accounts: always secure). */
+  defaultFailMode: FailMode;
+  /** The account has logged on from this endpoint before (behaviour), for known-endpoint. */
+  isKnownEndpoint: (account: string, endpoint: string) => boolean;
+  /** Identifies bindwall to Okta; the end user's app and address are appended. */
+  userAgent: string;
+}
+
+const failed = (failure: FailureKind, detail: string, method?: 'push' | 'otp'): ChallengeOutcome => ({ result: 'failed', failure, detail, ...(method ? { method } : {}) });
+
+/** Waiters of one shared challenge: it is abandoned only when every one of them has gone. */
+class Waiters {
+  readonly abort = new AbortController();
+  #count = 0;
+
+  add(signal: AbortSignal): void {
+    this.#count++;
+    const leave = (): void => {
+      if (--this.#count === 0) this.abort.abort();
+    };
+    if (signal.aborted) leave();
+    else signal.addEventListener('abort', leave, { once: true });
+  }
+}
+
+export class OktaChallenger {
+  readonly #o: OktaChallengerOptions;
+  readonly #waiters = new Map<string, Waiters>();
+
+  constructor(o: OktaChallengerOptions) {
+    this.#o = o;
+  }
+
+  readonly challenge: Challenger = async (attempt, decision) => {
+    const outcome = await this.run(attempt, decision);
+    return { result: outcome.result, detail: outcome.detail, outcome };
+  };
+
+  async run(attempt: BindAttempt, decision: ChallengeDecision): Promise<ChallengeOutcome> {
+    const logon = attempt.logon ?? this.#o.mapper.fromAttempt(attempt, attempt.facts);
+    const key = Challenges.key(logon.account, attempt.clientAddress, logon.app);
+    const c = this.#o.challenges;
+    if (c.rememberedPass(key)) return { result: 'passed', detail: 'passed a challenge for this login recently', via: 'remembered' };
+    let waiters = this.#waiters.get(key);
+    if (!waiters || !c.pending(key)) {
+      if (!c.allowPrompt(logon.account)) {
+        return failed(FailureKind.PromptLimit, `too many prompts for ${logon.account}; not prompting again yet (push-bombing guard)`);
+      }
+      this.#waiters.set(key, (waiters = new Waiters()));
+    }
+    waiters.add(attempt.signal);
+    const w = waiters;
+    return c.share(key, () => this.#challenge(attempt, decision, logon.account, logon.app, logon.kind === 'privileged', w.abort.signal)
+      .finally(() => this.#waiters.delete(key)));
+  }
+
+  async #challenge(attempt: BindAttempt, decision: ChallengeDecision, account: string, app: string, privileged: boolean, abandoned: AbortSignal): Promise<ChallengeOutcome> {
+    const o = this.#o;
+    const deadline = o.clock.now() + o.challengeTimeoutMs;
+    const method = decision.method ?? 'push';
+    try {
+      const login = loginFor(o.loginTemplate, account, attempt.facts);
+      if (!login) return failed(FailureKind.UnknownUser, `no Okta login for ${account}: the template ${o.loginTemplate} needs a directory attribute this account lacks`);
+      const user = await o.client.getUser(login, deadline);
+      if (user.status === 'LOCKED_OUT') return failed(FailureKind.Locked, `Okta user ${login} is locked out`);
+      if (user.status !== 'ACTIVE') return failed(FailureKind.UnknownUser, `Okta user ${login} is ${user.status}, not ACTIVE`);
+      const factors = (await o.client.listFactors(user.id, deadline)).filter((f) => f.status === 'ACTIVE');
+      const push = factors.find((f) => f.factorType === 'push' && f.provider === 'OKTA');
+      const totp = factors.find((f) => f.factorType === 'token:software:totp');
+      const code = attempt.otp?.reveal();
+      const wantsOtp = method === 'otp' || (method === 'push-then-otp' && (code !== undefined || !push));
+      if (wantsOtp) {
+        if (!totp) return failed(FailureKind.NoFactor, `${login} has no Okta Verify OTP factor enrolled`, 'otp');
+        if (code === undefined) return failed(FailureKind.NoCode, 'no one-time code was given (append it to the password)', 'otp');
+        return await this.#otp(totp, code, deadline);
+      }
+      if (!push) return failed(FailureKind.NoFactor, `${login} has no Okta Verify push factor enrolled`, 'push');
+      return await this.#push(push, attempt, app, deadline, abandoned);
+    } catch (err) {
+      const e = describeError(err);
+      if (err instanceof BindwallError && err.code === ErrorCode.OktaUserUnknown) return failed(FailureKind.UnknownUser, e.message);
+      if (err instanceof BindwallError && err.code === ErrorCode.OktaUserLocked) return failed(FailureKind.Locked, e.message);
+      if (err instanceof BindwallError && err.code === ErrorCode.OktaNoFactor) return failed(FailureKind.NoFactor, e.message);
+      return this.#unreachable(attempt, decision, account, privileged, e);
+    }
+  }
+
+  /** Okta could not be asked: the rule's fail mode (secure for privileged accounts) decides. */
+  #unreachable(attempt: BindAttempt, decision: ChallengeDecision, account: string, privileged: boolean, e: { code: string; message: string }): ChallengeOutcome {
+    const mode: FailMode = privileged ? FailMode.Secure : (decision.failMode as FailMode | undefined) ?? this.#o.defaultFailMode;
+    const known = this.#o.isKnownEndpoint(account, attempt.clientAddress);
+    const allow = mode === FailMode.Safe || (mode === FailMode.KnownEndpoint && known);
+    this.#o.log.warn({ event: 'mfa_fail_mode', conn: attempt.connectionId, account, client: attempt.clientAddress, ruleId: decision.ruleId, failMode: mode, knownEndpoint: known, allowed: allow, error: e },
+      `Okta unreachable (${e.code}); fail mode ${mode}${privileged && decision.failMode && decision.failMode !== 'secure' ? ' (privileged account)' : ''}: ${allow ? 'allowing' : 'refusing'} the bind`);
+    if (allow) return { result: 'passed', detail: `Okta unreachable; allowed by fail mode ${mode}`, via: mode === FailMode.Safe ? 'fail_safe' : 'fail_known_endpoint' };
+    return failed(FailureKind.Unavailable, `Okta unreachable (${e.message}); refused by fail mode ${mode}`);
+  }
+
+  async #otp(factor: OktaFactor, code: string, deadline: number): Promise<ChallengeOutcome> {
+    switch (await this.#o.client.verifyPasscode(factor, code, deadline)) {
+      case 'SUCCESS':
+        return { result: 'passed', method: 'otp', detail: 'one-time code verified' };
+      case 'REPLAYED':
+        return failed(FailureKind.WrongCode, 'the one-time code was already used', 'otp');
+      case 'LOCKED':
+        return failed(FailureKind.Locked, 'Okta locked the user after repeated wrong codes', 'otp');
+      default:
+        return failed(FailureKind.WrongCode, 'wrong one-time code', 'otp');
+    }
+  }
+
+  async #push(factor: OktaFactor, attempt: BindAttempt, app: string, deadline: number, abandoned: AbortSignal): Promise<ChallengeOutcome> {
+    const o = this.#o;
+    const started = await o.client.startPush(factor, {
+      clientIp: attempt.clientAddress, userAgent: `${o.userAgent} (app ${app}; endpoint ${attempt.clientAddress})`, numberMatching: o.numberMatching,
+    }, deadline);
+    if (started.correctAnswer !== undefined) {
+      o.log.info({ event: 'mfa_number_matching', conn: attempt.connectionId, number: started.correctAnswer }, `number to choose on the phone: ${started.correctAnswer}`);
+    }
+    const cancel = (): void => {
+      if (started.cancelHref) void o.client.cancelPush(started.cancelHref, o.clock.now() + 5_000);
+    };
+    for (;;) {
+      if (abandoned.aborted) {
+        cancel();
+        return failed(FailureKind.Abandoned, 'the client disconnected while the push was pending', 'push');
+      }
+      const r = await o.client.pollPush(started.pollHref, deadline);
+      if (r === 'SUCCESS') return { result: 'passed', method: 'push', detail: 'push approved' };
+      if (r === 'REJECTED') return failed(FailureKind.Denied, 'push denied on the phone', 'push');
+      if (r === 'TIMEOUT') return failed(FailureKind.TimedOut, 'push not answered before Okta timed it out', 'push');
+      if (o.clock.now() + o.pollIntervalMs >= deadline) {
+        cancel();
+        return failed(FailureKind.TimedOut, 'push not answered in time', 'push');
+      }
+      await this.#sleep(o.pollIntervalMs, abandoned);
+    }
+  }
+
+  #sleep(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.#o.clock.setTimer(ms, done);
+      function done(): void {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      }
+      function onAbort(): void {
+        timer.cancel();
+        done();
+      }
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}

@@ -1,0 +1,25 @@
+/** How a step-up challenge ended, in terms incidents and logs use. */
+export const FailureKind = {
+  Denied: 'denied',
+  TimedOut: 'timed_out',
+  WrongCode: 'wrong_code',
+  Abandoned: 'abandoned',
+  NoCode: 'no_code',
+  PromptLimit: 'prompt_limit',
+  UnknownUser: 'unknown_user',
+  NoFactor: 'no_factor',
+  Locked: 'locked',
+  Unavailable: 'okta_unavailable',
+} as const;
+export type FailureKind = (typeof FailureKind)[keyof typeof FailureKind];
+
+export interface ChallengeOutcome {
+  result: 'passed' | 'failed';
+  /** The method that decided (push or otp), when one ran. */
+  method?: 'push' | 'otp';
+  failure?: FailureKind;
+  /** Why, for the log and the incident (never a code or a token). */
+  detail: string;
+  /** Passed without a prompt: remembered, or allowed by a fail mode while Okta was down. */
+  via?: 'remembered' | 'fail_safe' | 'fail_known_endpoint';
+}

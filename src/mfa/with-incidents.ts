@@ -1,0 +1,25 @@
+/**
+ * Wraps a challenger so that a failed challenge becomes an incident before the proxy answers
+ * the client. Only failures of the person's challenge count (denied, timed out, wrong code,
+ * abandoned, locked, push-bombing guard); Okta being unreachable or a user not enrolled is
+ * an operational problem, logged but not an incident. A passed challenge is never one.
+ */
+import type { EventMapper } from '../behavior/logon-event.js';
+import type { IncidentRecorder } from '../incidents/recorder.js';
+import type { Challenger } from '../proxy/decision.js';
+import { FailureKind } from './outcome.js';
+
+const INCIDENT_FAILURES: ReadonlySet<string> = new Set([
+  FailureKind.Denied, FailureKind.TimedOut, FailureKind.WrongCode, FailureKind.Abandoned, FailureKind.Locked, FailureKind.PromptLimit,
+]);
+
+export function withIncidents(challenger: Challenger, recorder: IncidentRecorder, mapper: EventMapper): Challenger {
+  return async (attempt, decision) => {
+    const r = await challenger(attempt, decision);
+    const o = r.outcome;
+    if (r.result === 'failed' && o?.failure && INCIDENT_FAILURES.has(o.failure)) {
+      recorder.record(attempt, decision, o, attempt.logon ?? mapper.fromAttempt(attempt, attempt.facts));
+    }
+    return r;
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Incidents in SQLite: one row per failed step-up challenge, with a timeline of what happened
+ * since (escalations, quarantine, notifications, acknowledgement, resolution). Writes are
+ * synchronous on purpose: an incident is committed before the client hears its answer.
+ */
+import type { Db } from './db.js';
+
+export const IncidentStatus = { Open: 'open', Acknowledged: 'acknowledged', Resolved: 'resolved' } as const;
+export type IncidentStatus = (typeof IncidentStatus)[keyof typeof IncidentStatus];
+
+export interface TimelineEntry {
+  time: number;
+  what: string;
+}
+
+export interface Incident {
+  id: number;
+  time: number;
+  account: string;
+  kind: string;
+  endpoint: string;
+  app: string;
+  score: number;
+  reasons: string[];
+  signals: string[];
+  ruleId: string | null;
+  policyHash: string | null;
+  method: string | null;
+  failure: string;
+  severity: string;
+  status: IncidentStatus;
+  timeline: TimelineEntry[];
+  updated: number;
+}
+
+type Row = Omit<Incident, 'reasons' | 'signals' | 'timeline'> & { reasons: string; signals: string; timeline: string };
+
+const COLUMNS = `id, time, account, kind, endpoint, app, score, reasons, signals, rule_id AS ruleId, policy_hash AS policyHash, method, failure, severity, status, timeline, updated`;
+const fromRow = (r: Row): Incident => ({ ...r, reasons: JSON.parse(r.reasons) as string[], signals: JSON.parse(r.signals) as string[], timeline: JSON.parse(r.timeline) as TimelineEntry[] });
+
+export class IncidentStore {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  insert(i: Omit<Incident, 'id' | 'updated'>): Incident {
+    const info = this.#db.prepare(`INSERT INTO incidents (time, account, kind, endpoint, app, score, reasons, signals, rule_id, policy_hash, method, failure, severity, status, timeline, updated)
+      VALUES (@time, @account, @kind, @endpoint, @app, @score, @reasons, @signals, @ruleId, @policyHash, @method, @failure, @severity, @status, @timeline, @time)`).run({
+      ...i, reasons: JSON.stringify(i.reasons), signals: JSON.stringify(i.signals), timeline: JSON.stringify(i.timeline),
+    });
+    return { ...i, id: Number(info.lastInsertRowid), updated: i.time };
+  }
+
+  get(id: number): Incident | undefined {
+    const r = this.#db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE id = ?`).get(id) as Row | undefined;
+    return r ? fromRow(r) : undefined;
+  }
+
+  list(o: { status?: IncidentStatus; since?: number; limit?: number } = {}): Incident[] {
+    const rows = this.#db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE (@status IS NULL OR status = @status) AND time >= @since ORDER BY time DESC, id DESC LIMIT @limit`)
+      .all({ status: o.status ?? null, since: o.since ?? 0, limit: o.limit ?? 1000 }) as Row[];
+    return rows.map(fromRow);
+  }
+
+  /** Incidents for the account or from the endpoint since `since` (for escalation). */
+  recentFor(account: string, endpoint: string, since: number): number {
+    return (this.#db.prepare('SELECT COUNT(*) AS n FROM incidents WHERE time >= ? AND (account = ? OR endpoint = ?)').get(since, account, endpoint) as { n: number }).n;
+  }
+
+  /** Appends to the timeline and optionally sets the status, in one transaction. */
+  update(id: number, entry: TimelineEntry, status?: IncidentStatus): Incident | undefined {
+    return this.#db.transaction(() => {
+      const cur = this.get(id);
+      if (!cur) return undefined;
+      const timeline = [...cur.timeline, entry];
+      this.#db.prepare('UPDATE incidents SET timeline = ?, status = ?, updated = ? WHERE id = ?').run(JSON.stringify(timeline), status ?? cur.status, entry.time, id);
+      return { ...cur, timeline, status: status ?? cur.status, updated: entry.time };
+    })();
+  }
+
+  deadLetter(d: { time: number; target: string; incidentId: number | null; payload: string; error: string; attempts: number }): void {
+    this.#db.prepare('INSERT INTO dead_letters (time, target, incident_id, payload, error, attempts) VALUES (@time, @target, @incidentId, @payload, @error, @attempts)').run(d);
+  }
+
+  deadLetters(): { id: number; time: number; target: string; incidentId: number | null; error: string; attempts: number }[] {
+    return this.#db.prepare('SELECT id, time, target, incident_id AS incidentId, error, attempts FROM dead_letters ORDER BY id').all() as never;
+  }
+}
