@@ -591,8 +591,8 @@ export class Session {
         case Action.Challenge:
           this.#d.challenge(attempt, decision).then((outcome) => {
             if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other);
-            if (outcome.result === ChallengeResult.Passed) return this.#grant(p, successPdu, BindOutcome.ChallengePassed);
             if (outcome.detail) p.detail = outcome.detail;
+            if (outcome.result === ChallengeResult.Passed) return this.#grant(p, successPdu, BindOutcome.ChallengePassed);
             return this.#refuseAfterSuccess(p, BindOutcome.ChallengeFailed);
           }).catch((err: unknown) => this.#failClosed(p, err));
       }

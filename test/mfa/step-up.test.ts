@@ -1,0 +1,213 @@
+/**
+ * Step-up end to end on real sockets: ldap-utils bind through the proxy → the policy asks for
+ * MFA → the Okta simulator (over HTTP) is answered like a phone → the bind succeeds with no
+ * incident, or fails with 49 and an incident of the rule's severity; OTP appended to the
+ * password; one push for an app binding twice; a client that leaves; quarantine on failure;
+ * webhook payloads at a local receiver; Okta down under each fail mode.
+ */
+import test from 'ava';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LdapClient } from '../../src/ldap/client.js';
+import { encodeSimpleBindRequest } from '../../src/ldap/messages.js';
+import { OktaSimulator } from '../../src/okta/simulator/server.js';
+import { totp } from '../../src/okta/totp.js';
+import type { Incident } from '../../src/store/incident-store.js';
+import { ldapTool } from '../helpers/ldap-utils.js';
+import { startProxy, type TestProxy } from '../helpers/proxy.js';
+import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
+
+const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
+const PW: Record<string, string> = { alice: 'Alice-Pass-1', bob: 'Bob-Pass-2', carol: 'Carol-Pass-3' };
+const TOKEN = 'okta-sim-token-0042';
+
+const POLICY = `version: 1
+rules:
+  - id: quarantined
+    when: { quarantined: true }
+    action: block
+  - id: alice-push
+    when: { user: alice }
+    action: mfa
+    method: push
+    severity: high
+    onFailure: { quarantine: true, notify: [hook] }
+  - id: bob-otp
+    when: { user: bob }
+    action: mfa
+    method: otp
+    severity: low
+  - id: carol-push-then-otp
+    when: { user: carol }
+    action: mfa
+    method: push-then-otp
+default: { action: approve }
+`;
+
+let slapd: Slapd;
+let sim: OktaSimulator;
+let proxy: TestProxy;
+let hook: http.Server;
+const received: unknown[] = [];
+let dir: string;
+
+test.before(async () => {
+  slapd = await startSlapd();
+  sim = new OktaSimulator({ apiTokens: [TOKEN], pushLifetimeMs: 2_000 });
+  await sim.start();
+  for (const uid of ['alice', 'bob', 'carol']) sim.state.addUser({ login: `${uid}@corp.example` });
+  hook = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => { body += c.toString(); });
+    req.on('end', () => {
+      received.push(JSON.parse(body));
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+  dir = mkdtempSync(join(tmpdir(), 'bindwall-mfa-'));
+  writeFileSync(join(dir, 'policy.yaml'), POLICY);
+  proxy = await startProxy({
+    directory: { urls: [slapd.url] },
+    policy: { dir, watch: false },
+    mfa: {
+      okta: { orgUrl: sim.url, apiToken: TOKEN, loginTemplate: '{account}@corp.example' },
+      pollIntervalMs: 25, challengeTimeoutMs: 10_000, otpDelimiter: ',', rememberMs: 0,
+    },
+    incidents: { notify: { hook: { type: 'webhook', url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/incident`, retries: 0 } } },
+  }, { policy: true });
+});
+
+test.after.always(async () => {
+  await proxy?.stop();
+  await sim?.stop();
+  await slapd?.stop();
+  hook?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Waits (bounded) for a push to be waiting for the user, as a phone would see it. */
+async function pushFor(login: string): Promise<string> {
+  for (let i = 0; i < 400; i++) {
+    const t = sim.state.latestPending(login);
+    if (t) return t.id;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`no push for ${login}`);
+}
+
+const whoami = (uid: string, password = PW[uid]!, from?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+  ldapTool('ldapwhoami', ['-x', '-H', from ? proxy.url.replace('127.0.0.1', from) : proxy.url, '-D', dn(uid), '-w', password]);
+
+const incidents = (): Incident[] => proxy.mfa!.incidents.list();
+
+test.serial('push approved: the bind succeeds, a transaction is logged, no incident', async (t) => {
+  const before = incidents().length;
+  const bind = whoami('alice');
+  sim.state.answer(await pushFor('alice@corp.example'), true);
+  const r = await bind;
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /uid=alice/);
+  t.is(incidents().length, before);
+  t.like(proxy.events.filter((e) => e.bindDn === dn('alice')).at(-1), { outcome: 'challenge_passed', ruleId: 'alice-push', detail: 'push approved' });
+  t.like(sim.requests.find((x) => x.path.endsWith('/verify')), { forwardedFor: '127.0.0.1' });
+});
+
+test.serial('push denied: 49, a high-severity incident committed before the answer, the account quarantined, the webhook told', async (t) => {
+  const bind = whoami('alice');
+  sim.state.answer(await pushFor('alice@corp.example'), false);
+  const r = await bind;
+  t.teardown(() => proxy.quarantine!.release('alice'));
+  t.is(r.code, 49);
+  const incident = incidents()[0]!;
+  t.like(incident, { account: 'alice', failure: 'denied', severity: 'high', status: 'open', ruleId: 'alice-push', method: 'push', endpoint: '127.0.0.1' });
+  t.true(incident.timeline.some((e) => /quarantined/.test(e.what)));
+  // Quarantined: the next bind is blocked by policy without any push.
+  const pushesBefore = sim.requests.filter((x) => x.path.endsWith('/verify')).length;
+  t.is((await whoami('alice')).code, 49);
+  t.is(sim.requests.filter((x) => x.path.endsWith('/verify')).length, pushesBefore);
+  t.like(proxy.events.at(-1), { outcome: 'blocked', ruleId: 'quarantined' });
+  await proxy.mfa!.notifier.drain();
+  t.like(received.at(-1), { type: 'bindwall.incident', incident: { id: incident.id, account: 'alice', failure: 'denied', severity: 'high' } });
+  t.true(proxy.mfa!.incidents.get(incident.id)!.timeline.some((e) => e.what === 'notified hook (webhook)'));
+  proxy.quarantine!.release('alice');
+});
+
+test.serial('push not answered: Okta times it out; 49 and an incident', async (t) => {
+  const r = await whoami('alice');
+  proxy.quarantine!.release('alice');
+  t.is(r.code, 49);
+  t.like(incidents()[0], { failure: 'timed_out', account: 'alice', severity: 'high' });
+});
+
+test.serial('a client that disconnects while its push is pending abandons the challenge: an incident, the push cancelled', async (t) => {
+  const before = incidents().length;
+  const c = await LdapClient.connect(proxy.url);
+  c.send(encodeSimpleBindRequest(1, dn('alice'), PW.alice!));
+  const id = await pushFor('alice@corp.example');
+  c.destroy();
+  for (let i = 0; i < 400 && incidents().length === before; i++) await new Promise((r) => setTimeout(r, 10));
+  proxy.quarantine!.release('alice');
+  t.like(incidents()[0], { failure: 'abandoned', account: 'alice' });
+  t.is(incidents()[0]!.severity, 'critical', 'two earlier incidents for alice within the window raise high to critical');
+  t.not(sim.state.transaction(id)!.result, 'WAITING', 'the push was cancelled');
+});
+
+test.serial('OTP appended to the password: the right code passes, a wrong one fails with an incident', async (t) => {
+  const secret = sim.state.user('bob@corp.example')!.factors.find((f) => f.secret)!.secret!;
+  const ok = await whoami('bob', `${PW.bob},${totp(secret, Date.now())}`);
+  t.is(ok.code, 0, ok.stderr);
+  t.like(proxy.events.at(-1), { outcome: 'challenge_passed', detail: 'one-time code verified' });
+  const wrong = await whoami('bob', `${PW.bob},000000`);
+  t.is(wrong.code, 49);
+  t.like(incidents()[0], { account: 'bob', failure: 'wrong_code', method: 'otp' });
+  // The rule says low; this endpoint (127.0.0.1, shared by every test client) has failed before.
+  t.true(incidents()[0]!.timeline.some((e) => /^severity raised from low to \w+: \d+ earlier incident/.test(e.what)));
+  const none = await whoami('bob');
+  t.is(none.code, 49, 'otp without a code fails');
+  t.like(proxy.events.at(-1), { outcome: 'challenge_failed' });
+  t.not(incidents()[0]!.failure, 'no_code', 'a missing code is not an incident');
+});
+
+test.serial('an app binding twice at once shares one push; approving it lets both in', async (t) => {
+  const verifies = (): number => sim.requests.filter((x) => x.path.endsWith('/verify')).length;
+  const before = verifies();
+  const first = whoami('carol');
+  const second = whoami('carol');
+  const id = await pushFor('carol@corp.example');
+  // Both binds are waiting on the same challenge before it is answered.
+  for (let i = 0; i < 200 && proxy.mfa!.challenges!.pendingCount === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 100));
+  sim.state.answer(id, true);
+  const [a, b] = await Promise.all([first, second]);
+  t.is(a.code, 0);
+  t.is(b.code, 0);
+  t.is(verifies() - before, 1, 'one push for both binds');
+});
+
+test('Okta unreachable: safe allows, secure refuses, known-endpoint refuses an unknown endpoint; no incident; the mode is logged', async (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'bindwall-mfa-down-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  writeFileSync(join(d, 'p.yaml'), `version: 1
+rules:
+  - { id: a-safe, when: { user: alice }, action: mfa, failMode: safe }
+  - { id: b-secure, when: { user: bob }, action: mfa, failMode: secure }
+  - { id: c-known, when: { user: carol }, action: mfa, failMode: known-endpoint }
+default: { action: approve }
+`);
+  const down = await startProxy({
+    directory: { urls: [slapd.url] }, policy: { dir: d, watch: false },
+    mfa: { okta: { orgUrl: 'http://127.0.0.1:1', apiToken: TOKEN, requestTimeoutMs: 500 } },
+  }, { policy: true });
+  t.teardown(() => down.stop());
+  const bind = (uid: string): Promise<number> => ldapTool('ldapwhoami', ['-x', '-H', down.url, '-D', dn(uid), '-w', PW[uid]!]).then((r) => r.code);
+  t.is(await bind('alice'), 0);
+  t.is(await bind('bob'), 49);
+  t.is(await bind('carol'), 49);
+  t.deepEqual(down.mfa!.incidents.list(), []);
+  const modes = down.logLines().filter((l) => l.event === 'mfa_fail_mode').map((l) => [l.failMode, l.allowed]);
+  t.deepEqual(modes, [['safe', true], ['secure', false], ['known-endpoint', false]]);
+});
