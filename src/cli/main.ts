@@ -19,6 +19,7 @@ import { policyCommand } from './policy.js';
 import { loadPolicyDir } from '../policy/compile.js';
 import { checkPolicyAgainstConfig } from '../policy/config-check.js';
 import { quarantineCommand } from './quarantine.js';
+import { incidentsCommand } from './incidents.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 
 const HELP = `bindwall — a behavioural firewall for LDAP
@@ -37,6 +38,8 @@ Usage:
   bindwall policy replay --policy DIR [--since T] [--until T]
                                     re-decide recorded binds under a candidate policy; report changes
       (explain and replay: --config FILE or --db PATH for behaviour data; --json)
+  bindwall incidents list [--status S] [--since T] | show ID | ack ID | resolve ID [--note N]
+                                    failed step-up challenges (with --config FILE or --db PATH; --json)
   bindwall quarantine list | add USER [--until T] [--reason R] | release USER
   bindwall simulate [--evaluate]    simulate an organisation's logons and attacks; score them
       (--seed N --users N --services N --days N --warmup-days N --attacks N --out FILE.jsonl --json)
@@ -83,6 +86,8 @@ export async function main(argv: string[]): Promise<number> {
         return policyCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       case 'quarantine':
         return quarantineCommand(rest, print);
+      case 'incidents':
+        return incidentsCommand(rest, print);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }
