@@ -26,8 +26,19 @@ test('the demo starts with no setup and its cheat-sheet commands work', async (t
       else if (/^ {6}ldap/.test(line) && acc.length > 0) acc[acc.length - 1] = `${acc[acc.length - 1]!.replace(/\\$/, '')} ${line.trim()}`;
       return acc;
     }, []);
-  t.is(commands.length, 6, commands.join('\n'));
-  const [whoami, wrong, unauthenticated, search, groups, modify] = await Promise.all(commands.map((c) => sh(c)));
+  t.is(commands.length, 7, commands.join('\n'));
+  // Carol's bind steps up: it waits for the push, which the test approves like the phone would.
+  const approve = /curl -X POST (\S+\/push\/approve)/.exec(demo.stdout())![1]!;
+  const stepUp = sh(commands[6]!);
+  let approved = false;
+  for (let i = 0; i < 300 && !approved; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    approved = (await fetch(approve, { method: 'POST' })).status === 200;
+  }
+  t.true(approved, 'a push was waiting for Carol');
+  const [whoami, wrong, unauthenticated, search, groups, modify, carol] = await Promise.all([...commands.slice(0, 6).map((c) => sh(c)), stepUp]);
+  t.is(carol!.code, 0, carol!.stderr);
+  t.regex(carol!.stdout, /uid=carol\.chen/);
   t.is(whoami!.code, 0);
   t.regex(whoami!.stdout, /^dn:uid=alice\.archer,ou=Finance,ou=People,dc=acme,dc=test/);
   t.is(wrong!.code, 49);
@@ -48,8 +59,8 @@ test('the demo starts with no setup and its cheat-sheet commands work', async (t
   const shown = spawnBindwall(['risk', 'show', 'svc-001', '--db', `${cwd}/data/demo/bindwall.db`]);
   t.is(await shown.exited, 0, shown.stdout() + shown.stderr());
   t.regex(shown.stdout(), /^svc-001 \(service/);
-  const explained = spawnBindwall(['policy', 'explain', '--user', 'u00127', '--endpoint', '10.66.6.6', '--db', `${cwd}/data/demo/bindwall.db`]);
+  const explained = spawnBindwall(['policy', 'explain', '--user', 'u00127', '--endpoint', '10.66.6.6', '--policy', 'data/demo/policies', '--db', 'data/demo/bindwall.db'], { cwd });
   t.is(await explained.exited, 0, explained.stdout() + explained.stderr());
-  t.regex(explained.stdout(), /Policy {4}default\.yaml/);
+  t.regex(explained.stdout(), /Policy {4}10-demo\.yaml, default\.yaml/);
   t.regex(explained.stdout(), /\nDecision {2}\w+/);
 });

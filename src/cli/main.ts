@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
-import { cheatSheet, demoConfig, startDemoDirectory } from '../demo/run.js';
+import { cheatSheet, demoConfig, startDemoDirectory, startDemoOkta, writeDemoPolicies } from '../demo/run.js';
 import { BindwallError, describeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { packageRoot } from '../util/package-root.js';
@@ -134,10 +134,14 @@ async function demo(args: string[]): Promise<number> {
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got "${values.port}"`);
   const dir = await startDemoDirectory(values.host);
-  const config = demoConfig(dir.served.url, { host: values.host, port, dataDir: join(process.cwd(), 'data', 'demo'), logLevel: values['log-level'] });
+  const okta = await startDemoOkta(values.host, dir.directory);
+  const dataDir = join(process.cwd(), 'data', 'demo');
+  const policyDir = join(dataDir, 'policies');
+  writeDemoPolicies(policyDir);
+  const config = demoConfig(dir.served.url, { host: values.host, port, dataDir, logLevel: values['log-level'], oktaUrl: okta.simulator.url, oktaToken: okta.token, policyDir });
   const log = createLogger({ level: config.log.level, buffered: true });
-  const { listeners, stopped } = await runProxy(config, log, { onStop: () => dir.served.close() });
-  process.stdout.write(`${cheatSheet(listeners[0]!.url, dir.served.url, dir.directory.size)}\n`);
+  const { listeners, stopped } = await runProxy(config, log, { onStop: async () => { await dir.served.close(); await okta.simulator.stop(); } });
+  process.stdout.write(`${cheatSheet(listeners[0]!.url, dir.served.url, dir.directory.size, okta.simulator.url)}\n`);
   await stopped;
   return 0;
 }

@@ -39,6 +39,16 @@ export class DemoDirectory implements DirectoryBackend {
     return this.#entries.size;
   }
 
+  /** The Acme people (not the simulated organisation), for enrolling them in the Okta simulator. */
+  people(): { uid: string; givenName: string; sn: string }[] {
+    const out: { uid: string; givenName: string; sn: string }[] = [];
+    for (const [key, e] of this.#entries) {
+      const uid = attr(e, 'uid')?.[0];
+      if (uid && /,ou=people,/.test(key) && !/ou=simulated/.test(key)) out.push({ uid, givenName: attr(e, 'givenName')?.[0] ?? uid, sn: attr(e, 'sn')?.[0] ?? '' });
+    }
+    return out;
+  }
+
   bind(dn: string, password: string): number {
     const entry = this.#entries.get(normalizeDn(dn));
     const stored = entry && attr(entry, 'userPassword');

@@ -3,7 +3,9 @@
  * front of it on 127.0.0.1, and a cheat-sheet of commands that work against the proxy.
  * Later issues add the Okta simulator and the console here.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { OktaSimulator } from '../okta/simulator/server.js';
 import { join } from 'node:path';
 import { configFromObject, type Config } from '../config/load.js';
 import { serveDirectory, type ServedDirectory } from '../ldap/ldapjs-server.js';
@@ -22,6 +24,49 @@ export interface DemoOptions {
   port: number;
   dataDir: string;
   logLevel: string;
+  /** The demo's Okta simulator and the API token it accepts. */
+  oktaUrl: string;
+  oktaToken: string;
+  /** The demo's policy directory (the shipped default plus a demo rule). */
+  policyDir: string;
+}
+
+/** Demo logins in Okta are the people's mail addresses. */
+export const DEMO_OKTA_DOMAIN = 'acme.test';
+
+/** The rule that makes step-up easy to see in the demo: Carol, a Domain Admin, always steps up. */
+const DEMO_RULE = `# Demo only: Carol (a Domain Admin) steps up on every bind, so the Okta Verify flow is easy
+# to see. Edit this file while the demo runs: bindwall reloads it (a broken edit is refused).
+version: 1
+rules:
+  - id: demo-carol-steps-up
+    description: In the demo, Carol steps up on every bind (approve or deny on the simulator's page).
+    when:
+      user: carol.chen
+    action: mfa
+    method: push-then-otp
+    severity: high
+`;
+
+export interface DemoOkta {
+  simulator: OktaSimulator;
+  token: string;
+}
+
+/** The Okta simulator with every Acme person enrolled in Okta Verify (push and OTP). */
+export async function startDemoOkta(host: string, directory: DemoDirectory): Promise<DemoOkta> {
+  const token = randomBytes(18).toString('base64url');
+  const simulator = new OktaSimulator({ host, apiTokens: [token], pushLifetimeMs: 120_000 });
+  await simulator.start();
+  for (const p of directory.people()) simulator.state.addUser({ login: `${p.uid}@${DEMO_OKTA_DOMAIN}`, firstName: p.givenName, lastName: p.sn });
+  return { simulator, token };
+}
+
+/** data/demo/policies: the shipped default.yaml plus the demo rule, written afresh at each start. */
+export function writeDemoPolicies(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  copyFileSync(join(packageRoot, 'policies', 'default.yaml'), join(dir, 'default.yaml'));
+  writeFileSync(join(dir, '10-demo.yaml'), DEMO_RULE);
 }
 
 export interface DemoDirectoryHandle {
@@ -43,13 +88,19 @@ export function demoConfig(directoryUrl: string, opts: DemoOptions): Config {
     listeners: [{ name: 'demo', host: opts.host, port: opts.port }],
     directory: { urls: [directoryUrl], connectTimeoutMs: 2_000, operationTimeoutMs: 10_000 },
     storage: { path: join(opts.dataDir, 'bindwall.db') },
+    policy: { dir: opts.policyDir, watch: true },
+    mfa: {
+      okta: { orgUrl: opts.oktaUrl, apiToken: opts.oktaToken, loginTemplate: `{account}@${DEMO_OKTA_DOMAIN}` },
+      pollIntervalMs: 500, challengeTimeoutMs: 120_000, otpDelimiter: ',',
+    },
     log: { level: opts.logLevel },
   });
 }
 
-export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: number): string {
+export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: number, oktaUrl: string): string {
   const alice = `uid=alice.archer,ou=Finance,ou=People,${DEMO_SUFFIX}`;
   const carol = `uid=carol.chen,ou=IT,ou=People,${DEMO_SUFFIX}`;
+  const bob = `uid=bob.baker,ou=Engineering,ou=People,${DEMO_SUFFIX}`;
   return [
     '',
     `bindwall demo — proxy ${proxyUrl} in front of the Acme demo directory (${entries} entries at ${directoryUrl})`,
@@ -66,15 +117,24 @@ export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: numb
     `    ldapsearch -x -H ${proxyUrl} -b 'ou=Finance,ou=People,${DEMO_SUFFIX}' '(objectClass=inetOrgPerson)' cn title l`,
     '  Members of the privileged group (nested through Tier0 Operators):',
     `    ldapsearch -x -H ${proxyUrl} -b '${DEMO_ADMIN_GROUP}' -s base member`,
-    '  A Domain Admin (Carol) changes a title:',
-    `    printf 'dn: ${alice}\\nchangetype: modify\\nreplace: title\\ntitle: Senior Accountant\\n' | \\`,
-    `      ldapmodify -x -H ${proxyUrl} -D '${carol}' -w 'Carol#2026'`,
+    '  Bob changes his own title:',
+    `    printf 'dn: ${bob}\\nchangetype: modify\\nreplace: title\\ntitle: Staff Engineer\\n' | \\`,
+    `      ldapmodify -x -H ${proxyUrl} -D '${bob}' -w 'Bob#2026'`,
+    '',
+    `  Step-up MFA through Okta Verify (a local Okta simulator at ${oktaUrl}): Carol, a Domain Admin,`,
+    '  must approve a push (data/demo/policies/10-demo.yaml says so; edit it live). The bind waits:',
+    `    ldapwhoami -x -H ${proxyUrl} -D '${carol}' -w 'Carol#2026'`,
+    `  Approve or deny it on the "phone", ${oktaUrl}/sim, or from another terminal:`,
+    `    curl -X POST ${oktaUrl}/sim/users/carol.chen@${DEMO_OKTA_DOMAIN}/push/approve    (or …/push/deny: 49 and an incident)`,
+    `  Or append the one-time code shown on that page to the password: -w 'Carol#2026,123456'`,
+    '  Failed challenges are incidents:',
+    '    npx bindwall incidents list --db data/demo/bindwall.db',
     '',
     '  Replay simulated logons from many 127.x addresses, then (a few seconds later) see what was learned:',
     `    npx bindwall simulate --live ${proxyUrl} --days 14 --max-events 3000`,
     '    npx bindwall risk show u00127 --db data/demo/bindwall.db',
-    '  Which rule of the policy (policies/default.yaml) would decide a bind from a strange address, and why:',
-    '    npx bindwall policy explain --user u00127 --endpoint 10.66.6.6 --db data/demo/bindwall.db',
+    '  Which rule of the demo\'s policy would decide a bind from a strange address, and why:',
+    '    npx bindwall policy explain --user u00127 --endpoint 10.66.6.6 --policy data/demo/policies --db data/demo/bindwall.db',
     '',
     '  Every bind is logged below as one JSON line (outcome, client, risk score and reasons). Ctrl-C stops.',
     '',
