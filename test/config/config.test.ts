@@ -61,3 +61,21 @@ test('certificates are read and checked at load time', (t) => {
   const err = t.throws(() => loadConfigFile(join(dir, 'c.yaml')));
   t.regex(err!.message, /c\.yaml:5:17: error: certificate .*not-pem\.crt is not PEM/);
 });
+
+test('mfa.okta and incidents: credentials, org URL and key files are checked, every problem at once', (t) => {
+  const text = `listeners:\n  - name: l\n    port: 0\ndirectory:\n  urls: [ldap://127.0.0.1:1]\nmfa:\n  okta:\n    orgUrl: http://corp.okta.com/api\n    apiToken: abc\n    oauth: { clientId: x, privateKeyFile: missing.pem }\nincidents:\n  notify:\n    pd: { type: pagerduty, url: https://events.pagerduty.com/v2/enqueue }\n`;
+  const { config, diagnostics } = parseConfig('m.yaml', text);
+  t.is(config, undefined);
+  const lines = diagnostics.map(formatDiagnostic).map((l) => l.replace(/cannot read private key file \S+/, 'cannot read private key file X'));
+  t.deepEqual(lines, [
+    'm.yaml:7:3: error: mfa.okta: give one of apiToken, oauth, not several (hint: use apiTokenFile: /path/to/token, or oauth: { clientId, privateKeyFile })',
+    'm.yaml:8:13: error: orgUrl must be the org\'s base URL, got "http://corp.okta.com/api" (hint: e.g. https://corp.okta.com (no path))',
+    'm.yaml:10:43: error: cannot read private key file X ENOENT (hint: check the path (relative paths start at the config file) and its permissions)',
+    'm.yaml:13:5: error: notify target "pd" (pagerduty) needs routingKeyFile (hint: add routingKeyFile: /path/to/routing-key)',
+  ]);
+  const ok = parseConfig('m.yaml', `listeners:\n  - name: l\n    port: 0\ndirectory:\n  urls: [ldap://127.0.0.1:1]\nmfa:\n  okta:\n    orgUrl: https://corp.okta.com/\n    apiToken: abc\n`);
+  t.deepEqual(ok.diagnostics, []);
+  t.is(ok.config!.mfa.okta!.orgUrl, 'https://corp.okta.com');
+  t.is(ok.config!.mfa.okta!.auth.type, 'ssws');
+  t.notRegex(JSON.stringify(ok.config), /abc/, 'the token is a Secret and never serialises');
+});
