@@ -96,3 +96,54 @@ test('no password reaches stdout, stderr, logs, stored files or client-facing er
   t.true(lines.some((l) => l.event === 'protocol_violation'));
   t.true(inProcessLog.includes('"outcome":"blocked"') && inProcessLog.includes('"outcome":"error"') && inProcessLog.includes('"outcome":"challenge_failed"'));
 });
+
+test('step-up: no password, password+OTP or Okta API token reaches logs, storage, incidents or clients', async (t) => {
+  const { OktaSimulator } = await import('../src/okta/simulator/server.js');
+  const slapd = await startSlapd();
+  t.teardown(() => slapd.stop());
+  const OKTA_TOKEN = 'Okta-Token-Secret-88';
+  const sim = new OktaSimulator({ apiTokens: [OKTA_TOKEN] });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  sim.state.addUser({ login: 'alice@corp.example' });
+  sim.state.addUser({ login: 'bob@corp.example' });
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'token'), `${OKTA_TOKEN}\n`);
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(join(dir, 'policies'));
+  writeFileSync(join(dir, 'policies', 'p.yaml'), 'version: 1\nrules:\n  - { id: otp, when: { user: alice }, action: mfa, method: otp }\n  - { id: push, when: { user: bob }, action: mfa }\ndefault: { action: approve }\n');
+  const config = join(dir, 'bindwall.yaml');
+  writeFileSync(config, `listeners:\n  - name: edge\n    port: 0\ndirectory:\n  urls: [${slapd.url}]\nstorage:\n  path: data/bindwall.db\nlog:\n  level: trace\npolicy:\n  dir: policies\n` +
+    `mfa:\n  okta:\n    orgUrl: ${sim.url}\n    apiTokenFile: token\n    loginTemplate: "{account}@corp.example"\n  otpDelimiter: ","\n  pollIntervalMs: 20\n  challengeTimeoutMs: 3000\n`);
+  const bw = spawnBindwall(['start', '--config', config], { cwd: dir });
+  t.teardown(() => bw.child.kill('SIGKILL'));
+  const [, url] = (await bw.waitFor(/"url":"(ldap:\/\/127\.0\.0\.1:\d+)"/)) as unknown as [string, string];
+  const told: string[] = [];
+  const bind = async (dn: string, pw: string): Promise<number> => {
+    const r = await ldapTool('ldapwhoami', ['-x', '-H', url, '-D', dn, '-w', pw]);
+    told.push(r.stdout, r.stderr);
+    return r.code;
+  };
+  t.is(await bind(ALICE, 'Alice-Pass-1,000000'), 49, 'a wrong code');
+  t.is(await bind(ALICE, 'Zq9-Wrong-Secret-77,123456'), 49, 'a wrong password with a code');
+  const denied = bind(BOB, 'Bob-Pass-2');
+  for (let i = 0; i < 300 && !sim.state.latestPending('bob@corp.example'); i++) await new Promise((r) => setTimeout(r, 10));
+  sim.state.answer(sim.state.latestPending('bob@corp.example')!.id, false);
+  t.is(await denied, 49);
+  bw.child.kill('SIGTERM');
+  t.is(await bw.exited, 0);
+  const secrets = ['Alice-Pass-1', 'Bob-Pass-2', 'Zq9-Wrong-Secret-77', OKTA_TOKEN, 'Alice-Pass-1,000000'];
+  const found: string[] = [];
+  const check = (hay: Buffer, where: string): void => {
+    for (const s of secrets) for (const form of [s, Buffer.from(s).toString('base64'), Buffer.from(s).toString('hex')]) if (hay.includes(Buffer.from(form))) found.push(`${where}: ${s.slice(0, 4)}…`);
+  };
+  check(Buffer.from(bw.stdout()), 'stdout');
+  check(Buffer.from(bw.stderr()), 'stderr');
+  for (const f of filesUnder(join(dir, 'data'))) check(readFileSync(f), f);
+  check(Buffer.from(told.join('\n')), 'clients');
+  t.deepEqual(found, []);
+  const out = bw.stdout();
+  t.regex(out, /"event":"incident".*"failure":"wrong_code"/);
+  t.regex(out, /"event":"incident".*"failure":"denied"/);
+  t.true(sim.requests.some((r) => r.path.endsWith('/verify')), 'Okta was really asked');
+});
