@@ -140,8 +140,8 @@ async function demo(args: string[]): Promise<number> {
   writeDemoPolicies(policyDir);
   const config = demoConfig(dir.served.url, { host: values.host, port, dataDir, logLevel: values['log-level'], oktaUrl: okta.simulator.url, oktaToken: okta.token, policyDir });
   const log = createLogger({ level: config.log.level, buffered: true });
-  const { listeners, stopped } = await runProxy(config, log, { onStop: async () => { await dir.served.close(); await okta.simulator.stop(); } });
-  process.stdout.write(`${cheatSheet(listeners[0]!.url, dir.served.url, dir.directory.size, okta.simulator.url)}\n`);
+  const { listeners, stopped, mfa } = await runProxy(config, log, { onStop: async () => { await dir.served.close(); await okta.simulator.stop(); } });
+  process.stdout.write(`${cheatSheet(listeners[0]!.url, dir.served.url, dir.directory.size, okta.simulator.url, mfa?.page?.url)}\n`);
   await stopped;
   return 0;
 }

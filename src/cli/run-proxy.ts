@@ -34,6 +34,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   let proxy: Proxy;
   let listeners;
   const closeAll = (): void => {
+    void mfa?.page?.stop();
     policy?.close();
     quarantine?.close();
     behavior?.close();
@@ -54,6 +55,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     const decide = opts.decide ?? policy!.decider.decide;
     const challenge = opts.challenge ?? mfa!.challenger;
     proxy = new Proxy({ config, log, decide, challenge, ...(behavior ? { behavior: behavior.service } : {}) });
+    if (mfa?.page && config.mfa.challengePage) await mfa.page.start(config.mfa.challengePage.host, config.mfa.challengePage.port);
     listeners = await proxy.start();
   } catch (err) {
     closeAll();

@@ -91,13 +91,13 @@ export function demoConfig(directoryUrl: string, opts: DemoOptions): Config {
     policy: { dir: opts.policyDir, watch: true },
     mfa: {
       okta: { orgUrl: opts.oktaUrl, apiToken: opts.oktaToken, loginTemplate: `{account}@${DEMO_OKTA_DOMAIN}` },
-      pollIntervalMs: 500, challengeTimeoutMs: 120_000, otpDelimiter: ',',
+      pollIntervalMs: 500, challengeTimeoutMs: 120_000, otpDelimiter: ',', challengePage: { host: opts.host, port: 0 },
     },
     log: { level: opts.logLevel },
   });
 }
 
-export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: number, oktaUrl: string): string {
+export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: number, oktaUrl: string, challengePageUrl?: string): string {
   const alice = `uid=alice.archer,ou=Finance,ou=People,${DEMO_SUFFIX}`;
   const carol = `uid=carol.chen,ou=IT,ou=People,${DEMO_SUFFIX}`;
   const bob = `uid=bob.baker,ou=Engineering,ou=People,${DEMO_SUFFIX}`;
@@ -127,6 +127,7 @@ export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: numb
     `  Approve or deny it on the "phone", ${oktaUrl}/sim, or from another terminal:`,
     `    curl -X POST ${oktaUrl}/sim/users/carol.chen@${DEMO_OKTA_DOMAIN}/push/approve    (or …/push/deny: 49 and an incident)`,
     `  Or append the one-time code shown on that page to the password: -w 'Carol#2026,123456'`,
+    ...(challengePageUrl ? [`  or type it at ${challengePageUrl}, the page the person at the endpoint uses.`] : []),
     '  Failed challenges are incidents:',
     '    npx bindwall incidents list --db data/demo/bindwall.db',
     '',

@@ -12,6 +12,7 @@ import type { OktaClient, OktaFactor } from '../okta/client.js';
 import type { BindAttempt, Challenger, ChallengeDecision } from '../proxy/decision.js';
 import type { Clock } from '../util/clock.js';
 import { Challenges } from './challenges.js';
+import type { CodeInbox } from './code-inbox.js';
 import { loginFor } from './login-template.js';
 import { FailureKind, type ChallengeOutcome } from './outcome.js';
 
@@ -36,6 +37,8 @@ export interface OktaChallengerOptions {
   isKnownEndpoint: (account: string, endpoint: string) => boolean;
   /** Identifies bindwall to Okta; the end user's app and address are appended. */
   userAgent: string;
+  /** Codes typed on the challenge page, when it is enabled. */
+  inbox?: CodeInbox;
 }
 
 const failed = (failure: FailureKind, detail: string, method?: 'push' | 'otp'): ChallengeOutcome => ({ result: 'failed', failure, detail, ...(method ? { method } : {}) });
@@ -103,11 +106,17 @@ export class OktaChallenger {
       const wantsOtp = method === 'otp' || (method === 'push-then-otp' && (code !== undefined || !push));
       if (wantsOtp) {
         if (!totp) return failed(FailureKind.NoFactor, `${login} has no Okta Verify OTP factor enrolled`, 'otp');
-        if (code === undefined) return failed(FailureKind.NoCode, 'no one-time code was given (append it to the password)', 'otp');
-        return await this.#otp(totp, code, deadline);
+        if (code !== undefined) return await this.#otp(totp, code, deadline);
+        if (!o.inbox) return failed(FailureKind.NoCode, 'no one-time code was given (append it to the password)', 'otp');
+        const typed = await o.inbox.wait({ account, app, endpoint: attempt.clientAddress, deadline, signal: abandoned }).code;
+        if (typed !== undefined) return await this.#otp(totp, typed, deadline);
+        return abandoned.aborted ? failed(FailureKind.Abandoned, 'the client disconnected while waiting for a code', 'otp')
+          : failed(FailureKind.TimedOut, 'no code was typed on the challenge page in time', 'otp');
       }
       if (!push) return failed(FailureKind.NoFactor, `${login} has no Okta Verify push factor enrolled`, 'push');
-      return await this.#push(push, attempt, app, deadline, abandoned);
+      // push-then-otp with the page on: a code typed there counts as well as the push.
+      const fallback = method === 'push-then-otp' && totp && o.inbox ? { totp, account } : undefined;
+      return await this.#push(push, attempt, app, deadline, abandoned, fallback);
     } catch (err) {
       const e = describeError(err);
       if (err instanceof BindwallError && err.code === ErrorCode.OktaUserUnknown) return failed(FailureKind.UnknownUser, e.message);
@@ -141,7 +150,16 @@ export class OktaChallenger {
     }
   }
 
-  async #push(factor: OktaFactor, attempt: BindAttempt, app: string, deadline: number, abandoned: AbortSignal): Promise<ChallengeOutcome> {
+  async #push(factor: OktaFactor, attempt: BindAttempt, app: string, deadline: number, abandoned: AbortSignal, fallback?: { totp: OktaFactor; account: string }): Promise<ChallengeOutcome> {
+    const page = fallback && this.#o.inbox ? this.#o.inbox.wait({ account: fallback.account, app, endpoint: attempt.clientAddress, deadline, signal: abandoned }) : undefined;
+    try {
+      return await this.#pushLoop(factor, attempt, app, deadline, abandoned, page && fallback ? { ...page, totp: fallback.totp } : undefined);
+    } finally {
+      if (page) this.#o.inbox!.cancel(page.id);
+    }
+  }
+
+  async #pushLoop(factor: OktaFactor, attempt: BindAttempt, app: string, deadline: number, abandoned: AbortSignal, page?: { code: Promise<string | undefined>; totp: OktaFactor }): Promise<ChallengeOutcome> {
     const o = this.#o;
     const started = await o.client.startPush(factor, {
       clientIp: attempt.clientAddress, userAgent: `${o.userAgent} (app ${app}; endpoint ${attempt.clientAddress})`, numberMatching: o.numberMatching,
@@ -160,12 +178,21 @@ export class OktaChallenger {
       const r = await o.client.pollPush(started.pollHref, deadline);
       if (r === 'SUCCESS') return { result: 'passed', method: 'push', detail: 'push approved' };
       if (r === 'REJECTED') return failed(FailureKind.Denied, 'push denied on the phone', 'push');
-      if (r === 'TIMEOUT') return failed(FailureKind.TimedOut, 'push not answered before Okta timed it out', 'push');
+      if (r === 'TIMEOUT') {
+        // Not answered: the code on the challenge page is the fallback, until the deadline.
+        const typed = page ? await page.code : undefined;
+        if (typed !== undefined) return await this.#otp(page!.totp, typed, deadline);
+        return failed(FailureKind.TimedOut, 'push not answered before Okta timed it out', 'push');
+      }
       if (o.clock.now() + o.pollIntervalMs >= deadline) {
         cancel();
         return failed(FailureKind.TimedOut, 'push not answered in time', 'push');
       }
-      await this.#sleep(o.pollIntervalMs, abandoned);
+      const typed = await Promise.race([this.#sleep(o.pollIntervalMs, abandoned).then(() => undefined), page?.code ?? new Promise<undefined>(() => {})]);
+      if (typed !== undefined && page) {
+        cancel();
+        return await this.#otp(page.totp, typed, deadline);
+      }
     }
   }
 

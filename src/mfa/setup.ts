@@ -14,12 +14,16 @@ import { Challenges } from './challenges.js';
 import { OktaChallenger } from './okta-challenger.js';
 import { unconfiguredChallenger } from './unconfigured.js';
 import { withIncidents } from './with-incidents.js';
+import { CodeInbox } from './code-inbox.js';
+import { ChallengePage } from './challenge-page.js';
 
 export interface RunningMfa {
   challenger: Challenger;
   challenges: Challenges | undefined;
   incidents: IncidentStore;
   notifier: Notifier;
+  /** The challenge page, when configured: start() it, stop() it. */
+  page: ChallengePage | undefined;
 }
 
 export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clock; mapper: EventMapper; quarantine: Quarantine; isKnownEndpoint: (account: string, endpoint: string) => boolean; version: string }): RunningMfa {
@@ -27,7 +31,8 @@ export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clo
   const incidents = new IncidentStore(deps.db);
   const notifier = new Notifier({ targets: config.incidents.notify, store: incidents, clock: deps.clock, log });
   const recorder = new IncidentRecorder({ store: incidents, clock: deps.clock, log, quarantine: deps.quarantine, escalation: config.incidents.escalation, sink: notifier });
-  if (!m.okta) return { challenger: withIncidents(unconfiguredChallenger(log), recorder, deps.mapper), challenges: undefined, incidents, notifier };
+  if (!m.okta) return { challenger: withIncidents(unconfiguredChallenger(log), recorder, deps.mapper), challenges: undefined, incidents, notifier, page: undefined };
+  const inbox = m.challengePage ? new CodeInbox(deps.clock) : undefined;
   for (const [app, timeoutMs] of Object.entries(m.appTimeoutsMs)) {
     if (timeoutMs < m.challengeTimeoutMs) {
       log.warn({ event: 'mfa_app_timeout', app, appTimeoutMs: timeoutMs, challengeTimeoutMs: m.challengeTimeoutMs },
@@ -42,8 +47,8 @@ export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clo
   const okta = new OktaChallenger({
     client, clock: deps.clock, log, mapper: deps.mapper, challenges, loginTemplate: m.okta.loginTemplate, challengeTimeoutMs: m.challengeTimeoutMs,
     pollIntervalMs: m.pollIntervalMs, numberMatching: m.numberMatching, defaultFailMode: m.failMode, isKnownEndpoint: deps.isKnownEndpoint,
-    userAgent: `bindwall/${deps.version}`,
+    userAgent: `bindwall/${deps.version}`, ...(inbox ? { inbox } : {}),
   });
   log.info({ event: 'mfa_ready', orgUrl: m.okta.orgUrl, auth: m.okta.auth.type, failMode: m.failMode }, `step-up MFA through Okta at ${m.okta.orgUrl}`);
-  return { challenger: withIncidents(okta.challenge, recorder, deps.mapper), challenges, incidents, notifier };
+  return { challenger: withIncidents(okta.challenge, recorder, deps.mapper), challenges, incidents, notifier, page: inbox ? new ChallengePage(inbox, log) : undefined };
 }

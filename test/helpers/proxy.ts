@@ -73,6 +73,7 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
     ...(policy && mfa ? { decide: policy.decider.decide, challenge: mfa.challenger } : {}),
     ...proxyOpts, ...(behavior ? { behavior: behavior.service } : {}),
   });
+  if (mfa?.page && config.mfa.challengePage) await mfa.page.start(config.mfa.challengePage.host, config.mfa.challengePage.port);
   const listeners = await proxy.start();
   const urls = Object.fromEntries(listeners.map((l) => [l.name, l.url]));
   return {
@@ -87,6 +88,7 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
       quarantine?.close();
       await proxy.stop(graceMs);
       await mfa?.notifier.drain();
+      await mfa?.page?.stop();
       behavior?.close();
       ownDb?.close();
       log.flush();
