@@ -8,6 +8,8 @@
  */
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import type { KeyObject } from 'node:crypto';
+import http from 'node:http';
+import https from 'node:https';
 import { BindwallError, ErrorCode } from '../errors.js';
 import type { Secret } from '../log/secret.js';
 import type { Clock } from '../util/clock.js';
@@ -25,6 +27,8 @@ export interface OktaClientOptions {
   maxRateLimitWaitMs: number;
   clock: Clock;
   userAgent: string;
+  /** In-flight requests at most (Okta's default concurrency limit is 75 per org). */
+  maxConcurrentRequests?: number;
 }
 
 export interface OktaUser {
@@ -74,7 +78,12 @@ export class OktaClient {
 
   constructor(o: OktaClientOptions) {
     this.#o = o;
+    // A bounded pool: thousands of pending pushes must not open thousands of sockets, and
+    // Okta limits concurrent requests per org.
+    const agentOptions = { keepAlive: true, maxSockets: o.maxConcurrentRequests ?? 50 };
     this.#http = axios.create({
+      httpAgent: new http.Agent(agentOptions),
+      httpsAgent: new https.Agent(agentOptions),
       timeout: o.requestTimeoutMs,
       validateStatus: () => true,
       maxRedirects: 0,
