@@ -131,6 +131,8 @@ const okta = z.strictObject({
   requestTimeoutMs: ms(5_000),
   /** Longest wait for an Okta rate-limit window to reset. */
   maxRateLimitWaitMs: ms(10_000, 0),
+  /** Requests per second to Okta at most (polls of many pending pushes slow down instead of meeting 429s). */
+  maxRequestsPerSecond: z.int().min(1).default(50),
 });
 
 const mfa = z.strictObject({

@@ -8,7 +8,7 @@
 import type { EventMapper } from '../behavior/logon-event.js';
 import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { OktaClient, OktaFactor } from '../okta/client.js';
+import type { OktaClient, OktaFactor, OktaUser } from '../okta/client.js';
 import type { BindAttempt, Challenger, ChallengeDecision } from '../proxy/decision.js';
 import type { Clock } from '../util/clock.js';
 import { Challenges } from './challenges.js';
@@ -58,9 +58,15 @@ class Waiters {
   }
 }
 
+/** How long a user's Okta id, status and factors are reused between challenges. */
+const ENROLMENT_TTL_MS = 60_000;
+const ENROLMENT_CACHE_MAX = 50_000;
+
 export class OktaChallenger {
   readonly #o: OktaChallengerOptions;
   readonly #waiters = new Map<string, Waiters>();
+  /** Okta user and factors by login: two calls saved on every challenge after the first. */
+  readonly #enrolments = new Map<string, { user: OktaUser; factors: OktaFactor[]; until: number }>();
 
   constructor(o: OktaChallengerOptions) {
     this.#o = o;
@@ -96,10 +102,9 @@ export class OktaChallenger {
     try {
       const login = loginFor(o.loginTemplate, account, attempt.facts);
       if (!login) return failed(FailureKind.UnknownUser, `no Okta login for ${account}: the template ${o.loginTemplate} needs a directory attribute this account lacks`);
-      const user = await o.client.getUser(login, deadline);
+      const { user, factors } = await this.#enrolment(login, deadline);
       if (user.status === 'LOCKED_OUT') return failed(FailureKind.Locked, `Okta user ${login} is locked out`);
       if (user.status !== 'ACTIVE') return failed(FailureKind.UnknownUser, `Okta user ${login} is ${user.status}, not ACTIVE`);
-      const factors = (await o.client.listFactors(user.id, deadline)).filter((f) => f.status === 'ACTIVE');
       const push = factors.find((f) => f.factorType === 'push' && f.provider === 'OKTA');
       const totp = factors.find((f) => f.factorType === 'token:software:totp');
       const code = attempt.otp?.reveal();
@@ -119,11 +124,23 @@ export class OktaChallenger {
       return await this.#push(push, attempt, app, deadline, abandoned, fallback);
     } catch (err) {
       const e = describeError(err);
+      this.#enrolments.clear(); // an error may mean a changed user or factor: look again next time
       if (err instanceof BindwallError && err.code === ErrorCode.OktaUserUnknown) return failed(FailureKind.UnknownUser, e.message);
       if (err instanceof BindwallError && err.code === ErrorCode.OktaUserLocked) return failed(FailureKind.Locked, e.message);
       if (err instanceof BindwallError && err.code === ErrorCode.OktaNoFactor) return failed(FailureKind.NoFactor, e.message);
       return this.#unreachable(attempt, decision, account, privileged, e);
     }
+  }
+
+  async #enrolment(login: string, deadline: number): Promise<{ user: OktaUser; factors: OktaFactor[] }> {
+    const now = this.#o.clock.now();
+    const cached = this.#enrolments.get(login);
+    if (cached && now < cached.until) return cached;
+    const user = await this.#o.client.getUser(login, deadline);
+    const factors = user.status === 'ACTIVE' ? (await this.#o.client.listFactors(user.id, deadline)).filter((f) => f.status === 'ACTIVE') : [];
+    if (this.#enrolments.size >= ENROLMENT_CACHE_MAX) this.#enrolments.clear();
+    if (user.status === 'ACTIVE') this.#enrolments.set(login, { user, factors, until: now + ENROLMENT_TTL_MS });
+    return { user, factors };
   }
 
   /** Okta could not be asked: the rule's fail mode (secure for privileged accounts) decides. */

@@ -41,6 +41,7 @@ export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clo
   }
   const client = new OktaClient({
     orgUrl: m.okta.orgUrl, auth: m.okta.auth, requestTimeoutMs: m.okta.requestTimeoutMs, maxRateLimitWaitMs: m.okta.maxRateLimitWaitMs,
+    maxRequestsPerSecond: m.okta.maxRequestsPerSecond,
     clock: deps.clock, userAgent: `bindwall/${deps.version}`,
   });
   const challenges = new Challenges({ rememberMs: m.rememberMs, maxPrompts: m.maxPromptsPerWindow, promptWindowMs: m.promptWindowMs }, deps.clock);

@@ -29,6 +29,8 @@ export interface OktaClientOptions {
   userAgent: string;
   /** In-flight requests at most (Okta's default concurrency limit is 75 per org). */
   maxConcurrentRequests?: number;
+  /** Requests per second at most, so thousands of pending pushes poll slower instead of meeting 429s. */
+  maxRequestsPerSecond?: number;
 }
 
 export interface OktaUser {
@@ -74,6 +76,8 @@ export class OktaClient {
   readonly #o: OktaClientOptions;
   readonly #http: AxiosInstance;
   #token: { value: string; expiresAt: number } | null = null;
+  /** Token bucket for maxRequestsPerSecond: the time the next request may start. */
+  #nextSlot = 0;
   #tokenPending: Promise<string> | null = null;
 
   constructor(o: OktaClientOptions) {
@@ -222,6 +226,7 @@ export class OktaClient {
     let retry = 0;
     let retryFor = '';
     for (;;) {
+      await this.#pace(deadline);
       const auth = await this.#authHeader(deadline);
       const res = await this.#send(method, url, data, deadline, {
         Authorization: auth, ...headers,
@@ -240,6 +245,17 @@ export class OktaClient {
       retryFor = String(res.headers['x-okta-request-id'] ?? 'null');
       await new Promise<void>((resolve) => this.#o.clock.setTimer(Math.max(0, waitMs), resolve));
     }
+  }
+
+  /** Spaces requests evenly at maxRequestsPerSecond; waits on the clock, never past the deadline. */
+  async #pace(deadline: number): Promise<void> {
+    const rate = this.#o.maxRequestsPerSecond;
+    if (!rate) return;
+    const now = this.#o.clock.now();
+    const slot = Math.max(now, this.#nextSlot);
+    this.#nextSlot = slot + 1000 / rate;
+    if (slot >= deadline) throw okErr(ErrorCode.OktaRateLimited, 'too many Okta requests queued to finish in time');
+    if (slot > now) await new Promise<void>((resolve) => this.#o.clock.setTimer(slot - now, resolve));
   }
 
   /** Links are followed only within the org: a response must not send credentials elsewhere. */

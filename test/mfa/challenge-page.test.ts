@@ -54,9 +54,9 @@ function request(method: 'GET' | 'POST', path: string, from: string, body?: stri
   });
 }
 
-async function waitingId(from: string): Promise<string> {
+async function waitingId(from: string, account: string): Promise<string> {
   for (let i = 0; i < 400; i++) {
-    const m = /action="\/code\/([\w-]+)"/.exec((await request('GET', '/', from)).text);
+    const m = new RegExp(`action="/code/([\\w-]+)"><p>Sign-in by <b>${account}</b>`).exec((await request('GET', '/', from)).text);
     if (m) return m[1]!;
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -67,7 +67,7 @@ const secret = (login: string): string => sim.state.user(login)!.factors.find((f
 
 test.serial('otp without an appended code: the code typed on the page from the same address lets the bind in', async (t) => {
   const bind = ldapTool('ldapwhoami', ['-x', '-H', proxy.url, '-D', `uid=bob,ou=people,${BASE_DN}`, '-w', 'Bob-Pass-2']);
-  const id = await waitingId('127.0.0.1');
+  const id = await waitingId('127.0.0.1', 'bob');
   const page = await request('GET', '/', '127.0.0.1');
   t.regex(page.text, /Sign-in by <b>bob<\/b> to <b>test<\/b>/);
   const elsewhere = await request('GET', '/', '127.0.0.9');
@@ -84,18 +84,23 @@ test.serial('otp without an appended code: the code typed on the page from the s
 
 test.serial('push-then-otp: while the push waits, a code on the page decides, and the push is cancelled', async (t) => {
   const bind = ldapTool('ldapwhoami', ['-x', '-H', proxy.url, '-D', `uid=carol,ou=people,${BASE_DN}`, '-w', 'Carol-Pass-3']);
-  const id = await waitingId('127.0.0.1');
-  const push = sim.state.latestPending('carol@corp.example');
+  const id = await waitingId('127.0.0.1', 'carol');
+  let push = sim.state.latestPending('carol@corp.example');
+  for (let i = 0; i < 400 && !push; i++) {
+    await new Promise((r) => setTimeout(r, 5));
+    push = sim.state.latestPending('carol@corp.example');
+  }
   t.truthy(push, 'the push was sent as well');
   await request('POST', `/code/${id}`, '127.0.0.1', `code=${totp(secret('carol@corp.example'), Date.now())}`);
   t.is((await bind).code, 0);
-  t.not(sim.state.transaction(push!.id)!.result, 'WAITING');
+  for (let i = 0; i < 400 && sim.state.transaction(push!.id)!.result === 'WAITING'; i++) await new Promise((r) => setTimeout(r, 5));
+  t.not(sim.state.transaction(push!.id)!.result, 'WAITING', 'the push was cancelled');
   t.is((await request('POST', `/code/${id}`, '127.0.0.1', 'code=111111')).status, 404, 'a decided challenge takes no more codes');
 });
 
 test.serial('a wrong code on the page fails the bind with an incident', async (t) => {
   const bind = ldapTool('ldapwhoami', ['-x', '-H', proxy.url, '-D', `uid=bob,ou=people,${BASE_DN}`, '-w', 'Bob-Pass-2']);
-  const id = await waitingId('127.0.0.1');
+  const id = await waitingId('127.0.0.1', 'bob');
   t.is((await request('POST', `/code/${id}`, '127.0.0.1', 'code=12ab')).status, 400, 'not six digits: asked again');
   await request('POST', `/code/${id}`, '127.0.0.1', 'code=000000');
   t.is((await bind).code, 49);

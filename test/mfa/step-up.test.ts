@@ -153,6 +153,7 @@ test.serial('a client that disconnects while its push is pending abandons the ch
   proxy.quarantine!.release('alice');
   t.like(incidents()[0], { failure: 'abandoned', account: 'alice' });
   t.is(incidents()[0]!.severity, 'critical', 'two earlier incidents for alice within the window raise high to critical');
+  for (let i = 0; i < 400 && sim.state.transaction(id)!.result === 'WAITING'; i++) await new Promise((r) => setTimeout(r, 5));
   t.not(sim.state.transaction(id)!.result, 'WAITING', 'the push was cancelled');
 });
 

@@ -65,6 +65,7 @@ export class OktaState {
   readonly clock: Clock;
   readonly pushLifetimeMs: number;
   readonly #users = new Map<string, SimUser>();
+  readonly #byLogin = new Map<string, SimUser>();
   readonly #transactions = new Map<string, PushTransaction>();
   /** Called when a push is sent (the demo prints it; tests may answer it). */
   onPush: ((t: PushTransaction, u: SimUser) => void) | undefined;
@@ -83,16 +84,13 @@ export class OktaState {
     if (u.push !== false) user.factors.push({ id: oktaId('opf'), factorType: 'push', status: 'ACTIVE', created: now, deviceName: `${user.firstName}'s phone` });
     if (u.totp !== false) user.factors.push({ id: oktaId('ost'), factorType: 'token:software:totp', status: 'ACTIVE', created: now, secret: typeof u.totp === 'string' ? u.totp : newTotpSecret() });
     this.#users.set(user.id, user);
+    this.#byLogin.set(user.login.toLowerCase(), user);
     return user;
   }
 
   /** By id, or by login (case-insensitive), as Okta's getUser accepts either. */
   user(idOrLogin: string): SimUser | undefined {
-    const byId = this.#users.get(idOrLogin);
-    if (byId) return byId;
-    const lower = idOrLogin.toLowerCase();
-    for (const u of this.#users.values()) if (u.login.toLowerCase() === lower) return u;
-    return undefined;
+    return this.#users.get(idOrLogin) ?? this.#byLogin.get(idOrLogin.toLowerCase());
   }
 
   users(): SimUser[] {
