@@ -49,7 +49,7 @@ export interface Config {
   behavior: ParsedConfig['behavior'];
   /** `dir` is absolute; without one in the file, the shipped policies/ directory. */
   policy: { dir: string; watch: boolean };
-  mfa: Omit<ParsedConfig['mfa'], 'okta'> & { okta?: OktaConfig };
+  mfa: Omit<ParsedConfig['mfa'], 'okta' | 'challengePage'> & { okta?: OktaConfig; challengePage?: { host: string; port: number; tls?: TlsMaterial } };
   incidents: { escalation: ParsedConfig['incidents']['escalation']; notify: Readonly<Record<string, NotifyTargetConfig>> };
   storage: { path: string };
   log: ParsedConfig['log'];
@@ -216,6 +216,11 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
       return undefined;
     }
   };
+  const page = obj(obj(obj(raw.mfa)?.challengePage)?.tls);
+  if (page) {
+    readPem(['mfa', 'challengePage', 'tls', 'certFile'], page.certFile, 'certificate');
+    readPem(['mfa', 'challengePage', 'tls', 'keyFile'], page.keyFile, 'private key');
+  }
   let oktaToken: Secret<string> | undefined;
   let oktaKey: KeyObject | undefined;
   const okta = obj(obj(raw.mfa)?.okta);
@@ -279,7 +284,16 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
     limits: v.limits,
     behavior: v.behavior,
     policy: { dir: v.policy.dir ? abs(v.policy.dir) : join(packageRoot, 'policies'), watch: v.policy.watch },
-    mfa: (({ okta, ...rest }) => {
+    mfa: (({ okta, challengePage, ...rest0 }) => {
+      const rest = {
+        ...rest0,
+        ...(challengePage ? {
+          challengePage: {
+            host: challengePage.host, port: challengePage.port,
+            ...(challengePage.tls ? { tls: { cert: loaded.pem.get(abs(challengePage.tls.certFile))!, key: loaded.pem.get(abs(challengePage.tls.keyFile))! } } : {}),
+          },
+        } : {}),
+      };
       if (!okta) return rest;
       const { apiToken: _t, apiTokenFile: _f, oauth, ...o } = okta;
       const auth = oauth && loaded.oktaKey

@@ -152,7 +152,12 @@ const mfa = z.strictObject({
   /** Codes appended to the password after this delimiter ("secret,123456"); unset: off. */
   otpDelimiter: z.string().min(1).max(3).optional(),
   /** A page where the person at the suspect endpoint types the code (otp, push-then-otp). */
-  challengePage: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port }).optional(),
+  challengePage: z.strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port,
+    /** Serve it over HTTPS (codes cross the network otherwise). */
+    tls: tlsFiles.optional(),
+  }).optional(),
   /** Apps' own LDAP timeouts (ms), to warn when an app gives up before the challenge does. */
   appTimeoutsMs: z.record(z.string(), z.int().min(1)).default({}),
 });

@@ -4,6 +4,8 @@
  * client address; codes travel in a POST body and are never logged or shown back.
  */
 import http from 'node:http';
+import https from 'node:https';
+import type { TlsMaterial } from '../config/load.js';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log/logger.js';
 import { normalizeAddress } from '../proxy/session.js';
@@ -19,10 +21,13 @@ function page(title: string, body: string): string {
 
 export class ChallengePage {
   readonly #server: http.Server;
+  readonly #scheme: 'http' | 'https';
   #url = '';
 
-  constructor(private readonly inbox: CodeInbox, private readonly log: Logger) {
-    this.#server = http.createServer((req, res) => this.#handle(req, res));
+  constructor(private readonly inbox: CodeInbox, private readonly log: Logger, tls?: TlsMaterial) {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.#handle(req, res);
+    this.#server = tls ? https.createServer({ cert: tls.cert, key: tls.key }, handler) : http.createServer(handler);
+    this.#scheme = tls ? 'https' : 'http';
   }
 
   get url(): string {
@@ -35,7 +40,10 @@ export class ChallengePage {
       this.#server.listen(port, host, () => resolve());
     });
     const a = this.#server.address() as AddressInfo;
-    this.#url = `http://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+    this.#url = `${this.#scheme}://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+    if (this.#scheme === 'http' && !/^(127\.|::1$|localhost$)/.test(host)) {
+      this.log.warn({ event: 'challenge_page_plain_http', host }, 'the challenge page is served over plain HTTP on a non-loopback address: codes cross the network unencrypted (set mfa.challengePage.tls)');
+    }
     this.log.info({ event: 'challenge_page', url: this.#url }, `challenge page at ${this.#url}`);
     return this.#url;
   }

@@ -51,5 +51,5 @@ export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clo
     userAgent: `bindwall/${deps.version}`, ...(inbox ? { inbox } : {}),
   });
   log.info({ event: 'mfa_ready', orgUrl: m.okta.orgUrl, auth: m.okta.auth.type, failMode: m.failMode }, `step-up MFA through Okta at ${m.okta.orgUrl}`);
-  return { challenger: withIncidents(okta.challenge, recorder, deps.mapper), challenges, incidents, notifier, page: inbox ? new ChallengePage(inbox, log) : undefined };
+  return { challenger: withIncidents(okta.challenge, recorder, deps.mapper), challenges, incidents, notifier, page: inbox ? new ChallengePage(inbox, log, m.challengePage?.tls) : undefined };
 }

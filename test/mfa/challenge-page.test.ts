@@ -106,3 +106,23 @@ test.serial('a wrong code on the page fails the bind with an incident', async (t
   t.is((await bind).code, 49);
   t.like(proxy.mfa!.incidents.list()[0], { account: 'bob', failure: 'wrong_code' });
 });
+
+test('the challenge page can be served over HTTPS with the configured certificate', async (t) => {
+  const { testCerts } = await import('../helpers/certs.js');
+  const https = await import('node:https');
+  const certs = testCerts();
+  const p = await startProxy({
+    directory: { urls: [slapd.url] }, policy: { dir, watch: false },
+    mfa: { okta: { orgUrl: sim.url, apiToken: 'tok' }, challengePage: { host: '127.0.0.1', port: 0, tls: { certFile: certs.certFile, keyFile: certs.keyFile } } },
+  }, { policy: true });
+  t.teardown(() => p.stop());
+  t.regex(p.mfa!.page!.url, /^https:\/\/127\.0\.0\.1:\d+$/);
+  const text = await new Promise<string>((resolve, reject) => {
+    https.get(`${p.mfa!.page!.url}/`, { ca: certs.ca }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve(body));
+    }).on('error', reject);
+  });
+  t.regex(text, /No sign-in from this computer \(127\.0\.0\.1\) is waiting for a code/);
+});
