@@ -11,7 +11,7 @@
  * limit of 20,000 per process caps the default at 9,000 (see the printed note).
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LdapClient } from '../src/ldap/client.js';
@@ -19,6 +19,7 @@ import { decodeResult, encodeSimpleBindRequest } from '../src/ldap/messages.js';
 import { Op } from '../src/ldap/protocol.js';
 import { OktaSimulator } from '../src/okta/simulator/server.js';
 import { binPath } from '../test/helpers/paths.js';
+import { cpuMicros, fdCount, rssMb } from './proc.js';
 import { BASE_DN, startSlapd } from '../test/helpers/slapd.js';
 
 const PENDING = Number(process.env.BENCH_PENDING ?? 9_000);
@@ -33,25 +34,11 @@ const POLL_MS = 30_000;
 const userDn = (n: number): string => `uid=user${String(n).padStart(5, '0')},ou=bulk,${BASE_DN}`;
 const password = (n: number): string => `Bulk-Pass-${n}`;
 
-function cpuUs(pid: number): number {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // a thread that ended meanwhile
-    }
-  }
-  return ns / 1000;
-}
-
-const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
-
 async function measure(url: string, pid: number, label: string): Promise<{ opsPerSec: number; p50: number; p99: number; cpuPerOp: number }> {
   const clients = await Promise.all(Array.from({ length: CONNS }, () => LdapClient.connect(url)));
   const latencies: number[] = [];
   const until = Date.now() + SECONDS * 1000;
-  const cpu0 = cpuUs(pid);
+  const cpu0 = cpuMicros(pid);
   const t0 = process.hrtime.bigint();
   await Promise.all(clients.map(async (c, k) => {
     for (let i = 0; Date.now() < until; i++) {
@@ -63,7 +50,7 @@ async function measure(url: string, pid: number, label: string): Promise<{ opsPe
     }
   }));
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu = cpuUs(pid) - cpu0;
+  const cpu = cpuMicros(pid) - cpu0;
   for (const c of clients) c.destroy();
   latencies.sort((a, b) => a - b);
   const r = {
@@ -101,7 +88,7 @@ async function main(): Promise<void> {
   try {
     await measure(url, pid, 'warm-up');
     const before = await measure(url, pid, 'no challenge pending');
-    const rssBefore = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+    const rssBefore = rssMb(pid);
 
     // Hold PENDING challenges open: one connection each, binding as a stepped-up user.
     const pending: Promise<number>[] = [];
@@ -119,7 +106,7 @@ async function main(): Promise<void> {
     const waiting = sim.state.pending().length;
     console.log(`  ${waiting} pushes waiting after ${((Date.now() - t0) / 1000).toFixed(1)} s; bindwall holds ${fdCount(pid)} file descriptors`);
     const during = await measure(url, pid, `with ${waiting} challenges pending`);
-    const rssDuring = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+    const rssDuring = rssMb(pid);
 
     const t1 = Date.now();
     for (const t of sim.state.pending()) sim.state.answer(t.id, true);

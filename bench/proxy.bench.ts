@@ -14,7 +14,7 @@
  * policy (every bind evaluates all rules); BENCH_POLICY=trivial runs a default-only policy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
 import { benchPolicyText } from './policy.bench.js';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -26,6 +26,7 @@ import { simulate } from '../src/simulate/generate.js';
 import { encodeSearchRequest, Filter, LdapClient } from '../src/ldap/client.js';
 import { Op } from '../src/ldap/protocol.js';
 import { binPath } from '../test/helpers/paths.js';
+import { cpuMicros, rssMb } from './proc.js';
 import { BASE_DN, startSlapd, type Slapd } from '../test/helpers/slapd.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
@@ -47,26 +48,6 @@ interface Measurement {
   cpuUs?: number;
   /** For the big search: entries, the unit CPU is divided by. */
   units: number;
-}
-
-// ---- process accounting ----
-
-/** CPU time of every thread of a process, in µs (schedstat is in ns, per thread). */
-function cpuMicros(pid: number): number {
-  let ns = 0;
-  for (const task of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // a thread that just ended
-    }
-  }
-  return ns / 1000;
-}
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
 }
 
 // ---- targets ----
