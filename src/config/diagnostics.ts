@@ -22,6 +22,17 @@ export function sortDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
   return [...list].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.col - b.col);
 }
 
+/** Drops repeats of the same problem at the same place (a file read for two keys, say). */
+export function dedupeDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = `${d.file}:${d.line}:${d.col}:${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export const hasErrors = (list: readonly Diagnostic[]): boolean => list.some((d) => d.severity === 'error');
 
 /** Damerau-free Levenshtein distance; inputs are short keys. */

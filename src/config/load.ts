@@ -9,7 +9,7 @@ import { stringify as stringifyYaml } from 'yaml';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { packageRoot } from '../util/package-root.js';
 import { BindwallError, ErrorCode } from '../errors.js';
-import { formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
+import { dedupeDiagnostics, formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { checkSchema } from './schema-check.js';
 import { configSchema, type ParsedConfig } from './schema.js';
 import { parseUpstreamUrl, type UpstreamUrl } from './upstream-url.js';
@@ -86,7 +86,8 @@ export function parseConfig(file: string, text: string): { config?: Config; diag
   diagnostics.push(...schemaProblems);
   // The loader's own checks run on the raw data too, so one pass reports everything.
   const loaded = checkBeyondSchema(source, diagnostics);
-  const sorted = sortDiagnostics(dedupe(diagnostics));
+  // The same file read for tls and startTls would otherwise be reported twice.
+  const sorted = sortDiagnostics(dedupeDiagnostics(diagnostics));
   if (!value || hasErrors(sorted)) return { diagnostics: sorted };
   return { config: deepFreeze(assemble(source, value, loaded)), diagnostics: sorted };
 }
@@ -314,16 +315,6 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
   };
 }
 
-/** The same file read for tls and startTls would otherwise be reported twice. */
-function dedupe(list: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return list.filter((d) => {
-    const key = `${d.line}:${d.col}:${d.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
 function deepFreeze<T>(obj: T): T {
   if (obj && typeof obj === 'object' && !Buffer.isBuffer(obj) && !Object.isFrozen(obj)) {

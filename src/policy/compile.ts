@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { z } from 'zod';
 import { checkTimeZone } from '../behavior/time-of-week.js';
-import { didYouMean, hasErrors, sortDiagnostics, type Diagnostic } from '../config/diagnostics.js';
+import { dedupeDiagnostics, didYouMean, hasErrors, sortDiagnostics, type Diagnostic } from '../config/diagnostics.js';
 import { checkSchema } from '../config/schema-check.js';
 import { YamlSource } from '../config/yaml-source.js';
 import { writesRefused, type Restriction } from '../proxy/restriction.js';
@@ -184,7 +184,7 @@ class Compiler implements CompileEnv {
     }
     this.#warnUnused();
 
-    const diagnostics = sortDiagnostics(dedupe(this.diagnostics));
+    const diagnostics = sortDiagnostics(dedupeDiagnostics(this.diagnostics));
     if (hasErrors(diagnostics) || !defaultOutcome) return { diagnostics };
     const policy = new CompiledPolicy({
       hash: policyHash(files),
@@ -201,15 +201,18 @@ class Compiler implements CompileEnv {
 
   // ---- names: lists and named conditions ----
 
+  /** Reports a name defined a second time (names are shared by every file); true if it was. */
+  #defined(names: ReadonlyMap<string, Where>, what: string, name: string, at: Where, hint: string): boolean {
+    const prev = names.get(name);
+    if (prev) this.error(at, `${what} "${name}" is already defined at ${this.#at(prev)}`, hint, true);
+    return prev !== undefined;
+  }
+
   #collectNames(source: YamlSource, raw: Record<string, unknown>): void {
     const lists = obj(raw.lists) ?? {};
     for (const [name, values] of Object.entries(lists)) {
       const at: Where = { source, path: ['lists', name] };
-      const prev = this.#lists.get(name);
-      if (prev) {
-        this.error(at, `list "${name}" is already defined at ${this.#at(prev)}`, 'rename one of them or merge the lists', true);
-        continue;
-      }
+      if (this.#defined(this.#lists, 'list', name, at, 'rename one of them or merge the lists')) continue;
       const entries: ExpandedValue[] = [];
       (Array.isArray(values) ? values : []).forEach((v, i) => {
         if (typeof v !== 'string') return;
@@ -221,11 +224,7 @@ class Compiler implements CompileEnv {
     const conditions = obj(raw.conditions) ?? {};
     for (const [name, spec] of Object.entries(conditions)) {
       const at: Where = { source, path: ['conditions', name] };
-      const prev = this.#conditions.get(name);
-      if (prev) {
-        this.error(at, `condition "${name}" is already defined at ${this.#at(prev)}`, 'rename one of them', true);
-        continue;
-      }
+      if (this.#defined(this.#conditions, 'condition', name, at, 'rename one of them')) continue;
       const parsed = valid(conditionSchema, spec);
       if (parsed) this.#conditions.set(name, { ...at, spec: parsed, compiling: false, used: false });
       else this.#conditions.set(name, { ...at, spec: {}, compiled: { test: () => false, explain: () => false }, compiling: false, used: false });
@@ -236,11 +235,7 @@ class Compiler implements CompileEnv {
     const profiles = obj(raw.demoteProfiles) ?? {};
     for (const [name, spec] of Object.entries(profiles)) {
       const at: Where = { source, path: ['demoteProfiles', name] };
-      const prev = this.#profiles.get(name);
-      if (prev) {
-        this.error(at, `demote profile "${name}" is already defined at ${this.#at(prev)}`, 'rename one of them', true);
-        continue;
-      }
+      if (this.#defined(this.#profiles, 'demote profile', name, at, 'rename one of them')) continue;
       const p = obj(spec) as DemoteProfileSpec | undefined;
       const strip = (Array.isArray(p?.stripAttributes) ? p!.stripAttributes : []).flatMap((s, i) => {
         if (typeof s?.attribute !== 'string') return [];
@@ -402,12 +397,3 @@ class Compiler implements CompileEnv {
   }
 }
 
-function dedupe(list: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return list.filter((d) => {
-    const key = `${d.file}:${d.line}:${d.col}:${d.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
