@@ -10,7 +10,7 @@ import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { cheatSheet, demoConfig, startDemoDirectory, startDemoOkta, writeDemoPolicies } from '../demo/run.js';
 import { BindwallError, describeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
-import { packageRoot } from '../util/package-root.js';
+import { packageVersion } from '../util/package-root.js';
 import { endpoints, riskShow } from './risk.js';
 import { UsageError } from './usage.js';
 import { runProxy } from './run-proxy.js';
@@ -67,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
         return command === undefined ? 2 : 0;
       case '-v':
       case '--version':
-        process.stdout.write(`${version()}\n`);
+        process.stdout.write(`${packageVersion()}\n`);
         return 0;
       case 'start':
         return await start(rest);
@@ -109,10 +109,6 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bindwall: ${message}${err instanceof BindwallError ? ` [${code}]` : ''}\n`);
     return 1;
   }
-}
-
-function version(): string {
-  return (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 async function start(args: string[]): Promise<number> {

@@ -10,10 +10,10 @@ import { parseArgs } from 'node:util';
 import { BehaviorEngine } from '../behavior/engine.js';
 import { canonicalAccount, EventMapper } from '../behavior/logon-event.js';
 import { mapperFor } from '../behavior/setup.js';
-import { formatDiagnostic, hasErrors, type Diagnostic } from '../config/diagnostics.js';
+import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { loadConfigFile, type Config } from '../config/load.js';
 import { Quarantine } from '../incidents/quarantine.js';
-import { compilePolicy, loadPolicyDir, type CompileResult, type PolicySourceFile } from '../policy/compile.js';
+import { compileRead, PolicyError, readPolicyDir, readPolicyFile, type CompileResult, type PolicySourceFile } from '../policy/compile.js';
 import { PolicyDecider } from '../policy/decider.js';
 import { formatExplanation } from '../policy/explain-format.js';
 import { replay, formatReplay } from '../policy/replay.js';
@@ -25,7 +25,6 @@ import { QuarantineStore } from '../store/quarantine-store.js';
 import { packageRoot } from '../util/package-root.js';
 import { systemClock } from '../util/clock.js';
 import { UsageError } from './usage.js';
-import { readFileSync } from 'node:fs';
 import { BindwallError, ErrorCode } from '../errors.js';
 import { parseTime } from './time-arg.js';
 
@@ -65,25 +64,20 @@ function policyDir(explicit: string | undefined, config: Config | undefined): st
 
 /** Compiles directories and single files together (e.g. default.yaml plus an example). */
 function compilePaths(paths: readonly string[]): CompileResult {
-  if (paths.length === 1 && isDir(paths[0]!)) return loadPolicyDir(paths[0]!);
   const files: PolicySourceFile[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const p of paths) {
     if (isDir(p)) {
-      const r = loadPolicyDir(p);
-      if (r.policy) for (const f of r.policy.files) files.push({ file: f, text: readFileSync(f, 'utf8') });
-      else diagnostics.push(...r.diagnostics);
+      const r = readPolicyDir(p);
+      files.push(...r.files);
+      diagnostics.push(...r.diagnostics);
       continue;
     }
-    try {
-      files.push({ file: p, text: readFileSync(p, 'utf8') });
-    } catch (e) {
-      diagnostics.push({ file: p, line: 1, col: 1, severity: 'error', message: `cannot read policy file: ${(e as NodeJS.ErrnoException).code ?? 'EIO'}`, hint: 'check the path' });
-    }
+    const r = readPolicyFile(p);
+    if ('file' in r) files.push(r.file);
+    else diagnostics.push(r.problem);
   }
-  if (hasErrors(diagnostics)) return { diagnostics };
-  const r = compilePolicy(files);
-  return { ...r, diagnostics: [...diagnostics, ...r.diagnostics] };
+  return compileRead({ files, diagnostics });
 }
 
 const isDir = (p: string): boolean => {
@@ -147,7 +141,7 @@ function explain(args: string[], out: Out, _err: Err): number {
   const config = values.config ? loadConfigFile(values.config) : undefined;
   const dir = policyDir(values.policy, config);
   const { policy, diagnostics } = compilePaths([dir]);
-  if (!policy) throw new PolicyCheckFailed(diagnostics);
+  if (!policy) throw new PolicyError(dir, diagnostics);
   const at = values.at ? parseTime(values.at, systemClock.now()) : systemClock.now();
   const storage = openStorage(values.db, config, false);
   try {
@@ -191,7 +185,7 @@ function replayCommand(args: string[], out: Out, _err: Err): number {
   if (!Number.isInteger(examples) || examples < 0 || examples > 1000) throw new UsageError(`--examples must be 0..1000, got "${values.examples}"`);
   const config = values.config ? loadConfigFile(values.config) : undefined;
   const { policy, diagnostics } = compilePaths([values.policy]);
-  if (!policy) throw new PolicyCheckFailed(diagnostics);
+  if (!policy) throw new PolicyError(values.policy, diagnostics);
   const now = systemClock.now();
   const since = values.since ? parseTime(values.since, now) : 0;
   const until = values.until ? parseTime(values.until, now) : Number.MAX_SAFE_INTEGER;
@@ -207,13 +201,3 @@ function replayCommand(args: string[], out: Out, _err: Err): number {
 }
 
 const displayPath = (p: string): string => (p.startsWith('/') ? `${basename(dirname(p))}/${basename(p)}` : relative('.', p) || p);
-
-/** The candidate policy does not compile: the CLI prints its diagnostics (exit 1). */
-export class PolicyCheckFailed extends BindwallError {
-  readonly diagnostics: readonly Diagnostic[];
-
-  constructor(diagnostics: readonly Diagnostic[]) {
-    super(ErrorCode.PolicyInvalid, 'the policy has errors');
-    this.diagnostics = diagnostics;
-  }
-}

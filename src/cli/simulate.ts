@@ -10,9 +10,8 @@ import { UsageError } from './usage.js';
 import { SIM_OU } from '../simulate/directory-entries.js';
 import { replayLive } from '../simulate/live.js';
 import { join } from 'node:path';
-import { loadPolicyDir } from '../policy/compile.js';
+import { loadPolicyDir, PolicyError } from '../policy/compile.js';
 import { packageRoot } from '../util/package-root.js';
-import { PolicyCheckFailed } from './policy.js';
 
 export const SIMULATE_USAGE = 'usage: bindwall simulate [--seed N] [--users N] [--services N] [--days N] [--warmup-days N] [--attacks N] [--evaluate [--policy DIR] [--json]] [--out FILE.jsonl] [--live URL [--bind-dn TEMPLATE] [--max-events N] [--max-seconds N] [--concurrency N]]';
 
@@ -73,7 +72,7 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
     // The evaluation also runs the policy: the shipped one, or --policy DIR.
     const dir = values.policy ?? join(packageRoot, 'policies');
     const { policy, diagnostics } = loadPolicyDir(dir);
-    if (!policy) throw new PolicyCheckFailed(diagnostics);
+    if (!policy) throw new PolicyError(dir, diagnostics);
     const report = evaluate(sim, {}, policy);
     out(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
   }

@@ -10,7 +10,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { z } from 'zod';
 import { checkTimeZone } from '../behavior/time-of-week.js';
-import { dedupeDiagnostics, didYouMean, hasErrors, sortDiagnostics, type Diagnostic } from '../config/diagnostics.js';
+import { dedupeDiagnostics, didYouMean, formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../config/diagnostics.js';
+import { BindwallError, ErrorCode } from '../errors.js';
 import { checkSchema } from '../config/schema-check.js';
 import { YamlSource } from '../config/yaml-source.js';
 import { writesRefused, type Restriction } from '../proxy/restriction.js';
@@ -31,31 +32,59 @@ export interface CompileResult {
   diagnostics: Diagnostic[];
 }
 
+/** A policy that does not compile, with every diagnostic (the CLI prints them). */
+export class PolicyError extends BindwallError {
+  readonly diagnostics: readonly Diagnostic[];
+
+  constructor(dir: string, diagnostics: readonly Diagnostic[]) {
+    const errors = diagnostics.filter((d) => d.severity === 'error').length;
+    super(ErrorCode.PolicyInvalid, `${errors} problem(s) in the policy at ${dir}:\n${diagnostics.map(formatDiagnostic).join('\n')}`, { dir });
+    this.diagnostics = diagnostics;
+  }
+}
+
 const POLICY_FILE = /\.ya?ml$/i;
 
-/** Reads every *.yaml / *.yml file of a directory (sorted by name) and compiles them. */
-export function loadPolicyDir(dir: string): CompileResult {
+/** One policy file's text, or the diagnostic saying why it cannot be read. */
+export function readPolicyFile(file: string): { file: PolicySourceFile } | { problem: Diagnostic } {
+  try {
+    return { file: { file, text: readFileSync(file, 'utf8') } };
+  } catch (err) {
+    return { problem: { file, line: 1, col: 1, severity: 'error', message: `cannot read policy file: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`, hint: 'check the path and its permissions' } };
+  }
+}
+
+/** Every *.yaml / *.yml file of a directory, sorted by name (subdirectories are not read). */
+export function readPolicyDir(dir: string): { files: PolicySourceFile[]; diagnostics: Diagnostic[] } {
   let names: string[];
   try {
     names = readdirSync(dir).filter((n) => POLICY_FILE.test(n) && !n.startsWith('.')).sort();
   } catch (err) {
-    return { diagnostics: [{ file: dir, line: 1, col: 1, severity: 'error', message: `cannot read policy directory: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`, hint: 'check the path (policy.dir in the config) and its permissions' }] };
+    return { files: [], diagnostics: [{ file: dir, line: 1, col: 1, severity: 'error', message: `cannot read policy directory: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`, hint: 'check the path (policy.dir in the config) and its permissions' }] };
   }
   const files: PolicySourceFile[] = [];
   const diagnostics: Diagnostic[] = [];
   for (const n of names) {
-    const file = join(dir, n);
-    try {
-      files.push({ file, text: readFileSync(file, 'utf8') });
-    } catch (err) {
-      diagnostics.push({ file, line: 1, col: 1, severity: 'error', message: `cannot read policy file: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`, hint: 'check its permissions' });
-    }
+    const r = readPolicyFile(join(dir, n));
+    if ('file' in r) files.push(r.file);
+    else diagnostics.push(r.problem);
   }
   if (files.length === 0 && diagnostics.length === 0) {
-    return { diagnostics: [{ file: dir, line: 1, col: 1, severity: 'error', message: 'no policy files (*.yaml) in the policy directory', hint: 'copy policies/default.yaml from the bindwall package as a start' }] };
+    diagnostics.push({ file: dir, line: 1, col: 1, severity: 'error', message: 'no policy files (*.yaml) in the policy directory', hint: 'copy policies/default.yaml from the bindwall package as a start' });
   }
-  const result = compilePolicy(files);
-  return { ...result, diagnostics: sortDiagnostics([...diagnostics, ...result.diagnostics]) };
+  return { files, diagnostics };
+}
+
+/** Reads a policy directory and compiles it. */
+export function loadPolicyDir(dir: string): CompileResult {
+  return compileRead(readPolicyDir(dir));
+}
+
+/** Compiles what was read, unless reading already failed. */
+export function compileRead(read: { files: PolicySourceFile[]; diagnostics: Diagnostic[] }): CompileResult {
+  if (hasErrors(read.diagnostics)) return { diagnostics: sortDiagnostics(read.diagnostics) };
+  const result = compilePolicy(read.files);
+  return { ...result, diagnostics: sortDiagnostics([...read.diagnostics, ...result.diagnostics]) };
 }
 
 /** The identity of a policy: a hash over its files' names and contents. */

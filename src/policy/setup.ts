@@ -1,26 +1,15 @@
 /** Loads the configured policy directory and, when enabled, watches it for edits. */
 import type { Config } from '../config/load.js';
-import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
-import { BindwallError, ErrorCode } from '../errors.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
 import type { EventMapper } from '../behavior/logon-event.js';
 import type { QuarantineView } from '../incidents/quarantine.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
 import { systemClock } from '../util/clock.js';
-import { loadPolicyDir } from './compile.js';
+import { loadPolicyDir, PolicyError } from './compile.js';
 import { checkPolicyAgainstConfig } from './config-check.js';
 import { PolicyDecider } from './decider.js';
 import { PolicyWatcher } from './watch.js';
-
-export class PolicyError extends BindwallError {
-  readonly diagnostics: readonly Diagnostic[];
-
-  constructor(dir: string, diagnostics: readonly Diagnostic[]) {
-    const errors = diagnostics.filter((d) => d.severity === 'error').length;
-    super(ErrorCode.PolicyInvalid, `${errors} problem(s) in the policy at ${dir}:\n${diagnostics.map(formatDiagnostic).join('\n')}`, { dir });
-    this.diagnostics = diagnostics;
-  }
-}
 
 export interface RunningPolicy {
   decider: PolicyDecider;
