@@ -7,6 +7,7 @@ import type { BindEvent } from '../proxy/bind-event.js';
 import type { UserFacts } from '../directory/facts.js';
 import { cidrContains, parseCidr, subnetOf, type Cidr } from '../util/cidr.js';
 import { BindResult, classifyBindResult } from './bind-result.js';
+import { globPredicate } from '../util/glob.js';
 
 export const AccountKind = {
   Human: 'human',
@@ -74,8 +75,8 @@ export const defaultMapping: EventMapping = Object.freeze({
 export class EventMapper {
   readonly #apps: { name: string; cidrs: Cidr[] }[];
   readonly #names: ReadonlyMap<string, string>;
-  readonly #service: RegExp[];
-  readonly #privileged: RegExp[];
+  readonly #service: ((v: string) => boolean)[];
+  readonly #privileged: ((v: string) => boolean)[];
 
   constructor(mapping: EventMapping = defaultMapping) {
     this.#apps = mapping.apps.map((a) => ({
@@ -83,8 +84,8 @@ export class EventMapper {
       cidrs: a.addresses.map((t) => parseCidr(t)).filter((c): c is Cidr => !('error' in c)),
     }));
     this.#names = new Map(Object.entries(mapping.endpointNames));
-    this.#service = mapping.servicePatterns.map(globToRegExp);
-    this.#privileged = mapping.privilegedPatterns.map(globToRegExp);
+    this.#service = mapping.servicePatterns.map((g) => globPredicate(g.toLowerCase()));
+    this.#privileged = mapping.privilegedPatterns.map((g) => globPredicate(g.toLowerCase()));
   }
 
   appFor(address: string, listener: string): string {
@@ -95,8 +96,8 @@ export class EventMapper {
   kindOf(account: string, bindName: string): AccountKind {
     if (account.endsWith('$')) return AccountKind.Computer;
     const lowerName = bindName.toLowerCase();
-    if (this.#privileged.some((r) => r.test(account) || r.test(lowerName))) return AccountKind.Privileged;
-    if (this.#service.some((r) => r.test(account) || r.test(lowerName))) return AccountKind.Service;
+    if (this.#privileged.some((m) => m(account) || m(lowerName))) return AccountKind.Privileged;
+    if (this.#service.some((m) => m(account) || m(lowerName))) return AccountKind.Service;
     return AccountKind.Human;
   }
 
@@ -129,9 +130,4 @@ export class EventMapper {
       ...(peerGroup ? { peerGroup: peerGroup.toLowerCase() } : {}),
     };
   }
-}
-
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.toLowerCase().replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`);
 }

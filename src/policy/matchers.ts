@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import { parseCidr, type Cidr } from '../util/cidr.js';
+import { globPredicate } from '../util/glob.js';
 
 const GLOB_CHARS = /[*?]/;
 
@@ -52,25 +53,6 @@ export class NameMatcher {
   }
 }
 
-/** The cheapest test for a pattern: most are a prefix, a suffix or a part. */
-function globPredicate(glob: string): (v: string) => boolean {
-  if (!glob.includes('?')) {
-    const inner = glob.slice(1, -1);
-    if (glob.length > 1 && glob.startsWith('*') && glob.endsWith('*') && !inner.includes('*')) return (v) => v.includes(inner);
-    const star = glob.indexOf('*');
-    if (star === glob.length - 1) {
-      const prefix = glob.slice(0, -1);
-      return (v) => v.startsWith(prefix);
-    }
-    if (star === 0 && glob.lastIndexOf('*') === 0) {
-      const suffix = glob.slice(1);
-      return (v) => v.endsWith(suffix);
-    }
-  }
-  const re = globToRegExp(glob);
-  return (v) => re.test(v);
-}
-
 export const lower = (v: string): string => v.toLowerCase();
 
 /** "CN=Domain Admins, OU=Groups,DC=x" → "cn=domain admins,ou=groups,dc=x". */
@@ -78,10 +60,6 @@ export function normalizeDn(dn: string): string {
   return dn.split(/(?<!\\),/).map((rdn) => rdn.split('=').map((p) => p.trim()).join('=')).join(',').toLowerCase();
 }
 
-export function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, 's');
-}
 
 /** A parsed client address, computed once per decision. */
 export interface Address {
