@@ -4,12 +4,10 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Challenger, DecideFn } from '../proxy/decision.js';
 import { Proxy, type BoundListener } from '../proxy/server.js';
-import { mapperFor, startBehavior, type RunningBehavior } from '../behavior/setup.js';
-import { Quarantine } from '../incidents/quarantine.js';
-import { QuarantineStore } from '../store/quarantine-store.js';
-import { startPolicy, type RunningPolicy } from '../policy/setup.js';
-import { startMfa, type RunningMfa } from '../mfa/setup.js';
-import { openDatabase, type Db } from '../store/db.js';
+import { startBehavior, type RunningBehavior } from '../behavior/setup.js';
+import type { RunningPolicy } from '../policy/setup.js';
+import type { RunningMfa } from '../mfa/setup.js';
+import { startDecisionPoint, type DecisionPoint } from './decision-point.js';
 import { systemClock } from '../util/clock.js';
 import { packageVersion } from '../util/package-root.js';
 
@@ -27,40 +25,28 @@ const QUARANTINE_REFRESH_MS = 5_000;
 
 export async function runProxy(config: Config, log: Logger, opts: { decide?: DecideFn; challenge?: Challenger; onStop?: () => Promise<void> } = {}): Promise<RunningProxy> {
   let behavior: RunningBehavior | undefined;
-  let quarantine: Quarantine | undefined;
-  let policy: RunningPolicy | undefined;
-  let mfa: RunningMfa | undefined;
-  let ownDb: Db | undefined;
+  let point: DecisionPoint | undefined;
   let proxy: Proxy;
   let listeners;
-  const closeAll = (): void => {
-    void mfa?.page?.stop();
-    policy?.close();
-    quarantine?.close();
+  const closeAll = async (): Promise<void> => {
+    await point?.close();
     behavior?.close();
-    ownDb?.close();
   };
   try {
     behavior = config.behavior.enabled ? startBehavior(config, log) : undefined;
-    // Quarantine and incidents live in the same database as behaviour, open or not.
-    const db = behavior?.db ?? (ownDb = openDatabase(config.storage.path));
-    const mapper = mapperFor(config);
-    quarantine = new Quarantine({ store: new QuarantineStore(db), clock: systemClock, log, refreshMs: QUARANTINE_REFRESH_MS });
-    policy = opts.decide ? undefined : startPolicy(config, log, { mapper, quarantine });
-    const engine = behavior?.service.engine;
-    mfa = opts.challenge ? undefined : startMfa(config, log, {
-      db, clock: systemClock, mapper, quarantine, version: packageVersion(),
-      isKnownEndpoint: (account, endpoint) => engine?.account(account)?.endpoints.has(endpoint) ?? false,
+    point = startDecisionPoint(config, log, {
+      behavior, clock: systemClock, version: packageVersion(), policy: !opts.decide, mfa: !opts.challenge, quarantineRefreshMs: QUARANTINE_REFRESH_MS,
     });
-    const decide = opts.decide ?? policy!.decider.decide;
-    const challenge = opts.challenge ?? mfa!.challenger;
+    const decide = opts.decide ?? point.policy!.decider.decide;
+    const challenge = opts.challenge ?? point.mfa!.challenger;
     proxy = new Proxy({ config, log, decide, challenge, ...(behavior ? { behavior: behavior.service } : {}) });
-    if (mfa?.page && config.mfa.challengePage) await mfa.page.start(config.mfa.challengePage.host, config.mfa.challengePage.port);
+    await point.startPage();
     listeners = await proxy.start();
   } catch (err) {
-    closeAll();
+    await closeAll();
     throw err;
   }
+  const { policy, mfa } = point;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => { resolveStopped = r; });
   let stopping = false;
@@ -70,7 +56,6 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     log.info({ event: 'signal', signal }, `received ${signal}`);
     policy?.close();
     proxy.stop()
-      .then(() => mfa?.notifier.drain())
       .then(() => closeAll())
       .then(() => opts.onStop?.())
       .catch((err: unknown) => log.error({ event: 'stop_error', error: describeError(err) }, 'error while stopping'))

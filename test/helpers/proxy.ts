@@ -15,12 +15,10 @@ import { Proxy } from '../../src/proxy/server.js';
 import { startBehavior } from '../../src/behavior/setup.js';
 import type { BehaviorService } from '../../src/behavior/service.js';
 import type { Clock } from '../../src/util/clock.js';
-import { mapperFor } from '../../src/behavior/setup.js';
-import { startPolicy, type RunningPolicy } from '../../src/policy/setup.js';
-import { startMfa, type RunningMfa } from '../../src/mfa/setup.js';
-import { openDatabase } from '../../src/store/db.js';
-import { Quarantine } from '../../src/incidents/quarantine.js';
-import { QuarantineStore } from '../../src/store/quarantine-store.js';
+import type { RunningPolicy } from '../../src/policy/setup.js';
+import type { RunningMfa } from '../../src/mfa/setup.js';
+import type { Quarantine } from '../../src/incidents/quarantine.js';
+import { startDecisionPoint } from '../../src/cli/decision-point.js';
 import { systemClock } from '../../src/util/clock.js';
 
 export interface TestProxy {
@@ -57,23 +55,17 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
   const events: BindEvent[] = [];
   const { behavior: withBehavior, policy: withPolicy, ...proxyOpts } = opts;
   const behavior = withBehavior ? startBehavior(config, log, opts.clock, { upkeepCron: null }) : undefined;
-  // The same assembly as `bindwall start`: quarantine from storage, policy from policy.dir.
-  const clock = opts.clock ?? systemClock;
-  const ownDb = withPolicy && !behavior ? openDatabase(config.storage.path) : undefined;
-  const db = behavior?.db ?? ownDb;
-  const quarantine = db ? new Quarantine({ store: new QuarantineStore(db), clock }) : undefined;
-  const mapper = mapperFor(config);
-  const policy = withPolicy ? startPolicy(config, log, { mapper, ...(quarantine ? { quarantine } : {}), ...(opts.clock ? { clock: opts.clock } : {}) }) : undefined;
-  const mfa = withPolicy && db && quarantine ? startMfa(config, log, {
-    db, clock, mapper, quarantine, version: 'test',
-    isKnownEndpoint: (account, endpoint) => behavior?.service.engine.account(account)?.endpoints.has(endpoint) ?? false,
-  }) : undefined;
+  // The same assembly as `bindwall start`: quarantine, policy from policy.dir, MFA and incidents.
+  const point = withPolicy ? startDecisionPoint(config, log, { behavior, clock: opts.clock ?? systemClock, version: 'test', policy: true, mfa: true }) : undefined;
+  const policy = point?.policy;
+  const mfa = point?.mfa;
+  const quarantine = point?.quarantine;
   const proxy = new Proxy({
     config, log, sinks: [(e) => events.push(e)],
     ...(policy && mfa ? { decide: policy.decider.decide, challenge: mfa.challenger } : {}),
     ...proxyOpts, ...(behavior ? { behavior: behavior.service } : {}),
   });
-  if (mfa?.page && config.mfa.challengePage) await mfa.page.start(config.mfa.challengePage.host, config.mfa.challengePage.port);
+  await point?.startPage();
   const listeners = await proxy.start();
   const urls = Object.fromEntries(listeners.map((l) => [l.name, l.url]));
   return {
@@ -84,13 +76,10 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
     quarantine,
     mfa,
     stop: async (graceMs = 0) => {
-      policy?.close();
-      quarantine?.close();
+      point?.policy?.close(); // no reload while stopping
       await proxy.stop(graceMs);
-      await mfa?.notifier.drain();
-      await mfa?.page?.stop();
+      await point?.close();
       behavior?.close();
-      ownDb?.close();
       log.flush();
       rmSync(dir, { recursive: true, force: true });
     },

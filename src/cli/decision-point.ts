@@ -1,0 +1,62 @@
+/**
+ * The decision point as `bindwall start` assembles it: quarantine and incidents in the
+ * behaviour database (opened here when behaviour is off), the policy from policy.dir, and
+ * step-up MFA with its challenge page. The test helpers build the proxy the same way.
+ */
+import { mapperFor, type RunningBehavior } from '../behavior/setup.js';
+import type { Config } from '../config/load.js';
+import { Quarantine } from '../incidents/quarantine.js';
+import type { Logger } from '../log/logger.js';
+import { startMfa, type RunningMfa } from '../mfa/setup.js';
+import { startPolicy, type RunningPolicy } from '../policy/setup.js';
+import { openDatabase } from '../store/db.js';
+import { QuarantineStore } from '../store/quarantine-store.js';
+import type { Clock } from '../util/clock.js';
+
+export interface DecisionPoint {
+  quarantine: Quarantine;
+  policy: RunningPolicy | undefined;
+  mfa: RunningMfa | undefined;
+  /** Starts the challenge page when one is configured. */
+  startPage(): Promise<void>;
+  /** Lets notifications finish, then closes everything this opened. */
+  close(): Promise<void>;
+}
+
+export function startDecisionPoint(config: Config, log: Logger, o: {
+  behavior: RunningBehavior | undefined; clock: Clock; version: string; policy: boolean; mfa: boolean; quarantineRefreshMs?: number;
+}): DecisionPoint {
+  const ownDb = o.behavior ? undefined : openDatabase(config.storage.path);
+  const db = o.behavior?.db ?? ownDb!;
+  const mapper = mapperFor(config);
+  let quarantine: Quarantine | undefined;
+  let policy: RunningPolicy | undefined;
+  try {
+    quarantine = new Quarantine({ store: new QuarantineStore(db), clock: o.clock, log, ...(o.quarantineRefreshMs ? { refreshMs: o.quarantineRefreshMs } : {}) });
+    policy = o.policy ? startPolicy(config, log, { mapper, quarantine, clock: o.clock }) : undefined;
+    const engine = o.behavior?.service.engine;
+    const mfa = o.mfa ? startMfa(config, log, {
+      db, clock: o.clock, mapper, quarantine, version: o.version,
+      isKnownEndpoint: (account, endpoint) => engine?.account(account)?.endpoints.has(endpoint) ?? false,
+    }) : undefined;
+    const q = quarantine;
+    return {
+      quarantine: q, policy, mfa,
+      startPage: async () => {
+        if (mfa?.page && config.mfa.challengePage) await mfa.page.start(config.mfa.challengePage.host, config.mfa.challengePage.port);
+      },
+      close: async () => {
+        await mfa?.notifier.drain();
+        await mfa?.page?.stop();
+        policy?.close();
+        q.close();
+        ownDb?.close();
+      },
+    };
+  } catch (err) {
+    policy?.close();
+    quarantine?.close();
+    ownDb?.close();
+    throw err;
+  }
+}
