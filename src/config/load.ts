@@ -172,6 +172,19 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
   }
   readPem(['directory', 'caFile'], directory.caFile, 'CA file');
 
+  /** A secret kept in its own file (one trailing newline dropped); problems are reported. */
+  const secretFile = (path: (string | number)[], file: unknown, what: string): string | undefined => {
+    if (typeof file !== 'string' || file === '') return undefined;
+    const full = isAbsolute(file) ? file : resolve(base, file);
+    try {
+      const text = readFileSync(full, 'utf8').replace(/\r?\n$/, '');
+      if (text === '') out.push(source.diag(path, 'error', `${what} file ${full} is empty`, `put the ${what} in it`));
+      return text;
+    } catch (err) {
+      out.push(source.diag(path, 'error', `cannot read ${what} file ${full}: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`, 'check the path (relative paths start at the config file) and its permissions'));
+      return undefined;
+    }
+  };
   let lookupPassword: Secret<string> | undefined;
   const lookup = obj(directory.lookup);
   if (lookup) {
@@ -179,12 +192,8 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
     if (lookup.password !== undefined && lookup.passwordFile !== undefined) {
       out.push(source.diag([...at, 'password'], 'error', 'give either password or passwordFile, not both', 'keep passwordFile and remove password'));
     } else if (typeof lookup.passwordFile === 'string') {
-      const full = isAbsolute(lookup.passwordFile) ? lookup.passwordFile : resolve(base, lookup.passwordFile);
-      try {
-        lookupPassword = new Secret(readFileSync(full, 'utf8').replace(/\r?\n$/, ''));
-      } catch (err) {
-        out.push(source.diag([...at, 'passwordFile'], 'error', `cannot read ${full}: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`, 'check the path and permissions'));
-      }
+      const text = secretFile([...at, 'passwordFile'], lookup.passwordFile, 'lookup password');
+      if (text !== undefined) lookupPassword = new Secret(text);
     } else if (typeof lookup.password === 'string') {
       lookupPassword = new Secret(lookup.password);
     } else {
@@ -205,18 +214,6 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
       if ('error' in c) out.push(source.diag(['behavior', 'apps', i, 'addresses', j], 'error', c.error, 'write an address (10.1.2.3) or a range (10.1.2.0/24)'));
     });
   });
-  const secretFile = (path: (string | number)[], file: unknown, what: string): string | undefined => {
-    if (typeof file !== 'string' || file === '') return undefined;
-    const full = isAbsolute(file) ? file : resolve(base, file);
-    try {
-      const text = readFileSync(full, 'utf8').replace(/\r?\n$/, '');
-      if (text === '') out.push(source.diag(path, 'error', `${what} file ${full} is empty`, `put the ${what} in it`));
-      return text;
-    } catch (err) {
-      out.push(source.diag(path, 'error', `cannot read ${what} file ${full}: ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`, 'check the path (relative paths start at the config file) and its permissions'));
-      return undefined;
-    }
-  };
   const page = obj(obj(obj(raw.mfa)?.challengePage)?.tls);
   if (page) {
     readPem(['mfa', 'challengePage', 'tls', 'certFile'], page.certFile, 'certificate');

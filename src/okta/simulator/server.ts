@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { verifyClientAssertion } from './client-assertion.js';
 import { simPage } from './page.js';
+import { totp } from '../totp.js';
 import { OktaState, type PushTransaction, type SimFactor, type SimUser } from './state.js';
 
 export interface OktaSimulatorOptions {
@@ -365,7 +366,6 @@ export class OktaSimulator {
       const u = this.state.user(parts[2]!);
       const f = u?.factors.find((x) => x.factorType === 'token:software:totp');
       if (!u || !f?.secret) return json(404, { error: 'no such user or no TOTP factor' });
-      const { totp } = await import('../totp.js');
       return json(200, { login: u.login, code: totp(f.secret, this.#o.clock.now()) });
     }
     json(404, { error: 'unknown simulator endpoint' });
