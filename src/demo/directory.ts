@@ -5,7 +5,7 @@
  */
 import { ResultCode } from '../ldap/protocol.js';
 import type { DirectoryBackend, ModifyChange, SearchScope } from '../ldap/ldapjs-server.js';
-import { isWithin, normalizeDn, parentDn, splitDn } from './dn.js';
+import { isWithin, normalizeDn, parentDn, splitDn } from '../util/dn.js';
 import type { LdifEntry } from './ldif.js';
 
 interface Entry {

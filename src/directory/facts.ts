@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { Secret } from '../log/secret.js';
 import type { DirectoryPool } from '../proxy/upstream.js';
 import type { Clock } from '../util/clock.js';
+import { normalizeDn } from '../util/dn.js';
 
 export interface UserFacts {
   dn: string;
@@ -55,7 +56,6 @@ interface CacheEntry {
 }
 
 const cnOf = (dn: string): string => (/^\s*cn\s*=\s*((?:\\.|[^,])+)/i.exec(dn)?.[1] ?? dn).trim().toLowerCase();
-const normalize = (dn: string): string => dn.split(',').map((p) => p.trim().toLowerCase()).join(',');
 
 export class DirectoryFacts {
   readonly #o: FactsOptions;
@@ -73,7 +73,7 @@ export class DirectoryFacts {
     this.#pool = pool;
     this.#clock = clock;
     this.#log = log;
-    this.#privileged = new Set(opts.privilegedGroups.map((g) => (g.includes('=') ? normalize(g) : g.toLowerCase())));
+    this.#privileged = new Set(opts.privilegedGroups.map((g) => (g.includes('=') ? normalizeDn(g) : g.toLowerCase())));
   }
 
   /** Fresh or stale cached facts, without waiting; a stale entry starts a refresh. */
@@ -176,7 +176,7 @@ export class DirectoryFacts {
         ...(first(o.siteAttribute) ? { site: first(o.siteAttribute)! } : {}),
         groups,
         groupNames: groups.map(cnOf),
-        privileged: groups.some((g) => this.#privileged.has(normalize(g)) || this.#privileged.has(cnOf(g))),
+        privileged: groups.some((g) => this.#privileged.has(normalizeDn(g)) || this.#privileged.has(cnOf(g))),
         attributes: entry.attributes,
       };
     } catch (err) {
@@ -195,7 +195,7 @@ export class DirectoryFacts {
       for (const member of frontier) {
         const r = await client.searchEntries(this.#o.baseDn, Filter.equality('member', member), { attributes: ['1.1'] });
         for (const g of r.entries) {
-          const key = normalize(g.dn);
+          const key = normalizeDn(g.dn);
           if (!found.has(key)) {
             found.set(key, g.dn);
             next.push(g.dn);

@@ -12,7 +12,8 @@ import { parseCidr, type Cidr } from '../util/cidr.js';
 import type { EvalContext } from './input.js';
 import { SIGNAL_BITS } from './input.js';
 import { DAY_NAMES, type LocalClock } from './local-time.js';
-import { AddressMatcher, lower, NameMatcher, normalizeDn } from './matchers.js';
+import { normalizeDn } from '../util/dn.js';
+import { AddressMatcher, lower, NameMatcher } from './matchers.js';
 import type { ConditionSpec } from './schema.js';
 
 export interface ExplainLine {

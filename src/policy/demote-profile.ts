@@ -3,7 +3,8 @@
  * strip (by pattern) and subtrees to hide, all matched case-insensitively on normal forms.
  */
 import type { Restriction } from '../proxy/restriction.js';
-import { lower, NameMatcher, normalizeDn } from './matchers.js';
+import { normalizeDn } from '../util/dn.js';
+import { lower, NameMatcher } from './matchers.js';
 
 export interface ProfileParts {
   strip: { attribute: string; values: readonly string[] | null }[];

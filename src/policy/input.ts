@@ -7,7 +7,8 @@
 import type { AccountKind } from '../behavior/logon-event.js';
 import { SignalCode } from '../behavior/signals.js';
 import type { UserFacts } from '../directory/facts.js';
-import { lower, normalizeDn, parseAddress, type Address } from './matchers.js';
+import { normalizeDn } from '../util/dn.js';
+import { lower, parseAddress, type Address } from './matchers.js';
 
 export interface PolicyInput {
   time: number;

@@ -55,10 +55,6 @@ export class NameMatcher {
 
 export const lower = (v: string): string => v.toLowerCase();
 
-/** "CN=Domain Admins, OU=Groups,DC=x" → "cn=domain admins,ou=groups,dc=x". */
-export function normalizeDn(dn: string): string {
-  return dn.split(/(?<!\\),/).map((rdn) => rdn.split('=').map((p) => p.trim()).join('=')).join(',').toLowerCase();
-}
 
 
 /** A parsed client address, computed once per decision. */

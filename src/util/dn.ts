@@ -1,4 +1,4 @@
-/** DN helpers for the demo directory: split into RDNs and normalise for comparison. */
+/** DN helpers: split into RDNs on unescaped commas and normalise (case, spaces) for comparison. */
 
 /** Splits a DN on unescaped commas. */
 export function splitDn(dn: string): string[] {
