@@ -18,7 +18,7 @@ export interface ChallengesOptions {
 export class Challenges {
   readonly #o: ChallengesOptions;
   readonly #clock: Clock;
-  readonly #pending = new Map<string, Promise<ChallengeOutcome>>();
+  readonly #pending = new Map<string, { outcome: Promise<ChallengeOutcome>; waiters: Waiters }>();
   readonly #passed = new Map<string, number>();
   readonly #prompts = new Map<string, number[]>();
 
@@ -43,8 +43,8 @@ export class Challenges {
     return false;
   }
 
-  pending(key: string): Promise<ChallengeOutcome> | undefined {
-    return this.#pending.get(key);
+  pending(key: string): boolean {
+    return this.#pending.has(key);
   }
 
   /** Counts a prompt; false when the account has had its share in this window. */
@@ -60,15 +60,38 @@ export class Challenges {
     return true;
   }
 
-  /** Runs `start` once for the key; concurrent callers get the same outcome. */
-  share(key: string, start: () => Promise<ChallengeOutcome>): Promise<ChallengeOutcome> {
+  /**
+   * Runs `start` once for the key; concurrent callers get the same outcome. The challenge is
+   * abandoned (the signal `start` gets aborts) only when every caller's client has gone.
+   */
+  share(key: string, signal: AbortSignal, start: (abandoned: AbortSignal) => Promise<ChallengeOutcome>): Promise<ChallengeOutcome> {
     const existing = this.#pending.get(key);
-    if (existing) return existing;
-    const p = start().then((outcome) => {
-      if (outcome.result === 'passed' && this.#o.rememberMs > 0) this.#passed.set(key, this.#clock.now() + this.#o.rememberMs);
-      return outcome;
+    if (existing) {
+      existing.waiters.add(signal);
+      return existing.outcome;
+    }
+    const waiters = new Waiters();
+    waiters.add(signal);
+    const outcome = start(waiters.abort.signal).then((o) => {
+      if (o.result === 'passed' && this.#o.rememberMs > 0) this.#passed.set(key, this.#clock.now() + this.#o.rememberMs);
+      return o;
     }).finally(() => this.#pending.delete(key));
-    this.#pending.set(key, p);
-    return p;
+    this.#pending.set(key, { outcome, waiters });
+    return outcome;
+  }
+}
+
+/** The clients waiting on one shared challenge. */
+class Waiters {
+  readonly abort = new AbortController();
+  #count = 0;
+
+  add(signal: AbortSignal): void {
+    this.#count++;
+    const leave = (): void => {
+      if (--this.#count === 0) this.abort.abort();
+    };
+    if (signal.aborted) leave();
+    else signal.addEventListener('abort', leave, { once: true });
   }
 }

@@ -43,28 +43,12 @@ export interface OktaChallengerOptions {
 
 const failed = (failure: FailureKind, detail: string, method?: 'push' | 'otp'): ChallengeOutcome => ({ result: 'failed', failure, detail, ...(method ? { method } : {}) });
 
-/** Waiters of one shared challenge: it is abandoned only when every one of them has gone. */
-class Waiters {
-  readonly abort = new AbortController();
-  #count = 0;
-
-  add(signal: AbortSignal): void {
-    this.#count++;
-    const leave = (): void => {
-      if (--this.#count === 0) this.abort.abort();
-    };
-    if (signal.aborted) leave();
-    else signal.addEventListener('abort', leave, { once: true });
-  }
-}
-
 /** How long a user's Okta id, status and factors are reused between challenges. */
 const ENROLMENT_TTL_MS = 60_000;
 const ENROLMENT_CACHE_MAX = 50_000;
 
 export class OktaChallenger {
   readonly #o: OktaChallengerOptions;
-  readonly #waiters = new Map<string, Waiters>();
   /** Okta user and factors by login: two calls saved on every challenge after the first. */
   readonly #enrolments = new Map<string, { user: OktaUser; factors: OktaFactor[]; until: number }>();
 
@@ -82,17 +66,10 @@ export class OktaChallenger {
     const key = Challenges.key(logon.account, attempt.clientAddress, logon.app);
     const c = this.#o.challenges;
     if (c.rememberedPass(key)) return { result: 'passed', detail: 'passed a challenge for this login recently', via: 'remembered' };
-    let waiters = this.#waiters.get(key);
-    if (!waiters || !c.pending(key)) {
-      if (!c.allowPrompt(logon.account)) {
-        return failed(FailureKind.PromptLimit, `too many prompts for ${logon.account}; not prompting again yet (push-bombing guard)`);
-      }
-      this.#waiters.set(key, (waiters = new Waiters()));
+    if (!c.pending(key) && !c.allowPrompt(logon.account)) {
+      return failed(FailureKind.PromptLimit, `too many prompts for ${logon.account}; not prompting again yet (push-bombing guard)`);
     }
-    waiters.add(attempt.signal);
-    const w = waiters;
-    return c.share(key, () => this.#challenge(attempt, decision, logon.account, logon.app, logon.kind === 'privileged', w.abort.signal)
-      .finally(() => this.#waiters.delete(key)));
+    return c.share(key, attempt.signal, (abandoned) => this.#challenge(attempt, decision, logon.account, logon.app, logon.kind === 'privileged', abandoned));
   }
 
   async #challenge(attempt: BindAttempt, decision: ChallengeDecision, account: string, app: string, privileged: boolean, abandoned: AbortSignal): Promise<ChallengeOutcome> {
