@@ -233,7 +233,7 @@ export function compileCondition(spec: ConditionSpec | undefined, at: Where, env
     for (const v of values) env.reference('app', v.value, v);
     const m = new NameMatcher(values.map((v) => v.value));
     facets.set('app', setFacet(values));
-    parts.push(leaf(`app in ${shown(values)}`, (c) => m.test(lower(c.input.app)), (c) => `app: ${c.input.app}`));
+    parts.push(leaf(`app in ${shown(values)}`, (c) => m.test(c.app), (c) => `app: ${c.input.app}`));
   }
   if (spec.time !== undefined) {
     const t = compileTime(spec.time, sub('time'), env);

@@ -88,6 +88,7 @@ export class EvalContext {
   #address: Address | null = null;
   #ous: readonly string[] | null = null;
   #account = '';
+  #app = '';
 
   reset(input: PolicyInput): this {
     this.input = input;
@@ -97,11 +98,16 @@ export class EvalContext {
     this.#address = null;
     this.#ous = null;
     this.#account = input.account.toLowerCase();
+    this.#app = input.app.toLowerCase();
     return this;
   }
 
   get account(): string {
     return this.#account;
+  }
+
+  get app(): string {
+    return this.#app;
   }
 
   get dn(): string {
