@@ -49,6 +49,8 @@ const STATUS: Record<string, number> = {
   E0000068: 403, E0000069: 403, E0000082: 403, E0000154: 410,
 };
 
+const REQUEST_LOG_MAX = 10_000;
+
 class HttpError extends Error {
   constructor(readonly code: string, readonly detail = '', readonly causes: string[] = []) {
     super(code);
@@ -61,7 +63,7 @@ export class OktaSimulator {
   readonly #server: http.Server;
   readonly #tokens = new Map<string, AccessToken>();
   readonly #buckets = new Map<string, { windowStart: number; used: number }>();
-  /** Requests seen, for tests (method, path, headers that matter). */
+  /** The latest requests seen (at most REQUEST_LOG_MAX), for tests: method, path, headers that matter. */
   readonly requests: { method: string; path: string; userAgent?: string; forwardedFor?: string; retryCount?: string }[] = [];
   #url = '';
 
@@ -143,6 +145,8 @@ export class OktaSimulator {
     const url = new URL(req.url ?? '/', this.#url);
     const path = url.pathname;
     const method = req.method ?? 'GET';
+    // Bounded: the demo's simulator runs for as long as the demo does.
+    if (this.requests.length >= REQUEST_LOG_MAX) this.requests.splice(0, this.requests.length - REQUEST_LOG_MAX + 1);
     this.requests.push({
       method, path, ...(req.headers['user-agent'] ? { userAgent: String(req.headers['user-agent']) } : {}),
       ...(req.headers['x-forwarded-for'] ? { forwardedFor: String(req.headers['x-forwarded-for']) } : {}),
