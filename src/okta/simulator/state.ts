@@ -104,6 +104,8 @@ export class OktaState {
       result: 'WAITING', ...(o.numberMatching ? { correctAnswer: randomInt(10, 100) } : {}),
       ...(o.clientIp ? { clientIp: o.clientIp } : {}), ...(o.userAgent ? { userAgent: o.userAgent } : {}),
     };
+    // Finished transactions are kept an hour for polls, then forgotten (the demo runs for long).
+    for (const [id, old] of this.#transactions) if (old.result !== 'WAITING' && old.created < now - 3_600_000) this.#transactions.delete(id);
     this.#transactions.set(t.id, t);
     this.onPush?.(t, user);
     return t;
