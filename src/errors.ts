@@ -9,6 +9,14 @@ export const ErrorCode = {
   PolicyInvalid: 'BW_POLICY_INVALID',
   ProtocolMalformed: 'BW_PROTOCOL_MALFORMED',
   PduTooLarge: 'BW_PDU_TOO_LARGE',
+  /** A request PDU did not arrive whole within limits.pduTimeoutMs of its first byte. */
+  PduTimeout: 'BW_PDU_TIMEOUT',
+  /** No bind within limits.firstBindTimeoutMs of connecting. */
+  FirstBindTimeout: 'BW_FIRST_BIND_TIMEOUT',
+  BindRequestTooLarge: 'BW_BIND_REQUEST_TOO_LARGE',
+  BindNameTooLong: 'BW_BIND_NAME_TOO_LONG',
+  PasswordTooLong: 'BW_PASSWORD_TOO_LONG',
+  SaslMechanismInvalid: 'BW_SASL_MECHANISM_INVALID',
   UpstreamUnavailable: 'BW_UPSTREAM_UNAVAILABLE',
   UpstreamTimeout: 'BW_UPSTREAM_TIMEOUT',
   UpstreamTls: 'BW_UPSTREAM_TLS',

@@ -59,7 +59,15 @@ const directory = z.strictObject({
   /** Expected certificate name when it differs from the URL host. */
   tlsServerName: z.string().min(1).optional(),
   connectTimeoutMs: ms(3_000),
+  /** Binds and every operation but searches: an answer must start within this long. */
   operationTimeoutMs: ms(10_000),
+  /** Searches may take longer before their first entry (AD's MaxQueryDuration is 120 s). */
+  searchTimeoutMs: ms(120_000),
+  /**
+   * A directory that has not answered in time is asked for its root DSE; one that does not
+   * answer that within this long is marked down and failed over (a hung directory).
+   */
+  probeTimeoutMs: ms(3_000),
   backoffInitialMs: ms(500),
   backoffMaxMs: ms(30_000),
   lookup: lookup.optional(),
@@ -74,14 +82,31 @@ const binds = z.strictObject({
   sasl: z.enum(BindHandling.sasl).default('refuse'),
 });
 
+export const limitsDefaults = {
+  maxConnections: 10_000, maxConnectionsPerAddress: 256, idleTimeoutMs: 900_000,
+  maxPduBytes: 10 * 1024 * 1024, maxBindRequestBytes: 64 * 1024, maxBindNameBytes: 1024, maxPasswordBytes: 1024,
+  pduTimeoutMs: 30_000, firstBindTimeoutMs: 60_000, shutdownGraceMs: 10_000,
+} as const;
+
 const limits = z.strictObject({
-  maxConnections: z.int().min(1).default(10_000),
-  maxConnectionsPerAddress: z.int().min(1).default(256),
-  idleTimeoutMs: ms(900_000),
+  maxConnections: z.int().min(1).default(limitsDefaults.maxConnections),
+  maxConnectionsPerAddress: z.int().min(1).default(limitsDefaults.maxConnectionsPerAddress),
+  /** Close connections that complete no request and get no answer this long (trickled bytes do not count). */
+  idleTimeoutMs: ms(limitsDefaults.idleTimeoutMs),
   /** Largest request PDU accepted from a client (AD's MaxReceiveBuffer is 10 MiB). */
-  maxPduBytes: z.int().min(1024).default(10 * 1024 * 1024),
+  maxPduBytes: z.int().min(1024).default(limitsDefaults.maxPduBytes),
+  /** Largest BindRequest (names, passwords and SASL credentials such as Kerberos tickets). */
+  maxBindRequestBytes: z.int().min(1024).default(limitsDefaults.maxBindRequestBytes),
+  /** Longest bind name; longer ones are refused (49) before the directory or storage sees them. */
+  maxBindNameBytes: z.int().min(64).max(65_536).default(limitsDefaults.maxBindNameBytes),
+  /** Longest simple-bind password (with an appended one-time code). */
+  maxPasswordBytes: z.int().min(64).max(65_536).default(limitsDefaults.maxPasswordBytes),
+  /** A request PDU must arrive whole within this long of its first byte (slowloris). */
+  pduTimeoutMs: ms(limitsDefaults.pduTimeoutMs),
+  /** A new connection must send its first bind within this long (any request, when anonymous binds are forwarded). */
+  firstBindTimeoutMs: ms(limitsDefaults.firstBindTimeoutMs),
   /** On SIGTERM, how long in-flight operations may take to finish. */
-  shutdownGraceMs: ms(10_000, 0),
+  shutdownGraceMs: ms(limitsDefaults.shutdownGraceMs, 0),
 });
 
 const behavior = z.strictObject({
@@ -187,10 +212,7 @@ export const configSchema = z.strictObject({
   listeners: z.array(listener).min(1),
   directory,
   binds: binds.default({ anonymous: 'forward', unauthenticated: 'refuse', sasl: 'refuse' }),
-  limits: limits.default({
-    maxConnections: 10_000, maxConnectionsPerAddress: 256, idleTimeoutMs: 900_000,
-    maxPduBytes: 10 * 1024 * 1024, shutdownGraceMs: 10_000,
-  }),
+  limits: limits.default(limitsDefaults),
   behavior: behavior.default(behaviorDefaults),
   policy: policy.default({ watch: true }),
   mfa: mfa.default({

@@ -27,6 +27,9 @@ export interface FrameHandler {
 /** Longest envelope we need: tag, 5 length bytes, msgid TLV (2+4 bytes), op tag. */
 const MAX_ENVELOPE = 1 + 5 + 6 + 1;
 
+/** First allocation for a collected PDU whose bytes have not all arrived yet. */
+const INITIAL_COLLECT = 16 * 1024;
+
 export class PduFramer {
   readonly #handler: FrameHandler;
   readonly #maxPduBytes: number;
@@ -36,11 +39,13 @@ export class PduFramer {
   #opTag = 0;
   #collect: Buffer | null = null;
   #collected = 0;
+  #collectSize = 0;
   #partial: Buffer | null = null; // an envelope cut by a chunk boundary
   #held = false;
   #queue: Buffer[] = [];
   #queuedBytes = 0;
   #dead = false;
+  #completed = 0;
 
   constructor(handler: FrameHandler, maxPduBytes: number) {
     this.#handler = handler;
@@ -59,6 +64,16 @@ export class PduFramer {
   /** True between PDUs: nothing of a PDU has been seen but not yet handled. */
   get atBoundary(): boolean {
     return this.#remaining === 0 && this.#partial === null && this.#queue.length === 0;
+  }
+
+  /** True while a PDU has begun arriving but not all its bytes are here (held input aside). */
+  get inPdu(): boolean {
+    return this.#remaining > 0 || this.#partial !== null;
+  }
+
+  /** PDUs whose last byte has been consumed so far (a cheap progress counter for deadlines). */
+  get completed(): number {
+    return this.#completed;
   }
 
   hold(): void {
@@ -106,11 +121,13 @@ export class PduFramer {
       if (this.#remaining > 0) {
         const n = Math.min(this.#remaining, len - pos);
         if (this.#mode === Disposition.Collect) {
+          this.#reserve(this.#collected + n);
           buf.copy(this.#collect!, this.#collected, pos, pos + n);
           this.#collected += n;
         }
         pos += n;
         this.#remaining -= n;
+        if (this.#remaining === 0) this.#completed++;
         if (this.#mode === Disposition.Pass) continue;
         passStart = pos;
         if (this.#remaining > 0) continue;
@@ -143,7 +160,10 @@ export class PduFramer {
       if (disposition !== Disposition.Pass) {
         if (passStart < pos) h.pass(buf.subarray(passStart, pos));
         if (disposition === Disposition.Collect) {
-          this.#collect = Buffer.allocUnsafe(env);
+          // Memory follows the bytes that arrive, never the length a PDU declares: 14
+          // bytes claiming 10 MiB must not reserve 10 MiB.
+          this.#collectSize = env;
+          this.#collect = Buffer.allocUnsafe(Math.min(env, Math.max(INITIAL_COLLECT, len - pos)));
           this.#collected = 0;
         }
       }
@@ -153,8 +173,17 @@ export class PduFramer {
     }
   }
 
+  /** Grows the collect buffer (doubling, up to the PDU's declared size) to hold `needed` bytes. */
+  #reserve(needed: number): void {
+    const cur = this.#collect!;
+    if (needed <= cur.length) return;
+    const next = Buffer.allocUnsafe(Math.min(this.#collectSize, Math.max(needed, cur.length * 2)));
+    cur.copy(next, 0, 0, this.#collected);
+    this.#collect = next;
+  }
+
   #finishCollect(): boolean {
-    const pdu = this.#collect!;
+    const pdu = this.#collect!.length === this.#collected ? this.#collect! : this.#collect!.subarray(0, this.#collected);
     this.#collect = null;
     return this.#handler.collected(pdu, this.#msgId, this.#opTag);
   }

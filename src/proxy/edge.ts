@@ -17,11 +17,17 @@ export function resultForError(err: unknown, ref: string): EdgeResult {
       case ErrorCode.UpstreamTimeout:
       case ErrorCode.UpstreamTls:
       case ErrorCode.UpstreamProtocol:
-        return { resultCode: ResultCode.unavailable, diagnostic: `bindwall: ${err.message}` };
+        // Never the URLs or socket errors: that is topology. The log has them under `ref`.
+        return { resultCode: ResultCode.unavailable, diagnostic: `${Diagnostics.directoryUnavailable} (ref ${typeof err.details.ref === 'string' ? err.details.ref : ref})` };
       case ErrorCode.ProtocolMalformed:
         return { resultCode: ResultCode.protocolError, diagnostic: `bindwall: malformed request: ${err.message}` };
       case ErrorCode.PduTooLarge:
+      case ErrorCode.BindRequestTooLarge:
         return { resultCode: ResultCode.protocolError, diagnostic: `bindwall: ${err.message}` };
+      case ErrorCode.PduTimeout:
+        return { resultCode: ResultCode.protocolError, diagnostic: Diagnostics.pduTimeout };
+      case ErrorCode.FirstBindTimeout:
+        return { resultCode: ResultCode.unavailable, diagnostic: Diagnostics.firstBindTimeout };
       default:
         break;
     }
@@ -46,5 +52,12 @@ export const Diagnostics = {
   directoryLost: 'bindwall: the connection to the directory was lost',
   directoryMalformed: 'bindwall: the directory sent a malformed response',
   bindTimeout: 'bindwall: the directory did not answer the bind in time',
+  operationTimeout: 'bindwall: the directory did not answer in time',
+  directoryUnavailable: 'bindwall: the directory is unavailable',
+  pduTimeout: 'bindwall: request not received in time',
+  firstBindTimeout: 'bindwall: no bind received in time',
+  bindNameTooLong: 'bindwall: bind name too long',
+  passwordTooLong: 'bindwall: password too long',
+  saslMechanismInvalid: 'bindwall: invalid SASL mechanism name',
   tooManyConnections: 'bindwall: too many connections',
 } as const;

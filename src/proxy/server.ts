@@ -9,6 +9,7 @@ import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import { encodeNoticeOfDisconnection } from '../ldap/messages.js';
 import { ResultCode } from '../ldap/protocol.js';
 import { bindLineWriter } from '../log/bind-line.js';
+import { LogBudget } from '../log/budget.js';
 import type { Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { BindEvent, BindEventSink } from './bind-event.js';
@@ -63,6 +64,8 @@ export class Proxy {
   #allClosed: (() => void) | null = null;
   readonly #writeBindLine: (ev: BindEvent) => void;
   readonly #deadlines: Deadlines;
+  /** Warnings a client can trigger at will: 20 a minute per address, then counted only. */
+  readonly #warnBudget: LogBudget;
   readonly #behavior: BehaviorHook | undefined;
 
   constructor(opts: ProxyOptions) {
@@ -75,6 +78,7 @@ export class Proxy {
     this.pool = new DirectoryPool(opts.config.directory, this.#clock, opts.log);
     this.#writeBindLine = bindLineWriter(opts.log);
     this.#behavior = opts.behavior;
+    this.#warnBudget = new LogBudget(this.#clock, { perWindow: 20, windowMs: 60_000 });
     this.#deadlines = new Deadlines(this.#clock, Math.min(1_000, Math.ceil(opts.config.directory.operationTimeoutMs / 4)));
   }
 
@@ -174,6 +178,7 @@ export class Proxy {
       emit: this.#emit,
       invalidCredentialsText: this.#invalidCredentialsText,
       deadlines: this.#deadlines,
+      warnBudget: this.#warnBudget,
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {
         this.#sessions.delete(s);

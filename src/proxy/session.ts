@@ -18,7 +18,7 @@ import {
 } from '../ldap/messages.js';
 import { isFinalResponse, isRequestOp, isWriteOp, Oid, Op, ResponseFor, ResultCode } from '../ldap/protocol.js';
 import type { Logger } from '../log/logger.js';
-import type { Clock, TimerHandle } from '../util/clock.js';
+import type { Clock } from '../util/clock.js';
 import { BindMethod, BindOutcome, type BindEvent } from './bind-event.js';
 import { Action, ChallengeResult, type BindAttempt, type Challenger, type DecideFn, type Decision } from './decision.js';
 import { Diagnostics, resultForError } from './edge.js';
@@ -30,6 +30,8 @@ import type { Deadlines } from './deadlines.js';
 import type { DirectoryPool, UpstreamSocket } from './upstream.js';
 import { writesRefused, type Restriction } from './restriction.js';
 import { decodeCompareRequest, decodeSearchRequestInfo, restrictSearchEntry } from '../ldap/restricted-ops.js';
+import { isValidSaslMechanism, loggableSaslMechanism } from '../ldap/sasl.js';
+import type { LogBudget } from '../log/budget.js';
 
 /** Bytes a client may send while its bind is pending before its socket is paused. */
 const HELD_INPUT_LIMIT = 64 * 1024;
@@ -50,6 +52,8 @@ export interface SessionDeps {
   /** Shared across sessions: what the directory says for a wrong password, to mimic on block. */
   invalidCredentialsText: { value: string };
   deadlines: Deadlines;
+  /** Bounds the warnings one client address can cause (protocol violations, limits). */
+  warnBudget: LogBudget;
   onClosed: (session: Session) => void;
 }
 
@@ -128,14 +132,25 @@ export class Session {
   #state: State = 'connecting';
   #tls: boolean;
   #draining = false;
-  #outstanding = 0;
+  /** Operations sent to the directory and not yet answered: message ID → operation. */
+  readonly #outstanding = new Map<number, number>();
+  #searchesOutstanding = 0;
+  /** Since when the directory has sent nothing while operations are outstanding. */
+  #upstreamQuietSince = 0;
+  /** A root DSE probe of this session's directory is under way (see #onOperationTimeout). */
+  #probing = false;
+  /** When the client stopped reading while the directory had more for it (0: reading). */
+  #clientStalledSince = 0;
+  /** When the request PDU now arriving began (see checkDeadline). */
+  #pduStartedAt = 0;
+  /** The connection must send its first bind by then (0: it has). */
+  #firstBindBy: number;
   #pending: PendingBind | null = null;
   /** True while the upstream connection may be authenticated as someone. */
   #upstreamBound = false;
   /** Set while the session is demoted: writes refused, reads possibly filtered. */
   #restricted: Restriction | null = null;
   #lastActivity: number;
-  #idleTimer: TimerHandle | null = null;
   #unavailableError: unknown = null;
   #closeScheduled = false;
   #unbinding = false;
@@ -150,12 +165,14 @@ export class Session {
     this.clientPort = client.remotePort ?? 0;
     this.#tls = client instanceof tls.TLSSocket;
     this.#lastActivity = deps.clock.now();
+    this.#firstBindBy = this.#lastActivity + deps.config.limits.firstBindTimeoutMs;
     this.#fromClient = new PduFramer(this.#clientHandler(), deps.config.limits.maxPduBytes);
     // Responses can be large (a single entry with photos); the directory is trusted for size.
     this.#fromUpstream = new PduFramer(this.#upstreamHandler(), 0x7fffffff);
     this.#fromClient.hold(); // until the upstream is connected
     this.#attachClient(client);
-    this.#armIdleTimer();
+    // One coarse sweep checks every deadline of every session (bind, PDU, idle, directory).
+    deps.deadlines.watch(this);
     void this.#connectUpstream();
   }
 
@@ -186,7 +203,6 @@ export class Session {
   close(reason?: { code: number; text: string }): void {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
-    this.#idleTimer?.cancel();
     this.#pending?.abort?.abort();
     this.#d.deadlines.unwatch(this);
     this.#fromClient.kill();
@@ -233,8 +249,13 @@ export class Session {
   }
 
   readonly #onClientData = (chunk: Buffer): void => {
-    this.#lastActivity = this.#d.clock.now();
-    this.#fromClient.push(chunk);
+    const f = this.#fromClient;
+    const wasInPdu = f.inPdu;
+    const completed = f.completed;
+    f.push(chunk);
+    // Only whole requests count as activity: trickled bytes must not keep a connection open.
+    if (f.completed !== completed) this.#lastActivity = this.#d.clock.now();
+    if (f.inPdu && (!wasInPdu || f.completed !== completed)) this.#pduStartedAt = this.#d.clock.now();
     // Well-behaved clients send nothing while a bind is pending; pause only a flood.
     if (this.#fromClient.queuedBytes > HELD_INPUT_LIMIT) this.#client.pause();
   };
@@ -244,11 +265,17 @@ export class Session {
     this.#d.log.debug({ event: 'client_error', conn: this.id, error: describeError(err) }, 'client connection error');
   };
   readonly #onClientDrain = (): void => {
+    if (this.#clientStalledSince !== 0) {
+      this.#clientStalledSince = 0;
+      this.#upstreamQuietSince = this.#d.clock.now(); // the directory was held back by us, not silent
+    }
     this.#upstream?.resume();
   };
   readonly #onUpstreamData = (chunk: Buffer): void => {
-    this.#lastActivity = this.#d.clock.now();
-    this.#fromUpstream.push(chunk);
+    const f = this.#fromUpstream;
+    const completed = f.completed;
+    f.push(chunk);
+    if (f.completed !== completed) this.#lastActivity = this.#upstreamQuietSince = this.#d.clock.now();
   };
   readonly #onUpstreamDrain = (): void => {
     if (!this.#fromClient.held) this.#client.resume();
@@ -312,19 +339,45 @@ export class Session {
   }
 
   #toClient(bytes: Buffer): void {
-    if (!this.#client.write(bytes)) this.#upstream?.pause();
+    if (!this.#client.write(bytes) && this.#upstream) {
+      this.#upstream.pause();
+      if (this.#clientStalledSince === 0) this.#clientStalledSince = this.#d.clock.now();
+    }
+  }
+
+  /** An operation goes to the directory: its answer is now awaited (with a deadline). */
+  #track(msgId: number, op: number): void {
+    if (this.#outstanding.size === 0) this.#upstreamQuietSince = this.#d.clock.now();
+    if (this.#outstanding.has(msgId)) this.#untrack(msgId); // a client reusing an ID it still waits on
+    this.#outstanding.set(msgId, op);
+    if (op === Op.SearchRequest) this.#searchesOutstanding++;
+  }
+
+  #untrack(msgId: number): void {
+    const op = this.#outstanding.get(msgId);
+    if (op === undefined) return;
+    this.#outstanding.delete(msgId);
+    if (op === Op.SearchRequest) this.#searchesOutstanding--;
   }
 
   // ---- client → directory ----
 
   #clientHandler(): FrameHandler {
     return {
-      classify: (_msgId, op) => {
+      classify: (msgId, op, pduBytes) => {
         if (!isRequestOp(op)) {
           this.#protocolViolation(`unexpected protocolOp 0x${op.toString(16)} from client`);
           return Disposition.Skip;
         }
-        if (op === Op.BindRequest) return Disposition.Collect; // decoded even when refused, for the event
+        if (this.#firstBindBy !== 0 && (op === Op.BindRequest || this.#d.config.binds.anonymous === 'forward')) this.#firstBindBy = 0;
+        if (op === Op.BindRequest) {
+          const max = this.#d.config.limits.maxBindRequestBytes;
+          if (pduBytes > max) {
+            this.#protocolViolation(`BindRequest of ${pduBytes} bytes exceeds the limit of ${max}`, new BindwallError(ErrorCode.BindRequestTooLarge, `BindRequest of ${pduBytes} bytes exceeds the limit of ${max}`));
+            return Disposition.Skip;
+          }
+          return Disposition.Collect; // decoded even when refused, for the event
+        }
         if (this.#state === 'unavailable' || (this.#draining && op !== Op.UnbindRequest && op !== Op.AbandonRequest)) return Disposition.Skip;
         switch (op) {
           case Op.BindRequest:
@@ -340,7 +393,7 @@ export class Session {
               // Searches and compares of a read-restricted session are inspected first.
               if (this.#restricted.readRestricted && (op === Op.SearchRequest || op === Op.CompareRequest)) return Disposition.Collect;
             }
-            this.#outstanding++;
+            this.#track(msgId, op);
             return Disposition.Pass;
         }
       },
@@ -375,13 +428,12 @@ export class Session {
       if (op === Op.ExtendedRequest) {
         const ext = decodeExtendedRequest(pdu);
         if (ext.oid === Oid.startTls) return this.#onStartTls(ext.msgId);
-        this.#outstanding++;
+        this.#track(ext.msgId, op);
         this.#toUpstream(pdu);
         return true;
       }
       // AbandonRequest: the abandoned operation may never answer, so stop waiting for it.
-      decodeAbandonTarget(pdu);
-      if (this.#outstanding > 0) this.#outstanding--;
+      this.#untrack(decodeAbandonTarget(pdu));
       this.#toUpstream(pdu);
       return true;
     } catch (err) {
@@ -400,8 +452,10 @@ export class Session {
    */
   #onRestrictedRead(pdu: Buffer, op: number): boolean {
     const r = this.#restricted ?? writesRefused;
+    let msgId: number;
     if (op === Op.SearchRequest) {
       const info = decodeSearchRequestInfo(pdu);
+      msgId = info.msgId;
       // A hidden subtree answers like one that does not exist.
       if (r.hidesDn(info.baseDn)) {
         this.#client.write(encodeResult(info.msgId, Op.SearchResultDone, ResultCode.noSuchObject));
@@ -413,6 +467,7 @@ export class Session {
       }
     } else {
       const cmp = decodeCompareRequest(pdu);
+      msgId = cmp.msgId;
       if (r.hidesDn(cmp.entry)) {
         this.#client.write(encodeResult(cmp.msgId, Op.CompareResponse, ResultCode.noSuchObject));
         return true;
@@ -422,14 +477,28 @@ export class Session {
         return true;
       }
     }
-    this.#outstanding++;
+    this.#track(msgId, op);
     this.#toUpstream(pdu);
     return true;
   }
 
   #protocolViolation(message: string, err?: BindwallError): void {
-    this.#d.log.warn({ event: 'protocol_violation', conn: this.id, client: this.clientAddress, code: err?.code ?? ErrorCode.ProtocolMalformed, reason: message }, 'closing connection: malformed request');
+    this.#warn('protocol_violation', { code: err?.code ?? ErrorCode.ProtocolMalformed, reason: message }, 'closing connection: malformed request');
     const { resultCode, diagnostic } = resultForError(err ?? new BindwallError(ErrorCode.ProtocolMalformed, message), `conn-${this.id}`);
+    this.close({ code: resultCode, text: diagnostic });
+  }
+
+  /** A warning a client can cause at will: within the per-address budget, with what was held back. */
+  #warn(event: string, fields: Record<string, unknown>, msg: string): void {
+    const suppressed = this.#d.warnBudget.take(this.clientAddress);
+    if (suppressed === undefined) return;
+    this.#d.log.warn({ event, conn: this.id, client: this.clientAddress, ...fields, ...(suppressed > 0 ? { suppressedWarnings: suppressed } : {}) }, msg);
+  }
+
+  /** Closes for a limit the client ran into (slowloris, no bind), with its stable code. */
+  #limitClose(err: BindwallError): void {
+    this.#warn('connection_limit', { code: err.code, reason: err.message }, `closing connection: ${err.message}`);
+    const { resultCode, diagnostic } = resultForError(err, `conn-${this.id}`);
     this.close({ code: resultCode, text: diagnostic });
   }
 
@@ -443,18 +512,36 @@ export class Session {
     const method: BindMethod = req.auth.kind === 'sasl' ? BindMethod.Sasl
       : req.name === '' && password!.length === 0 ? BindMethod.Anonymous
         : password!.length === 0 ? BindMethod.Unauthenticated : BindMethod.Simple;
-    const pending: PendingBind = { req, method, receivedAt, phase: 'directory', deadline: Infinity, ...(req.auth.kind === 'sasl' ? { saslMechanism: req.auth.mechanism } : {}) };
+    const mechanism = req.auth.kind === 'sasl' ? req.auth.mechanism : undefined;
+    const mechanismValid = mechanism === undefined || isValidSaslMechanism(mechanism);
+    // A client controls the mechanism field: only a registered name is ever logged or stored.
+    const pending: PendingBind = { req, method, receivedAt, phase: 'directory', deadline: Infinity, ...(mechanism !== undefined ? { saslMechanism: mechanismValid ? loggableSaslMechanism(mechanism) : '(invalid)' } : {}) };
     // Any bind resets the connection's authorization (RFC 4511 §4.2.1), and with it a demotion.
     this.#restricted = null;
 
     const binds = this.#d.config.binds;
-    const refuse = (code: number, text: string, outcome: BindOutcome = BindOutcome.Refused): boolean => {
+    const limits = this.#d.config.limits;
+    const refuse = (code: number, text: string, outcome: BindOutcome | null = BindOutcome.Refused): boolean => {
       this.#client.write(encodeResult(req.msgId, Op.BindResponse, code, text));
-      this.#emit(pending, outcome, code);
+      if (outcome !== null) this.#emit(pending, outcome, code);
       // The upstream may still be bound from an earlier bind on this connection.
       this.#resetUpstream(pending);
       return !this.#pending;
     };
+    // Limits first: nothing over them reaches the directory, the behaviour state, storage or a log line.
+    const nameBytes = Buffer.byteLength(req.name, 'utf8');
+    if (nameBytes > limits.maxBindNameBytes) {
+      this.#warn('bind_limit', { code: ErrorCode.BindNameTooLong, nameBytes, limit: limits.maxBindNameBytes }, 'bind refused: bind name too long');
+      return refuse(ResultCode.invalidCredentials, Diagnostics.bindNameTooLong, null);
+    }
+    if (password && password.length > limits.maxPasswordBytes) {
+      this.#warn('bind_limit', { code: ErrorCode.PasswordTooLong, passwordBytes: password.length, limit: limits.maxPasswordBytes }, 'bind refused: password too long');
+      return refuse(ResultCode.invalidCredentials, Diagnostics.passwordTooLong);
+    }
+    if (!mechanismValid) {
+      this.#warn('bind_limit', { code: ErrorCode.SaslMechanismInvalid, mechanismBytes: Buffer.byteLength(mechanism!, 'utf8') }, 'bind refused: invalid SASL mechanism name');
+      return refuse(ResultCode.authMethodNotSupported, Diagnostics.saslMechanismInvalid);
+    }
     if (this.#state === 'unavailable') {
       refuse(ResultCode.unavailable, this.#unavailableText(), BindOutcome.Unavailable);
       this.#scheduleClose({ code: ResultCode.unavailable, text: this.#unavailableText() });
@@ -490,19 +577,80 @@ export class Session {
 
   #setPending(p: PendingBind | null): void {
     this.#pending = p;
-    if (p) this.#d.deadlines.watch(this);
-    else this.#d.deadlines.unwatch(this);
   }
 
-  /** Called by the proxy's deadline sweep. */
+  /**
+   * Called by the proxy's deadline sweep (about once a second): every time limit of the
+   * connection, whoever controls it — the client (first bind, a PDU's arrival, reading what
+   * it asked for, idleness) or the directory (a bind's or an operation's answer).
+   */
   checkDeadline(now: number): void {
+    if (this.#state === 'closed') return;
     const p = this.#pending;
-    if (p && p.phase !== 'deciding' && now >= p.deadline) this.#onBindTimeout(p);
+    if (p && p.phase !== 'deciding' && now >= p.deadline) return this.#onBindTimeout(p);
+    const limits = this.#d.config.limits;
+    if (this.#firstBindBy !== 0 && now >= this.#firstBindBy) {
+      return this.#limitClose(new BindwallError(ErrorCode.FirstBindTimeout, `no bind within ${limits.firstBindTimeoutMs} ms of connecting`));
+    }
+    const f = this.#fromClient;
+    if (f.inPdu && !f.held) {
+      // While we hold the client back (paused for backpressure), its PDU cannot progress.
+      if (this.#client.isPaused()) this.#pduStartedAt = now;
+      else if (now - this.#pduStartedAt >= limits.pduTimeoutMs) {
+        return this.#limitClose(new BindwallError(ErrorCode.PduTimeout, `request not complete ${limits.pduTimeoutMs} ms after its first byte`));
+      }
+    }
+    if (this.#clientStalledSince !== 0 && now - this.#clientStalledSince >= limits.idleTimeoutMs) {
+      this.#d.log.info({ event: 'idle_timeout', conn: this.id, client: this.clientAddress, reason: 'client not reading' }, 'closing connection: the client stopped reading');
+      return this.close({ code: ResultCode.unavailable, text: Diagnostics.idle });
+    }
+    if (this.#outstanding.size > 0 && this.#clientStalledSince === 0 && !this.#probing) {
+      const dir = this.#d.config.directory;
+      const limit = this.#searchesOutstanding > 0 ? dir.searchTimeoutMs : dir.operationTimeoutMs;
+      if (now - this.#upstreamQuietSince >= limit) return this.#onOperationTimeout(limit);
+    }
+    const busy = p !== null || this.#outstanding.size > 0;
+    const idleFor = now - this.#lastActivity;
+    if (!busy && idleFor >= limits.idleTimeoutMs) {
+      this.#d.log.info({ event: 'idle_timeout', conn: this.id, client: this.clientAddress, idleMs: idleFor }, 'closing idle connection');
+      this.close({ code: ResultCode.unavailable, text: Diagnostics.idle });
+    }
+  }
+
+  /**
+   * The directory has said nothing for `limitMs` while operations wait. A long search (or a
+   * persistent one) is legitimate if the directory is alive, so it is asked for its root
+   * DSE on a fresh connection: alive → keep waiting; silent → it is marked down (new
+   * connections fail over), every waiting operation gets `unavailable`, and the session closes.
+   */
+  #onOperationTimeout(limitMs: number): void {
+    this.#probing = true;
+    const url = this.#upstreamUrl;
+    void this.#d.pool.suspect(url).then((alive) => {
+      this.#probing = false;
+      if (this.#isClosed()) return;
+      if (alive) {
+        this.#upstreamQuietSince = this.#d.clock.now();
+        return;
+      }
+      const ref = `conn-${this.id}`;
+      this.#d.log.warn({ event: 'directory_timeout', conn: this.id, ref, url, waitingOperations: this.#outstanding.size, limitMs }, 'directory did not answer operations in time; failing them');
+      const text = `${Diagnostics.operationTimeout} (ref ${ref})`;
+      for (const [msgId, op] of this.#outstanding) {
+        const responseOp = ResponseFor[op];
+        if (responseOp !== undefined) this.#client.write(encodeResult(msgId, responseOp, ResultCode.unavailable, text));
+      }
+      this.#outstanding.clear();
+      this.#searchesOutstanding = 0;
+      this.close({ code: ResultCode.unavailable, text });
+    });
   }
 
   #onBindTimeout(p: PendingBind): void {
     if (this.#pending !== p || p.phase === 'deciding') return;
     this.#d.log.warn({ event: 'directory_timeout', conn: this.id, url: this.#upstreamUrl, phase: p.phase }, 'directory did not answer a bind');
+    // Slow or hung? A hung directory is marked down so that new connections fail over.
+    void this.#d.pool.suspect(this.#upstreamUrl);
     if (p.phase === 'directory') {
       this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.unavailable, Diagnostics.bindTimeout));
       this.#emit(p, BindOutcome.Unavailable, ResultCode.unavailable);
@@ -684,7 +832,7 @@ export class Session {
     };
     if (!this.#d.secureContext || this.#d.listener.kind === 'ldaps') return reply(ResultCode.protocolError, Diagnostics.startTlsNotOffered);
     if (this.#tls) return reply(ResultCode.operationsError, Diagnostics.startTlsActive);
-    if (this.#outstanding > 0) return reply(ResultCode.operationsError, Diagnostics.startTlsOutstanding);
+    if (this.#outstanding.size > 0) return reply(ResultCode.operationsError, Diagnostics.startTlsOutstanding);
     const raw = this.#client;
     raw.write(encodeExtendedResponse(msgId, ResultCode.success, '', Oid.startTls));
     this.#detachClient(raw);
@@ -716,7 +864,7 @@ export class Session {
         const p = this.#pending;
         if (p !== null && op === Op.BindResponse && msgId === p.req.msgId) return Disposition.Collect;
         if (op === Op.SearchResultEntry && this.#restricted?.readRestricted) return Disposition.Collect;
-        if (msgId !== 0 && this.#outstanding > 0 && isFinalResponse(op)) this.#outstanding--;
+        if (msgId !== 0 && this.#outstanding.size > 0 && isFinalResponse(op)) this.#untrack(msgId);
         return Disposition.Pass;
       },
       pass: (bytes) => {
@@ -757,7 +905,7 @@ export class Session {
 
   #closeIfDrained(): void {
     if (!this.#draining || this.#state === 'closed') return;
-    if (this.#outstanding === 0 && this.#pending === null && this.#fromClient.atBoundary) {
+    if (this.#outstanding.size === 0 && this.#pending === null && this.#fromClient.atBoundary) {
       this.#scheduleClose({ code: ResultCode.unavailable, text: Diagnostics.shuttingDown });
     }
   }
@@ -767,23 +915,6 @@ export class Session {
     if (this.#closeScheduled) return;
     this.#closeScheduled = true;
     setImmediate(() => this.close(reason));
-  }
-
-  #armIdleTimer(): void {
-    const idleMs = this.#d.config.limits.idleTimeoutMs;
-    const check = (): void => {
-      if (this.#state === 'closed') return;
-      const now = this.#d.clock.now();
-      const busy = this.#pending !== null || this.#outstanding > 0;
-      const idleFor = now - this.#lastActivity;
-      if (!busy && idleFor >= idleMs) {
-        this.#d.log.info({ event: 'idle_timeout', conn: this.id, client: this.clientAddress, idleMs: idleFor }, 'closing idle connection');
-        this.close({ code: ResultCode.unavailable, text: Diagnostics.idle });
-        return;
-      }
-      this.#idleTimer = this.#d.clock.setTimer(busy ? idleMs : idleMs - idleFor, check);
-    };
-    this.#idleTimer = this.#d.clock.setTimer(idleMs, check);
   }
 }
 

@@ -10,6 +10,7 @@ import type { Config } from '../config/load.js';
 import type { UpstreamUrl } from '../config/upstream-url.js';
 import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import { Disposition, PduFramer } from '../ldap/framer.js';
+import { encodeSearchRequest, Filter } from '../ldap/client.js';
 import { decodeResult, encodeExtendedRequest } from '../ldap/messages.js';
 import { Oid, Op, ResultCode } from '../ldap/protocol.js';
 import type { Logger } from '../log/logger.js';
@@ -24,6 +25,8 @@ export interface UpstreamHealth {
   /** Clock time from which a failed URL is tried again. */
   retryAt: number;
   lastError?: string;
+  /** Names the last failure in the log; clients are given this instead of any detail. */
+  ref?: string;
 }
 
 type DirectorySettings = Config['directory'];
@@ -33,6 +36,8 @@ export class DirectoryPool {
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #health: UpstreamHealth[];
+  readonly #probes = new Map<string, Promise<boolean>>();
+  #failureSeq = 0;
 
   constructor(cfg: DirectorySettings, clock: Clock, log: Logger) {
     this.#cfg = cfg;
@@ -53,13 +58,22 @@ export class DirectoryPool {
       const next = Math.min(...this.#health.map((h) => h.retryAt));
       throw new BindwallError(ErrorCode.UpstreamUnavailable,
         `directory unavailable: every URL failed recently (next retry in ${Math.max(0, next - now)} ms)`,
-        { urls: this.#health.map((h) => h.url) });
+        { urls: this.#health.map((h) => h.url), ref: this.#lastRef() });
     }
     const failures: string[] = [];
     for (const u of candidates) {
       const h = this.#health[this.#cfg.urls.indexOf(u)]!;
       try {
         const socket = await this.#connectOne(u);
+        if (!h.healthy) {
+          // Coming back from a failure (or a hang): it must answer, not just accept.
+          try {
+            await this.#rootDse(socket, u);
+          } catch (err) {
+            socket.destroy();
+            throw err;
+          }
+        }
         if (!h.healthy) this.#log.info({ event: 'directory_up', url: u.url, afterFailures: h.consecutiveFailures }, 'directory reachable again');
         h.healthy = true;
         h.consecutiveFailures = 0;
@@ -72,7 +86,14 @@ export class DirectoryPool {
         this.#markFailed(h, `${code}: ${message}`);
       }
     }
-    throw new BindwallError(ErrorCode.UpstreamUnavailable, `directory unavailable (${failures.join('; ')})`, { urls: candidates.map((u) => u.url) });
+    throw new BindwallError(ErrorCode.UpstreamUnavailable, `directory unavailable (${failures.join('; ')})`, { urls: candidates.map((u) => u.url), ref: this.#lastRef() });
+  }
+
+  /** The reference of the most recent failure (what a refused client is told). */
+  #lastRef(): string | undefined {
+    let best: UpstreamHealth | undefined;
+    for (const h of this.#health) if (h.ref && (!best || h.retryAt > best.retryAt)) best = h;
+    return best?.ref;
   }
 
   #markFailed(h: UpstreamHealth, error: string): void {
@@ -81,7 +102,8 @@ export class DirectoryPool {
     const jitter = 0.8 + Math.random() * 0.4; // spread retries of many proxies
     h.retryAt = this.#clock.now() + Math.round(base * jitter);
     if (h.healthy || h.lastError !== error) {
-      this.#log.warn({ event: 'directory_down', url: h.url, error, retryInMs: h.retryAt - this.#clock.now() }, 'directory connection failed');
+      h.ref = `dir-${++this.#failureSeq}`;
+      this.#log.warn({ event: 'directory_down', ref: h.ref, url: h.url, error, retryInMs: h.retryAt - this.#clock.now() }, 'directory connection failed');
     }
     h.healthy = false;
     h.lastError = error;
@@ -119,28 +141,7 @@ export class DirectoryPool {
 
   /** RFC 4511 §4.14: ask for StartTLS, then upgrade before any client byte is sent. */
   async #startTls(raw: UpstreamSocket, u: UpstreamUrl): Promise<UpstreamSocket> {
-    const response = await new Promise<Buffer>((resolve, reject) => {
-      const timer = this.#clock.setTimer(this.#cfg.operationTimeoutMs, () => finish(new BindwallError(ErrorCode.UpstreamTimeout, `StartTLS to ${u.url} timed out`)));
-      const framer = new PduFramer({
-        classify: () => Disposition.Collect,
-        pass: () => undefined,
-        collected: (pdu) => { finish(null, pdu); return false; },
-        skipped: () => false,
-        failed: (err) => finish(err),
-      }, 64 * 1024);
-      const onData = (d: Buffer): void => framer.push(d);
-      const onClose = (): void => finish(new BindwallError(ErrorCode.UpstreamTls, `${u.url} closed the connection during StartTLS`));
-      const onError = (e: Error): void => finish(e);
-      function finish(err: Error | null, pdu?: Buffer): void {
-        timer.cancel();
-        raw.off('data', onData).off('close', onClose).off('error', onError);
-        raw.pause();
-        if (err) reject(err);
-        else resolve(pdu!);
-      }
-      raw.on('data', onData).on('close', onClose).on('error', onError);
-      raw.write(encodeExtendedRequest(1, Oid.startTls));
-    });
+    const response = await exchange(raw, encodeExtendedRequest(1, Oid.startTls), Op.ExtendedResponse, this.#clock, this.#cfg.operationTimeoutMs, `StartTLS to ${u.url}`);
     const result = decodeResult(response, Op.ExtendedResponse);
     if (result.resultCode !== ResultCode.success) {
       throw new BindwallError(ErrorCode.UpstreamTls, `${u.url} refused StartTLS: result ${result.resultCode} ${result.diagnosticMessage}`.trim());
@@ -149,6 +150,47 @@ export class DirectoryPool {
     secure.on('error', ignore);
     await this.#settle(secure, 'secureConnect', this.#cfg.operationTimeoutMs, `TLS handshake with ${u.url}`);
     return secure;
+  }
+
+  /**
+   * Asks the directory for its root DSE on `socket` and waits at most probeTimeoutMs for the
+   * answer: a TCP connect succeeds even to a frozen directory (the kernel accepts for it),
+   * so only an answered request shows that it is alive. Any result code counts as alive.
+   */
+  async #rootDse(socket: UpstreamSocket, u: UpstreamUrl): Promise<void> {
+    await exchange(socket, ROOT_DSE_READ, Op.SearchResultDone, this.#clock, this.#cfg.probeTimeoutMs, `root DSE read from ${u.url}`);
+  }
+
+  /**
+   * A session saw `url` fail to answer in time. Probes it once (concurrent callers share the
+   * probe) on a fresh connection; a directory that does not answer is marked down, so new
+   * connections fail over. Resolves true when the directory answered.
+   */
+  suspect(url: string): Promise<boolean> {
+    const i = this.#cfg.urls.findIndex((u) => u.url === url);
+    if (i < 0) return Promise.resolve(false);
+    const h = this.#health[i]!;
+    const existing = this.#probes.get(url);
+    if (existing) return existing;
+    if (!h.healthy) return Promise.resolve(false);
+    const u = this.#cfg.urls[i]!;
+    const probe = (async () => {
+      let socket: UpstreamSocket | undefined;
+      try {
+        socket = await this.#connectOne(u);
+        await this.#rootDse(socket, u);
+        return true;
+      } catch (err) {
+        const { code, message } = describeError(err);
+        this.#markFailed(h, `${code}: ${message}`);
+        return false;
+      } finally {
+        socket?.destroy();
+        this.#probes.delete(url);
+      }
+    })();
+    this.#probes.set(url, probe);
+    return probe;
   }
 
   #settle(socket: UpstreamSocket, event: 'connect' | 'secureConnect', timeoutMs: number, what: string): Promise<void> {
@@ -173,4 +215,45 @@ export class DirectoryPool {
 
 function ignore(): void {
   // see #connectOne
+}
+
+/** SearchRequest for the root DSE: base "", scope base, (objectClass=*), attribute 1.1 (none). */
+const ROOT_DSE_READ = encodeSearchRequest(1, '', 0, Filter.present('objectClass'), ['1.1']);
+
+/**
+ * Writes one request on a socket nobody else reads yet and waits for the response of kind
+ * `untilOp` (entries before it are dropped), within `timeoutMs`. Leaves the socket paused.
+ */
+function exchange(socket: UpstreamSocket, request: Buffer, untilOp: number, clock: Clock, timeoutMs: number, what: string): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const timer = clock.setTimer(timeoutMs, () => finish(new BindwallError(ErrorCode.UpstreamTimeout, `${what} timed out after ${timeoutMs} ms`)));
+    const framer = new PduFramer({
+      classify: () => Disposition.Collect,
+      pass: () => undefined,
+      collected: (pdu, _msgId, op) => {
+        if (op !== untilOp) return true;
+        finish(null, pdu);
+        return false;
+      },
+      skipped: () => false,
+      failed: (err) => finish(err),
+    }, 64 * 1024);
+    const onData = (d: Buffer): void => framer.push(d);
+    const onClose = (): void => finish(new BindwallError(ErrorCode.UpstreamUnavailable, `${what}: the directory closed the connection`));
+    const onError = (e: Error): void => finish(e);
+    let done = false;
+    function finish(err: Error | null, pdu?: Buffer): void {
+      if (done) return;
+      done = true;
+      timer.cancel();
+      framer.kill();
+      socket.off('data', onData).off('close', onClose).off('error', onError);
+      socket.pause();
+      if (err) reject(err);
+      else resolve(pdu!);
+    }
+    socket.on('data', onData).on('close', onClose).on('error', onError);
+    socket.resume();
+    socket.write(request);
+  });
 }

@@ -33,6 +33,10 @@ export interface Slapd {
   pid(): number | undefined;
   /** SIGKILL: the directory dies mid-session. */
   kill(): Promise<void>;
+  /** SIGSTOP: the directory hangs (connections are still accepted by the kernel). */
+  freeze(): void;
+  /** SIGCONT after freeze(). */
+  thaw(): void;
   /** Starts it again on the same port with the same data. */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -115,8 +119,11 @@ access to * by self write by users read by anonymous read
     host, port, url: `ldap://${host}:${port}`, ...(tlsPort ? { ldapsUrl: `ldaps://${host}:${tlsPort}` } : {}), baseDn: BASE_DN,
     pid: () => child?.pid,
     kill: () => halt('SIGKILL'),
+    freeze: () => { child?.kill('SIGSTOP'); },
+    thaw: () => { child?.kill('SIGCONT'); },
     restart: launch,
     stop: async () => {
+      child?.kill('SIGCONT'); // a frozen slapd would never act on SIGTERM
       await halt('SIGTERM');
       rmSync(dir, { recursive: true, force: true });
     },

@@ -86,6 +86,8 @@ test('a directory certificate from an unknown CA is refused: 52, never a silent 
   t.teardown(() => p.stop());
   const r = await ldapTool('ldapwhoami', ['-x', '-H', p.url, '-D', ALICE, '-w', 'Alice-Pass-1']);
   t.is(r.code, 52);
-  t.regex(r.stderr, /directory unavailable/);
-  t.true(p.logLines().some((l) => l.event === 'directory_down' && String(l.error).startsWith('BW_UPSTREAM_TLS')));
+  t.regex(r.stderr, /the directory is unavailable \(ref (dir-\d+)\)/);
+  t.false(r.stderr.includes('127.0.0.1'), 'no topology for clients');
+  const ref = /\(ref (dir-\d+)\)/.exec(r.stderr)![1];
+  t.true(p.logLines().some((l) => l.event === 'directory_down' && l.ref === ref && String(l.error).startsWith('BW_UPSTREAM_TLS')), 'the reference finds the detail in the log');
 });
