@@ -137,8 +137,10 @@ export interface EndpointBaseline {
   lastSeen: number;
   /** Accounts that logged on successfully from here. */
   accounts: Map<string, Familiarity>;
-  /** Attempts inside the spraying window, oldest first (see endpoint-window.ts). */
+  /** Attempts inside the spraying window, oldest first, from windowHead on (see endpoint-window.ts). */
   window: EndpointAttempt[];
+  /** Entries of `window` before this index have expired (absent in baselines stored before it existed). */
+  windowHead?: number;
   /** Per account in the window: failed and successful attempts. */
   windowCounts: Map<string, { failed: number; ok: number }>;
   /** Accounts in the window that only failed / that succeeded at least once. */

@@ -10,6 +10,19 @@ import type { EndpointBaseline } from './baseline.js';
 /** Largest window kept per endpoint (an app server may bind thousands of accounts). */
 const MAX_WINDOW = 4096;
 
+/**
+ * Accounts kept per endpoint in each 24-hour map: a spray of random names must not grow
+ * them without bound; a count this high is past every threshold that reads it.
+ */
+const MAX_DAY_ACCOUNTS = 4096;
+
+/** Inserts as the newest entry and drops the oldest past the cap (the maps stay in time order). */
+function setNewest(map: Map<string, number>, account: string, now: number): void {
+  map.delete(account);
+  map.set(account, now);
+  if (map.size > MAX_DAY_ACCOUNTS) map.delete(map.keys().next().value as string);
+}
+
 function add(ep: EndpointBaseline, account: string, failed: boolean, sign: 1 | -1): void {
   let c = ep.windowCounts.get(account);
   if (!c) {
@@ -27,16 +40,25 @@ function add(ep: EndpointBaseline, account: string, failed: boolean, sign: 1 | -
   if (c.failed === 0 && c.ok === 0) ep.windowCounts.delete(account);
 }
 
-/** Drops attempts older than the window and 24-hour entries older than a day. */
+/** Drops attempts older than the window (leaving room for one more within MAX_WINDOW) and 24-hour entries older than a day. */
 export function expire(ep: EndpointBaseline, now: number, windowMs: number): void {
   const since = now - windowMs;
-  let drop = 0;
-  while (drop < ep.window.length && (ep.window[drop]!.time < since || ep.window.length - drop > MAX_WINDOW)) {
-    const a = ep.window[drop]!;
+  const w = ep.window;
+  const head = ep.windowHead ?? 0;
+  let i = head;
+  while (i < w.length && (w[i]!.time < since || w.length - i >= MAX_WINDOW)) {
+    const a = w[i]!;
     add(ep, a.account, a.failed, -1);
-    drop++;
+    i++;
   }
-  if (drop > 0) ep.window.splice(0, drop);
+  // Attempts before windowHead are dead; the array is compacted only now and then, so a
+  // full window does not move 4,096 entries on every bind.
+  if (i > head) {
+    if (i >= 1024 || 2 * i >= w.length) {
+      w.splice(0, i);
+      ep.windowHead = 0;
+    } else ep.windowHead = i;
+  }
   // The 24-hour maps are trimmed at most once a minute: a minute's slack on a day is nothing.
   if (now - ep.dayTrimmedAt >= 60_000) {
     ep.dayTrimmedAt = now;
@@ -56,13 +78,10 @@ export function record(ep: EndpointBaseline, account: string, failed: boolean, n
   ep.window.push({ time: now, account, failed });
   add(ep, account, failed, 1);
   // Re-inserting moves the account to the end: the maps stay in time order.
-  if (failed) {
-    ep.failedAccounts.delete(account);
-    ep.failedAccounts.set(account, now);
-  } else {
+  if (failed) setNewest(ep.failedAccounts, account, now);
+  else {
     // A failure the same account corrects from the same source was a typo.
     ep.failedAccounts.delete(account);
-    ep.succeededAccounts.delete(account);
-    ep.succeededAccounts.set(account, now);
+    setNewest(ep.succeededAccounts, account, now);
   }
 }

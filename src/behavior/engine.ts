@@ -14,6 +14,7 @@ import { distance2, FEATURE_DIMS, features, learnFeatures } from './multivariate
 import { defaultBehaviorOptions, type BehaviorOptions } from './options.js';
 import { CHECKS, combine, SignalCode, type CheckContext, type Signal } from './signals.js';
 import { HourOfWeek } from './time-of-week.js';
+import { LruMap } from '../util/lru.js';
 
 export interface Assessment {
   /** 0 (normal) … 100 (certainly not the usual person or process). */
@@ -42,22 +43,137 @@ const ENDPOINT_SIGNALS: ReadonlySet<string> = new Set([SignalCode.SprayingSource
 /** Above this score a logon does not make its endpoint, subnet or app familiar. */
 const FAMILIARITY_MAX_SCORE = 50;
 
+/**
+ * Where baselines that are not in memory live (storage): the engine keeps at most
+ * maxAccounts / maxEndpoints in memory and loads the others back when they return.
+ */
+export interface BaselineLoader {
+  account(key: string): { baseline: AccountBaseline; risk?: Decayed } | undefined;
+  endpoint(key: string): { baseline: EndpointBaseline; risk?: Decayed } | undefined;
+}
+
+export interface RiskRow {
+  kind: 'account' | 'endpoint';
+  key: string;
+  value: number;
+  asOf: number;
+}
+
+/** What changed since the last take, for write-behind persistence. */
+export interface DirtyState {
+  accounts: AccountBaseline[];
+  endpoints: EndpointBaseline[];
+  peers: PeerBaseline[];
+  risks: RiskRow[];
+}
+
+/** Failures of a name that has never logged on: counted, decaying, without a baseline of its own. */
+interface UnknownFailures {
+  failures: Decayed;
+  lastFailure: number;
+}
+
 export class BehaviorEngine {
   readonly opts: Readonly<BehaviorOptions>;
   readonly #hours: HourOfWeek;
-  readonly #accounts = new Map<string, AccountBaseline>();
-  readonly #endpoints = new Map<string, EndpointBaseline>();
+  readonly #accounts: LruMap<AccountBaseline>;
+  readonly #endpoints: LruMap<EndpointBaseline>;
   readonly #peers = new Map<string, PeerBaseline>();
+  /** Entity risk of the accounts and endpoints in memory (it leaves memory with them). */
   readonly #accountRisk = new Map<string, Decayed>();
   readonly #endpointRisk = new Map<string, Decayed>();
   /** Subnets anyone has logged on from successfully (org-wide novelty). */
-  readonly #subnets = new Map<string, number>();
+  readonly #subnets: LruMap<number>;
+  /**
+   * Names the directory refused that have no baseline: a spray of random names must not
+   * grow a baseline per name, so they are only counted here, bounded.
+   */
+  readonly #unknownFailures: LruMap<UnknownFailures>;
+  readonly #loader: BaselineLoader | undefined;
+  /** The last account key the loader did not know (assess and learn ask twice per bind). */
+  #missedAccount: string | undefined;
   /** Keys changed since the last `takeDirty()`, for write-behind persistence. */
   #dirty = { accounts: new Set<string>(), endpoints: new Set<string>(), peers: new Set<string>() };
+  /** Changed baselines pushed out of memory before they were written, with their risk. */
+  #evicted = { accounts: new Map<string, AccountBaseline>(), endpoints: new Map<string, EndpointBaseline>(), risks: new Map<string, RiskRow>() };
 
-  constructor(opts: Partial<BehaviorOptions> = {}) {
+  constructor(opts: Partial<BehaviorOptions> = {}, loader?: BaselineLoader) {
     this.opts = Object.freeze({ ...defaultBehaviorOptions, ...opts });
     this.#hours = new HourOfWeek(this.opts.timeZone);
+    this.#accounts = new LruMap(this.opts.maxAccounts);
+    this.#endpoints = new LruMap(this.opts.maxEndpoints);
+    this.#subnets = new LruMap(this.opts.maxEndpoints);
+    this.#unknownFailures = new LruMap(this.opts.maxUnknownAccounts);
+    this.#loader = loader;
+  }
+
+  // ---- bounded tables: lookups that load from storage, inserts that evict ----
+
+  #account(key: string): AccountBaseline | undefined {
+    const a = this.#accounts.get(key);
+    if (a || !this.#loader || key === this.#missedAccount) return a;
+    const back = this.#evicted.accounts.get(key);
+    if (back) {
+      this.#evicted.accounts.delete(key);
+      this.#restoreRisk(this.#accountRisk, 'account', key);
+      this.#putAccount(key, back);
+      this.#dirty.accounts.add(key);
+      return back;
+    }
+    const loaded = this.#loader.account(key);
+    if (!loaded) {
+      this.#missedAccount = key;
+      return undefined;
+    }
+    if (loaded.risk) this.#accountRisk.set(key, loaded.risk);
+    this.#putAccount(key, loaded.baseline);
+    return loaded.baseline;
+  }
+
+  #endpoint(key: string): EndpointBaseline | undefined {
+    const e = this.#endpoints.get(key);
+    if (e || !this.#loader) return e;
+    const back = this.#evicted.endpoints.get(key);
+    if (back) {
+      this.#evicted.endpoints.delete(key);
+      this.#restoreRisk(this.#endpointRisk, 'endpoint', key);
+      this.#putEndpoint(key, back);
+      this.#dirty.endpoints.add(key);
+      return back;
+    }
+    const loaded = this.#loader.endpoint(key);
+    if (!loaded) return undefined;
+    if (loaded.risk) this.#endpointRisk.set(key, loaded.risk);
+    this.#putEndpoint(key, loaded.baseline);
+    return loaded.baseline;
+  }
+
+  #restoreRisk(map: Map<string, Decayed>, kind: 'account' | 'endpoint', key: string): void {
+    const id = `${kind}\u0000${key}`;
+    const r = this.#evicted.risks.get(id);
+    if (!r) return;
+    this.#evicted.risks.delete(id);
+    map.set(key, { value: r.value, asOf: r.asOf });
+  }
+
+  #putAccount(key: string, a: AccountBaseline): void {
+    if (key === this.#missedAccount) this.#missedAccount = undefined;
+    const out = this.#accounts.set(key, a);
+    if (out) this.#evict('account', out[0], out[1], this.#accountRisk, this.#dirty.accounts, this.#evicted.accounts);
+  }
+
+  #putEndpoint(key: string, e: EndpointBaseline): void {
+    const out = this.#endpoints.set(key, e);
+    if (out) this.#evict('endpoint', out[0], out[1], this.#endpointRisk, this.#dirty.endpoints, this.#evicted.endpoints);
+  }
+
+  /** Forgets one entry; a changed one is kept aside until the next write (takeDirty). */
+  #evict<B>(kind: 'account' | 'endpoint', key: string, b: B, risks: Map<string, Decayed>, dirty: Set<string>, evicted: Map<string, B>): void {
+    const risk = risks.get(key);
+    risks.delete(key);
+    if (!this.#loader || !dirty.delete(key)) return;
+    evicted.set(key, b);
+    if (risk) this.#evicted.risks.set(`${kind}\u0000${key}`, { kind, key, value: risk.value, asOf: risk.asOf });
   }
 
   /** Scores then learns: the order the proxy and the evaluation use. */
@@ -77,8 +193,8 @@ export class BehaviorEngine {
   assess(ev: LogonEvent): Assessment {
     const now = ev.time;
     const hour = this.#hours.at(now);
-    const account = this.#accounts.get(ev.account);
-    const endpoint = this.#endpoints.get(ev.endpoint);
+    const account = this.#account(ev.account);
+    const endpoint = this.#endpoint(ev.endpoint);
     // Expiry only forgets what the window no longer covers; it changes no judgement.
     if (endpoint) expire(endpoint, now, this.opts.sprayWindowMs);
     const peer = ev.peerGroup ? this.#peers.get(ev.peerGroup) : undefined;
@@ -98,6 +214,7 @@ export class BehaviorEngine {
     const ctx: CheckContext = {
       ev, hour, account, endpoint, peer, maturity: this.maturity(account, now),
       accountRisk, endpointRisk, distance2: d2, orgKnowsSubnet: this.#subnets.has(ev.subnet), opts: this.opts,
+      recentFailures: this.#recentFailures(account, ev.account, now),
     };
     const signals: Signal[] = [];
     for (const check of CHECKS) {
@@ -131,8 +248,9 @@ export class BehaviorEngine {
     const trust = 1 - a.score / 100;
 
     // The endpoint: who used it, and what happened in the spraying window.
-    let ep = this.#endpoints.get(ev.endpoint);
-    if (!ep) this.#endpoints.set(ev.endpoint, (ep = newEndpointBaseline(ev.endpoint, now)));
+    let ep = this.#endpoint(ev.endpoint);
+    if (!ep) this.#putEndpoint(ev.endpoint, (ep = newEndpointBaseline(ev.endpoint, now)));
+    else this.#endpoints.use(ev.endpoint, ep);
     // Read before this logon updates the endpoint: is it a machine other people own?
     const onSomeoneElsesMachine = ep.accounts.size >= 1 && ep.accounts.size <= 3 && !ep.accounts.has(ev.account);
     ep.lastSeen = Math.max(ep.lastSeen, now);
@@ -146,9 +264,24 @@ export class BehaviorEngine {
     else if (a.score < FAMILIARITY_MAX_SCORE) touch(ep.accounts, ev.account, now, o.familiarityHalfLifeMs, trust);
     this.#dirty.endpoints.add(ev.endpoint);
 
-    // The account.
-    let acc = this.#accounts.get(ev.account);
-    if (!acc) this.#accounts.set(ev.account, (acc = newAccountBaseline(ev.account, ev.kind, now, FEATURE_DIMS, ev.peerGroup)));
+    // The account. A name that has never logged on and fails gets no baseline: it is only
+    // counted (bounded), so random names cannot grow the state; its endpoint has the evidence.
+    let acc = this.#account(ev.account);
+    if (!acc && failed) {
+      this.#unknownFailure(ev.account, now);
+      const endpointEvidence = Math.max(0, ...a.signals.filter((s) => ENDPOINT_SIGNALS.has(s.code)).map((s) => s.points));
+      if (endpointEvidence >= 40) this.#raise(this.#endpointRisk, ev.endpoint, endpointEvidence, now);
+      return;
+    }
+    if (!acc) {
+      this.#putAccount(ev.account, (acc = newAccountBaseline(ev.account, ev.kind, now, FEATURE_DIMS, ev.peerGroup)));
+      const earlier = this.#unknownFailures.get(ev.account);
+      if (earlier) {
+        acc.failures = earlier.failures;
+        acc.lastFailure = earlier.lastFailure;
+        this.#unknownFailures.delete(ev.account);
+      }
+    } else this.#accounts.use(ev.account, acc);
     acc.lastSeen = Math.max(acc.lastSeen, now);
     if (ev.kind !== acc.kind) acc.kind = ev.kind; // directory facts may reclassify an account
     if (failed) {
@@ -178,6 +311,18 @@ export class BehaviorEngine {
     if (evidence >= 40) this.#raise(this.#accountRisk, ev.account, evidence, now);
     const endpointEvidence = Math.max(0, ...a.signals.filter((s) => ENDPOINT_SIGNALS.has(s.code)).map((s) => s.points));
     if (endpointEvidence >= 40) this.#raise(this.#endpointRisk, ev.endpoint, endpointEvidence, now);
+  }
+
+  #recentFailures(account: AccountBaseline | undefined, name: string, now: number): number {
+    const failures = account?.failures ?? this.#unknownFailures.get(name)?.failures;
+    return failures ? valueAt(failures, now, this.opts.failureHalfLifeMs) : 0;
+  }
+
+  #unknownFailure(account: string, now: number): void {
+    let u = this.#unknownFailures.get(account);
+    if (!u) this.#unknownFailures.set(account, (u = { failures: { value: 0, asOf: now }, lastFailure: now }));
+    bump(u.failures, now, this.opts.failureHalfLifeMs);
+    u.lastFailure = now;
   }
 
   #learnPeer(ev: LogonEvent, a: Assessment, now: number): void {
@@ -215,39 +360,45 @@ export class BehaviorEngine {
       d.value = valueAt(d, ev.time, this.opts.entityRiskHalfLifeMs) * riskFactor;
       d.asOf = ev.time;
     }
-    const acc = this.#accounts.get(ev.account);
+    const acc = this.#account(ev.account);
     if (acc) {
       touch(acc.endpoints, ev.endpoint, ev.time, this.opts.familiarityHalfLifeMs);
       touch(acc.subnets, ev.subnet, ev.time, this.opts.familiarityHalfLifeMs);
       touch(acc.apps, ev.app, ev.time, this.opts.familiarityHalfLifeMs);
       this.#dirty.accounts.add(ev.account);
     }
-    const ep = this.#endpoints.get(ev.endpoint);
-    if (ep) touch(ep.accounts, ev.account, ev.time, this.opts.familiarityHalfLifeMs);
+    const ep = this.#endpoint(ev.endpoint);
+    if (ep) {
+      touch(ep.accounts, ev.account, ev.time, this.opts.familiarityHalfLifeMs);
+      this.#dirty.endpoints.add(ev.endpoint);
+    }
     this.#subnets.set(ev.subnet, ev.time);
   }
 
+  /** An account's baseline (loaded from storage when it is not in memory). */
   account(key: string): AccountBaseline | undefined {
-    return this.#accounts.get(key);
+    return this.#account(key);
   }
 
   endpoint(key: string): EndpointBaseline | undefined {
-    return this.#endpoints.get(key);
+    return this.#endpoint(key);
   }
 
   peer(key: string): PeerBaseline | undefined {
     return this.#peers.get(key);
   }
 
-  get size(): { accounts: number; endpoints: number; peers: number } {
-    return { accounts: this.#accounts.size, endpoints: this.#endpoints.size, peers: this.#peers.size };
+  /** What is in memory now (storage may hold more). */
+  get size(): { accounts: number; endpoints: number; peers: number; unknownNames: number } {
+    return { accounts: this.#accounts.size, endpoints: this.#endpoints.size, peers: this.#peers.size, unknownNames: this.#unknownFailures.size };
   }
 
   /**
-   * Up to `limit` keys of each kind that changed since they were last taken (write-behind
-   * persistence takes a bounded slice per tick, so a big flush never stalls the event loop).
+   * What changed since it was last taken: every changed baseline already pushed out of
+   * memory, and up to `limit` of each kind still in memory (write-behind persistence takes
+   * a bounded slice per tick, so a big flush never stalls the event loop), with their risk.
    */
-  takeDirty(limit = Infinity): { accounts: string[]; endpoints: string[]; peers: string[] } {
+  takeDirty(limit = Infinity): DirtyState {
     const take = (set: Set<string>): string[] => {
       const out: string[] = [];
       for (const k of set) {
@@ -257,17 +408,31 @@ export class BehaviorEngine {
       for (const k of out) set.delete(k);
       return out;
     };
-    return { accounts: take(this.#dirty.accounts), endpoints: take(this.#dirty.endpoints), peers: take(this.#dirty.peers) };
-  }
-
-  /** One entity's stored risk (value and when), for persistence. */
-  riskState(kind: 'account' | 'endpoint', key: string): { value?: number; asOf?: number } {
-    const d = (kind === 'account' ? this.#accountRisk : this.#endpointRisk).get(key);
-    return d ? { value: d.value, asOf: d.asOf } : {};
+    const ev = this.#evicted;
+    const risks = [...ev.risks.values()];
+    const accounts = [...ev.accounts.values()];
+    const endpoints = [...ev.endpoints.values()];
+    this.#evicted = { accounts: new Map(), endpoints: new Map(), risks: new Map() };
+    const riskOf = (kind: 'account' | 'endpoint', key: string): void => {
+      const d = (kind === 'account' ? this.#accountRisk : this.#endpointRisk).get(key);
+      if (d) risks.push({ kind, key, value: d.value, asOf: d.asOf });
+    };
+    for (const k of take(this.#dirty.accounts)) {
+      const a = this.#accounts.get(k);
+      if (a) accounts.push(a);
+      riskOf('account', k);
+    }
+    for (const k of take(this.#dirty.endpoints)) {
+      const e = this.#endpoints.get(k);
+      if (e) endpoints.push(e);
+      riskOf('endpoint', k);
+    }
+    const peers = take(this.#dirty.peers).map((k) => this.#peers.get(k)!).filter(Boolean);
+    return { accounts, endpoints, peers, risks };
   }
 
   /** Entity risks, for persistence. */
-  risks(): { kind: 'account' | 'endpoint'; key: string; value: number; asOf: number }[] {
+  risks(): RiskRow[] {
     return [
       ...[...this.#accountRisk].map(([key, d]) => ({ kind: 'account' as const, key, ...d })),
       ...[...this.#endpointRisk].map(([key, d]) => ({ kind: 'endpoint' as const, key, ...d })),
@@ -276,10 +441,14 @@ export class BehaviorEngine {
 
   /** Restores state loaded from storage. */
   restore(state: { accounts?: AccountBaseline[]; endpoints?: EndpointBaseline[]; peers?: PeerBaseline[]; risks?: ReturnType<BehaviorEngine['risks']> }): void {
-    for (const a of state.accounts ?? []) this.#accounts.set(a.account, a);
-    for (const e of state.endpoints ?? []) this.#endpoints.set(e.endpoint, e);
+    // Oldest first, so that past the caps the most recent stay.
+    for (const a of state.accounts ?? []) this.#putAccount(a.account, a);
+    for (const e of state.endpoints ?? []) this.#putEndpoint(e.endpoint, e);
     for (const p of state.peers ?? []) this.#peers.set(p.group, p);
-    for (const r of state.risks ?? []) (r.kind === 'account' ? this.#accountRisk : this.#endpointRisk).set(r.key, { value: r.value, asOf: r.asOf });
+    for (const r of state.risks ?? []) {
+      const inMemory = r.kind === 'account' ? this.#accounts.has(r.key) : this.#endpoints.has(r.key);
+      if (inMemory) (r.kind === 'account' ? this.#accountRisk : this.#endpointRisk).set(r.key, { value: r.value, asOf: r.asOf });
+    }
     for (const a of state.accounts ?? []) for (const [subnet, f] of a.subnets) this.#subnets.set(subnet, Math.max(this.#subnets.get(subnet) ?? 0, f.last));
   }
 }

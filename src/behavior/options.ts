@@ -22,6 +22,11 @@ export interface BehaviorOptions {
   sprayWindowMs: number;
   /** Successful logons kept per account for timing analysis. */
   recentLogons: number;
+  /** Baselines kept in memory at most (the least recently used are written out and reloaded when they return). */
+  maxAccounts: number;
+  maxEndpoints: number;
+  /** Refused names without a baseline counted at most (a spray of random names stays within this). */
+  maxUnknownAccounts: number;
 }
 
 export const defaultBehaviorOptions: Readonly<BehaviorOptions> = Object.freeze({
@@ -35,4 +40,7 @@ export const defaultBehaviorOptions: Readonly<BehaviorOptions> = Object.freeze({
   lateralWindowMs: 30 * MINUTE_MS,
   sprayWindowMs: 10 * MINUTE_MS,
   recentLogons: 16,
+  maxAccounts: 200_000,
+  maxEndpoints: 200_000,
+  maxUnknownAccounts: 10_000,
 });

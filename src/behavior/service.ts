@@ -28,6 +28,8 @@ export interface BehaviorServiceOptions {
   /** Changed baselines written per tick, at most (bounds the time one tick takes). */
   baselinesPerTick?: number;
   eventRetentionMs?: number;
+  /** Events kept at most; checked about once a minute. */
+  maxStoredEvents?: number;
   /** Cron expression for the daily upkeep (retention, checkpoint); none disables it. */
   upkeepCron?: string | null;
 }
@@ -40,13 +42,14 @@ export class BehaviorService {
   #factsSeen = new WeakSet<UserFacts>();
   #factsQueue: { account: string; facts: UserFacts }[] = [];
   #timer: TimerHandle | null = null;
+  #ticks = 0;
   #upkeep: ScheduledTask | null = null;
 
   constructor(opts: BehaviorServiceOptions) {
     this.engine = opts.engine;
     // Every half second: the queued events, and a bounded slice of changed baselines (a
     // flush of thousands at once would stall the event loop for most of a second).
-    this.#o = { flushIntervalMs: 500, baselinesPerTick: 200, eventRetentionMs: 90 * DAY_MS, upkeepCron: '17 3 * * *', ...opts };
+    this.#o = { flushIntervalMs: 500, baselinesPerTick: 200, eventRetentionMs: 90 * DAY_MS, maxStoredEvents: 5_000_000, upkeepCron: '17 3 * * *', ...opts };
     if (opts.store) {
       this.#timer = this.#o.clock.setTimer(this.#o.flushIntervalMs, this.#tick);
       if (this.#o.upkeepCron) this.#upkeep = cron.schedule(this.#o.upkeepCron, () => this.upkeep(), { name: 'bindwall-upkeep', noOverlap: true });
@@ -94,6 +97,10 @@ export class BehaviorService {
   readonly #tick = (): void => {
     try {
       this.flush(this.#o.baselinesPerTick);
+      if (++this.#ticks % Math.max(1, Math.round(60_000 / this.#o.flushIntervalMs)) === 0) {
+        const removed = this.#o.store?.capEvents(this.#o.maxStoredEvents) ?? 0;
+        if (removed > 0) this.#o.log.warn({ event: 'events_capped', removed, maxStoredEvents: this.#o.maxStoredEvents }, 'oldest logon events removed to stay within behavior.maxStoredEvents');
+      }
     } catch (err) {
       this.#o.log.error({ event: 'storage_error', error: describeError(err) }, 'writing behaviour data failed; will retry');
     }
@@ -108,28 +115,20 @@ export class BehaviorService {
     this.#queue = [];
     const facts = this.#factsQueue;
     this.#factsQueue = [];
-    const e = this.engine;
-    const dirty = e.takeDirty(baselineLimit);
+    const dirty = this.engine.takeDirty(baselineLimit);
     if (events.length === 0 && facts.length === 0 && dirty.accounts.length === 0 && dirty.endpoints.length === 0 && dirty.peers.length === 0) return;
-    const now = this.#o.clock.now();
-    const risks = [
-      ...dirty.accounts.map((key) => ({ kind: 'account' as const, key, ...e.riskState('account', key) })),
-      ...dirty.endpoints.map((key) => ({ kind: 'endpoint' as const, key, ...e.riskState('endpoint', key) })),
-    ].filter((r): r is { kind: 'account' | 'endpoint'; key: string; value: number; asOf: number } => r.value !== undefined);
-    store.write(events, {
-      accounts: dirty.accounts.map((k) => e.account(k)!).filter(Boolean),
-      endpoints: dirty.endpoints.map((k) => e.endpoint(k)!).filter(Boolean),
-      peers: dirty.peers.map((k) => e.peer(k)!).filter(Boolean),
-    }, risks, now, facts);
+    store.write(events, dirty, dirty.risks, this.#o.clock.now(), facts);
   }
 
   upkeep(): void {
     const store = this.#o.store;
     if (!store) return;
     try {
-      const removed = store.pruneEvents(this.#o.clock.now() - this.#o.eventRetentionMs);
+      const before = this.#o.clock.now() - this.#o.eventRetentionMs;
+      const removed = store.pruneEvents(before) + store.capEvents(this.#o.maxStoredEvents);
+      const endpoints = store.pruneEndpoints(before);
       store.checkpoint();
-      this.#o.log.info({ event: 'upkeep', removedEvents: removed }, 'behaviour upkeep done');
+      this.#o.log.info({ event: 'upkeep', removedEvents: removed, removedEndpoints: endpoints }, 'behaviour upkeep done');
     } catch (err) {
       this.#o.log.error({ event: 'upkeep_error', error: describeError(err) }, 'behaviour upkeep failed');
     }

@@ -28,8 +28,9 @@ export function startBehavior(config: Config, log: Logger, clock: Clock = system
   const db = openDatabase(config.storage.path);
   const store = new BehaviorStore(db);
   const b = config.behavior;
-  const engine = new BehaviorEngine({ timeZone: b.timeZone });
-  engine.restore(store.loadState());
+  const engine = new BehaviorEngine({ timeZone: b.timeZone, maxAccounts: b.maxAccounts, maxEndpoints: b.maxEndpoints, maxUnknownAccounts: b.maxUnknownAccounts }, store.loader);
+  // Bounded startup: the most recently used baselines; the rest load when they return.
+  engine.restore(store.loadState({ accounts: b.maxAccounts, endpoints: b.maxEndpoints }));
   const mapper = mapperFor(config);
   const l = config.directory.lookup;
   const facts = l ? new DirectoryFacts({
@@ -39,7 +40,7 @@ export function startBehavior(config: Config, log: Logger, clock: Clock = system
     negativeTtlMs: Math.min(l.cacheTtlMs, 60_000), timeoutMs: l.timeoutMs, maxGroupDepth: 8,
   }, new DirectoryPool(config.directory, clock, log), clock, log) : undefined;
   const service = new BehaviorService({
-    engine, mapper, store, clock, log, eventRetentionMs: b.eventRetentionDays * DAY_MS, ...(facts ? { facts } : {}),
+    engine, mapper, store, clock, log, eventRetentionMs: b.eventRetentionDays * DAY_MS, maxStoredEvents: b.maxStoredEvents, ...(facts ? { facts } : {}),
     ...(opts.upkeepCron !== undefined ? { upkeepCron: opts.upkeepCron } : {}),
   });
   log.info({ event: 'behavior_loaded', storage: config.storage.path, ...engine.size }, 'behaviour baselines loaded');

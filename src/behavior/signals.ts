@@ -3,7 +3,6 @@
  * it), gives points 0–100 and a reason a person can read. Novelty counts in proportion to
  * how much history the account has (`maturity`); for new accounts the peer group speaks.
  */
-import { valueAt } from './decay.js';
 import type { AccountBaseline, EndpointBaseline, PeerBaseline } from './baseline.js';
 import { hourOfDayShare, weekendShare } from './baseline.js';
 import { AccountKind, type LogonEvent } from './logon-event.js';
@@ -48,6 +47,8 @@ export interface CheckContext {
   distance2: number | undefined;
   /** Someone in the organisation has logged on from this subnet before. */
   orgKnowsSubnet: boolean;
+  /** Recent failed binds of this name (decayed), whether or not it has a baseline. */
+  recentFailures: number;
   opts: BehaviorOptions;
 }
 
@@ -206,9 +207,8 @@ const machineTiming: Check = ({ ev, account }) => {
   return { code: SignalCode.MachineTiming, points: cv < 0.02 && gaps.length >= 6 ? 55 : 32, reason: `${ev.account} binds every ${Math.round(mean / 1000)} s like clockwork: a script, not a person` };
 };
 
-const recentFailures: Check = ({ ev, account, opts }) => {
-  if (!account) return null;
-  const n = valueAt(account.failures, ev.time, opts.failureHalfLifeMs) + (isFailure(ev.result) ? 1 : 0);
+const recentFailures: Check = ({ ev, recentFailures: earlier }) => {
+  const n = earlier + (isFailure(ev.result) ? 1 : 0);
   if (n < 3) return null;
   return {
     code: SignalCode.RecentFailures,

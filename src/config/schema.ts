@@ -124,11 +124,19 @@ const behavior = z.strictObject({
   privilegedAccounts: z.array(z.string().min(1)).default([]),
   /** How long logon events are kept. */
   eventRetentionDays: z.int().min(1).default(90),
+  /** Logon events kept at most (the oldest go first): storage is bounded whatever the traffic. */
+  maxStoredEvents: z.int().min(1_000).default(5_000_000),
+  /** Baselines kept in memory at most; the least recently used are reloaded from storage when they return. */
+  maxAccounts: z.int().min(100).default(200_000),
+  maxEndpoints: z.int().min(100).default(200_000),
+  /** Names the directory refused that never logged on, counted (for brute force) at most. */
+  maxUnknownAccounts: z.int().min(100).default(10_000),
 });
 
 const behaviorDefaults = {
   enabled: true, timeZone: 'UTC', apps: [], endpointNames: {},
   serviceAccounts: ['svc-*', 'svc_*', 'service-*', '*ou=service*'], privilegedAccounts: [], eventRetentionDays: 90,
+  maxStoredEvents: 5_000_000, maxAccounts: 200_000, maxEndpoints: 200_000, maxUnknownAccounts: 10_000,
 };
 
 const policy = z.strictObject({

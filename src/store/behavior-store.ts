@@ -4,7 +4,8 @@
  * (write-behind); nothing here runs per bind.
  */
 import type { AccountBaseline, EndpointBaseline, PeerBaseline } from '../behavior/baseline.js';
-import type { Assessment } from '../behavior/engine.js';
+import type { Assessment, BaselineLoader } from '../behavior/engine.js';
+import type { Decayed } from '../behavior/decay.js';
 import type { LogonEvent } from '../behavior/logon-event.js';
 import type { UserFacts } from '../directory/facts.js';
 import { decodeJson, encodeJson } from './codec.js';
@@ -68,6 +69,8 @@ export class BehaviorStore {
   readonly #upsertBaseline;
   readonly #upsertRisk;
   readonly #upsertFacts;
+  readonly #getBaseline;
+  readonly #getRisk;
 
   constructor(db: Db) {
     this.#db = db;
@@ -77,6 +80,8 @@ export class BehaviorStore {
         @listener, @tls, @action, @ruleId, @policyHash, @accountRisk, @endpointRisk)`);
     this.#upsertFacts = db.prepare('INSERT INTO facts (account, data, updated) VALUES (?, ?, ?) ON CONFLICT(account) DO UPDATE SET data = excluded.data, updated = excluded.updated');
     this.#upsertBaseline = db.prepare('INSERT INTO baselines (kind, key, data, updated) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET data = excluded.data, updated = excluded.updated');
+    this.#getBaseline = db.prepare('SELECT data FROM baselines WHERE kind = ? AND key = ?').pluck();
+    this.#getRisk = db.prepare('SELECT value, as_of AS asOf FROM entity_risk WHERE kind = ? AND key = ?');
     this.#upsertRisk = db.prepare('INSERT INTO entity_risk (kind, key, value, as_of) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value, as_of = excluded.as_of');
   }
 
@@ -103,15 +108,41 @@ export class BehaviorStore {
     })();
   }
 
-  loadState(): EngineState {
-    const state: EngineState = { accounts: [], endpoints: [], peers: [], risks: [] };
-    for (const row of this.#db.prepare('SELECT kind, data FROM baselines').iterate() as Iterable<{ kind: string; data: string }>) {
-      if (row.kind === 'account') state.accounts.push(decodeJson(row.data));
-      else if (row.kind === 'endpoint') state.endpoints.push(decodeJson(row.data));
-      else if (row.kind === 'peer') state.peers.push(decodeJson(row.data));
+  /**
+   * What to load at startup: the most recently updated accounts and endpoints, at most
+   * `limit` of each (oldest first), every peer group, and their entity risk. The rest is
+   * loaded when it returns (BaselineLoader), so startup time and memory do not grow with
+   * everything ever seen.
+   */
+  loadState(limit: { accounts: number; endpoints: number } = { accounts: Number.MAX_SAFE_INTEGER, endpoints: Number.MAX_SAFE_INTEGER }): EngineState {
+    const recent = this.#db.prepare(`SELECT data FROM (SELECT data, updated, key FROM baselines WHERE kind = ? ORDER BY updated DESC, key DESC LIMIT ?) ORDER BY updated, key`);
+    const state: EngineState = {
+      accounts: (recent.pluck().all('account', limit.accounts) as string[]).map((d) => decodeJson<AccountBaseline>(d)),
+      endpoints: (recent.pluck().all('endpoint', limit.endpoints) as string[]).map((d) => decodeJson<EndpointBaseline>(d)),
+      peers: (this.#db.prepare("SELECT data FROM baselines WHERE kind = 'peer'").pluck().all() as string[]).map((d) => decodeJson<PeerBaseline>(d)),
+      risks: [],
+    };
+    const risk = this.#db.prepare('SELECT value, as_of AS asOf FROM entity_risk WHERE kind = ? AND key = ?');
+    for (const [kind, list] of [['account', state.accounts.map((a) => a.account)], ['endpoint', state.endpoints.map((e) => e.endpoint)]] as const) {
+      for (const key of list) {
+        const r = risk.get(kind, key) as { value: number; asOf: number } | undefined;
+        if (r) state.risks.push({ kind, key, ...r });
+      }
     }
-    state.risks = (this.#db.prepare('SELECT kind, key, value, as_of AS asOf FROM entity_risk').all() as EngineState['risks']);
     return state;
+  }
+
+  /** Loads baselines back on demand (the engine keeps only the most recently used in memory). */
+  readonly loader: BaselineLoader = {
+    account: (key) => this.#load<AccountBaseline>('account', key),
+    endpoint: (key) => this.#load<EndpointBaseline>('endpoint', key),
+  };
+
+  #load<B>(kind: 'account' | 'endpoint', key: string): { baseline: B; risk?: Decayed } | undefined {
+    const data = this.#getBaseline.get(kind, key) as string | undefined;
+    if (data === undefined) return undefined;
+    const r = this.#getRisk.get(kind, key) as Decayed | undefined;
+    return { baseline: decodeJson<B>(data), ...(r ? { risk: { value: r.value, asOf: r.asOf } } : {}) };
   }
 
   account(key: string): AccountBaseline | undefined {
@@ -150,6 +181,22 @@ export class BehaviorStore {
   /** Deletes events older than `before`; returns how many. */
   pruneEvents(before: number): number {
     return this.#db.prepare('DELETE FROM events WHERE time < ?').run(before).changes;
+  }
+
+  /** Keeps at most `max` events (the newest): storage is bounded by configuration, not by traffic. */
+  capEvents(max: number): number {
+    const r = this.#db.prepare('SELECT MIN(id) AS lo, MAX(id) AS hi FROM events').get() as { lo: number | null; hi: number | null };
+    if (r.lo === null || r.hi === null || r.hi - r.lo + 1 <= max) return 0;
+    return this.#db.prepare('DELETE FROM events WHERE id <= ?').run(r.hi - max).changes;
+  }
+
+  /** Forgets endpoints (and their risk) not seen since `before`: addresses come and go. */
+  pruneEndpoints(before: number): number {
+    return this.#db.transaction(() => {
+      const n = this.#db.prepare("DELETE FROM baselines WHERE kind = 'endpoint' AND updated < ?").run(before).changes;
+      this.#db.prepare("DELETE FROM entity_risk WHERE kind = 'endpoint' AND as_of < ? AND key NOT IN (SELECT key FROM baselines WHERE kind = 'endpoint')").run(before);
+      return n;
+    })();
   }
 
   checkpoint(): void {

@@ -104,4 +104,11 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       );
     `,
   },
+  {
+    version: 4,
+    description: 'baselines by last update (bounded startup loads the most recent)',
+    sql: `
+      CREATE INDEX baselines_kind_updated ON baselines(kind, updated);
+    `,
+  },
 ]);
