@@ -182,6 +182,8 @@ const mfa = z.strictObject({
   /** Push-bombing guard: prompts per account per window. */
   maxPromptsPerWindow: z.int().min(1).default(5),
   promptWindowMs: ms(900_000),
+  /** Step-ups one source address may start per window (0: no limit): one source cannot exhaust Okta's rate limit. */
+  maxPromptsPerSource: z.int().min(0).default(200),
   /** Codes appended to the password after this delimiter ("secret,123456"); unset: off. */
   otpDelimiter: z.string().min(1).max(3).optional(),
   /** A page where the person at the suspect endpoint types the code (otp, push-then-otp). */
@@ -225,11 +227,19 @@ export const configSchema = z.strictObject({
   policy: policy.default({ watch: true }),
   mfa: mfa.default({
     challengeTimeoutMs: 60_000, pollIntervalMs: 2_000, numberMatching: false, failMode: 'known-endpoint', rememberMs: 300_000,
-    maxPromptsPerWindow: 5, promptWindowMs: 900_000, appTimeoutsMs: {},
+    maxPromptsPerWindow: 5, promptWindowMs: 900_000, maxPromptsPerSource: 200, appTimeoutsMs: {},
   }),
   incidents: incidents.default({ escalation: { windowMs: 3_600_000, everyIncidents: 2 }, notify: {} }),
   storage: z.strictObject({ path: z.string().min(1).default('data/bindwall.db') }).default({ path: 'data/bindwall.db' }),
-  log: z.strictObject({ level: z.enum(LogLevels).default('info') }).default({ level: 'info' }),
+  log: z.strictObject({
+    level: z.enum(LogLevels).default('info'),
+    /**
+     * Which bind lines are written through to the destination before the client is answered:
+     * `refusals` (blocked, failed challenge, error; approvals are buffered up to 250 ms) or
+     * `decisions` (every decided bind, at a write per bind).
+     */
+    flushBeforeAnswer: z.enum(['refusals', 'decisions']).default('refusals'),
+  }).default({ level: 'info', flushBeforeAnswer: 'refusals' }),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

@@ -4,7 +4,7 @@
  * rule's response — quarantine the account, notify targets. The row is committed before the
  * caller answers the client; notifications go out afterwards.
  */
-import type { Logger } from '../log/logger.js';
+import { flushLogSync, type Logger } from '../log/logger.js';
 import type { LogonEvent } from '../behavior/logon-event.js';
 import type { BindAttempt, ChallengeDecision } from '../proxy/decision.js';
 import type { ChallengeOutcome } from '../mfa/outcome.js';
@@ -44,6 +44,7 @@ export class IncidentRecorder {
     });
     o.log.warn({ event: 'incident', incident: incident.id, account: incident.account, client: incident.endpoint, app: incident.app, failure: incident.failure, severity: incident.severity, ruleId: incident.ruleId },
       `incident #${incident.id}: ${incident.failure} for ${incident.account} from ${incident.endpoint} (${incident.severity})`);
+    flushLogSync(o.log); // on disk before the client is answered, like the row
     if (decision.onFailure?.quarantine && o.quarantine) {
       o.quarantine.add(logon.account, { reason: `incident #${incident.id}: ${incident.failure}`, source: `rule:${decision.ruleId ?? '?'}` });
       incident = o.store.update(incident.id, { time: now, what: `account ${logon.account} quarantined` }) ?? incident;

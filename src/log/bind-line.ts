@@ -5,6 +5,7 @@
  * service, msg), so log readers see one format.
  */
 import { pino, type Logger } from 'pino';
+import { flushLogSync } from './logger.js';
 import type { BindEvent } from '../proxy/bind-event.js';
 
 let lastMs = 0;
@@ -35,13 +36,25 @@ export function formatBindLine(ev: BindEvent): string {
   return `${s},"latencyMs":${ev.latencyMs},"msg":"bind"}\n`;
 }
 
-/** A writer for bind lines into the logger's own destination (same file, same order). */
-export function bindLineWriter(log: Logger): (ev: BindEvent) => void {
-  const stream = (log as unknown as Record<symbol, { write(s: string): unknown } | undefined>)[pino.symbols.streamSym];
+/** Outcomes whose line is on disk before the client hears the answer (see flushBeforeAnswer). */
+const REFUSALS: ReadonlySet<string> = new Set(['blocked', 'challenge_failed', 'error']);
+const DECISIONS: ReadonlySet<string> = new Set([...REFUSALS, 'approved', 'demoted', 'challenge_passed']);
+
+/**
+ * A writer for bind lines into the logger's own destination (same file, same order).
+ * Lines are buffered (4 KiB or 250 ms, whichever comes first); the lines of refused binds
+ * — and with `flush: 'decisions'` of every decided bind — are written through at once,
+ * because the session emits them before it answers the client.
+ */
+export function bindLineWriter(log: Logger, flush: 'refusals' | 'decisions' = 'refusals'): (ev: BindEvent) => void {
+  const stream = (log as unknown as Record<symbol, { write(s: string): unknown; flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
   if (!stream || typeof stream.write !== 'function') {
     return (ev) => log.info({ ...ev }, 'bind');
   }
+  const durable = flush === 'decisions' ? DECISIONS : REFUSALS;
   return (ev) => {
-    if (log.isLevelEnabled('info')) stream.write(formatBindLine(ev));
+    if (!log.isLevelEnabled('info')) return;
+    stream.write(formatBindLine(ev));
+    if (durable.has(ev.outcome)) flushLogSync(log);
   };
 }

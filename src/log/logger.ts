@@ -66,5 +66,19 @@ export function createLogger(opts: LoggerOptions): Logger {
   return pino(options, stream);
 }
 
+/**
+ * Writes whatever the logger has buffered, synchronously, before the caller goes on: for
+ * lines that must not be lost to a crash once a client has been answered (incidents,
+ * refusals). A no-op for destinations that do not buffer.
+ */
+export function flushLogSync(log: Logger): void {
+  const stream = (log as unknown as Record<symbol, { flushSync?: () => void } | undefined>)[pino.symbols.streamSym];
+  try {
+    stream?.flushSync?.();
+  } catch {
+    // still opening (EAGAIN): the periodic flush writes it
+  }
+}
+
 /** A logger that writes nothing (tests that only care about behaviour). */
 export const silentLogger = (): Logger => pino({ level: 'silent' });

@@ -13,6 +13,8 @@ export interface ChallengesOptions {
   /** Prompts per account per window, at most. */
   maxPrompts: number;
   promptWindowMs: number;
+  /** Prompts per source address per window, at most (so one source cannot exhaust Okta's rate limit); 0: no limit. */
+  maxPromptsPerSource?: number;
 }
 
 export class Challenges {
@@ -21,6 +23,7 @@ export class Challenges {
   readonly #pending = new Map<string, { outcome: Promise<ChallengeOutcome>; waiters: Waiters }>();
   readonly #passed = new Map<string, number>();
   readonly #prompts = new Map<string, number[]>();
+  readonly #sourcePrompts = new Map<string, number[]>();
 
   constructor(o: ChallengesOptions, clock: Clock) {
     this.#o = o;
@@ -43,20 +46,43 @@ export class Challenges {
     return false;
   }
 
+  #remember(key: string): void {
+    const now = this.#clock.now();
+    // Passes are kept in time order; expired ones are dropped from the front as new ones come.
+    this.#passed.delete(key);
+    this.#passed.set(key, now + this.#o.rememberMs);
+    for (const [k, until] of this.#passed) {
+      if (until > now) break;
+      this.#passed.delete(k);
+    }
+  }
+
   pending(key: string): boolean {
     return this.#pending.has(key);
   }
 
   /** Counts a prompt; false when the account has had its share in this window. */
   allowPrompt(account: string): boolean {
+    return this.#count(this.#prompts, account, this.#o.maxPrompts);
+  }
+
+  /** Counts a prompt for a source address; false when it has had its share in this window. */
+  allowSourcePrompt(source: string): boolean {
+    const max = this.#o.maxPromptsPerSource ?? 0;
+    return max <= 0 || this.#count(this.#sourcePrompts, source, max);
+  }
+
+  #count(table: Map<string, number[]>, key: string, max: number): boolean {
     const now = this.#clock.now();
-    const recent = (this.#prompts.get(account) ?? []).filter((t) => t > now - this.#o.promptWindowMs);
-    if (recent.length >= this.#o.maxPrompts) {
-      this.#prompts.set(account, recent);
+    const recent = (table.get(key) ?? []).filter((t) => t > now - this.#o.promptWindowMs);
+    if (recent.length >= max) {
+      table.set(key, recent);
       return false;
     }
     recent.push(now);
-    this.#prompts.set(account, recent);
+    table.set(key, recent);
+    // Bounded: forget keys whose prompts are all outside the window once the table is large.
+    if (table.size > 50_000) for (const [k, times] of table) if (times.every((t) => t <= now - this.#o.promptWindowMs)) table.delete(k);
     return true;
   }
 
@@ -73,7 +99,7 @@ export class Challenges {
     const waiters = new Waiters();
     waiters.add(signal);
     const outcome = start(waiters.abort.signal).then((o) => {
-      if (o.result === 'passed' && this.#o.rememberMs > 0) this.#passed.set(key, this.#clock.now() + this.#o.rememberMs);
+      if (o.result === 'passed' && this.#o.rememberMs > 0) this.#remember(key);
       return o;
     }).finally(() => this.#pending.delete(key));
     this.#pending.set(key, { outcome, waiters });

@@ -69,6 +69,11 @@ export class OktaChallenger {
     if (!c.pending(key) && !c.allowPrompt(logon.account)) {
       return failed(FailureKind.PromptLimit, `too many prompts for ${logon.account}; not prompting again yet (push-bombing guard)`);
     }
+    if (!c.pending(key) && !c.allowSourcePrompt(attempt.clientAddress)) {
+      this.#o.log.warn({ event: 'mfa_source_prompt_limit', conn: attempt.connectionId, account: logon.account, client: attempt.clientAddress, ruleId: decision.ruleId },
+        `too many step-ups from ${attempt.clientAddress}; refusing without prompting (mfa.maxPromptsPerSource)`);
+      return failed(FailureKind.SourcePromptLimit, `too many step-ups from ${attempt.clientAddress} in this window; refused without prompting`);
+    }
     return c.share(key, attempt.signal, (abandoned) => this.#challenge(attempt, decision, logon.account, logon.app, logon.kind === 'privileged', abandoned));
   }
 
@@ -105,6 +110,13 @@ export class OktaChallenger {
       if (err instanceof BindwallError && err.code === ErrorCode.OktaUserUnknown) return failed(FailureKind.UnknownUser, e.message);
       if (err instanceof BindwallError && err.code === ErrorCode.OktaUserLocked) return failed(FailureKind.Locked, e.message);
       if (err instanceof BindwallError && err.code === ErrorCode.OktaNoFactor) return failed(FailureKind.NoFactor, e.message);
+      if (err instanceof BindwallError && err.code === ErrorCode.OktaRateLimited) {
+        // Rate limiting is not an outage: anyone able to trigger enough step-ups could
+        // otherwise turn failMode safe into approvals without MFA. Always refused.
+        o.log.warn({ event: 'mfa_rate_limited', conn: attempt.connectionId, account, client: attempt.clientAddress, ruleId: decision.ruleId, error: e },
+          `Okta rate limit reached (${e.message}); refusing the bind (rate limiting never fails open)`);
+        return failed(FailureKind.RateLimited, `Okta rate limit reached; refused (${e.message})`);
+      }
       return this.#unreachable(attempt, decision, account, privileged, e);
     }
   }

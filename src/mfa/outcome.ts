@@ -10,6 +10,10 @@ export const FailureKind = {
   NoFactor: 'no_factor',
   Locked: 'locked',
   Unavailable: 'okta_unavailable',
+  /** Okta's rate limit would outlast the challenge: refused (never a fail-open), not an incident. */
+  RateLimited: 'okta_rate_limited',
+  /** One source asked for more step-ups than mfa.maxPromptsPerSource allows in the window. */
+  SourcePromptLimit: 'source_prompt_limit',
 } as const;
 export type FailureKind = (typeof FailureKind)[keyof typeof FailureKind];
 

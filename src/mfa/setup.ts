@@ -44,7 +44,7 @@ export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clo
     maxRequestsPerSecond: m.okta.maxRequestsPerSecond,
     clock: deps.clock, userAgent: `bindwall/${deps.version}`,
   });
-  const challenges = new Challenges({ rememberMs: m.rememberMs, maxPrompts: m.maxPromptsPerWindow, promptWindowMs: m.promptWindowMs }, deps.clock);
+  const challenges = new Challenges({ rememberMs: m.rememberMs, maxPrompts: m.maxPromptsPerWindow, promptWindowMs: m.promptWindowMs, maxPromptsPerSource: m.maxPromptsPerSource }, deps.clock);
   const okta = new OktaChallenger({
     client, clock: deps.clock, log, mapper: deps.mapper, challenges, loginTemplate: m.okta.loginTemplate, challengeTimeoutMs: m.challengeTimeoutMs,
     pollIntervalMs: m.pollIntervalMs, numberMatching: m.numberMatching, defaultFailMode: m.failMode, isKnownEndpoint: deps.isKnownEndpoint,

@@ -76,7 +76,7 @@ export class Proxy {
     this.#challenge = opts.challenge ?? noChallenger;
     this.#sinks = [...(opts.sinks ?? [])];
     this.pool = new DirectoryPool(opts.config.directory, this.#clock, opts.log);
-    this.#writeBindLine = bindLineWriter(opts.log);
+    this.#writeBindLine = bindLineWriter(opts.log, opts.config.log.flushBeforeAnswer);
     this.#behavior = opts.behavior;
     this.#warnBudget = new LogBudget(this.#clock, { perWindow: 20, windowMs: 60_000 });
     this.#deadlines = new Deadlines(this.#clock, Math.min(1_000, Math.ceil(opts.config.directory.operationTimeoutMs / 4)));

@@ -750,8 +750,14 @@ export class Session {
   }
 
   #grant(p: PendingBind, successPdu: Buffer, outcome: BindOutcome): void {
-    this.#toClient(successPdu);
-    this.#emit(p, outcome, ResultCode.success);
+    // The event (and its log line) first when every decision must be logged before the answer.
+    if (this.#d.config.log.flushBeforeAnswer === 'decisions') {
+      this.#emit(p, outcome, ResultCode.success);
+      this.#toClient(successPdu);
+    } else {
+      this.#toClient(successPdu);
+      this.#emit(p, outcome, ResultCode.success);
+    }
     this.#setPending(null);
     this.#resumeClient();
     this.#closeIfDrained();
@@ -763,15 +769,15 @@ export class Session {
     this.#d.log.error({ event: 'decision_error', conn: this.id, ref, error: describeError(err) }, 'bind decision failed; refusing the bind');
     if (this.#isClosed()) return;
     const { resultCode, diagnostic } = resultForError(err, ref);
+    this.#emit(p, BindOutcome.Error, resultCode); // logged (and flushed) before the answer
     this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, resultCode, diagnostic));
-    this.#emit(p, BindOutcome.Error, resultCode);
     this.#resetUpstream(p);
   }
 
   /** The directory accepted the password but we refuse: answer as a wrong password would be answered. */
   #refuseAfterSuccess(p: PendingBind, outcome: BindOutcome): void {
+    this.#emit(p, outcome, ResultCode.invalidCredentials); // logged (and flushed) before the answer
     this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value));
-    this.#emit(p, outcome, ResultCode.invalidCredentials);
     this.#resetUpstream(p);
   }
 

@@ -42,6 +42,22 @@ export function openDatabase(path: string, opts: { readonly?: boolean } = {}): D
   }
 }
 
+/**
+ * Runs `fn` in a transaction committed with synchronous = FULL: on return, the commit is on
+ * disk (fsync) and survives a power loss, not only a crash. For what must never be lost
+ * once a client has been answered (incidents, quarantine changes); everything else stays
+ * on the cheaper NORMAL (durable across a process crash, not a power loss).
+ */
+export function durably<T>(db: Db, fn: () => T): T {
+  if (db.inTransaction) return fn(); // the outer transaction decides
+  db.pragma('synchronous = FULL');
+  try {
+    return db.transaction(fn)();
+  } finally {
+    db.pragma('synchronous = NORMAL');
+  }
+}
+
 export function migrate(db: Db): number {
   const current = db.pragma('user_version', { simple: true }) as number;
   const latest = MIGRATIONS[MIGRATIONS.length - 1]!.version;

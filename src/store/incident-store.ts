@@ -3,7 +3,7 @@
  * since (escalations, quarantine, notifications, acknowledgement, resolution). Writes are
  * synchronous on purpose: an incident is committed before the client hears its answer.
  */
-import type { Db } from './db.js';
+import { durably, type Db } from './db.js';
 
 export const IncidentStatus = { Open: 'open', Acknowledged: 'acknowledged', Resolved: 'resolved' } as const;
 export type IncidentStatus = (typeof IncidentStatus)[keyof typeof IncidentStatus];
@@ -45,11 +45,12 @@ export class IncidentStore {
     this.#db = db;
   }
 
+  /** Committed with an fsync (power-loss durable) before it returns: the client is answered after. */
   insert(i: Omit<Incident, 'id' | 'updated'>): Incident {
-    const info = this.#db.prepare(`INSERT INTO incidents (time, account, kind, endpoint, app, score, reasons, signals, rule_id, policy_hash, method, failure, severity, status, timeline, updated)
+    const info = durably(this.#db, () => this.#db.prepare(`INSERT INTO incidents (time, account, kind, endpoint, app, score, reasons, signals, rule_id, policy_hash, method, failure, severity, status, timeline, updated)
       VALUES (@time, @account, @kind, @endpoint, @app, @score, @reasons, @signals, @ruleId, @policyHash, @method, @failure, @severity, @status, @timeline, @time)`).run({
       ...i, reasons: JSON.stringify(i.reasons), signals: JSON.stringify(i.signals), timeline: JSON.stringify(i.timeline),
-    });
+    }));
     return { ...i, id: Number(info.lastInsertRowid), updated: i.time };
   }
 
@@ -71,13 +72,13 @@ export class IncidentStore {
 
   /** Appends to the timeline and optionally sets the status, in one transaction. */
   update(id: number, entry: TimelineEntry, status?: IncidentStatus): Incident | undefined {
-    return this.#db.transaction(() => {
+    return durably(this.#db, () => {
       const cur = this.get(id);
       if (!cur) return undefined;
       const timeline = [...cur.timeline, entry];
       this.#db.prepare('UPDATE incidents SET timeline = ?, status = ?, updated = ? WHERE id = ?').run(JSON.stringify(timeline), status ?? cur.status, entry.time, id);
       return { ...cur, timeline, status: status ?? cur.status, updated: entry.time };
-    })();
+    });
   }
 
   deadLetter(d: { time: number; target: string; incidentId: number | null; payload: string; error: string; attempts: number }): void {

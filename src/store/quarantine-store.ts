@@ -1,5 +1,5 @@
 /** Quarantined accounts, kept in the same database as behaviour (one row per account). */
-import type { Db } from './db.js';
+import { durably, type Db } from './db.js';
 
 export interface QuarantineRow {
   account: string;
@@ -18,13 +18,14 @@ export class QuarantineStore {
     this.#db = db;
   }
 
+  /** Quarantine changes are committed power-loss durable, like incidents. */
   put(row: QuarantineRow): void {
-    this.#db.prepare(`INSERT INTO quarantine (account, since, until, reason, source) VALUES (@account, @since, @until, @reason, @source)
-      ON CONFLICT(account) DO UPDATE SET since = excluded.since, until = excluded.until, reason = excluded.reason, source = excluded.source`).run(row);
+    durably(this.#db, () => this.#db.prepare(`INSERT INTO quarantine (account, since, until, reason, source) VALUES (@account, @since, @until, @reason, @source)
+      ON CONFLICT(account) DO UPDATE SET since = excluded.since, until = excluded.until, reason = excluded.reason, source = excluded.source`).run(row));
   }
 
   remove(account: string): boolean {
-    return this.#db.prepare('DELETE FROM quarantine WHERE account = ?').run(account).changes > 0;
+    return durably(this.#db, () => this.#db.prepare('DELETE FROM quarantine WHERE account = ?').run(account).changes > 0);
   }
 
   /** Quarantines still in force at `now`. */

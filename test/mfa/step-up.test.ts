@@ -212,3 +212,56 @@ default: { action: approve }
   const modes = down.logLines().filter((l) => l.event === 'mfa_fail_mode').map((l) => [l.failMode, l.allowed]);
   t.deepEqual(modes, [['safe', true], ['secure', false], ['known-endpoint', false]]);
 });
+
+test('Okta rate limiting is not an outage: under failMode safe the bind is refused, not approved; no incident', async (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'bindwall-mfa-429-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  writeFileSync(join(d, 'p.yaml'), `version: 1
+rules:
+  - { id: a-safe, when: { user: alice }, action: mfa, failMode: safe }
+default: { action: approve }
+`);
+  // Two requests a minute: the first challenge's user lookup and factor list use them up.
+  const limited = new OktaSimulator({ apiTokens: [TOKEN], rateLimitPerMinute: 2 });
+  await limited.start();
+  t.teardown(() => limited.stop());
+  limited.state.addUser({ login: 'alice@corp.example' });
+  const p = await startProxy({
+    directory: { urls: [slapd.url] }, policy: { dir: d, watch: false },
+    mfa: { okta: { orgUrl: limited.url, apiToken: TOKEN, loginTemplate: '{account}@corp.example', maxRateLimitWaitMs: 100 }, rememberMs: 0 },
+  }, { policy: true });
+  t.teardown(() => p.stop());
+  const r = await ldapTool('ldapwhoami', ['-x', '-H', p.url, '-D', dn('alice'), '-w', PW.alice!]);
+  t.is(r.code, 49, 'refused: a 429 must not open the door under failMode safe');
+  t.deepEqual(p.mfa!.incidents.list(), []);
+  t.true(p.logLines().some((l) => l.event === 'mfa_rate_limited'));
+  t.false(p.logLines().some((l) => l.event === 'mfa_fail_mode' && l.allowed === true));
+  t.like(p.events.at(-1), { outcome: 'challenge_failed' });
+});
+
+test('one source cannot start more step-ups than mfa.maxPromptsPerSource in a window', async (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'bindwall-mfa-src-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  writeFileSync(join(d, 'p.yaml'), `version: 1
+rules:
+  - { id: everyone, when: { user: [alice, bob] }, action: mfa, method: otp }
+default: { action: approve }
+`);
+  const own = new OktaSimulator({ apiTokens: [TOKEN] });
+  await own.start();
+  t.teardown(() => own.stop());
+  for (const uid of ['alice', 'bob']) own.state.addUser({ login: `${uid}@corp.example` });
+  const p = await startProxy({
+    directory: { urls: [slapd.url] }, policy: { dir: d, watch: false },
+    mfa: { okta: { orgUrl: own.url, apiToken: TOKEN, loginTemplate: '{account}@corp.example' }, otpDelimiter: ',', rememberMs: 0, maxPromptsPerSource: 1 },
+  }, { policy: true });
+  t.teardown(() => p.stop());
+  const secret = own.state.user('alice@corp.example')!.factors.find((f) => f.secret)!.secret!;
+  const first = await ldapTool('ldapwhoami', ['-x', '-H', p.url, '-D', dn('alice'), '-w', `${PW.alice},${totp(secret, Date.now())}`]);
+  t.is(first.code, 0, first.stderr);
+  const before = own.requests.length;
+  t.is((await ldapTool('ldapwhoami', ['-x', '-H', p.url, '-D', dn('bob'), '-w', `${PW.bob},000000`])).code, 49);
+  t.is(own.requests.length, before, 'Okta was not asked');
+  t.true(p.logLines().some((l) => l.event === 'mfa_source_prompt_limit'));
+  t.deepEqual(p.mfa!.incidents.list(), [], 'not an incident of the person');
+});
