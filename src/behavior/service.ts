@@ -127,8 +127,9 @@ export class BehaviorService {
       const before = this.#o.clock.now() - this.#o.eventRetentionMs;
       const removed = store.pruneEvents(before) + store.capEvents(this.#o.maxStoredEvents);
       const endpoints = store.pruneEndpoints(before);
+      const neverLoggedOn = store.pruneNeverLoggedOn();
       store.checkpoint();
-      this.#o.log.info({ event: 'upkeep', removedEvents: removed, removedEndpoints: endpoints }, 'behaviour upkeep done');
+      this.#o.log.info({ event: 'upkeep', removedEvents: removed, removedEndpoints: endpoints, removedNeverLoggedOn: neverLoggedOn }, 'behaviour upkeep done');
     } catch (err) {
       this.#o.log.error({ event: 'upkeep_error', error: describeError(err) }, 'behaviour upkeep failed');
     }

@@ -190,6 +190,14 @@ export class BehaviorStore {
     return this.#db.prepare('DELETE FROM events WHERE id <= ?').run(r.hi - max).changes;
   }
 
+  /**
+   * Forgets account baselines that never had a successful logon (earlier versions kept one
+   * for every refused name; a spray of random names left thousands).
+   */
+  pruneNeverLoggedOn(): number {
+    return this.#db.prepare("DELETE FROM baselines WHERE kind = 'account' AND json_array_length(data, '$.recent') = 0").run().changes;
+  }
+
   /** Forgets endpoints (and their risk) not seen since `before`: addresses come and go. */
   pruneEndpoints(before: number): number {
     return this.#db.transaction(() => {
