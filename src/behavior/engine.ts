@@ -112,39 +112,32 @@ export class BehaviorEngine {
   #account(key: string): AccountBaseline | undefined {
     const a = this.#accounts.get(key);
     if (a || !this.#loader || key === this.#missedAccount) return a;
-    const back = this.#evicted.accounts.get(key);
-    if (back) {
-      this.#evicted.accounts.delete(key);
-      this.#restoreRisk(this.#accountRisk, 'account', key);
-      this.#putAccount(key, back);
-      this.#dirty.accounts.add(key);
-      return back;
-    }
-    const loaded = this.#loader.account(key);
-    if (!loaded) {
-      this.#missedAccount = key;
-      return undefined;
-    }
-    if (loaded.risk) this.#accountRisk.set(key, loaded.risk);
-    this.#putAccount(key, loaded.baseline);
-    return loaded.baseline;
+    const back = this.#reload('account', key, this.#evicted.accounts, this.#accountRisk, this.#dirty.accounts, (k, b) => this.#putAccount(k, b), this.#loader.account);
+    if (!back) this.#missedAccount = key;
+    return back;
   }
 
   #endpoint(key: string): EndpointBaseline | undefined {
     const e = this.#endpoints.get(key);
     if (e || !this.#loader) return e;
-    const back = this.#evicted.endpoints.get(key);
+    return this.#reload('endpoint', key, this.#evicted.endpoints, this.#endpointRisk, this.#dirty.endpoints, (k, b) => this.#putEndpoint(k, b), this.#loader.endpoint);
+  }
+
+  /** A baseline not in memory: back from the evicted ones not yet written, else from storage. */
+  #reload<B>(kind: 'account' | 'endpoint', key: string, evicted: Map<string, B>, risks: Map<string, Decayed>, dirty: Set<string>,
+    put: (key: string, b: B) => void, load: (key: string) => { baseline: B; risk?: Decayed } | undefined): B | undefined {
+    const back = evicted.get(key);
     if (back) {
-      this.#evicted.endpoints.delete(key);
-      this.#restoreRisk(this.#endpointRisk, 'endpoint', key);
-      this.#putEndpoint(key, back);
-      this.#dirty.endpoints.add(key);
+      evicted.delete(key);
+      this.#restoreRisk(risks, kind, key);
+      put(key, back);
+      dirty.add(key);
       return back;
     }
-    const loaded = this.#loader.endpoint(key);
+    const loaded = load(key);
     if (!loaded) return undefined;
-    if (loaded.risk) this.#endpointRisk.set(key, loaded.risk);
-    this.#putEndpoint(key, loaded.baseline);
+    if (loaded.risk) risks.set(key, loaded.risk);
+    put(key, loaded.baseline);
     return loaded.baseline;
   }
 

@@ -218,11 +218,23 @@ export class Session {
       up.end();
       up.resume();
     }
-    // A peer that never reads would keep a half-closed socket forever.
-    this.#d.clock.setTimer(5_000, () => {
+    // A peer that never reads would keep a half-closed socket forever. The timer is
+    // cancelled once both sockets have closed, so it does not keep them (and this session)
+    // in memory for its whole length: a flood of short connections would.
+    const timer = this.#d.clock.setTimer(5_000, () => {
       client.destroy();
       up?.destroy();
     });
+    let open = 0;
+    const closed = (): void => {
+      if (--open === 0) timer.cancel();
+    };
+    for (const s of up ? [client, up] : [client]) {
+      if (s.destroyed) continue;
+      open++;
+      s.once('close', closed);
+    }
+    if (open === 0) timer.cancel();
     this.#d.onClosed(this);
   }
 
