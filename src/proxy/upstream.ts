@@ -73,8 +73,8 @@ export class DirectoryPool {
             socket.destroy();
             throw err;
           }
+          this.#log.info({ event: 'directory_up', url: u.url, afterFailures: h.consecutiveFailures }, 'directory reachable again');
         }
-        if (!h.healthy) this.#log.info({ event: 'directory_up', url: u.url, afterFailures: h.consecutiveFailures }, 'directory reachable again');
         h.healthy = true;
         h.consecutiveFailures = 0;
         h.retryAt = 0;
