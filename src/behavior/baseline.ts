@@ -87,6 +87,8 @@ export interface RecentLogon {
   time: number;
   endpoint: string;
   app: string;
+  /** From a device (not through an app server or an address pool): what lateral movement counts. */
+  device?: boolean;
 }
 
 /** Exponentially weighted mean and covariance of an account's feature vectors. */
@@ -154,6 +156,14 @@ export interface EndpointBaseline {
   /** Accounts that succeeded from here in the last 24 hours → time (time order). */
   succeededAccounts: Map<string, number>;
   dayTrimmedAt: number;
+  // How it binds (endpoint-role.ts); absent in baselines stored before roles were learned.
+  /** Accounts that logged on here through relayed binds → last time (time order). */
+  relayedAccounts?: Map<string, number>;
+  /** Successful relayed and direct binds (decayed); the app's own service accounts count in neither. */
+  okRelayed?: Decayed;
+  okDirect?: Decayed;
+  /** Accounts that bound just before another account's relayed bind: the app's service accounts. */
+  agents?: Map<string, number>;
 }
 
 export const newEndpointBaseline = (endpoint: string, now: number): EndpointBaseline => ({

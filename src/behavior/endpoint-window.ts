@@ -6,6 +6,7 @@
  */
 import { DAY_MS } from './decay.js';
 import type { EndpointBaseline } from './baseline.js';
+import { trimRole } from './endpoint-role.js';
 
 /** Largest window kept per endpoint (an app server may bind thousands of accounts). */
 const MAX_WINDOW = 4096;
@@ -64,6 +65,7 @@ export function expire(ep: EndpointBaseline, now: number, windowMs: number): voi
     ep.dayTrimmedAt = now;
     trimOlderThan(ep.failedAccounts, now - DAY_MS);
     trimOlderThan(ep.succeededAccounts, now - DAY_MS);
+    trimRole(ep, now);
   }
 }
 

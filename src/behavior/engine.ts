@@ -15,6 +15,7 @@ import { defaultBehaviorOptions, type BehaviorOptions } from './options.js';
 import { CHECKS, combine, SignalCode, type CheckContext, type Signal } from './signals.js';
 import { HourOfWeek } from './time-of-week.js';
 import { LruMap } from '../util/lru.js';
+import { isRelayingRole, learnRole, roleOf, type EndpointRole } from './endpoint-role.js';
 
 export interface Assessment {
   /** 0 (normal) … 100 (certainly not the usual person or process). */
@@ -27,6 +28,8 @@ export interface Assessment {
   accountRisk: number;
   endpointRisk: number;
   hourOfWeek: number;
+  /** What the source address was taken for (device, shared, app_server, pool). */
+  endpointRole?: EndpointRole;
   /** Feature vector of a successful logon (multivariate term), kept for learning. */
   features?: number[];
 }
@@ -204,8 +207,9 @@ export class BehaviorEngine {
     }
     const accountRisk = this.risk('account', ev.account, now);
     const endpointRisk = this.risk('endpoint', ev.endpoint, now);
+    const role = roleOf(endpoint, ev.declaredRole, now);
     const ctx: CheckContext = {
-      ev, hour, account, endpoint, peer, maturity: this.maturity(account, now),
+      ev, hour, account, endpoint, peer, maturity: this.maturity(account, now), role,
       accountRisk, endpointRisk, distance2: d2, orgKnowsSubnet: this.#subnets.has(ev.subnet), opts: this.opts,
       recentFailures: this.#recentFailures(account, ev.account, now),
     };
@@ -230,6 +234,7 @@ export class BehaviorEngine {
       accountRisk,
       endpointRisk,
       hourOfWeek: hour,
+      endpointRole: role,
       ...(x ? { features: x } : {}),
     };
   }
@@ -245,10 +250,12 @@ export class BehaviorEngine {
     if (!ep) this.#putEndpoint(ev.endpoint, (ep = newEndpointBaseline(ev.endpoint, now)));
     else this.#endpoints.use(ev.endpoint, ep);
     // Read before this logon updates the endpoint: is it a machine other people own?
-    const onSomeoneElsesMachine = ep.accounts.size >= 1 && ep.accounts.size <= 3 && !ep.accounts.has(ev.account);
+    const relaying = isRelayingRole(a.endpointRole ?? roleOf(ep, ev.declaredRole, now));
+    const onSomeoneElsesMachine = !relaying && ep.accounts.size >= 1 && ep.accounts.size <= 3 && !ep.accounts.has(ev.account);
     ep.lastSeen = Math.max(ep.lastSeen, now);
     expire(ep, now, o.sprayWindowMs);
     record(ep, ev.account, failed, now);
+    learnRole(ep, ev, failed, now);
     const distinct = ep.windowCounts.size;
     // A slowly moving "usual": app servers learn that many accounts is normal; bursts
     // from a risky source teach nothing.
@@ -262,8 +269,7 @@ export class BehaviorEngine {
     let acc = this.#account(ev.account);
     if (!acc && failed) {
       this.#unknownFailure(ev.account, now);
-      const endpointEvidence = Math.max(0, ...a.signals.filter((s) => ENDPOINT_SIGNALS.has(s.code)).map((s) => s.points));
-      if (endpointEvidence >= 40) this.#raise(this.#endpointRisk, ev.endpoint, endpointEvidence, now);
+      this.#raiseEndpoint(ev, a, relaying, now);
       return;
     }
     if (!acc) {
@@ -290,7 +296,7 @@ export class BehaviorEngine {
       }
       if (a.score < FAMILIARITY_MAX_SCORE) this.#subnets.set(ev.subnet, now);
       addHour(acc.hours, a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
-      acc.recent.push({ time: now, endpoint: ev.endpoint, app: ev.app });
+      acc.recent.push({ time: now, endpoint: ev.endpoint, app: ev.app, ...(relaying ? { device: false } : {}) });
       if (acc.recent.length > o.recentLogons) acc.recent.shift();
       if (a.features) learnFeatures(acc.features, a.features, Math.max(trust, 0.05));
       acc.logons += trust;
@@ -302,6 +308,16 @@ export class BehaviorEngine {
     // themselves, which would feed back on itself), and decays.
     const evidence = combine(a.signals.filter((s) => !RISK_SIGNALS.has(s.code)));
     if (evidence >= 40) this.#raise(this.#accountRisk, ev.account, evidence, now);
+    this.#raiseEndpoint(ev, a, relaying, now);
+  }
+
+  /**
+   * Evidence about the endpoint itself raises its risk — except for an app server or an
+   * address pool: an attack through it belongs to the attempts and the accounts targeted,
+   * or everyone behind it (its service account too) would pay for it.
+   */
+  #raiseEndpoint(ev: LogonEvent, a: Assessment, relaying: boolean, now: number): void {
+    if (relaying) return;
     const endpointEvidence = Math.max(0, ...a.signals.filter((s) => ENDPOINT_SIGNALS.has(s.code)).map((s) => s.points));
     if (endpointEvidence >= 40) this.#raise(this.#endpointRisk, ev.endpoint, endpointEvidence, now);
   }

@@ -3,7 +3,8 @@
  * account, whatever form the app bound with), what kind of account, from where (endpoint,
  * its subnet, an optional name), through which app, and how it ended.
  */
-import type { BindEvent } from '../proxy/bind-event.js';
+import type { BindEvent, ConnectionContext } from '../proxy/bind-event.js';
+import { EndpointRole } from './endpoint-role.js';
 import type { UserFacts } from '../directory/facts.js';
 import { cidrContains, parseCidr, subnetOf, type Cidr } from '../util/cidr.js';
 import { BindResult, classifyBindResult } from './bind-result.js';
@@ -31,6 +32,15 @@ export interface LogonEvent {
   result: BindResult;
   /** Department or OU, for cold-start comparison with peers. */
   peerGroup?: string;
+  /**
+   * Bound on a connection that first bound as someone else (or anonymously) and searched, or
+   * after another user's bind: an app authenticating its user, not the person's own client.
+   */
+  relayed?: boolean;
+  /** The account the connection was bound as just before (when another one): the app's service account. */
+  previousAccount?: string;
+  /** The endpoint's role when the configuration declares it (apps, pools, kiosks). */
+  declaredRole?: EndpointRole;
 }
 
 /**
@@ -56,6 +66,9 @@ export function parentOu(bindName: string): string | undefined {
 export interface EventMapping {
   /** Client address ranges → app name (for app servers); otherwise the listener names the app. */
   apps: readonly { name: string; addresses: readonly string[] }[];
+  /** Address pools (VPN, NAT) and shared terminals (kiosks, ward terminals), by address or CIDR. */
+  pools?: readonly string[];
+  kiosks?: readonly string[];
   /** Client address → endpoint name (e.g. a workstation inventory). */
   endpointNames: Readonly<Record<string, string>>;
   /** Account names (canonical) or patterns that are service accounts. */
@@ -74,6 +87,8 @@ export const defaultMapping: EventMapping = Object.freeze({
 /** Turns a mapping into fast lookups, once. */
 export class EventMapper {
   readonly #apps: { name: string; cidrs: Cidr[] }[];
+  readonly #pools: Cidr[];
+  readonly #kiosks: Cidr[];
   readonly #names: ReadonlyMap<string, string>;
   readonly #service: ((v: string) => boolean)[];
   readonly #privileged: ((v: string) => boolean)[];
@@ -83,14 +98,29 @@ export class EventMapper {
       name: a.name,
       cidrs: a.addresses.map((t) => parseCidr(t)).filter((c): c is Cidr => !('error' in c)),
     }));
+    const cidrs = (list: readonly string[] = []): Cidr[] => list.map((t) => parseCidr(t)).filter((c): c is Cidr => !('error' in c));
+    this.#pools = cidrs(mapping.pools);
+    this.#kiosks = cidrs(mapping.kiosks);
     this.#names = new Map(Object.entries(mapping.endpointNames));
     this.#service = mapping.servicePatterns.map((g) => globPredicate(g.toLowerCase()));
     this.#privileged = mapping.privilegedPatterns.map((g) => globPredicate(g.toLowerCase()));
   }
 
   appFor(address: string, listener: string): string {
+    return this.#declaredApp(address) ?? listener;
+  }
+
+  #declaredApp(address: string): string | undefined {
     for (const a of this.#apps) if (a.cidrs.some((c) => cidrContains(c, address))) return a.name;
-    return listener;
+    return undefined;
+  }
+
+  /** The role the configuration gives an address: declared apps are app servers. */
+  declaredRole(address: string): EndpointRole | undefined {
+    if (this.#declaredApp(address) !== undefined) return EndpointRole.AppServer;
+    if (this.#pools.some((c) => cidrContains(c, address))) return EndpointRole.Pool;
+    if (this.#kiosks.some((c) => cidrContains(c, address))) return EndpointRole.Shared;
+    return undefined;
   }
 
   kindOf(account: string, bindName: string): AccountKind {
@@ -103,16 +133,18 @@ export class EventMapper {
 
   fromBind(ev: BindEvent, facts?: UserFacts | null): LogonEvent {
     return this.#build(ev.time, ev.bindDn, ev.clientAddress, ev.listener,
-      classifyBindResult(ev.directoryResultCode ?? ev.resultCode, ev.directoryDiagnostic), facts);
+      classifyBindResult(ev.directoryResultCode ?? ev.resultCode, ev.directoryDiagnostic), facts, ev.connection);
   }
 
   /** A bind the directory accepted, about to be decided. */
-  fromAttempt(a: { receivedAt: number; bindDn: string; clientAddress: string; listener: string }, facts?: UserFacts | null): LogonEvent {
-    return this.#build(a.receivedAt, a.bindDn, a.clientAddress, a.listener, BindResult.Success, facts);
+  fromAttempt(a: { receivedAt: number; bindDn: string; clientAddress: string; listener: string; connection?: ConnectionContext }, facts?: UserFacts | null): LogonEvent {
+    return this.#build(a.receivedAt, a.bindDn, a.clientAddress, a.listener, BindResult.Success, facts, a.connection);
   }
 
-  #build(time: number, bindName: string, address: string, listener: string, result: BindResult, facts?: UserFacts | null): LogonEvent {
+  #build(time: number, bindName: string, address: string, listener: string, result: BindResult, facts?: UserFacts | null, connection?: ConnectionContext): LogonEvent {
     const account = canonicalAccount(bindName);
+    const declaredRole = this.declaredRole(address);
+    const via = relayedVia(account, connection);
     const name = this.#names.get(address);
     // Directory facts, when known, say who the peers are and whether the account is privileged.
     const peerGroup = facts?.department ?? facts?.ous[0] ?? parentOu(bindName);
@@ -128,6 +160,20 @@ export class EventMapper {
       app: this.appFor(address, listener),
       result,
       ...(peerGroup ? { peerGroup: peerGroup.toLowerCase() } : {}),
+      ...(via.relayed ? { relayed: true } : {}),
+      ...(via.previousAccount ? { previousAccount: via.previousAccount } : {}),
+      ...(declaredRole ? { declaredRole } : {}),
     };
   }
+}
+
+/**
+ * Is this bind an app authenticating its user? Yes when the connection was bound as another
+ * account, or anonymously (or never) and then searched, before this bind.
+ */
+function relayedVia(account: string, c: ConnectionContext | undefined): { relayed: boolean; previousAccount?: string } {
+  if (!c) return { relayed: false };
+  const previous = c.previousBind ? canonicalAccount(c.previousBind) : '';
+  if (previous !== '' && previous !== account) return { relayed: true, previousAccount: previous };
+  return { relayed: previous === '' && c.opsBefore > 0 };
 }

@@ -21,7 +21,7 @@ export interface RunningBehavior {
 /** How binds map to accounts, kinds and apps; behaviour and policy use the same mapping. */
 export function mapperFor(config: Config): EventMapper {
   const b = config.behavior;
-  return new EventMapper({ apps: b.apps, endpointNames: b.endpointNames, servicePatterns: b.serviceAccounts, privilegedPatterns: b.privilegedAccounts });
+  return new EventMapper({ apps: b.apps, pools: b.pools, kiosks: b.kiosks, endpointNames: b.endpointNames, servicePatterns: b.serviceAccounts, privilegedPatterns: b.privilegedAccounts });
 }
 
 export function startBehavior(config: Config, log: Logger, clock: Clock = systemClock, opts: { upkeepCron?: string | null } = {}): RunningBehavior {

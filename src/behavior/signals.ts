@@ -8,6 +8,7 @@ import { hourOfDayShare, weekendShare } from './baseline.js';
 import { AccountKind, type LogonEvent } from './logon-event.js';
 import type { BehaviorOptions } from './options.js';
 import { isFailure } from './bind-result.js';
+import { EndpointRole, isRelayingRole } from './endpoint-role.js';
 
 export const SignalCode = {
   NewEndpoint: 'new_endpoint',
@@ -49,6 +50,8 @@ export interface CheckContext {
   orgKnowsSubnet: boolean;
   /** Recent failed binds of this name (decayed), whether or not it has a baseline. */
   recentFailures: number;
+  /** What the source address is (endpoint-role.ts): location signals are for devices only. */
+  role: EndpointRole;
   opts: BehaviorOptions;
 }
 
@@ -60,14 +63,17 @@ const minutes = (ms: number): number => Math.round(ms / 60_000);
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const pct = (p: number): string => (p < 0.001 ? '0%' : `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`);
 
-/** Accounts that have made an endpoint "theirs": a personal device, not a shared server. */
+/**
+ * Accounts that have made an endpoint "theirs": a personal device, not a shared server. An
+ * account that binds there for others (an app's service account) owns nothing.
+ */
 function owners(endpoint: EndpointBaseline, except: string): string[] {
   if (endpoint.accounts.size > 3) return [];
-  return [...endpoint.accounts.entries()].filter(([a, f]) => a !== except && f.count >= 3).map(([a]) => a);
+  return [...endpoint.accounts.entries()].filter(([a, f]) => a !== except && f.count >= 3 && !endpoint.agents?.has(a)).map(([a]) => a);
 }
 
-const newEndpoint: Check = ({ ev, account, endpoint, maturity }) => {
-  if (!account || account.kind === AccountKind.Service || account.endpoints.has(ev.endpoint)) return null;
+const newEndpoint: Check = ({ ev, account, endpoint, maturity, role }) => {
+  if (isRelayingRole(role) || !account || account.kind === AccountKind.Service || account.endpoints.has(ev.endpoint)) return null;
   // Someone who always uses one or two machines is more telling than someone who roams.
   const n = account.endpoints.size;
   const base = account.kind === AccountKind.Privileged ? 35 : n <= 2 ? 28 : n >= 6 ? 12 : 22;
@@ -80,8 +86,8 @@ const newEndpoint: Check = ({ ev, account, endpoint, maturity }) => {
   return points < 1 ? null : { code: SignalCode.NewEndpoint, points, reason: `first logon by ${ev.account} from ${where(ev)}${note}` };
 };
 
-const endpointNotAssociated: Check = ({ ev, account, endpoint, maturity }) => {
-  if (!endpoint || account?.endpoints.has(ev.endpoint)) return null;
+const endpointNotAssociated: Check = ({ ev, account, endpoint, maturity, role }) => {
+  if (role !== EndpointRole.Device || !endpoint || account?.endpoints.has(ev.endpoint)) return null;
   const others = owners(endpoint, ev.account);
   if (others.length === 0) return null;
   // Helpdesk staff log on at colleagues' machines as a matter of course.
@@ -93,8 +99,8 @@ const endpointNotAssociated: Check = ({ ev, account, endpoint, maturity }) => {
   };
 };
 
-const newSubnet: Check = ({ ev, account, peer, maturity, orgKnowsSubnet }) => {
-  if (account?.subnets.has(ev.subnet)) return null;
+const newSubnet: Check = ({ ev, account, peer, maturity, orgKnowsSubnet, role }) => {
+  if (isRelayingRole(role) || account?.subnets.has(ev.subnet)) return null;
   const peerKnows = peer !== undefined && peer.members.size >= 5 && peer.subnets.has(ev.subnet);
   const peerWeight = peer !== undefined && peer.members.size >= 5 ? 1 - maturity : 0;
   // A network nobody in the organisation has logged on from is stronger evidence; one the
@@ -135,12 +141,13 @@ const unusualHour: Check = ({ ev, hour, account, peer, maturity, opts }) => {
   };
 };
 
-const lateralMovement: Check = ({ ev, account, opts }) => {
-  if (!account || !isPerson(account.kind) || isFailure(ev.result)) return null;
+const lateralMovement: Check = ({ ev, account, opts, role }) => {
+  // Devices only: logons through an app server or from a VPN pool move nobody anywhere.
+  if (isRelayingRole(role) || !account || !isPerson(account.kind) || isFailure(ev.result)) return null;
   const since = ev.time - opts.lateralWindowMs;
   // At most recentLogons entries: a small array beats a Set on the bind path.
   const endpoints = [ev.endpoint];
-  for (const r of account.recent) if (r.time >= since && !endpoints.includes(r.endpoint)) endpoints.push(r.endpoint);
+  for (const r of account.recent) if (r.time >= since && r.device !== false && !endpoints.includes(r.endpoint)) endpoints.push(r.endpoint);
   if (endpoints.length < 3) return null;
   return {
     code: SignalCode.LateralMovement,
@@ -154,26 +161,32 @@ const lateralMovement: Check = ({ ev, account, opts }) => {
  * the same account corrects from the same source is not counted. Counts are kept
  * incrementally (endpoint-window.ts): nothing here scans the window.
  */
-const sprayingSource: Check = ({ ev, endpoint, opts }) => {
+const sprayingSource: Check = ({ ev, endpoint, opts, role }) => {
   if (!endpoint) return null;
   const c = endpoint.windowCounts.get(ev.account);
   const failedNow = isFailure(ev.result);
+  // A spray through an app server is about the attempts and the accounts it targeted, not
+  // about the app's other users: their successful logons through it carry none of it.
+  if (isRelayingRole(role) && !failedNow && !(c && c.failed > 0)) return null;
   // The current attempt, as it would change the counts.
   const failedOnly = endpoint.windowFailedOnly + (failedNow && !c ? 1 : 0) - (!failedNow && c && c.failed > 0 && c.ok === 0 ? 1 : 0);
   const succeeded = endpoint.windowSucceeded + (!failedNow && !(c && c.ok > 0) ? 1 : 0);
-  if (failedOnly >= 4 && failedOnly > 2 * succeeded) {
-    return { code: SignalCode.SprayingSource, points: failedOnly >= 8 ? 85 : 65, reason: `${where(ev)} failed binds for ${failedOnly} accounts within ${minutes(opts.sprayWindowMs)} minutes (password spraying)` };
+  // An app server's users make typos (a few per cent of its logins): there, a spray is
+  // failures for many accounts far above that; elsewhere, failures outnumbering successes.
+  const relaying = isRelayingRole(role);
+  if (relaying ? failedOnly >= Math.max(6, 0.3 * succeeded) : failedOnly >= 4 && failedOnly > 2 * succeeded) {
+    return { code: SignalCode.SprayingSource, points: failedOnly >= 8 ? 85 : 65, reason: `${where(ev)} failed binds for ${failedOnly} accounts within ${minutes(opts.sprayWindowMs)} minutes (password spraying${relaying ? ' through it' : ''})` };
   }
   const slow = endpoint.failedAccounts.size + (failedNow && !endpoint.failedAccounts.has(ev.account) ? 1 : 0);
   const ok = endpoint.succeededAccounts.size;
-  if (slow >= 8 && slow > 2 * ok) {
+  if (relaying ? slow >= Math.max(8, 0.3 * ok) : slow >= 8 && slow > 2 * ok) {
     return { code: SignalCode.SprayingSource, points: 60, reason: `${where(ev)} failed binds for ${slow} accounts in 24 hours, with ${ok} successes (slow password spraying)` };
   }
   return null;
 };
 
-const endpointManyAccounts: Check = ({ ev, endpoint, opts }) => {
-  if (!endpoint) return null;
+const endpointManyAccounts: Check = ({ ev, endpoint, opts, role }) => {
+  if (!endpoint || isRelayingRole(role)) return null;
   const accounts = endpoint.windowCounts.size + (endpoint.windowCounts.has(ev.account) ? 0 : 1);
   if (accounts < 4 || accounts <= 2 * endpoint.usualDistinctAccounts) return null;
   return {
@@ -192,7 +205,9 @@ const serviceNewHost: Check = ({ ev, account, maturity }) => {
   return { code: SignalCode.ServiceNewHost, points, reason: `service account ${ev.account} bound from a new host ${where(ev)} (known: ${known})` };
 };
 
-const machineTiming: Check = ({ ev, account }) => {
+const machineTiming: Check = ({ ev, account, role }) => {
+  // Through an app the timing is the app's (a portal may bind on every request), not the person's.
+  if (ev.relayed || isRelayingRole(role)) return null;
   if (!account || !isPerson(account.kind) || isFailure(ev.result) || account.recent.length < 6) return null;
   const times = [...account.recent.map((r) => r.time), ev.time];
   const burst = times.filter((t) => t >= ev.time - 60_000).length;
@@ -217,8 +232,8 @@ const recentFailures: Check = ({ ev, recentFailures: earlier }) => {
   };
 };
 
-const endpointRisk: Check = ({ ev, endpointRisk }) =>
-  endpointRisk < 25 ? null : { code: SignalCode.EndpointRisk, points: 0.6 * endpointRisk, reason: `${where(ev)} carries risk ${Math.round(endpointRisk)} from earlier activity` };
+const endpointRisk: Check = ({ ev, endpointRisk, role }) =>
+  endpointRisk < 25 || isRelayingRole(role) ? null : { code: SignalCode.EndpointRisk, points: 0.6 * endpointRisk, reason: `${where(ev)} carries risk ${Math.round(endpointRisk)} from earlier activity` };
 
 const accountRisk: Check = ({ ev, accountRisk }) =>
   accountRisk < 30 ? null : { code: SignalCode.AccountRisk, points: 0.35 * accountRisk, reason: `${ev.account} carries risk ${Math.round(accountRisk)} from earlier activity` };

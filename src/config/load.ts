@@ -206,14 +206,16 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
     const problem = checkTimeZone(behavior.timeZone);
     if (problem) out.push(source.diag(['behavior', 'timeZone'], 'error', problem, 'use an IANA zone name such as Europe/London or America/New_York'));
   }
-  (Array.isArray(behavior.apps) ? behavior.apps : []).forEach((app, i) => {
-    const addresses = obj(app)?.addresses;
-    (Array.isArray(addresses) ? addresses : []).forEach((a, j) => {
+  const checkCidrs = (list: unknown, path: (string | number)[]): void => {
+    (Array.isArray(list) ? list : []).forEach((a, j) => {
       if (typeof a !== 'string') return;
       const c = parseCidr(a);
-      if ('error' in c) out.push(source.diag(['behavior', 'apps', i, 'addresses', j], 'error', c.error, 'write an address (10.1.2.3) or a range (10.1.2.0/24)'));
+      if ('error' in c) out.push(source.diag([...path, j], 'error', c.error, 'write an address (10.1.2.3) or a range (10.1.2.0/24)'));
     });
-  });
+  };
+  (Array.isArray(behavior.apps) ? behavior.apps : []).forEach((app, i) => checkCidrs(obj(app)?.addresses, ['behavior', 'apps', i, 'addresses']));
+  checkCidrs(behavior.pools, ['behavior', 'pools']);
+  checkCidrs(behavior.kiosks, ['behavior', 'kiosks']);
   const page = obj(obj(obj(raw.mfa)?.challengePage)?.tls);
   if (page) {
     readPem(['mfa', 'challengePage', 'tls', 'certFile'], page.certFile, 'certificate');

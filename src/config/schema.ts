@@ -114,8 +114,16 @@ const behavior = z.strictObject({
   enabled: z.boolean().default(true),
   /** Working hours are learned in this zone (IANA name, e.g. Europe/London). */
   timeZone: z.string().min(1).default('UTC'),
-  /** App servers by client address: for web apps the client is the app server. */
+  /**
+   * App servers by client address (web apps, VPN concentrators, RADIUS and mail servers):
+   * they bind as their users, so their address says nothing about where a person is.
+   * Undeclared ones are learned from how they bind (bindwall endpoints --roles).
+   */
   apps: z.array(z.strictObject({ name: z.string().min(1), addresses: z.array(z.string().min(1)).min(1) })).default([]),
+  /** Address pools (VPN, NAT, a conference network): many people, no device of anyone's. */
+  pools: z.array(z.string().min(1)).default([]),
+  /** Shared terminals (kiosks, ward terminals): many people at one device. */
+  kiosks: z.array(z.string().min(1)).default([]),
   /** Client address → endpoint name (e.g. from a workstation inventory). */
   endpointNames: z.record(z.string(), z.string()).default({}),
   /** Account names or bind-DN patterns (* and ?) of service accounts. */
@@ -134,7 +142,7 @@ const behavior = z.strictObject({
 });
 
 const behaviorDefaults = {
-  enabled: true, timeZone: 'UTC', apps: [], endpointNames: {},
+  enabled: true, timeZone: 'UTC', apps: [], pools: [], kiosks: [], endpointNames: {},
   serviceAccounts: ['svc-*', 'svc_*', 'service-*', '*ou=service*'], privilegedAccounts: [], eventRetentionDays: 90,
   maxStoredEvents: 5_000_000, maxAccounts: 200_000, maxEndpoints: 200_000, maxUnknownAccounts: 10_000,
 };

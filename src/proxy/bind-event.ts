@@ -36,6 +36,19 @@ export const BindOutcome = {
 } as const;
 export type BindOutcome = (typeof BindOutcome)[keyof typeof BindOutcome];
 
+/**
+ * What happened on the client connection before this bind: apps that authenticate their
+ * users (web apps, VPN and RADIUS servers, mail servers) bind as a service account or
+ * anonymously, search for the user, then bind as the user — on one connection, or bind as
+ * user after user. A person's own tool binds as itself first.
+ */
+export interface ConnectionContext {
+  /** The name the connection was last bound as: '' anonymous (or after a failed bind); absent when this is its first bind. */
+  previousBind?: string;
+  /** Operations (searches, …) sent since the connection's previous bind, or since it opened. */
+  opsBefore: number;
+}
+
 export interface BindEvent {
   time: number;
   connectionId: number;
@@ -64,6 +77,7 @@ export interface BindEvent {
   /** The behaviour score and reasons (set before the decision, or when the event is recorded). */
   assessment?: Assessment;
   latencyMs: number;
+  connection?: ConnectionContext;
 }
 
 export type BindEventSink = (event: BindEvent) => void;

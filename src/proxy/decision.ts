@@ -2,6 +2,7 @@ import type { Assessment } from '../behavior/engine.js';
 import type { UserFacts } from '../directory/facts.js';
 import type { LogonEvent } from '../behavior/logon-event.js';
 import type { Restriction } from './restriction.js';
+import type { ConnectionContext } from './bind-event.js';
 import type { Secret } from '../log/secret.js';
 import type { ChallengeOutcome } from '../mfa/outcome.js';
 
@@ -32,6 +33,8 @@ export interface BindAttempt {
   logon?: LogonEvent;
   /** A one-time code the client appended to its password (already removed from it). */
   otp?: Secret<string>;
+  /** What the connection did before this bind (relayed binds of app servers). */
+  connection?: ConnectionContext;
 }
 
 export const Action = {

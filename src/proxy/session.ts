@@ -19,7 +19,7 @@ import {
 import { isFinalResponse, isRequestOp, isWriteOp, Oid, Op, ResponseFor, ResultCode } from '../ldap/protocol.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
-import { BindMethod, BindOutcome, type BindEvent } from './bind-event.js';
+import { BindMethod, BindOutcome, type BindEvent, type ConnectionContext } from './bind-event.js';
 import { Action, ChallengeResult, type BindAttempt, type Challenger, type DecideFn, type Decision } from './decision.js';
 import { Diagnostics, resultForError } from './edge.js';
 import type { Assessment } from '../behavior/engine.js';
@@ -76,6 +76,7 @@ interface PendingBind {
   assessment?: Assessment;
   /** A one-time code split off the end of the password (mfa.otpDelimiter). */
   otp?: Secret<string>;
+  connection: ConnectionContext;
 }
 
 /** What the decision function sees. The abort signal is created only if someone asks. */
@@ -87,6 +88,7 @@ class Attempt implements BindAttempt {
   readonly bindDn: string;
   readonly tls: boolean;
   readonly receivedAt: number;
+  readonly connection: ConnectionContext;
   assessment?: Assessment;
   facts?: UserFacts;
   logon?: LogonEvent;
@@ -101,6 +103,7 @@ class Attempt implements BindAttempt {
     this.bindDn = p.req.name;
     this.tls = session.tls;
     this.receivedAt = p.receivedAt;
+    this.connection = p.connection;
     this.#session = session;
     this.#pending = p;
   }
@@ -145,6 +148,10 @@ export class Session {
   #pduStartedAt = 0;
   /** The connection must send its first bind by then (0: it has). */
   #firstBindBy: number;
+  /** The name the connection was last bound as ('' anonymous; undefined: never bound). */
+  #lastBoundName: string | undefined;
+  /** Operations forwarded since the last bind (or since connect). */
+  #opsSinceBind = 0;
   #pending: PendingBind | null = null;
   /** True while the upstream connection may be authenticated as someone. */
   #upstreamBound = false;
@@ -362,6 +369,7 @@ export class Session {
     if (this.#outstanding.size === 0) this.#upstreamQuietSince = this.#d.clock.now();
     if (this.#outstanding.has(msgId)) this.#untrack(msgId); // a client reusing an ID it still waits on
     this.#outstanding.set(msgId, op);
+    this.#opsSinceBind++;
     if (op === Op.SearchRequest) this.#searchesOutstanding++;
   }
 
@@ -527,7 +535,8 @@ export class Session {
     const mechanism = req.auth.kind === 'sasl' ? req.auth.mechanism : undefined;
     const mechanismValid = mechanism === undefined || isValidSaslMechanism(mechanism);
     // A client controls the mechanism field: only a registered name is ever logged or stored.
-    const pending: PendingBind = { req, method, receivedAt, phase: 'directory', deadline: Infinity, ...(mechanism !== undefined ? { saslMechanism: mechanismValid ? loggableSaslMechanism(mechanism) : '(invalid)' } : {}) };
+    const connection: ConnectionContext = this.#lastBoundName === undefined ? { opsBefore: this.#opsSinceBind } : { previousBind: this.#lastBoundName, opsBefore: this.#opsSinceBind };
+    const pending: PendingBind = { req, method, receivedAt, phase: 'directory', deadline: Infinity, connection, ...(mechanism !== undefined ? { saslMechanism: mechanismValid ? loggableSaslMechanism(mechanism) : '(invalid)' } : {}) };
     // Any bind resets the connection's authorization (RFC 4511 §4.2.1), and with it a demotion.
     this.#restricted = null;
 
@@ -811,6 +820,9 @@ export class Session {
   }
 
   #emit(p: PendingBind, outcome: BindOutcome, resultCode: number): void {
+    // Whatever the answer, the connection's next bind follows this one.
+    this.#lastBoundName = resultCode === ResultCode.success ? p.req.name : '';
+    this.#opsSinceBind = 0;
     const d = p.decision;
     this.#d.emit({
       time: p.receivedAt,
@@ -833,6 +845,7 @@ export class Session {
       detail: p.detail,
       assessment: p.assessment,
       latencyMs: this.#d.clock.now() - p.receivedAt,
+      connection: p.connection,
     });
   }
 

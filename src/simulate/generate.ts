@@ -65,6 +65,9 @@ function logon(time: number, uid: string, department: string, kind: AccountKind,
   return {
     time: Math.round(time), account: uid, bindName: `uid=${uid},${ou},${BASE}`, kind, endpoint, subnet: subnetOf(endpoint), app, result,
     ...(kind === AccountKind.Service ? {} : { peerGroup: department }),
+    // The intranet portal binds as its service account, searches, then binds as the user:
+    // what the proxy sees on its connection (ConnectionContext) makes the bind relayed.
+    ...(app === 'intranet' ? { relayed: true, previousAccount: 'svc-intranet' } : {}),
   };
 }
 

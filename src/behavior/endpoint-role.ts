@@ -1,0 +1,107 @@
+/**
+ * What a source address is, with the evidence: a device a person sits at, a terminal many
+ * people share, an app server that binds for its users (web apps, VPN, RADIUS and mail
+ * servers), an address pool (VPN or NAT), or not known yet. Location signals only mean
+ * something for devices; evidence about an attack *through* an app server belongs to the
+ * attempts and the accounts targeted, not to the server and everyone behind it.
+ *
+ * Declared roles (config) win. An app server is learned from how its connections look:
+ * relayed binds — a bind after a service-account or anonymous bind and a search, or after
+ * another user's bind on the same connection — by several people, with few direct ones.
+ * Relayed binds need valid passwords of several people to count, so a spraying host cannot
+ * make itself look like an app server with failures.
+ */
+import { bump, valueAt, DAY_MS } from './decay.js';
+import type { EndpointBaseline } from './baseline.js';
+
+export const EndpointRole = {
+  Device: 'device',
+  Shared: 'shared',
+  AppServer: 'app_server',
+  Pool: 'pool',
+} as const;
+export type EndpointRole = (typeof EndpointRole)[keyof typeof EndpointRole];
+
+/** Roles whose address says nothing about where the person is. */
+export const isRelayingRole = (r: EndpointRole): boolean => r === EndpointRole.AppServer || r === EndpointRole.Pool;
+
+/** People who must have logged on through relayed binds before an address counts as an app server. */
+const APP_SERVER_MIN_ACCOUNTS = 3;
+/** Share of successful (non-service) binds that are relayed, at least. */
+const APP_SERVER_MIN_RELAYED_SHARE = 0.7;
+/** Relayed accounts and service accounts kept per endpoint (time order, the oldest go first). */
+const MAX_RELAYED = 1024;
+const MAX_AGENTS = 64;
+const EVIDENCE_HALF_LIFE_MS = 7 * DAY_MS;
+/** Relayed accounts older than this no longer count. */
+const RELAYED_WINDOW_MS = 30 * DAY_MS;
+
+export interface RoleEvidence {
+  role: EndpointRole;
+  declared: boolean;
+  /** Why, for people: "relayed binds by 212 accounts (97% of its binds)". */
+  evidence: string;
+}
+
+/** The role of an endpoint now: declared, else learned from its baseline (a new address is a device). */
+export function roleOf(ep: EndpointBaseline | undefined, declared: EndpointRole | undefined, now: number): EndpointRole {
+  if (declared) return declared;
+  if (!ep) return EndpointRole.Device;
+  if (isLearnedAppServer(ep, now)) return EndpointRole.AppServer;
+  return ep.accounts.size > 3 ? EndpointRole.Shared : EndpointRole.Device;
+}
+
+function relayedShare(ep: EndpointBaseline, now: number): number {
+  const relayed = ep.okRelayed ? valueAt(ep.okRelayed, now, EVIDENCE_HALF_LIFE_MS) : 0;
+  const direct = ep.okDirect ? valueAt(ep.okDirect, now, EVIDENCE_HALF_LIFE_MS) : 0;
+  return relayed + direct > 0 ? relayed / (relayed + direct) : 0;
+}
+
+function isLearnedAppServer(ep: EndpointBaseline, now: number): boolean {
+  return (ep.relayedAccounts?.size ?? 0) >= APP_SERVER_MIN_ACCOUNTS && relayedShare(ep, now) >= APP_SERVER_MIN_RELAYED_SHARE;
+}
+
+export function describeRole(ep: EndpointBaseline | undefined, declared: EndpointRole | undefined, now: number): RoleEvidence {
+  const role = roleOf(ep, declared, now);
+  if (declared) return { role, declared: true, evidence: 'declared in the configuration' };
+  if (!ep) return { role, declared: false, evidence: 'not seen yet' };
+  const share = Math.round(relayedShare(ep, now) * 100);
+  const relayed = ep.relayedAccounts?.size ?? 0;
+  const agents = [...(ep.agents?.keys() ?? [])].slice(-3);
+  if (role === EndpointRole.AppServer) {
+    return { role, declared: false, evidence: `relayed binds by ${relayed} accounts (${share}% of its binds)${agents.length ? `, binding for them: ${agents.join(', ')}` : ''}` };
+  }
+  return { role, declared: false, evidence: `${ep.accounts.size} account(s) logged on here${relayed ? `; relayed binds by ${relayed} (${share}%)` : ''}` };
+}
+
+/**
+ * Learns from one bind at this endpoint how it binds: a successful bind counts as relayed
+ * or direct (binds by the app's own service accounts are neither), and the account that
+ * bound before another's relayed bind is recorded as one that binds for others.
+ */
+export function learnRole(ep: EndpointBaseline, ev: { account: string; relayed?: boolean; previousAccount?: string }, failed: boolean, now: number): void {
+  if (ev.previousAccount && ev.relayed) setNewest((ep.agents ??= new Map()), ev.previousAccount, now, MAX_AGENTS);
+  if (failed) return;
+  if (ev.relayed) {
+    bump((ep.okRelayed ??= { value: 0, asOf: now }), now, EVIDENCE_HALF_LIFE_MS);
+    setNewest((ep.relayedAccounts ??= new Map()), ev.account, now, MAX_RELAYED);
+  } else if (!ep.agents?.has(ev.account)) {
+    bump((ep.okDirect ??= { value: 0, asOf: now }), now, EVIDENCE_HALF_LIFE_MS);
+  }
+}
+
+/** Forgets relayed accounts not seen for RELAYED_WINDOW_MS (called with the endpoint's other trims). */
+export function trimRole(ep: EndpointBaseline, now: number): void {
+  const m = ep.relayedAccounts;
+  if (!m) return;
+  for (const [k, t] of m) {
+    if (t >= now - RELAYED_WINDOW_MS) return;
+    m.delete(k);
+  }
+}
+
+function setNewest(map: Map<string, number>, key: string, now: number, cap: number): void {
+  map.delete(key);
+  map.set(key, now);
+  if (map.size > cap) map.delete(map.keys().next().value as string);
+}
