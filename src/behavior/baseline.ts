@@ -115,6 +115,10 @@ export interface AccountBaseline {
   lastFailure: number;
   /** Successful logons on endpoints other people own (helpdesk work): roaming is their normal. */
   roamingLogons: number;
+  /** Bind names this identity logged on with (most recent last, a few at most). */
+  names?: string[];
+  /** Distinct devices it usually logs on from within the lateral window (a slowly moving mean). */
+  usualSpread?: number;
   features: FeatureStats;
 }
 

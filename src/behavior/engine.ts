@@ -12,7 +12,7 @@ import { expire, record } from './endpoint-window.js';
 import type { LogonEvent } from './logon-event.js';
 import { distance2, FEATURE_DIMS, features, learnFeatures } from './multivariate.js';
 import { defaultBehaviorOptions, type BehaviorOptions } from './options.js';
-import { CHECKS, combine, SignalCode, type CheckContext, type Signal } from './signals.js';
+import { CHECKS, combine, devicesInWindow, SignalCode, type CheckContext, type Signal } from './signals.js';
 import { HourOfWeek } from './time-of-week.js';
 import { LruMap } from '../util/lru.js';
 import { isRelayingRole, learnRole, roleOf, type EndpointRole } from './endpoint-role.js';
@@ -42,6 +42,18 @@ const MARGINAL: ReadonlySet<string> = new Set([SignalCode.UnusualHour, SignalCod
 
 /** Signals about the endpoint itself; they drive the endpoint's entity risk. */
 const ENDPOINT_SIGNALS: ReadonlySet<string> = new Set([SignalCode.SprayingSource, SignalCode.EndpointManyAccounts, SignalCode.EndpointNotAssociated]);
+
+/** Bind names kept per identity (the forms it logs on with: DN, DOMAIN\\sam, UPN). */
+const MAX_NAMES = 8;
+
+function rememberName(acc: AccountBaseline, name: string): void {
+  const names = (acc.names ??= []);
+  if (names[names.length - 1] === name) return;
+  const i = names.indexOf(name);
+  if (i >= 0) names.splice(i, 1);
+  names.push(name);
+  if (names.length > MAX_NAMES) names.shift();
+}
 
 /** Above this score a logon does not make its endpoint, subnet or app familiar. */
 const FAMILIARITY_MAX_SCORE = 50;
@@ -297,6 +309,11 @@ export class BehaviorEngine {
       if (a.score < FAMILIARITY_MAX_SCORE) this.#subnets.set(ev.subnet, now);
       addHour(acc.hours, a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
       acc.recent.push({ time: now, endpoint: ev.endpoint, app: ev.app, ...(relaying ? { device: false } : {}) });
+      rememberName(acc, ev.bindName);
+      if (!relaying && trust > 0.5) {
+        const n = devicesInWindow(acc, ev, o.lateralWindowMs);
+        acc.usualSpread = (acc.usualSpread ?? 1) + (n - (acc.usualSpread ?? 1)) * 0.05;
+      }
       if (acc.recent.length > o.recentLogons) acc.recent.shift();
       if (a.features) learnFeatures(acc.features, a.features, Math.max(trust, 0.05));
       acc.logons += trust;

@@ -9,6 +9,7 @@ import type { UserFacts } from '../directory/facts.js';
 import { cidrContains, parseCidr, subnetOf, type Cidr } from '../util/cidr.js';
 import { BindResult, classifyBindResult } from './bind-result.js';
 import { globPredicate } from '../util/glob.js';
+import { unescapeDnValue } from '../util/dn.js';
 
 export const AccountKind = {
   Human: 'human',
@@ -53,8 +54,9 @@ export function canonicalAccount(bindName: string): string {
   if (backslash > 0 && !name.includes('=')) return name.slice(backslash + 1).toLowerCase();
   if (!name.includes('=') && name.includes('@')) return name.slice(0, name.lastIndexOf('@')).toLowerCase();
   const m = /^\s*(uid|samaccountname|cn|userid)\s*=\s*((?:\\.|[^,+])+)/i.exec(name);
-  if (m) return m[2]!.replace(/\\(.)/g, '$1').trim().toLowerCase();
-  return name.toLowerCase();
+  // `cn=Smith\, John` and `cn=Smith\2C John` are one person; so are `caf\C3\A9` and `café`.
+  if (m) return unescapeDnValue(m[2]!).normalize('NFC').trim().toLowerCase();
+  return name.normalize('NFC').toLowerCase();
 }
 
 /** The OU just above the entry in a DN ("uid=a,ou=Finance,ou=People,…" → "Finance"). */
@@ -142,7 +144,9 @@ export class EventMapper {
   }
 
   #build(time: number, bindName: string, address: string, listener: string, result: BindResult, facts?: UserFacts | null, connection?: ConnectionContext): LogonEvent {
-    const account = canonicalAccount(bindName);
+    // One identity per person: with directory facts, every name form (a display-name DN,
+    // DOMAIN\sam, a UPN) resolves to the entry's login name.
+    const account = facts?.login ?? canonicalAccount(bindName);
     const declaredRole = this.declaredRole(address);
     const via = relayedVia(account, connection);
     const name = this.#names.get(address);

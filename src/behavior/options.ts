@@ -22,6 +22,8 @@ export interface BehaviorOptions {
   sprayWindowMs: number;
   /** Successful logons kept per account for timing analysis. */
   recentLogons: number;
+  /** An account silent this long that logs on again is dormant (a signal of its own). */
+  dormantAfterMs: number;
   /** Baselines kept in memory at most (the least recently used are written out and reloaded when they return). */
   maxAccounts: number;
   maxEndpoints: number;
@@ -40,6 +42,7 @@ export const defaultBehaviorOptions: Readonly<BehaviorOptions> = Object.freeze({
   lateralWindowMs: 30 * MINUTE_MS,
   sprayWindowMs: 10 * MINUTE_MS,
   recentLogons: 16,
+  dormantAfterMs: 30 * DAY_MS,
   maxAccounts: 200_000,
   maxEndpoints: 200_000,
   maxUnknownAccounts: 10_000,

@@ -17,8 +17,12 @@ export interface HistoryBlock {
   peerGroup?: string;
   endpoint: string;
   app?: string;
-  /** Days to generate, counting back from the scenario's `now`. */
+  /** Days to generate, counting back from the scenario's `now` (or from `endDaysAgo` days before it). */
   days: number;
+  endDaysAgo?: number;
+  /** Logons through an app (see LogonEvent.relayed), bound for by this service account. */
+  relayed?: boolean;
+  previousAccount?: string;
   weekdaysOnly?: boolean;
   /** Times of day (HH:MM, UTC) for one logon each. */
   times: string[];
@@ -39,6 +43,8 @@ export interface ScenarioEvent {
   everySeconds?: number;
   /** For repeats: use account-1, account-2, … (spraying many accounts). */
   numberAccounts?: boolean;
+  relayed?: boolean;
+  previousAccount?: string;
   expect?: { score?: [number, number]; codes?: string[]; notCodes?: string[]; decision?: string; rule?: string };
 }
 
@@ -63,11 +69,13 @@ export interface ScenarioOutcome {
 
 const defaultKind = (account: string): AccountKind => (account.startsWith('svc-') ? AccountKind.Service : AccountKind.Human);
 
-function logon(time: number, x: { account: string; kind?: AccountKind; peerGroup?: string; endpoint: string; app?: string; result?: BindResult }): LogonEvent {
+function logon(time: number, x: { account: string; kind?: AccountKind; peerGroup?: string; endpoint: string; app?: string; result?: BindResult; relayed?: boolean; previousAccount?: string }): LogonEvent {
   return {
     time, account: x.account, bindName: `uid=${x.account},ou=people,dc=corp,dc=example`, kind: x.kind ?? defaultKind(x.account),
     endpoint: x.endpoint, subnet: subnetOf(x.endpoint), app: x.app ?? 'ldap', result: x.result ?? 'success',
     ...(x.peerGroup ? { peerGroup: x.peerGroup } : {}),
+    ...(x.relayed ? { relayed: true } : {}),
+    ...(x.previousAccount ? { previousAccount: x.previousAccount } : {}),
   };
 }
 
@@ -80,7 +88,7 @@ export function runScenario(s: Scenario, engine = new BehaviorEngine(), decide?:
   const rand = prng(s.seed ?? 1);
   const history: LogonEvent[] = [];
   for (const h of s.history) {
-    for (let d = h.days; d >= 1; d--) {
+    for (let d = h.days + (h.endDaysAgo ?? 0); d >= 1 + (h.endDaysAgo ?? 0); d--) {
       const day = now - d * DAY_MS;
       const midnight = day - (day % DAY_MS);
       const weekday = (new Date(midnight).getUTCDay() + 6) % 7;

@@ -25,6 +25,7 @@ export const SignalCode = {
   EndpointRisk: 'endpoint_risk',
   AccountRisk: 'account_risk',
   OffBaseline: 'off_baseline',
+  DormantAccount: 'dormant_account',
 } as const;
 export type SignalCode = (typeof SignalCode)[keyof typeof SignalCode];
 
@@ -141,18 +142,27 @@ const unusualHour: Check = ({ ev, hour, account, peer, maturity, opts }) => {
   };
 };
 
-const lateralMovement: Check = ({ ev, account, opts, role }) => {
-  // Devices only: logons through an app server or from a VPN pool move nobody anywhere.
-  if (isRelayingRole(role) || !account || !isPerson(account.kind) || isFailure(ev.result)) return null;
-  const since = ev.time - opts.lateralWindowMs;
+/** Distinct devices an account logged on from within the lateral window, this logon's included. */
+export function devicesInWindow(account: AccountBaseline, ev: LogonEvent, windowMs: number): number {
+  const since = ev.time - windowMs;
   // At most recentLogons entries: a small array beats a Set on the bind path.
   const endpoints = [ev.endpoint];
   for (const r of account.recent) if (r.time >= since && r.device !== false && !endpoints.includes(r.endpoint)) endpoints.push(r.endpoint);
-  if (endpoints.length < 3) return null;
+  return endpoints.length;
+}
+
+const lateralMovement: Check = ({ ev, account, opts, role }) => {
+  // Devices only: logons through an app server or from a VPN pool move nobody anywhere.
+  if (isRelayingRole(role) || !account || !isPerson(account.kind) || isFailure(ev.result)) return null;
+  const n = devicesInWindow(account, ev, opts.lateralWindowMs);
+  // Against the account's own habit: helpdesk staff and physicians on rounds touch several
+  // machines in half an hour as a matter of course.
+  const usual = account.usualSpread ?? 1;
+  if (n < Math.max(3, Math.floor(2 * usual) + 1)) return null;
   return {
     code: SignalCode.LateralMovement,
-    points: endpoints.length >= 5 ? 55 : 38,
-    reason: `${ev.account} logged on from ${endpoints.length} endpoints within ${minutes(opts.lateralWindowMs)} minutes`,
+    points: n >= Math.max(5, Math.floor(2 * usual) + 3) ? 55 : 38,
+    reason: `${ev.account} logged on from ${n} devices within ${minutes(opts.lateralWindowMs)} minutes${usual >= 1.5 ? ` (usually ${usual.toFixed(1)})` : ''}`,
   };
 };
 
@@ -196,8 +206,14 @@ const endpointManyAccounts: Check = ({ ev, endpoint, opts, role }) => {
   };
 };
 
+/** A service account seen on this many hosts is embedded in a client on workstations, not fixed to a server. */
+const MANY_HOSTS = 5;
+
 const serviceNewHost: Check = ({ ev, account, maturity }) => {
   if (!account || account.kind !== AccountKind.Service || account.endpoints.has(ev.endpoint) || account.logons < 3) return null;
+  // Only a fixed-host account says something by appearing on a new host; one that lives in a
+  // desktop client meets a new workstation (or a new DHCP lease) every week.
+  if (account.endpoints.size >= MANY_HOSTS) return null;
   // Like every novelty, it counts fully only once the account's learning period is over.
   const points = 62 * maturity;
   if (points < 1) return null;
@@ -238,6 +254,20 @@ const endpointRisk: Check = ({ ev, endpointRisk, role }) =>
 const accountRisk: Check = ({ ev, accountRisk }) =>
   accountRisk < 30 ? null : { code: SignalCode.AccountRisk, points: 0.35 * accountRisk, reason: `${ev.account} carries risk ${Math.round(accountRisk)} from earlier activity` };
 
+/**
+ * An identity silent for weeks that logs on again: leavers' and forgotten accounts are what
+ * attackers reuse. Points grow with the silence and with privilege.
+ */
+const dormantAccount: Check = ({ ev, account, opts }) => {
+  if (!account || isFailure(ev.result)) return null;
+  const last = account.recent[account.recent.length - 1]?.time;
+  if (last === undefined || ev.time - last < opts.dormantAfterMs) return null;
+  const days = (ev.time - last) / 86_400_000;
+  const base = 45 + Math.min(20, (days - opts.dormantAfterMs / 86_400_000) / 3);
+  const points = Math.min(80, account.kind === AccountKind.Privileged ? base * 1.25 : account.kind === AccountKind.Service ? base * 0.8 : base);
+  return { code: SignalCode.DormantAccount, points, reason: `${ev.account} had not logged on for ${Math.round(days)} days` };
+};
+
 const offBaseline: Check = ({ ev, distance2 }) => {
   if (distance2 === undefined || distance2 < 40) return null;
   return {
@@ -263,6 +293,7 @@ export const CHECKS: readonly { code: SignalCode; run: Check }[] = Object.freeze
   { code: SignalCode.EndpointRisk, run: endpointRisk },
   { code: SignalCode.AccountRisk, run: accountRisk },
   { code: SignalCode.OffBaseline, run: offBaseline },
+  { code: SignalCode.DormantAccount, run: dormantAccount },
 ]);
 
 /** Independent pieces of evidence combine like probabilities: 1 − Π(1 − pᵢ). */

@@ -73,7 +73,8 @@ export function riskShow(args: string[], out: (s: string) => void): number {
     const recent = c.store.recentEvents(c.account, 10, 1);
     const view = {
       account: b.account, kind: b.kind, peerGroup: b.peerGroup ?? null, firstSeen: b.firstSeen, lastSeen: b.lastSeen,
-      logonsLearned: Math.round(b.logons), entityRisk: risk,
+      logonsLearned: Math.round(b.logons), entityRisk: risk, names: b.names ?? [],
+      learning: learningState(b.firstSeen, b.logons, now),
       endpoints: b.endpoints.size, subnets: [...b.subnets.keys()],
       apps: [...b.apps].map(([app, f]) => ({ app, count: f.count })).sort((x, y) => y.count - x.count),
       usualHours: usualHours(b), timeZone: c.timeZone,
@@ -86,6 +87,8 @@ export function riskShow(args: string[], out: (s: string) => void): number {
     out(`${view.account} (${view.kind}${view.peerGroup ? `, peer group ${view.peerGroup}` : ''})`);
     out(`  first seen ${iso(view.firstSeen)} UTC, last seen ${iso(view.lastSeen)} UTC, ${view.logonsLearned} logons learned`);
     out(`  entity risk ${view.entityRisk}/100`);
+    if (view.names.length) out(`  names seen: ${view.names.join(' | ')}`);
+    out(view.learning.done ? '  learning: done' : `  learning: ${view.learning.logons}/${view.learning.minLogons} logons, until ${iso(view.learning.until)} UTC (novelty counts in proportion)`);
     out(`  endpoints ${view.endpoints} (bindwall endpoints ${view.account}), networks ${view.subnets.join(', ') || '-'}`);
     out(`  apps ${view.apps.map((a) => `${a.app} (${a.count})`).join(', ') || '-'}`);
     out(`  usual hours (${view.timeZone}): ${view.usualHours.map((h) => `${h.hour} ${Math.round(h.share * 100)}%`).join(', ') || '-'}`);
@@ -107,4 +110,11 @@ export function endpoints(args: string[], out: (s: string) => void): number {
     for (const r of rows) out(`${r.endpoint.padEnd(40)}${iso(r.firstSeen).padEnd(19)}${iso(r.lastSeen).padEnd(19)}${r.count}`);
     return 0;
   });
+}
+
+/** How far an identity is through its learning period (novelty counts fully only after it). */
+function learningState(firstSeen: number, logons: number, now: number): { done: boolean; logons: number; minLogons: number; until: number } {
+  const o = defaultBehaviorOptions;
+  const until = firstSeen + o.learningPeriodMs;
+  return { done: now >= until && logons >= o.learningMinEvents, logons: Math.floor(logons), minLogons: o.learningMinEvents, until };
 }

@@ -12,9 +12,15 @@ import type { Secret } from '../log/secret.js';
 import type { DirectoryPool } from '../proxy/upstream.js';
 import type { Clock } from '../util/clock.js';
 import { normalizeDn } from '../util/dn.js';
+import { canonicalAccount } from '../behavior/logon-event.js';
 
 export interface UserFacts {
   dn: string;
+  /**
+   * The identity's login name (the first of directory.lookup.userAttributes the entry has,
+   * lower-cased; a UPN's user part): what every name form of this person resolves to.
+   */
+  login?: string;
   /** OU names from the entry up (["Finance", "People"]). */
   ous: string[];
   department?: string;
@@ -153,7 +159,7 @@ export class DirectoryFacts {
     }
     try {
       const o = this.#o;
-      const wanted = [o.departmentAttribute, o.titleAttribute, o.siteAttribute, ...o.extraAttributes];
+      const wanted = [...o.userAttributes, o.departmentAttribute, o.titleAttribute, o.siteAttribute, ...o.extraAttributes];
       // A bind name that is a DN under the base is read directly; anything else is searched for.
       let entry: SearchEntry | undefined;
       if (bindName && bindName.includes('=')) {
@@ -168,8 +174,10 @@ export class DirectoryFacts {
       if (!entry) return null;
       const groups = await this.#groupsOf(client, entry.dn);
       const first = (name: string): string | undefined => valueOf(entry!.attributes, name);
+      const loginValue = o.userAttributes.map(first).find((v) => v !== undefined && v !== '');
       return {
         dn: entry.dn,
+        ...(loginValue ? { login: canonicalAccount(loginValue) } : {}),
         ous: [...entry.dn.matchAll(/(?:^|,)\s*ou\s*=\s*((?:\\.|[^,])+)/gi)].map((m) => m[1]!.trim()),
         ...(first(o.departmentAttribute) ? { department: first(o.departmentAttribute)! } : {}),
         ...(first(o.titleAttribute) ? { title: first(o.titleAttribute)! } : {}),
