@@ -163,9 +163,8 @@ export interface EndpointBaseline {
   // How it binds (endpoint-role.ts); absent in baselines stored before roles were learned.
   /** Accounts that logged on here through relayed binds → last time (time order). */
   relayedAccounts?: Map<string, number>;
-  /** Successful relayed and direct binds (decayed); the app's own service accounts count in neither. */
-  okRelayed?: Decayed;
-  okDirect?: Decayed;
+  /** Accounts that logged on here directly (their own client) → last time (time order, capped). */
+  directAccounts?: Map<string, number>;
   /** Accounts that bound just before another account's relayed bind: the app's service accounts. */
   agents?: Map<string, number>;
 }

@@ -11,7 +11,7 @@
  * Relayed binds need valid passwords of several people to count, so a spraying host cannot
  * make itself look like an app server with failures.
  */
-import { bump, valueAt, DAY_MS } from './decay.js';
+import { DAY_MS } from './decay.js';
 import type { EndpointBaseline } from './baseline.js';
 
 export const EndpointRole = {
@@ -27,12 +27,12 @@ export const isRelayingRole = (r: EndpointRole): boolean => r === EndpointRole.A
 
 /** People who must have logged on through relayed binds before an address counts as an app server. */
 const APP_SERVER_MIN_ACCOUNTS = 3;
-/** Share of successful (non-service) binds that are relayed, at least. */
+/** Share of the accounts logging on here (its service accounts aside) that do so relayed, at least. */
 const APP_SERVER_MIN_RELAYED_SHARE = 0.7;
 /** Relayed accounts and service accounts kept per endpoint (time order, the oldest go first). */
 const MAX_RELAYED = 1024;
 const MAX_AGENTS = 64;
-const EVIDENCE_HALF_LIFE_MS = 7 * DAY_MS;
+const MAX_DIRECT = 64;
 /** Relayed accounts older than this no longer count. */
 const RELAYED_WINDOW_MS = 30 * DAY_MS;
 
@@ -44,59 +44,62 @@ export interface RoleEvidence {
 }
 
 /** The role of an endpoint now: declared, else learned from its baseline (a new address is a device). */
-export function roleOf(ep: EndpointBaseline | undefined, declared: EndpointRole | undefined, now: number): EndpointRole {
+export function roleOf(ep: EndpointBaseline | undefined, declared: EndpointRole | undefined): EndpointRole {
   if (declared) return declared;
   if (!ep) return EndpointRole.Device;
-  if (isLearnedAppServer(ep, now)) return EndpointRole.AppServer;
+  if (isLearnedAppServer(ep)) return EndpointRole.AppServer;
   return ep.accounts.size > 3 ? EndpointRole.Shared : EndpointRole.Device;
 }
 
-function relayedShare(ep: EndpointBaseline, now: number): number {
-  const relayed = ep.okRelayed ? valueAt(ep.okRelayed, now, EVIDENCE_HALF_LIFE_MS) : 0;
-  const direct = ep.okDirect ? valueAt(ep.okDirect, now, EVIDENCE_HALF_LIFE_MS) : 0;
+/**
+ * Share of the accounts seen here that logged on relayed. Counted by account, not by bind,
+ * and without the app's service accounts: they bind directly (first on each connection) many
+ * times before they are recognised as binding for others, and must not outweigh its users.
+ */
+function relayedShare(ep: EndpointBaseline): number {
+  const relayed = ep.relayedAccounts?.size ?? 0;
+  let direct = 0;
+  for (const a of ep.directAccounts?.keys() ?? []) if (!ep.agents?.has(a) && !ep.relayedAccounts?.has(a)) direct++;
   return relayed + direct > 0 ? relayed / (relayed + direct) : 0;
 }
 
-function isLearnedAppServer(ep: EndpointBaseline, now: number): boolean {
-  return (ep.relayedAccounts?.size ?? 0) >= APP_SERVER_MIN_ACCOUNTS && relayedShare(ep, now) >= APP_SERVER_MIN_RELAYED_SHARE;
+function isLearnedAppServer(ep: EndpointBaseline): boolean {
+  return (ep.relayedAccounts?.size ?? 0) >= APP_SERVER_MIN_ACCOUNTS && relayedShare(ep) >= APP_SERVER_MIN_RELAYED_SHARE;
 }
 
-export function describeRole(ep: EndpointBaseline | undefined, declared: EndpointRole | undefined, now: number): RoleEvidence {
-  const role = roleOf(ep, declared, now);
+export function describeRole(ep: EndpointBaseline | undefined, declared: EndpointRole | undefined): RoleEvidence {
+  const role = roleOf(ep, declared);
   if (declared) return { role, declared: true, evidence: 'declared in the configuration' };
   if (!ep) return { role, declared: false, evidence: 'not seen yet' };
-  const share = Math.round(relayedShare(ep, now) * 100);
+  const share = Math.round(relayedShare(ep) * 100);
   const relayed = ep.relayedAccounts?.size ?? 0;
   const agents = [...(ep.agents?.keys() ?? [])].slice(-3);
   if (role === EndpointRole.AppServer) {
-    return { role, declared: false, evidence: `relayed binds by ${relayed} accounts (${share}% of its binds)${agents.length ? `, binding for them: ${agents.join(', ')}` : ''}` };
+    return { role, declared: false, evidence: `relayed binds by ${relayed} accounts (${share}% of the accounts seen there)${agents.length ? `, binding for them: ${agents.join(', ')}` : ''}` };
   }
   return { role, declared: false, evidence: `${ep.accounts.size} account(s) logged on here${relayed ? `; relayed binds by ${relayed} (${share}%)` : ''}` };
 }
 
 /**
- * Learns from one bind at this endpoint how it binds: a successful bind counts as relayed
- * or direct (binds by the app's own service accounts are neither), and the account that
- * bound before another's relayed bind is recorded as one that binds for others.
+ * Learns from one bind at this endpoint how it binds: the account of a successful bind is
+ * recorded as logging on relayed or directly, and the account that bound before another's
+ * relayed bind as one that binds for others (the app's service account).
  */
 export function learnRole(ep: EndpointBaseline, ev: { account: string; relayed?: boolean; previousAccount?: string }, failed: boolean, now: number): void {
   if (ev.previousAccount && ev.relayed) setNewest((ep.agents ??= new Map()), ev.previousAccount, now, MAX_AGENTS);
   if (failed) return;
-  if (ev.relayed) {
-    bump((ep.okRelayed ??= { value: 0, asOf: now }), now, EVIDENCE_HALF_LIFE_MS);
-    setNewest((ep.relayedAccounts ??= new Map()), ev.account, now, MAX_RELAYED);
-  } else if (!ep.agents?.has(ev.account)) {
-    bump((ep.okDirect ??= { value: 0, asOf: now }), now, EVIDENCE_HALF_LIFE_MS);
-  }
+  if (ev.relayed) setNewest((ep.relayedAccounts ??= new Map()), ev.account, now, MAX_RELAYED);
+  else setNewest((ep.directAccounts ??= new Map()), ev.account, now, MAX_DIRECT);
 }
 
-/** Forgets relayed accounts not seen for RELAYED_WINDOW_MS (called with the endpoint's other trims). */
+/** Forgets accounts not seen for RELAYED_WINDOW_MS (called with the endpoint's other trims). */
 export function trimRole(ep: EndpointBaseline, now: number): void {
-  const m = ep.relayedAccounts;
-  if (!m) return;
-  for (const [k, t] of m) {
-    if (t >= now - RELAYED_WINDOW_MS) return;
-    m.delete(k);
+  for (const m of [ep.relayedAccounts, ep.directAccounts]) {
+    if (!m) continue;
+    for (const [k, t] of m) {
+      if (t >= now - RELAYED_WINDOW_MS) break;
+      m.delete(k);
+    }
   }
 }
 

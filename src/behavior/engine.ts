@@ -219,7 +219,7 @@ export class BehaviorEngine {
     }
     const accountRisk = this.risk('account', ev.account, now);
     const endpointRisk = this.risk('endpoint', ev.endpoint, now);
-    const role = roleOf(endpoint, ev.declaredRole, now);
+    const role = roleOf(endpoint, ev.declaredRole);
     const ctx: CheckContext = {
       ev, hour, account, endpoint, peer, maturity: this.maturity(account, now), role,
       accountRisk, endpointRisk, distance2: d2, orgKnowsSubnet: this.#subnets.has(ev.subnet), opts: this.opts,
@@ -262,7 +262,7 @@ export class BehaviorEngine {
     if (!ep) this.#putEndpoint(ev.endpoint, (ep = newEndpointBaseline(ev.endpoint, now)));
     else this.#endpoints.use(ev.endpoint, ep);
     // Read before this logon updates the endpoint: is it a machine other people own?
-    const relaying = isRelayingRole(a.endpointRole ?? roleOf(ep, ev.declaredRole, now));
+    const relaying = isRelayingRole(a.endpointRole ?? roleOf(ep, ev.declaredRole));
     const onSomeoneElsesMachine = !relaying && ep.accounts.size >= 1 && ep.accounts.size <= 3 && !ep.accounts.has(ev.account);
     ep.lastSeen = Math.max(ep.lastSeen, now);
     expire(ep, now, o.sprayWindowMs);

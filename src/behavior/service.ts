@@ -84,7 +84,7 @@ export class BehaviorService {
     if (this.#o.store) {
       this.#queue.push({
         logon, assessment, outcome: ev.outcome, listener: ev.listener, tls: ev.tls,
-        ...(ev.action ? { decision: { action: ev.action, ...(ev.ruleId ? { ruleId: ev.ruleId } : {}), ...(ev.policyHash ? { policyHash: ev.policyHash } : {}) } } : {}),
+        ...(ev.action ? { decision: { action: ev.action, ...(ev.ruleId ? { ruleId: ev.ruleId } : {}), ...(ev.policyHash ? { policyHash: ev.policyHash } : {}), ...(ev.audit ? { audit: ev.audit } : {}) } } : {}),
       });
       if (facts && !this.#factsSeen.has(facts)) {
         this.#factsSeen.add(facts);

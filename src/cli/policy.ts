@@ -160,7 +160,7 @@ function explain(args: string[], out: Out, _err: Err): number {
     if (values.app) logon.app = values.app;
     const assessment = engine.assess(logon);
     const input = { ...new PolicyDecider(policy, mapper, quarantine).inputFor({ ...attempt, assessment }), app: logon.app };
-    const explanation = policy.explain(input);
+    const explanation = policy.explain(input, config?.policy.mode === 'audit');
     if (values.json) {
       out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, explanation }, null, 2));
     } else {

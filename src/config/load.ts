@@ -48,7 +48,7 @@ export interface Config {
   limits: ParsedConfig['limits'];
   behavior: ParsedConfig['behavior'];
   /** `dir` is absolute; without one in the file, the shipped policies/ directory. */
-  policy: { dir: string; watch: boolean };
+  policy: { dir: string; watch: boolean; mode: 'enforce' | 'audit' };
   mfa: Omit<ParsedConfig['mfa'], 'okta' | 'challengePage'> & { okta?: OktaConfig; challengePage?: { host: string; port: number; tls?: TlsMaterial } };
   incidents: { escalation: ParsedConfig['incidents']['escalation']; notify: Readonly<Record<string, NotifyTargetConfig>> };
   storage: { path: string };
@@ -283,7 +283,7 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
     binds: v.binds,
     limits: v.limits,
     behavior: v.behavior,
-    policy: { dir: v.policy.dir ? abs(v.policy.dir) : join(packageRoot, 'policies'), watch: v.policy.watch },
+    policy: { dir: v.policy.dir ? abs(v.policy.dir) : join(packageRoot, 'policies'), watch: v.policy.watch, mode: v.policy.mode },
     mfa: (({ okta, challengePage, ...rest0 }) => {
       const rest = {
         ...rest0,

@@ -152,6 +152,11 @@ const policy = z.strictObject({
   dir: z.string().min(1).optional(),
   /** Reload policy files when they change (an edit with errors keeps the running policy). */
   watch: z.boolean().default(true),
+  /**
+   * audit: every decision is logged and stored as what it would have been, and the bind is
+   * approved — except by rules that say `mode: enforce` (the shipped quarantine rule does).
+   */
+  mode: z.enum(['enforce', 'audit']).default('enforce'),
 });
 
 const okta = z.strictObject({
@@ -232,7 +237,7 @@ export const configSchema = z.strictObject({
   binds: binds.default({ anonymous: 'forward', unauthenticated: 'refuse', sasl: 'refuse' }),
   limits: limits.default(limitsDefaults),
   behavior: behavior.default(behaviorDefaults),
-  policy: policy.default({ watch: true }),
+  policy: policy.default({ watch: true, mode: 'enforce' }),
   mfa: mfa.default({
     challengeTimeoutMs: 60_000, pollIntervalMs: 2_000, numberMatching: false, failMode: 'known-endpoint', rememberMs: 300_000,
     maxPromptsPerWindow: 5, promptWindowMs: 900_000, maxPromptsPerSource: 200, appTimeoutsMs: {},

@@ -30,6 +30,7 @@ export function formatBindLine(ev: BindEvent): string {
   if (ev.reasons) s += `,"reasons":${q(ev.reasons)}`;
   if (ev.ruleId) s += `,"ruleId":${q(ev.ruleId)}`;
   if (ev.policyHash) s += `,"policy":${q(ev.policyHash)}`;
+  if (ev.audit) s += `,"audit":{"ruleId":${q(ev.audit.ruleId)},"action":${q(ev.audit.action)}}`;
   if (ev.detail) s += `,"detail":${q(ev.detail)}`;
   const a = ev.assessment;
   if (a) s += `,"risk":${a.score},"signals":${q(a.signals.map((x) => x.code))},"riskReasons":${q(a.reasons)}`;

@@ -416,6 +416,7 @@ class Compiler implements CompileEnv {
       ...(action === 'demote' ? { profile: spec.profile ?? writesRefused.name, restriction: restriction ?? writesRefused } : {}),
       severity,
       onFailure,
+      ...(spec.mode === 'audit' || spec.mode === 'enforce' ? { mode: spec.mode } : {}),
     };
   }
 

@@ -16,6 +16,17 @@ export function checkPolicyAgainstConfig(policy: CompiledPolicy, config: Config)
   const fetched = lookup ? [...lookup.extraAttributes] : [];
   const lowerFetched = new Set(fetched.map((a) => a.toLowerCase()));
   const out: Diagnostic[] = [];
+  // Not a fail-open (such a bind is refused), but a silent one: every bind the rule
+  // matches fails with "invalid credentials" and nobody is asked.
+  if (!config.mfa.okta) {
+    const mfaRules = [...policy.rules.map((r) => ({ id: r.id, file: r.file, line: r.line, action: r.outcome.action })),
+      { id: 'default', file: policy.fallbackFile, line: policy.fallbackLine, action: policy.fallback.action }]
+      .filter((r) => r.action === 'mfa');
+    for (const r of mfaRules) {
+      out.push({ file: r.file, line: r.line, col: 1, severity: 'warning', message: `rule ${r.id} steps up to MFA, but mfa.okta is not configured: every bind it matches is refused (49) without a prompt`,
+        hint: `configure mfa.okta in ${config.file} (orgUrl, apiTokenFile or oauth), or change the rule's action` });
+    }
+  }
   for (const r of policy.references) {
     const at = { file: r.file, line: r.line, col: r.col, severity: 'warning' as const };
     if (r.kind === 'app' && !GLOB.test(r.value) && !lowerApps.has(r.value.toLowerCase())) {

@@ -16,11 +16,18 @@ export class PolicyDecider {
   readonly #mapper: EventMapper;
   readonly #quarantine: QuarantineView | undefined;
   readonly #converted = new WeakMap<PolicyDecision, Decision>();
+  /** policy.mode audit: rules that do not say `mode: enforce` are only recorded. */
+  readonly #auditAll: boolean;
 
-  constructor(policy: CompiledPolicy, mapper: EventMapper, quarantine?: QuarantineView) {
+  constructor(policy: CompiledPolicy, mapper: EventMapper, quarantine?: QuarantineView, opts: { audit?: boolean } = {}) {
     this.#policy = policy;
     this.#mapper = mapper;
     this.#quarantine = quarantine;
+    this.#auditAll = opts.audit ?? false;
+  }
+
+  get auditAll(): boolean {
+    return this.#auditAll;
   }
 
   get policy(): CompiledPolicy {
@@ -32,7 +39,7 @@ export class PolicyDecider {
   }
 
   readonly decide = (attempt: BindAttempt): Decision => {
-    const d = this.#policy.decide(this.inputFor(attempt));
+    const d = this.#policy.decide(this.inputFor(attempt), this.#auditAll);
     let out = this.#converted.get(d);
     if (!out) this.#converted.set(d, (out = toProxyDecision(d)));
     return out;
@@ -67,6 +74,7 @@ export function toProxyDecision(d: PolicyDecision): Decision {
     ruleId: d.ruleId,
     policyHash: d.policyHash,
     reasons: Object.freeze([d.description ? `${d.ruleId}: ${d.description}` : `rule ${d.ruleId}`]),
+    ...(d.audit ? { audit: d.audit } : {}),
   };
   switch (d.action) {
     case 'approve':

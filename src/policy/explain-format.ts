@@ -56,6 +56,9 @@ export function formatExplanation(o: { policy: CompiledPolicy; input: PolicyInpu
       case 'excepted':
         out.push(`  ${MARK.false} ${r.id} (${where}) — conditions hold, but an exception applies`);
         break;
+      case 'audit':
+        out.push(`  ${MARK.true} ${r.id} (${where}) — audit mode: would ${describeOutcome({ ...rule.outcome, ruleId: r.id, policyHash: policy.hash })}; recorded, the next rules decide`);
+        break;
       case 'miss':
         out.push(`  ${MARK.false} ${r.id} (${where})`);
         break;
@@ -67,6 +70,7 @@ export function formatExplanation(o: { policy: CompiledPolicy; input: PolicyInpu
   }
   const d = explanation.decision;
   if (d.ruleId === 'default') out.push(`  → no rule matched: default (${basename(policy.fallbackFile)}:${policy.fallbackLine})`);
-  out.push('', `Decision  ${describeOutcome(d)} — ${d.ruleId === 'default' ? 'the default' : `rule ${d.ruleId}`}${d.description ? `: ${d.description}` : ''}`);
+  out.push('', `Decision  ${describeOutcome(d)} — ${d.ruleId === 'default' ? 'the default' : d.ruleId === 'audit-mode' ? 'policy.mode audit (nothing enforced)' : `rule ${d.ruleId}`}${d.description ? `: ${d.description}` : ''}`);
+  if (d.audit) out.push(`Audit     ${d.audit.ruleId} would ${d.audit.action} (audit mode: recorded, not enforced)`);
   return out.join('\n');
 }

@@ -102,6 +102,8 @@ const outcomeShape = {
   onFailure: onFailure.optional(),
   failMode: z.enum(['secure', 'safe', 'known-endpoint']).optional()
     .meta({ description: 'For mfa, when Okta cannot be reached: secure (refuse), safe (allow) or known-endpoint (allow only endpoints the account has used). Privileged accounts are always secure.' }),
+  mode: z.enum(['enforce', 'audit']).optional()
+    .meta({ description: 'audit: the decision this rule would make is logged and stored, and the next rules decide; enforce: it decides even when policy.mode is audit. Default: policy.mode.' }),
 };
 
 const ruleId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { error: 'a rule id uses letters, digits, "_", "." and "-"' });
@@ -141,7 +143,7 @@ export const policyFileSchema = z.strictObject({
 
 export type PolicyFile = z.output<typeof policyFileSchema>;
 export type RuleSpec = NonNullable<PolicyFile['rules']>[number];
-export type OutcomeSpec = Pick<RuleSpec, 'action' | 'method' | 'profile' | 'severity' | 'onFailure' | 'failMode'>;
+export type OutcomeSpec = Pick<RuleSpec, 'action' | 'method' | 'profile' | 'severity' | 'onFailure' | 'failMode' | 'mode'>;
 export type DemoteProfileSpec = z.output<typeof demoteProfile>;
 
 /** The JSON Schema of a policy file, for editors (yaml-language-server, VS Code). */

@@ -72,6 +72,8 @@ export interface BindEvent {
   policyHash?: string;
   /** The decision's action (approve, block, demote, challenge), when one was made. */
   action?: string;
+  /** What a rule in audit mode would have decided instead. */
+  audit?: { ruleId: string; action: string };
   /** Extra, secret-free detail (e.g. why a challenge failed). */
   detail?: string;
   /** The behaviour score and reasons (set before the decision, or when the event is recorded). */

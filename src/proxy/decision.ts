@@ -52,6 +52,8 @@ export interface DecisionBase {
   ruleId?: string;
   /** Which policy version decided (a hash of its files). */
   policyHash?: string;
+  /** What a rule in audit mode would have decided (recorded, not enforced). */
+  audit?: { ruleId: string; action: string };
 }
 export type Decision =
   | (DecisionBase & { action: 'approve' })

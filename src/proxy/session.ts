@@ -841,6 +841,7 @@ export class Session {
       reasons: d?.reasons,
       ruleId: d?.ruleId,
       policyHash: d?.policyHash,
+      ...(d?.audit ? { audit: d.audit } : {}),
       action: d?.action,
       detail: p.detail,
       assessment: p.assessment,

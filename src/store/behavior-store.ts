@@ -18,7 +18,7 @@ export interface StoredEvent {
   listener?: string;
   tls?: boolean;
   /** The decision made on this bind (policy issue), when one was made. */
-  decision?: { action: string; ruleId?: string; policyHash?: string };
+  decision?: { action: string; ruleId?: string; policyHash?: string; audit?: { ruleId: string; action: string } };
 }
 
 /** An event as `policy replay` reads it back. */
@@ -75,9 +75,9 @@ export class BehaviorStore {
   constructor(db: Db) {
     this.#db = db;
     this.#insertEvent = db.prepare(`INSERT INTO events (time, account, bind_name, kind, endpoint, subnet, endpoint_name, app, result, peer_group, outcome, score, codes, reasons,
-        listener, tls, action, rule_id, policy_hash, account_risk, endpoint_risk)
+        listener, tls, action, rule_id, policy_hash, account_risk, endpoint_risk, audit_rule_id, audit_action)
       VALUES (@time, @account, @bindName, @kind, @endpoint, @subnet, @endpointName, @app, @result, @peerGroup, @outcome, @score, @codes, @reasons,
-        @listener, @tls, @action, @ruleId, @policyHash, @accountRisk, @endpointRisk)`);
+        @listener, @tls, @action, @ruleId, @policyHash, @accountRisk, @endpointRisk, @auditRuleId, @auditAction)`);
     this.#upsertFacts = db.prepare('INSERT INTO facts (account, data, updated) VALUES (?, ?, ?) ON CONFLICT(account) DO UPDATE SET data = excluded.data, updated = excluded.updated');
     this.#upsertBaseline = db.prepare('INSERT INTO baselines (kind, key, data, updated) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET data = excluded.data, updated = excluded.updated');
     this.#getBaseline = db.prepare('SELECT data FROM baselines WHERE kind = ? AND key = ?').pluck();
@@ -98,6 +98,7 @@ export class BehaviorStore {
           listener: e.listener ?? null, tls: e.tls === undefined ? null : e.tls ? 1 : 0, action: e.decision?.action ?? null,
           ruleId: e.decision?.ruleId ?? null, policyHash: e.decision?.policyHash ?? null,
           accountRisk: e.assessment.accountRisk, endpointRisk: e.assessment.endpointRisk,
+          auditRuleId: e.decision?.audit?.ruleId ?? null, auditAction: e.decision?.audit?.action ?? null,
         });
       }
       for (const f of facts) this.#upsertFacts.run(f.account, encodeJson(f.facts), now);

@@ -111,4 +111,12 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       CREATE INDEX baselines_kind_updated ON baselines(kind, updated);
     `,
   },
+  {
+    version: 5,
+    description: 'what a rule in audit mode would have decided, per event',
+    sql: `
+      ALTER TABLE events ADD COLUMN audit_rule_id TEXT;
+      ALTER TABLE events ADD COLUMN audit_action TEXT;
+    `,
+  },
 ]);
