@@ -38,7 +38,7 @@ export interface LogonEvent {
    * after another user's bind: an app authenticating its user, not the person's own client.
    */
   relayed?: boolean;
-  /** The account the connection was bound as just before (when another one): the app's service account. */
+  /** The account the connection was bound as just before, when it searched before this bind: the app's service account. */
   previousAccount?: string;
   /** The endpoint's role when the configuration declares it (apps, pools, kiosks). */
   declaredRole?: EndpointRole;
@@ -178,6 +178,9 @@ export class EventMapper {
 function relayedVia(account: string, c: ConnectionContext | undefined): { relayed: boolean; previousAccount?: string } {
   if (!c) return { relayed: false };
   const previous = c.previousBind ? canonicalAccount(c.previousBind) : '';
-  if (previous !== '' && previous !== account) return { relayed: true, previousAccount: previous };
+  // The previous account searched before this bind: it is the app's service account. (An
+  // app that binds back as its service account right after a user's bind makes that bind
+  // relayed too, but the user is nobody's agent.)
+  if (previous !== '' && previous !== account) return { relayed: true, ...(c.opsBefore > 0 ? { previousAccount: previous } : {}) };
   return { relayed: previous === '' && c.opsBefore > 0 };
 }

@@ -12,6 +12,7 @@ import { BindwallError, describeError } from '../errors.js';
 import { createLogger } from '../log/logger.js';
 import { packageVersion } from '../util/package-root.js';
 import { endpoints, riskShow } from './risk.js';
+import { endpointRoles } from './endpoint-roles.js';
 import { UsageError } from './usage.js';
 import { runProxy } from './run-proxy.js';
 import { simulateCommand } from './simulate.js';
@@ -30,6 +31,7 @@ Usage:
   bindwall config check FILE        validate a config file and list every problem
   bindwall risk show USER           what bindwall learned about an account, with recent reasons
   bindwall endpoints USER           the endpoints an account logs on from
+  bindwall endpoints --roles        app servers, shared terminals and pools: learned or declared, with the evidence
       (both: --config FILE or --db PATH to find storage, --json for machine-readable output)
   bindwall policy check [DIR|FILE…]  validate policy files: every problem, file:line:col
   bindwall policy schema            the policy files' JSON Schema (for editor autocompletion)
@@ -79,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
         if (rest[0] !== 'show') throw new UsageError('usage: bindwall risk show USER [--config FILE | --db PATH] [--json]');
         return riskShow(rest.slice(1), print);
       case 'endpoints':
-        return endpoints(rest, print);
+        return rest.includes('--roles') ? endpointRoles(rest, print) : endpoints(rest, print);
       case 'simulate':
         return await simulateCommand(rest, print);
       case 'policy':

@@ -16,7 +16,7 @@ import { parseUpstreamUrl, type UpstreamUrl } from './upstream-url.js';
 import { YamlSource } from './yaml-source.js';
 import { Secret } from '../log/secret.js';
 import { checkTimeZone } from '../behavior/time-of-week.js';
-import { parseCidr } from '../util/cidr.js';
+import { parseCidr, type Cidr } from '../util/cidr.js';
 
 export interface TlsMaterial {
   cert: Buffer;
@@ -31,6 +31,8 @@ export interface Listener {
   kind: 'ldap' | 'ldaps';
   tls?: TlsMaterial;
   requireTls: boolean;
+  /** The load balancers allowed to send a PROXY protocol header (see proxy/proxy-protocol.ts). */
+  proxyProtocol?: { trustedSources: readonly Cidr[]; headerTimeoutMs: number };
 }
 
 export type LookupConfig = Omit<NonNullable<ParsedConfig['directory']['lookup']>, 'password' | 'passwordFile'> & { password: Secret<string> };
@@ -144,6 +146,13 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
     if (l.tls !== undefined && l.startTls !== undefined) {
       out.push(source.diag([...at, 'startTls'], 'error', `listener "${name ?? i}" sets both tls and startTls`,
         'use tls for an LDAPS port, startTls for a plain LDAP port that can upgrade'));
+    }
+    const pp = obj(l.proxyProtocol);
+    if (pp) {
+      (Array.isArray(pp.trustedSources) ? pp.trustedSources : []).forEach((a, j) => {
+        if (typeof a === 'string' && 'error' in parseCidr(a)) out.push(source.diag([...at, 'proxyProtocol', 'trustedSources', j], 'error', (parseCidr(a) as { error: string }).error, 'write the balancer\'s address (10.1.2.3) or range (10.1.2.0/24)'));
+      });
+      if (l.tls !== undefined) out.push(source.diag([...at, 'proxyProtocol'], 'error', `listener "${name ?? i}": the PROXY protocol is supported on plain LDAP listeners (with StartTLS), not LDAPS`, 'use a plain listener with startTls, or let the balancer pass TLS through without a PROXY header'));
     }
     if (l.requireTls === true && l.tls === undefined && l.startTls === undefined) {
       out.push(source.diag([...at, 'requireTls'], 'error', `listener "${name ?? i}" requires TLS but offers none`, 'add tls or startTls with certFile and keyFile'));
@@ -271,7 +280,10 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
   const listeners: Listener[] = v.listeners.map((l) => {
     const files = l.tls ?? l.startTls;
     const tls = files ? { cert: loaded.pem.get(abs(files.certFile))!, key: loaded.pem.get(abs(files.keyFile))! } : undefined;
-    return { name: l.name, host: l.host, port: l.port, kind: l.tls ? 'ldaps' : 'ldap', requireTls: l.requireTls, ...(tls ? { tls } : {}) };
+    const proxyProtocol = l.proxyProtocol
+      ? { trustedSources: l.proxyProtocol.trustedSources.map((c) => parseCidr(c)).filter((c): c is Cidr => !('error' in c)), headerTimeoutMs: l.proxyProtocol.headerTimeoutMs }
+      : undefined;
+    return { name: l.name, host: l.host, port: l.port, kind: l.tls ? 'ldaps' : 'ldap', requireTls: l.requireTls, ...(tls ? { tls } : {}), ...(proxyProtocol ? { proxyProtocol } : {}) };
   });
   const { caFile, urls: _urls, lookup, ...directoryRest } = v.directory;
   const ca = caFile ? loaded.pem.get(abs(caFile)) : undefined;

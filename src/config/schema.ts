@@ -29,6 +29,14 @@ const listener = z.strictObject({
   startTls: tlsFiles.optional(),
   /** Refuse simple binds (confidentialityRequired) until the connection is encrypted. */
   requireTls: z.boolean().default(false),
+  /**
+   * Behind a TCP load balancer: connections from these sources start with a PROXY protocol
+   * (v1 or v2) header naming the real client; connections from anywhere else are refused.
+   */
+  proxyProtocol: z.strictObject({
+    trustedSources: z.array(z.string().min(1)).min(1),
+    headerTimeoutMs: ms(5_000),
+  }).optional(),
 });
 
 /** Facts about users (groups, OU, department …) read through a service account. */
@@ -190,6 +198,8 @@ const mfa = z.strictObject({
   numberMatching: z.boolean().default(false),
   /** When Okta is unreachable and the rule says nothing (privileged accounts are always secure). */
   failMode: z.enum(['secure', 'safe', 'known-endpoint']).default('known-endpoint'),
+  /** A person with no Okta user or no usable factor: secure (refuse), known-endpoint or safe (privileged: always secure). */
+  unenrolled: z.enum(['secure', 'safe', 'known-endpoint']).default('secure'),
   /** A passed challenge lets the same login (account, endpoint, app) through without a new prompt. */
   rememberMs: ms(300_000, 0),
   /** Push-bombing guard: prompts per account per window. */
@@ -239,7 +249,7 @@ export const configSchema = z.strictObject({
   behavior: behavior.default(behaviorDefaults),
   policy: policy.default({ watch: true, mode: 'enforce' }),
   mfa: mfa.default({
-    challengeTimeoutMs: 60_000, pollIntervalMs: 2_000, numberMatching: false, failMode: 'known-endpoint', rememberMs: 300_000,
+    challengeTimeoutMs: 60_000, pollIntervalMs: 2_000, numberMatching: false, failMode: 'known-endpoint', unenrolled: 'secure', rememberMs: 300_000,
     maxPromptsPerWindow: 5, promptWindowMs: 900_000, maxPromptsPerSource: 200, appTimeoutsMs: {},
   }),
   incidents: incidents.default({ escalation: { windowMs: 3_600_000, everyIncidents: 2 }, notify: {} }),

@@ -33,6 +33,8 @@ export interface OktaChallengerOptions {
   numberMatching: boolean;
   /** When Okta is unreachable and the rule names no fail mode (privileged accounts: always secure). */
   defaultFailMode: FailMode;
+  /** When the person has no Okta user or no usable factor (privileged accounts: always secure). */
+  unenrolled: FailMode;
   /** The account has logged on from this endpoint before (behaviour), for known-endpoint. */
   isKnownEndpoint: (account: string, endpoint: string) => boolean;
   /** Identifies bindwall to Okta; the end user's app and address are appended. */
@@ -74,7 +76,25 @@ export class OktaChallenger {
         `too many step-ups from ${attempt.clientAddress}; refusing without prompting (mfa.maxPromptsPerSource)`);
       return failed(FailureKind.SourcePromptLimit, `too many step-ups from ${attempt.clientAddress} in this window; refused without prompting`);
     }
-    return c.share(key, attempt.signal, (abandoned) => this.#challenge(attempt, decision, logon.account, logon.app, logon.kind === 'privileged', abandoned));
+    const privileged = logon.kind === 'privileged';
+    return c.share(key, attempt.signal, async (abandoned) => this.#enrolmentMode(attempt, decision, logon.account, privileged,
+      await this.#challenge(attempt, decision, logon.account, logon.app, privileged, abandoned)));
+  }
+
+  /**
+   * A person Okta does not know, or who has no factor the rule can use, cannot be challenged:
+   * mfa.unenrolled decides (privileged accounts: always secure). Logged as such; it is not a
+   * failed challenge, so never an incident.
+   */
+  #enrolmentMode(attempt: BindAttempt, decision: ChallengeDecision, account: string, privileged: boolean, outcome: ChallengeOutcome): ChallengeOutcome {
+    if (outcome.result !== 'failed' || (outcome.failure !== FailureKind.UnknownUser && outcome.failure !== FailureKind.NoFactor)) return outcome;
+    const mode: FailMode = privileged ? FailMode.Secure : this.#o.unenrolled;
+    const known = this.#o.isKnownEndpoint(account, attempt.clientAddress);
+    const allow = mode === FailMode.Safe || (mode === FailMode.KnownEndpoint && known);
+    this.#o.log.warn({ event: 'mfa_unenrolled', conn: attempt.connectionId, account, client: attempt.clientAddress, ruleId: decision.ruleId, mode, knownEndpoint: known, allowed: allow, detail: outcome.detail },
+      `${account} cannot be challenged (${outcome.detail}); mfa.unenrolled ${mode}${privileged ? ' (privileged account)' : ''}: ${allow ? 'allowing' : 'refusing'} the bind`);
+    if (allow) return { result: 'passed', detail: `not enrolled in Okta; allowed by mfa.unenrolled ${mode}`, via: mode === FailMode.Safe ? 'unenrolled_safe' : 'unenrolled_known_endpoint' };
+    return outcome;
   }
 
   async #challenge(attempt: BindAttempt, decision: ChallengeDecision, account: string, app: string, privileged: boolean, abandoned: AbortSignal): Promise<ChallengeOutcome> {
@@ -86,7 +106,7 @@ export class OktaChallenger {
       if (!login) return failed(FailureKind.UnknownUser, `no Okta login for ${account}: the template ${o.loginTemplate} needs a directory attribute this account lacks`);
       const { user, factors } = await this.#enrolment(login, deadline);
       if (user.status === 'LOCKED_OUT') return failed(FailureKind.Locked, `Okta user ${login} is locked out`);
-      if (user.status !== 'ACTIVE') return failed(FailureKind.UnknownUser, `Okta user ${login} is ${user.status}, not ACTIVE`);
+      if (user.status !== 'ACTIVE') return failed(FailureKind.Inactive, `Okta user ${login} is ${user.status}, not ACTIVE`);
       const push = factors.find((f) => f.factorType === 'push' && f.provider === 'OKTA');
       const totp = factors.find((f) => f.factorType === 'token:software:totp');
       const code = attempt.otp?.reveal();

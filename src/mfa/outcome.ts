@@ -7,6 +7,8 @@ export const FailureKind = {
   NoCode: 'no_code',
   PromptLimit: 'prompt_limit',
   UnknownUser: 'unknown_user',
+  /** Okta knows the user but not as ACTIVE (suspended, deprovisioned …): refused, whatever mfa.unenrolled says. */
+  Inactive: 'okta_user_inactive',
   NoFactor: 'no_factor',
   Locked: 'locked',
   Unavailable: 'okta_unavailable',
@@ -25,5 +27,5 @@ export interface ChallengeOutcome {
   /** Why, for the log and the incident (never a code or a token). */
   detail: string;
   /** Passed without a prompt: remembered, or allowed by a fail mode while Okta was down. */
-  via?: 'remembered' | 'fail_safe' | 'fail_known_endpoint';
+  via?: 'remembered' | 'fail_safe' | 'fail_known_endpoint' | 'unenrolled_safe' | 'unenrolled_known_endpoint';
 }

@@ -60,4 +60,5 @@ export const Diagnostics = {
   passwordTooLong: 'bindwall: password too long',
   saslMechanismInvalid: 'bindwall: invalid SASL mechanism name',
   tooManyConnections: 'bindwall: too many connections',
+  proxyProtocolUntrusted: 'bindwall: this port takes connections only through the load balancer',
 } as const;

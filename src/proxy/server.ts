@@ -19,6 +19,8 @@ import { Deadlines } from './deadlines.js';
 import { Diagnostics } from './edge.js';
 import { normalizeAddress, Session } from './session.js';
 import { DirectoryPool } from './upstream.js';
+import { readProxyHeader } from './proxy-protocol.js';
+import { cidrContains } from '../util/cidr.js';
 
 export interface ProxyOptions {
   config: Config;
@@ -109,9 +111,9 @@ export class Proxy {
     const secureContext = l.tls && l.kind === 'ldap' ? tls.createSecureContext({ cert: l.tls.cert, key: l.tls.key, minVersion: 'TLSv1.2' }) : undefined;
     const server: net.Server = l.kind === 'ldaps'
       ? tls.createServer({ cert: l.tls!.cert, key: l.tls!.key, minVersion: 'TLSv1.2', handshakeTimeout: 10_000 }, (sock) => this.#accept(l, sock))
-      : net.createServer((sock) => this.#accept(l, sock, secureContext));
+      : net.createServer((sock) => (l.proxyProtocol ? void this.#acceptProxied(l, sock, secureContext) : this.#accept(l, sock, secureContext)));
     // Limits apply to raw TCP connections, before any TLS handshake work.
-    server.on('connection', (sock: net.Socket) => this.#admit(sock));
+    server.on('connection', (sock: net.Socket) => this.#admit(l, sock));
     server.on('tlsClientError', (err: Error, sock: net.Socket) => {
       this.#log.debug({ event: 'tls_handshake_failed', listener: l.name, client: normalizeAddress(sock.remoteAddress), error: describeError(err) }, 'TLS handshake failed');
     });
@@ -130,28 +132,74 @@ export class Proxy {
     });
   }
 
-  /** Counts a raw connection against the limits; refuses it with a notice when over. */
-  #admit(sock: net.Socket): void {
+  /**
+   * Counts a raw connection against the limits; refuses it with a notice when over. Behind a
+   * trusted load balancer (PROXY protocol) the per-address limit applies to the real client,
+   * once its header has named it; anyone else may not connect to such a listener at all.
+   */
+  #admit(l: Listener, sock: net.Socket): void {
     const address = normalizeAddress(sock.remoteAddress);
-    const { maxConnections, maxConnectionsPerAddress } = this.config.limits;
-    const fromAddress = this.#perAddress.get(address) ?? 0;
-    if (this.#stopping || this.#connections >= maxConnections || fromAddress >= maxConnectionsPerAddress) {
-      this.#warnLimit(address, fromAddress);
-      sock.on('error', () => undefined);
-      // Written before any TLS: a plain LDAP client reads it, an LDAPS client sees a reset.
-      sock.end(encodeNoticeOfDisconnection(ResultCode.busy, this.#stopping ? Diagnostics.shuttingDown : Diagnostics.tooManyConnections));
-      sock.destroySoon();
-      (sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused = true;
+    const pp = l.proxyProtocol;
+    if (pp && !pp.trustedSources.some((c) => cidrContains(c, address))) {
+      this.#refuse(sock, Diagnostics.proxyProtocolUntrusted);
+      this.#log.warn({ event: 'proxy_protocol_untrusted', listener: l.name, client: address }, 'refused: this listener takes connections only from its trusted load balancers');
+      return;
+    }
+    const { maxConnections } = this.config.limits;
+    if (this.#stopping || this.#connections >= maxConnections || (!pp && !this.#takeAddress(address, sock))) {
+      this.#warnLimit(address, this.#perAddress.get(address) ?? 0);
+      this.#refuse(sock, this.#stopping ? Diagnostics.shuttingDown : Diagnostics.tooManyConnections);
       return;
     }
     this.#connections++;
-    this.#perAddress.set(address, fromAddress + 1);
     sock.once('close', () => {
       this.#connections--;
+    });
+  }
+
+  /** Counts a connection for its (real) client address; false when that address is at its limit. */
+  #takeAddress(address: string, sock: net.Socket): boolean {
+    const fromAddress = this.#perAddress.get(address) ?? 0;
+    if (fromAddress >= this.config.limits.maxConnectionsPerAddress) return false;
+    this.#perAddress.set(address, fromAddress + 1);
+    sock.once('close', () => {
       const n = (this.#perAddress.get(address) ?? 1) - 1;
       if (n <= 0) this.#perAddress.delete(address);
       else this.#perAddress.set(address, n);
     });
+    return true;
+  }
+
+  #refuse(sock: net.Socket, text: string): void {
+    sock.on('error', () => undefined);
+    // Written before any TLS: a plain LDAP client reads it, an LDAPS client sees a reset.
+    sock.end(encodeNoticeOfDisconnection(ResultCode.busy, text));
+    sock.destroySoon();
+    (sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused = true;
+  }
+
+  /** A connection through a trusted load balancer: the header first, then the session as the real client. */
+  async #acceptProxied(l: Listener, sock: net.Socket, secureContext?: tls.SecureContext): Promise<void> {
+    sock.on('error', () => undefined);
+    let peer;
+    try {
+      peer = await readProxyHeader(sock, this.#clock, l.proxyProtocol!.headerTimeoutMs);
+    } catch (err) {
+      if ((sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused) return;
+      this.#log.warn({ event: 'proxy_protocol_error', listener: l.name, balancer: normalizeAddress(sock.remoteAddress), error: describeError(err) }, 'closing connection: bad or missing PROXY protocol header');
+      sock.destroy();
+      return;
+    }
+    if ((sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused || sock.destroyed) return;
+    // LOCAL (a health check of the balancer's own): served as the balancer.
+    const client = peer ?? { address: normalizeAddress(sock.remoteAddress), port: sock.remotePort ?? 0 };
+    if (!this.#takeAddress(client.address, sock)) {
+      this.#warnLimit(client.address, this.#perAddress.get(client.address) ?? 0);
+      this.#refuse(sock, Diagnostics.tooManyConnections);
+      return;
+    }
+    sock.resume();
+    this.#accept(l, sock, secureContext, client);
   }
 
   #warnLimit(address: string, fromAddress: number): void {
@@ -162,7 +210,7 @@ export class Proxy {
     this.#log.warn({ event: 'connection_refused', client: address, connections: this.#connections, fromAddress }, 'connection limit reached');
   }
 
-  #accept(l: Listener, sock: net.Socket, secureContext?: tls.SecureContext): void {
+  #accept(l: Listener, sock: net.Socket, secureContext?: tls.SecureContext, peer?: { address: string; port: number }): void {
     const raw = (sock as tls.TLSSocket & { _parent?: net.Socket })._parent ?? sock;
     if ((raw as net.Socket & { bindwallRefused?: boolean }).bindwallRefused || (sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused) return;
     const id = this.#nextId++;
@@ -179,6 +227,7 @@ export class Proxy {
       invalidCredentialsText: this.#invalidCredentialsText,
       deadlines: this.#deadlines,
       warnBudget: this.#warnBudget,
+      ...(peer ? { peer } : {}),
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {
         this.#sessions.delete(s);

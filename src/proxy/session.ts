@@ -54,6 +54,8 @@ export interface SessionDeps {
   deadlines: Deadlines;
   /** Bounds the warnings one client address can cause (protocol violations, limits). */
   warnBudget: LogBudget;
+  /** The real client, when a trusted load balancer named it (PROXY protocol). */
+  peer?: { address: string; port: number };
   onClosed: (session: Session) => void;
 }
 
@@ -168,8 +170,8 @@ export class Session {
     this.id = id;
     this.#d = deps;
     this.#client = client;
-    this.clientAddress = normalizeAddress(client.remoteAddress);
-    this.clientPort = client.remotePort ?? 0;
+    this.clientAddress = deps.peer?.address ?? normalizeAddress(client.remoteAddress);
+    this.clientPort = deps.peer?.port ?? client.remotePort ?? 0;
     this.#tls = client instanceof tls.TLSSocket;
     this.#lastActivity = deps.clock.now();
     this.#firstBindBy = this.#lastActivity + deps.config.limits.firstBindTimeoutMs;

@@ -146,6 +146,11 @@ export class BehaviorStore {
     return { baseline: decodeJson<B>(data), ...(r ? { risk: { value: r.value, asOf: r.asOf } } : {}) };
   }
 
+  /** Every stored endpoint baseline, one at a time (for the CLI). */
+  *allEndpoints(): Generator<EndpointBaseline> {
+    for (const data of this.#db.prepare("SELECT data FROM baselines WHERE kind = 'endpoint'").pluck().iterate() as Iterable<string>) yield decodeJson<EndpointBaseline>(data);
+  }
+
   account(key: string): AccountBaseline | undefined {
     const row = this.#db.prepare("SELECT data FROM baselines WHERE kind = 'account' AND key = ?").get(key) as { data: string } | undefined;
     return row ? decodeJson<AccountBaseline>(row.data) : undefined;

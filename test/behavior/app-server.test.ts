@@ -7,6 +7,7 @@
  */
 import test from 'ava';
 import { LdapClient, Filter } from '../../src/ldap/client.js';
+import { runBindwall } from '../helpers/cli.js';
 import { startProxy, type TestProxy } from '../helpers/proxy.js';
 import { ADMIN_DN, ADMIN_PW, BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 
@@ -55,6 +56,14 @@ test('day one behind an app server: 500 logins (5% after a typo) answered exactl
   t.deepEqual(refused.map((e) => `${e.bindDn} ${e.outcome} ${e.ruleId} ${e.assessment?.reasons.join('; ')}`), []);
   t.deepEqual(wrong, [], 'every right password accepted');
   t.is(p.behavior!.engine.endpoint(APP) && p.events.at(-1)!.assessment?.endpointRole, 'app_server', 'learned as an app server');
+  // The admin sees what was learned, with the evidence, and the lines that pin it.
+  p.behavior!.flush();
+  const r = await runBindwall(['endpoints', '--roles', '--db', p.config.storage.path, '--json']);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { endpoints: { endpoint: string; role: string; declared: boolean; evidence: string }[]; pin: string };
+  t.like(report.endpoints.find((e) => e.endpoint === APP), { role: 'app_server', declared: false });
+  t.regex(report.endpoints.find((e) => e.endpoint === APP)!.evidence, /relayed binds by \d+ accounts .*binding for them: admin/);
+  t.regex(report.pin, /apps:\n {4}- \{ name: app-127-0-0-50, addresses: \[127\.0\.0\.50\] \}/);
 });
 
 test('a spray through the app is seen on its attempts and the accounts it targets, not on the app or its other users', async (t) => {

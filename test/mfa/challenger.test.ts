@@ -27,7 +27,7 @@ async function setup(t: { teardown(fn: () => unknown): void }, o: { rememberMs?:
     client, clock, log: createLogger({ level: 'silent' }), mapper: new EventMapper(),
     challenges: new Challenges({ rememberMs: o.rememberMs ?? 0, maxPrompts: o.maxPrompts ?? 5, promptWindowMs: 900_000 }, clock),
     loginTemplate: '{account}@corp.example', challengeTimeoutMs: 30_000, pollIntervalMs: 1_000, numberMatching: false,
-    defaultFailMode: 'secure', isKnownEndpoint: () => false, userAgent: 't',
+    defaultFailMode: 'secure', unenrolled: 'secure', isKnownEndpoint: () => false, userAgent: 't',
   });
   const attempt = (endpoint = '10.1.1.1'): BindAttempt => ({
     connectionId: 1, listener: 'ldap', clientAddress: endpoint, clientPort: 1, bindDn: 'uid=alice,ou=people,dc=x', tls: false,

@@ -265,3 +265,25 @@ default: { action: approve }
   t.true(p.logLines().some((l) => l.event === 'mfa_source_prompt_limit'));
   t.deepEqual(p.mfa!.incidents.list(), [], 'not an incident of the person');
 });
+
+test('a person not enrolled in Okta: mfa.unenrolled decides, logged as such, never an incident; privileged accounts stay secure', async (t) => {
+  const d = mkdtempSync(join(tmpdir(), 'bindwall-mfa-unenrolled-'));
+  t.teardown(() => rmSync(d, { recursive: true, force: true }));
+  writeFileSync(join(d, 'p.yaml'), 'version: 1\nrules:\n  - { id: everyone, when: { user: [alice, bob] }, action: mfa }\ndefault: { action: approve }\n');
+  const own = new OktaSimulator({ apiTokens: [TOKEN] }); // nobody enrolled
+  await own.start();
+  t.teardown(() => own.stop());
+  const modes: Record<string, number> = {};
+  for (const unenrolled of ['secure', 'safe'] as const) {
+    const p = await startProxy({
+      directory: { urls: [slapd.url] }, policy: { dir: d, watch: false }, behavior: { privilegedAccounts: ['bob'] },
+      mfa: { okta: { orgUrl: own.url, apiToken: TOKEN, loginTemplate: '{account}@corp.example' }, unenrolled, rememberMs: 0 },
+    }, { policy: true });
+    modes[`alice ${unenrolled}`] = (await ldapTool('ldapwhoami', ['-x', '-H', p.url, '-D', dn('alice'), '-w', PW.alice!])).code;
+    modes[`bob ${unenrolled}`] = (await ldapTool('ldapwhoami', ['-x', '-H', p.url, '-D', dn('bob'), '-w', PW.bob!])).code;
+    t.deepEqual(p.mfa!.incidents.list(), []);
+    t.true(p.logLines().some((l) => l.event === 'mfa_unenrolled' && l.mode === unenrolled && l.account === 'alice'));
+    await p.stop();
+  }
+  t.deepEqual(modes, { 'alice secure': 49, 'bob secure': 49, 'alice safe': 0, 'bob safe': 49 });
+});
