@@ -25,6 +25,10 @@ export const ErrorCode = {
   ListenFailed: 'BW_LISTEN_FAILED',
   FixtureInvalid: 'BW_FIXTURE_INVALID',
   StorageUnusable: 'BW_STORAGE_UNUSABLE',
+  /** The lookup account cannot bind (wrong password, locked, expired). */
+  LookupBindFailed: 'BW_LOOKUP_BIND_FAILED',
+  /** Facts for a bind could not be fetched and none were known (directory.lookup.onFailure secure). */
+  FactsUnavailable: 'BW_FACTS_UNAVAILABLE',
   OktaUnavailable: 'BW_OKTA_UNAVAILABLE',
   OktaRateLimited: 'BW_OKTA_RATE_LIMITED',
   OktaAuth: 'BW_OKTA_AUTH',

@@ -4,7 +4,7 @@
  * and baselines write-behind. node-cron runs the upkeep (retention, WAL checkpoint).
  */
 import cron, { type ScheduledTask } from 'node-cron';
-import { describeError } from '../errors.js';
+import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { BindEvent } from '../proxy/bind-event.js';
 import type { BindAttempt } from '../proxy/decision.js';
@@ -21,6 +21,8 @@ export interface BehaviorServiceOptions {
   store?: BehaviorStore;
   /** Directory facts (groups, department, …) when a lookup account is configured. */
   facts?: DirectoryFacts;
+  /** directory.lookup.onFailure (default secure). */
+  factsOnFailure?: 'secure' | 'facts-optional';
   clock: Clock;
   log: Logger;
   /** How often queued events and a slice of changed baselines are written. */
@@ -36,7 +38,7 @@ export interface BehaviorServiceOptions {
 
 export class BehaviorService {
   readonly engine: BehaviorEngine;
-  readonly #o: Required<Omit<BehaviorServiceOptions, 'store' | 'facts'>> & { store?: BehaviorStore; facts?: DirectoryFacts };
+  readonly #o: Required<Omit<BehaviorServiceOptions, 'store' | 'facts' | 'factsOnFailure'>> & { store?: BehaviorStore; facts?: DirectoryFacts; factsOnFailure: 'secure' | 'facts-optional' };
   #queue: StoredEvent[] = [];
   /** Facts objects already queued for storage (the cache hands out the same object until it refreshes). */
   #factsSeen = new WeakSet<UserFacts>();
@@ -49,7 +51,7 @@ export class BehaviorService {
     this.engine = opts.engine;
     // Every half second: the queued events, and a bounded slice of changed baselines (a
     // flush of thousands at once would stall the event loop for most of a second).
-    this.#o = { flushIntervalMs: 500, baselinesPerTick: 200, eventRetentionMs: 90 * DAY_MS, maxStoredEvents: 5_000_000, upkeepCron: '17 3 * * *', ...opts };
+    this.#o = { flushIntervalMs: 500, baselinesPerTick: 200, eventRetentionMs: 90 * DAY_MS, maxStoredEvents: 5_000_000, upkeepCron: '17 3 * * *', factsOnFailure: 'secure', ...opts };
     if (opts.store) {
       this.#timer = this.#o.clock.setTimer(this.#o.flushIntervalMs, this.#tick);
       if (this.#o.upkeepCron) this.#upkeep = cron.schedule(this.#o.upkeepCron, () => this.upkeep(), { name: 'bindwall-upkeep', noOverlap: true });
@@ -70,7 +72,15 @@ export class BehaviorService {
       if (f) attempt.facts = f;
       return this.engine.assess((attempt.logon = this.#o.mapper.fromAttempt(attempt, f)));
     };
-    return cached !== undefined ? finish(cached) : facts.get(account, attempt.bindDn).then(finish);
+    if (cached !== undefined) return finish(cached);
+    return facts.lookup(account, attempt.bindDn).then(({ facts: f, error }) => {
+      // Nothing known and the lookup failing: whether the account is privileged (or in a
+      // group a rule names) cannot be told, so by default the bind is refused, loudly.
+      if (error && !f && this.#o.factsOnFailure === 'secure') {
+        throw new BindwallError(ErrorCode.FactsUnavailable, `no directory facts for ${account}: ${error.message}`, { cause: error.code });
+      }
+      return finish(f);
+    });
   }
 
   /** Learns from one bind event (every attempt but anonymous ones) and queues it for storage. */

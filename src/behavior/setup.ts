@@ -37,10 +37,11 @@ export function startBehavior(config: Config, log: Logger, clock: Clock = system
     bindDn: l.bindDn, password: l.password, baseDn: l.baseDn, userAttributes: l.userAttributes,
     departmentAttribute: l.departmentAttribute, titleAttribute: l.titleAttribute, siteAttribute: l.siteAttribute,
     extraAttributes: l.extraAttributes, privilegedGroups: l.privilegedGroups, cacheTtlMs: l.cacheTtlMs,
-    negativeTtlMs: Math.min(l.cacheTtlMs, 60_000), timeoutMs: l.timeoutMs, maxGroupDepth: 8,
+    negativeTtlMs: Math.min(l.cacheTtlMs, 60_000), timeoutMs: l.timeoutMs, maxGroupDepth: 8, onFailure: l.onFailure,
   }, new DirectoryPool(config.directory, clock, log), clock, log) : undefined;
   const service = new BehaviorService({
     engine, mapper, store, clock, log, eventRetentionMs: b.eventRetentionDays * DAY_MS, maxStoredEvents: b.maxStoredEvents, ...(facts ? { facts } : {}),
+    ...(l ? { factsOnFailure: l.onFailure } : {}),
     ...(opts.upkeepCron !== undefined ? { upkeepCron: opts.upkeepCron } : {}),
   });
   log.info({ event: 'behavior_loaded', storage: config.storage.path, ...engine.size }, 'behaviour baselines loaded');

@@ -55,6 +55,13 @@ const lookup = z.strictObject({
   privilegedGroups: z.array(z.string().min(1)).default([]),
   cacheTtlMs: ms(600_000),
   timeoutMs: ms(2_000),
+  /**
+   * When a lookup fails (lookup account refused, directory not answering) and nothing is
+   * known of the account yet: secure refuses the bind (52), since privileged and group rules
+   * cannot be evaluated; facts-optional decides without facts. Known accounts keep their
+   * last facts either way. Failures are logged loudly, once a minute per kind.
+   */
+  onFailure: z.enum(['secure', 'facts-optional']).default('secure'),
 });
 
 const directory = z.strictObject({

@@ -53,12 +53,16 @@ export interface FactsOptions {
   negativeTtlMs: number;
   timeoutMs: number;
   maxGroupDepth: number;
+  /** When a lookup fails and nothing is known of the account: secure (refuse the bind) or facts-optional. */
+  onFailure?: 'secure' | 'facts-optional';
 }
 
 interface CacheEntry {
   facts: UserFacts | null;
   fetchedAt: number;
   refreshing?: Promise<UserFacts | null>;
+  /** The last lookup failed (and `facts` is what was known before, if anything). */
+  failed?: BindwallError;
 }
 
 const cnOf = (dn: string): string => (/^\s*cn\s*=\s*((?:\\.|[^,])+)/i.exec(dn)?.[1] ?? dn).trim().toLowerCase();
@@ -72,6 +76,7 @@ export class DirectoryFacts {
   #client: LdapClient | null = null;
   #queue: Promise<unknown> = Promise.resolve();
   readonly #privileged: Set<string>;
+  readonly #reported = new Map<string, { at: number; suppressed: number }>();
   lookups = 0;
 
   constructor(opts: FactsOptions, pool: DirectoryPool, clock: Clock, log: Logger) {
@@ -91,15 +96,20 @@ export class DirectoryFacts {
     return e.facts;
   }
 
-  /** Cached facts, or a lookup (deduplicated, bounded by timeoutMs). null: no such user. */
+  /** Cached facts, or a lookup (deduplicated, bounded by timeoutMs). null: no such user, or the lookup failed. */
   async get(account: string, bindName: string): Promise<UserFacts | null> {
+    return (await this.lookup(account, bindName)).facts;
+  }
+
+  /** Like get, and says when the lookup failed (then `facts` is what was known before, or null). */
+  async lookup(account: string, bindName: string): Promise<{ facts: UserFacts | null; error?: BindwallError }> {
     const hit = this.cached(account);
-    if (hit !== undefined) return hit;
+    if (hit !== undefined) return { facts: hit };
     const existing = this.#cache.get(account)?.refreshing;
-    if (existing) return existing;
-    const entry: CacheEntry = { facts: null, fetchedAt: -Infinity };
-    this.#cache.set(account, entry);
-    return this.#refresh(account, entry, bindName);
+    const entry: CacheEntry = this.#cache.get(account) ?? { facts: null, fetchedAt: -Infinity };
+    if (!existing) this.#cache.set(account, entry);
+    const facts = await (existing ?? this.#refresh(account, entry, bindName));
+    return { facts, ...(entry.failed ? { error: entry.failed } : {}) };
   }
 
   #refresh(account: string, entry: CacheEntry, bindName?: string): Promise<UserFacts | null> {
@@ -107,10 +117,12 @@ export class DirectoryFacts {
       .then((facts) => {
         entry.facts = facts;
         entry.fetchedAt = this.#clock.now();
+        delete entry.failed;
         return facts;
       })
       .catch((err: unknown) => {
-        this.#log.warn({ event: 'facts_lookup_failed', account, error: describeError(err) }, 'directory facts lookup failed; deciding without them');
+        entry.failed = err instanceof BindwallError ? err : new BindwallError(ErrorCode.UpstreamUnavailable, describeError(err).message);
+        this.#reportFailure(entry.failed);
         if (entry.fetchedAt === -Infinity) this.#cache.delete(account);
         return entry.facts;
       })
@@ -119,6 +131,24 @@ export class DirectoryFacts {
       });
     entry.refreshing = p;
     return p;
+  }
+
+  /**
+   * Loud, but once a minute per kind of failure: a broken lookup account fails every bind's
+   * lookup, and the log must say what is wrong, not repeat it thousands of times.
+   */
+  #reportFailure(err: BindwallError): void {
+    const now = this.#clock.now();
+    const last = this.#reported.get(err.code);
+    if (last && now - last.at < 60_000) {
+      last.suppressed++;
+      return;
+    }
+    const fix = err.code === ErrorCode.LookupBindFailed ? 'check directory.lookup.bindDn and its password file (bindwall config check --connect)'
+      : 'check that the directory answers the lookup account (directory.urls, directory.lookup.timeoutMs)';
+    this.#log.error({ event: 'facts_lookup_failed', code: err.code, error: describeError(err), suppressedSinceLast: last?.suppressed ?? 0, fix, onFailure: this.#o.onFailure },
+      `directory lookups are failing (${err.code}): ${err.message}; ${this.#o.onFailure === 'secure' ? 'binds of accounts with no known facts are refused' : 'deciding without facts'} — ${fix}`);
+    this.#reported.set(err.code, { at: now, suppressed: 0 });
   }
 
   #withTimeout<T>(p: Promise<T>): Promise<T> {
@@ -142,7 +172,7 @@ export class DirectoryFacts {
     const r = await client.bind(this.#o.bindDn, this.#o.password.reveal());
     if (r.resultCode !== 0) {
       client.destroy();
-      throw new BindwallError(ErrorCode.UpstreamUnavailable, `lookup service account bind failed (${r.resultCode})`);
+      throw new BindwallError(r.resultCode === 49 ? ErrorCode.LookupBindFailed : ErrorCode.UpstreamUnavailable, `the lookup account ${this.#o.bindDn} cannot bind (result ${r.resultCode}${r.resultCode === 49 ? ': invalid credentials' : ''})`);
     }
     this.#client = client;
     return client;

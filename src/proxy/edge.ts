@@ -24,6 +24,8 @@ export function resultForError(err: unknown, ref: string): EdgeResult {
       case ErrorCode.PduTooLarge:
       case ErrorCode.BindRequestTooLarge:
         return { resultCode: ResultCode.protocolError, diagnostic: `bindwall: ${err.message}` };
+      case ErrorCode.FactsUnavailable:
+        return { resultCode: ResultCode.unavailable, diagnostic: `${Diagnostics.directoryUnavailable} (ref ${ref})` };
       case ErrorCode.PduTimeout:
         return { resultCode: ResultCode.protocolError, diagnostic: Diagnostics.pduTimeout };
       case ErrorCode.FirstBindTimeout:

@@ -99,3 +99,28 @@ test('through the proxy: the decision sees facts and score; privileged accounts 
   t.is(p.behavior!.engine.account('carol')?.peerGroup, 'it', 'department from the directory, as a lower-case key');
   t.is(p.behavior!.engine.account('alice')?.kind, 'human');
 });
+
+test('a failing lookup account is loud (once, with the fix) and, by default, fails closed for accounts with no known facts', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'lookup.pw'), 'not-the-password\n');
+  const codes: Record<string, number[]> = {};
+  for (const onFailure of ['secure', 'facts-optional'] as const) {
+    const p = await startProxy({
+      directory: { urls: [slapd.url], lookup: { bindDn: ADMIN_DN, passwordFile: join(dir, 'lookup.pw'), baseDn: BASE_DN, userAttributes: ['uid'], onFailure } },
+    }, { behavior: true });
+    codes[onFailure] = [];
+    for (const [uid, pw] of [['alice', 'Alice-Pass-1'], ['bob', 'Bob-Pass-2'], ['carol', 'Carol-Pass-3']]) {
+      const c = await LdapClient.connect(p.url);
+      const r = await c.bind(`uid=${uid},ou=people,${BASE_DN}`, pw!);
+      codes[onFailure]!.push(r.resultCode);
+      if (onFailure === 'secure') t.regex(r.diagnosticMessage, /^bindwall: the directory is unavailable \(ref conn-\d+-msg-\d+\)$/);
+      c.destroy();
+    }
+    const loud = p.logLines().filter((l) => l.event === 'facts_lookup_failed');
+    t.is(loud.length, 1, 'once a minute per kind of failure, not once per bind');
+    t.like(loud[0], { level: 'error', code: 'BW_LOOKUP_BIND_FAILED', onFailure });
+    t.regex(String(loud[0]!.fix), /directory\.lookup\.bindDn/);
+    await p.stop();
+  }
+  t.deepEqual(codes, { secure: [52, 52, 52], 'facts-optional': [0, 0, 0] });
+});
