@@ -73,6 +73,9 @@ function owners(endpoint: EndpointBaseline, except: string): string[] {
   return [...endpoint.accounts.entries()].filter(([a, f]) => a !== except && f.count >= 3 && !endpoint.agents?.has(a)).map(([a]) => a);
 }
 
+/** Logs on at machines other people own as part of its normal (3% of its logons or more). */
+const isRoaming = (account: AccountBaseline): boolean => account.logons > 0 && account.roamingLogons / account.logons >= 0.03;
+
 const newEndpoint: Check = ({ ev, account, endpoint, maturity, role }) => {
   if (isRelayingRole(role) || !account || account.kind === AccountKind.Service || account.endpoints.has(ev.endpoint)) return null;
   // Someone who always uses one or two machines is more telling than someone who roams.
@@ -82,8 +85,11 @@ const newEndpoint: Check = ({ ev, account, endpoint, maturity, role }) => {
   // organisation has ever logged on from says more.
   const shared = endpoint !== undefined && endpoint.accounts.size >= 3;
   const unknown = endpoint === undefined || endpoint.accounts.size === 0;
-  const points = maturity * base * (shared ? 0.4 : unknown ? 1.3 : 1);
-  const note = shared ? ' (a shared address)' : unknown ? ', an address never seen in the organisation' : '';
+  // Someone whose work is logging on at colleagues' machines (helpdesk) meets a new one of
+  // those every week: a colleague's known workstation is their normal, an unknown address is not.
+  const roams = !unknown && isRoaming(account);
+  const points = maturity * base * (shared ? 0.4 : unknown ? 1.3 : roams ? 0.5 : 1);
+  const note = shared ? ' (a shared address)' : unknown ? ', an address never seen in the organisation' : roams ? ' (a colleague\'s machine; it often logs on at those)' : '';
   return points < 1 ? null : { code: SignalCode.NewEndpoint, points, reason: `first logon by ${ev.account} from ${where(ev)}${note}` };
 };
 
@@ -92,10 +98,9 @@ const endpointNotAssociated: Check = ({ ev, account, endpoint, maturity, role })
   const others = owners(endpoint, ev.account);
   if (others.length === 0) return null;
   // Helpdesk staff log on at colleagues' machines as a matter of course.
-  const roaming = account && account.logons > 0 ? Math.min(1, account.roamingLogons / account.logons) : 0;
   return {
     code: SignalCode.EndpointNotAssociated,
-    points: (30 + 20 * maturity) * (roaming >= 0.03 ? 0.35 : 1),
+    points: (30 + 20 * maturity) * (account && isRoaming(account) ? 0.35 : 1),
     reason: `${where(ev)} is used by ${others.slice(0, 2).join(', ')}; ${ev.account} has never logged on from it`,
   };
 };

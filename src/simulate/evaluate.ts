@@ -38,6 +38,10 @@ export interface EvaluationReport {
   eventsPerSecond: number;
   /** The reasons behind false step-ups, most common first (what to tune). */
   falseStepUpReasons: [string, number][];
+  /** False step-ups per active user per month, by persona (targets: none above 0.5). */
+  byPersona: { persona: string; users: number; falseStepUps: number; perUserMonth: number }[];
+  /** The person with the most false step-ups (target: at most 2 a month). */
+  worstPerson?: { account: string; persona: string; perMonth: number };
   /** What a real policy decided for the binds the directory accepted (with `policy`). */
   policy?: PolicyOutcomes;
 }
@@ -65,6 +69,8 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, p
   const scores: { score: number; attack: boolean }[] = [];
   const activeUsers = new Set<string>();
   const falseReasons = new Map<string, number>();
+  const personaOf = new Map(sim.org.people.map((p) => [p.uid, p.persona as string]));
+  const perPerson = new Map<string, number>();
   let benignSuccesses = 0;
   let falseStepUps = 0;
   let falseBlocks = 0;
@@ -112,6 +118,7 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, p
       if (event.kind !== 'service') activeUsers.add(event.account);
       if (a.score >= Thresholds.stepUp) {
         falseStepUps++;
+        perPerson.set(event.account, (perPerson.get(event.account) ?? 0) + 1);
         for (const s of a.signals.slice(0, 2)) falseReasons.set(s.code, (falseReasons.get(s.code) ?? 0) + 1);
       }
       if (a.score >= Thresholds.block) falseBlocks++;
@@ -129,7 +136,20 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, p
       medianMinutesToDetect: delays.length ? delays[Math.floor(delays.length / 2)]! : null,
     };
   });
+  const personas = new Map<string, { users: number; falseStepUps: number }>();
+  for (const account of activeUsers) {
+    const persona = personaOf.get(account) ?? 'other';
+    const p = personas.get(persona) ?? { users: 0, falseStepUps: 0 };
+    p.users++;
+    p.falseStepUps += perPerson.get(account) ?? 0;
+    personas.set(persona, p);
+  }
+  const byPersona = [...personas].map(([persona, p]) => ({ persona, ...p, perUserMonth: p.falseStepUps / p.users / months }))
+    .sort((x, y) => y.perUserMonth - x.perUserMonth);
+  const worst = [...perPerson].sort((x, y) => y[1] - x[1])[0];
   return {
+    byPersona,
+    ...(worst ? { worstPerson: { account: worst[0], persona: personaOf.get(worst[0]) ?? 'other', perMonth: worst[1] / months } } : {}),
     events: sim.events.length, measuredEvents: measured, attacks, benignSuccesses, falseStepUps, falseBlocks,
     activeUsers: activeUsers.size, months,
     falseStepUpsPerUserMonth: activeUsers.size ? falseStepUps / activeUsers.size / months : 0,
@@ -177,6 +197,8 @@ export function formatReport(r: EvaluationReport): string {
   lines.push(`false blocks (score ≥ ${Thresholds.block}): ${r.falseBlocks} (target 0)`);
   lines.push(`ROC-AUC: ${r.rocAuc.toFixed(4)}`);
   if (r.falseStepUpReasons.length) lines.push(`reasons behind false step-ups: ${r.falseStepUpReasons.slice(0, 6).map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  lines.push(`by persona (per active user per month; target: none above 0.5): ${r.byPersona.map((p) => `${p.persona} ${p.perUserMonth.toFixed(2)} (${p.users})`).join(', ')}`);
+  if (r.worstPerson) lines.push(`most for one person: ${r.worstPerson.account} (${r.worstPerson.persona}) ${r.worstPerson.perMonth.toFixed(1)} a month (target ≤ 2)`);
   const p = r.policy;
   if (p) {
     const counts = (m: Record<string, number>): string => ['approve', 'demote', 'mfa', 'block'].map((k) => `${k} ${m[k] ?? 0}`).join(', ');
