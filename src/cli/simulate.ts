@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultSimulation, simulate } from '../simulate/generate.js';
-import { evaluate, formatReport } from '../simulate/evaluate.js';
+import { evaluate, formatDayOne, formatReport } from '../simulate/evaluate.js';
 import { UsageError } from './usage.js';
 import { SIM_OU } from '../simulate/directory-entries.js';
 import { replayLive } from '../simulate/live.js';
@@ -74,7 +74,8 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
     const { policy, diagnostics } = loadPolicyDir(dir);
     if (!policy) throw new PolicyError(dir, diagnostics);
     const report = evaluate(sim, {}, policy);
-    out(values.json ? JSON.stringify(report, null, 2) : formatReport(report));
+    const dayOne = evaluate(sim, {}, policy, { fromDayOne: true });
+    out(values.json ? JSON.stringify({ ...report, dayOne }, null, 2) : `${formatReport(report)}\n\n${formatDayOne(dayOne)}`);
   }
   return 0;
 }

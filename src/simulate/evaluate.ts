@@ -60,9 +60,10 @@ export interface PolicyOutcomes {
   benignRules: [string, number][];
 }
 
-export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, policy?: CompiledPolicy): EvaluationReport {
+export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, policy?: CompiledPolicy, o: { fromDayOne?: boolean } = {}): EvaluationReport {
   const engine = new BehaviorEngine(opts);
-  const measureFrom = sim.options.start + sim.options.warmupDays * DAY_MS;
+  // Day one: measured from the first event, on an empty database (what a fresh install meets).
+  const measureFrom = sim.options.start + (o.fromDayOne ? 0 : sim.options.warmupDays * DAY_MS);
   const campaignOf = new Map(sim.campaigns.map((c) => [c.id, c]));
   const firstDetection = new Map<number, number>();
   const perType = new Map<AttackType, { events: number; detected: number }>();
@@ -125,7 +126,7 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, p
     }
   }
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  const months = (sim.options.days - sim.options.warmupDays) / 30;
+  const months = (sim.options.days - (o.fromDayOne ? 0 : sim.options.warmupDays)) / 30;
 
   const attacks: AttackTypeReport[] = Object.values(AttackType).map((type) => {
     const cs = sim.campaigns.filter((c) => c.type === type);
@@ -180,6 +181,16 @@ export function rocAuc(points: readonly { score: number; attack: boolean }[]): n
   const benign = sorted.length - attacks;
   if (attacks === 0 || benign === 0) return NaN;
   return (rankSumAttack - (attacks * (attacks + 1)) / 2) / (attacks * benign);
+}
+
+/** The day-one view: false step-ups and decisions measured from an empty database. */
+export function formatDayOne(r: EvaluationReport): string {
+  const p = r.policy;
+  return [
+    `day one (measured from an empty database, ${r.months.toFixed(2)} months): ${r.falseStepUpsPerUserMonth.toFixed(3)} false step-ups per active user per month, ${r.falseBlocks} false blocks`,
+    ...(p ? [`  with the policy: ${p.stepUpsPerUserMonth.toFixed(3)} step-ups per active user per month, ${p.benign.block ?? 0} benign binds blocked`] : []),
+    `  by persona: ${r.byPersona.map((x) => `${x.persona} ${x.perUserMonth.toFixed(2)}`).join(', ')}`,
+  ].join('\n');
 }
 
 export function formatReport(r: EvaluationReport): string {
