@@ -119,9 +119,12 @@ export class EventMapper {
 
   /** The role the configuration gives an address: declared apps are app servers. */
   declaredRole(address: string): EndpointRole | undefined {
-    if (this.#declaredApp(address) !== undefined) return EndpointRole.AppServer;
-    if (this.#pools.some((c) => cidrContains(c, address))) return EndpointRole.Pool;
-    if (this.#kiosks.some((c) => cidrContains(c, address))) return EndpointRole.Shared;
+    return this.#declaredApp(address) !== undefined ? EndpointRole.AppServer : this.#poolOrKiosk(address);
+  }
+
+  #poolOrKiosk(address: string): EndpointRole | undefined {
+    if (this.#pools.length > 0 && this.#pools.some((c) => cidrContains(c, address))) return EndpointRole.Pool;
+    if (this.#kiosks.length > 0 && this.#kiosks.some((c) => cidrContains(c, address))) return EndpointRole.Shared;
     return undefined;
   }
 
@@ -147,7 +150,8 @@ export class EventMapper {
     // One identity per person: with directory facts, every name form (a display-name DN,
     // DOMAIN\sam, a UPN) resolves to the entry's login name.
     const account = facts?.login ?? canonicalAccount(bindName);
-    const declaredRole = this.declaredRole(address);
+    const declaredApp = this.#declaredApp(address);
+    const declaredRole = declaredApp !== undefined ? EndpointRole.AppServer : this.#poolOrKiosk(address);
     const via = relayedVia(account, connection);
     const name = this.#names.get(address);
     // Directory facts, when known, say who the peers are and whether the account is privileged.
@@ -161,7 +165,7 @@ export class EventMapper {
       endpoint: address,
       subnet: subnetOf(address),
       ...(name ? { endpointName: name } : {}),
-      app: this.appFor(address, listener),
+      app: declaredApp ?? listener,
       result,
       ...(peerGroup ? { peerGroup: peerGroup.toLowerCase() } : {}),
       ...(via.relayed ? { relayed: true } : {}),
