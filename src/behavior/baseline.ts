@@ -177,6 +177,8 @@ export const newEndpointBaseline = (endpoint: string, now: number): EndpointBase
 
 export interface PeerBaseline {
   group: string;
+  /** When the group was first seen (absent in baselines stored before it was kept). */
+  since?: number;
   members: Set<string>;
   hours: HourProfile;
   subnets: Map<string, Familiarity>;
@@ -184,5 +186,5 @@ export interface PeerBaseline {
 }
 
 export const newPeerBaseline = (group: string, now: number): PeerBaseline => ({
-  group, members: new Set(), hours: newHourProfile(now), subnets: new Map(), apps: new Map(),
+  group, since: now, members: new Set(), hours: newHourProfile(now), subnets: new Map(), apps: new Map(),
 });

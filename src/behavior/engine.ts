@@ -224,6 +224,7 @@ export class BehaviorEngine {
       ev, hour, account, endpoint, peer, maturity: this.maturity(account, now), role,
       accountRisk, endpointRisk, distance2: d2, orgKnowsSubnet: this.#subnets.has(ev.subnet), opts: this.opts,
       recentFailures: this.#recentFailures(account, ev.account, now),
+      peerMaturity: peer ? this.#peerMaturity(peer, now) : 0,
     };
     const signals: Signal[] = [];
     for (const check of CHECKS) {
@@ -337,6 +338,14 @@ export class BehaviorEngine {
     if (relaying) return;
     const endpointEvidence = Math.max(0, ...a.signals.filter((s) => ENDPOINT_SIGNALS.has(s.code)).map((s) => s.points));
     if (endpointEvidence >= 40) this.#raise(this.#endpointRisk, ev.endpoint, endpointEvidence, now);
+  }
+
+  /** A peer group is mature once it has seen a learning period's worth of logons per member (and the time). */
+  #peerMaturity(peer: PeerBaseline, now: number): number {
+    const o = this.opts;
+    const byCount = peer.hours.total / (Math.max(1, peer.members.size) * o.learningMinEvents);
+    const byTime = (now - (peer.since ?? now)) / o.learningPeriodMs;
+    return Math.max(0, Math.min(1, byCount, peer.since === undefined ? 1 : byTime));
   }
 
   #recentFailures(account: AccountBaseline | undefined, name: string, now: number): number {

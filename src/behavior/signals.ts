@@ -53,6 +53,8 @@ export interface CheckContext {
   recentFailures: number;
   /** What the source address is (endpoint-role.ts): location signals are for devices only. */
   role: EndpointRole;
+  /** 0 … 1: how much the peer group has seen (its novelty counts in proportion, like an account's). */
+  peerMaturity: number;
   opts: BehaviorOptions;
 }
 
@@ -105,10 +107,11 @@ const endpointNotAssociated: Check = ({ ev, account, endpoint, maturity, role })
   };
 };
 
-const newSubnet: Check = ({ ev, account, peer, maturity, orgKnowsSubnet, role }) => {
+const newSubnet: Check = ({ ev, account, peer, maturity, orgKnowsSubnet, role, peerMaturity }) => {
   if (isRelayingRole(role) || account?.subnets.has(ev.subnet)) return null;
   const peerKnows = peer !== undefined && peer.members.size >= 5 && peer.subnets.has(ev.subnet);
-  const peerWeight = peer !== undefined && peer.members.size >= 5 ? 1 - maturity : 0;
+  // A peer group that has hardly seen anything yet (a fresh install) cannot say what is new.
+  const peerWeight = peer !== undefined && peer.members.size >= 5 ? (1 - maturity) * peerMaturity : 0;
   // A network nobody in the organisation has logged on from is stronger evidence; one the
   // account's peers use every day (a VPN pool) is weaker.
   const peerUsesOften = peer !== undefined && (peer.subnets.get(ev.subnet)?.count ?? 0) >= 10;
@@ -127,7 +130,7 @@ const rareApp: Check = ({ ev, account, peer, maturity }) => {
   return points < 1 ? null : { code: SignalCode.RareApp, points, reason: `${ev.account} ${f ? 'rarely uses' : 'has not used'} ${ev.app} before` };
 };
 
-const unusualHour: Check = ({ ev, hour, account, peer, maturity, opts }) => {
+const unusualHour: Check = ({ ev, hour, account, peer, maturity, opts, peerMaturity }) => {
   if (!account || !isPerson(account.kind)) return null;
   const weekend = hour >= 120;
   const own = account.hours.total >= 10 ? hourOfDayShare(account.hours, hour) : undefined;
@@ -137,7 +140,7 @@ const unusualHour: Check = ({ ev, hour, account, peer, maturity, opts }) => {
   // Rare for the person but ordinary in their department (evenings, say) counts for less.
   const peerOrdinary = peers !== undefined && peers >= 0.005;
   const rareWeekend = weekend && account.hours.total >= 10 && weekendShare(account.hours) < 0.01;
-  const points = (ownUnusual ? (peerOrdinary ? 12 : 24) * maturity : 0) + (peerUnusual ? (ownUnusual ? 10 : 22 * (1 - maturity)) : 0) + (rareWeekend ? 8 * maturity : 0);
+  const points = (ownUnusual ? (peerOrdinary ? 12 : 24) * maturity : 0) + (peerUnusual ? (ownUnusual ? 10 : 22 * (1 - maturity)) * peerMaturity : 0) + (rareWeekend ? 8 * maturity : 0);
   if (points < 1) return null;
   const when = `${DAYS[Math.floor(hour / 24)]} ${String(hour % 24).padStart(2, '0')}:00 ${opts.timeZone}`;
   return {

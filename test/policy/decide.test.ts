@@ -58,7 +58,7 @@ for (const [name, o, ruleId, action] of defaultTable) {
 }
 
 test('default policy: privileged step-up uses push-then-otp, high severity, quarantine and notify on failure', (t) => {
-  const d = shipped.decide(input({ kind: 'privileged', signals: ['new_subnet'] }));
+  const d = shipped.decide(input({ kind: 'privileged', signals: ['new_subnet'], score: 35 }));
   t.is(d.method, 'push-then-otp');
   t.is(d.severity, 'high');
   t.deepEqual(d.onFailure, { quarantine: true, notify: ['security-team'] });
