@@ -42,8 +42,11 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
     seed: int('seed', values.seed, d.seed, 0), users: int('users', values.users, d.users, 1), services: int('services', values.services, d.services, 0),
     days, warmupDays, attacksPerType: int('attacks', values.attacks, d.attacksPerType, 0),
   });
-  out(`simulated ${sim.org.people.length} people and ${sim.org.services.length} service accounts over ${days} days: ` +
-    `${sim.events.length} logons, ${sim.campaigns.length} attack campaigns (seed ${sim.options.seed})`);
+  // --json: stdout is pure JSON (the report says what was simulated).
+  if (!values.json) {
+    out(`simulated ${sim.org.people.length} people and ${sim.org.services.length} service accounts over ${days} days: ` +
+      `${sim.events.length} logons, ${sim.campaigns.length} attack campaigns (seed ${sim.options.seed})`);
+  }
   if (values.out) {
     const file = createWriteStream(values.out);
     const campaignOf = new Map(sim.campaigns.map((c) => [c.id, c]));
@@ -75,7 +78,8 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
     if (!policy) throw new PolicyError(dir, diagnostics);
     const report = evaluate(sim, {}, policy);
     const dayOne = evaluate(sim, {}, policy, { fromDayOne: true });
-    out(values.json ? JSON.stringify({ ...report, dayOne }, null, 2) : `${formatReport(report)}\n\n${formatDayOne(dayOne)}`);
+    const simulated = { seed: sim.options.seed, people: sim.org.people.length, services: sim.org.services.length, days, logons: sim.events.length, campaigns: sim.campaigns.length };
+    out(values.json ? JSON.stringify({ simulated, ...report, dayOne }, null, 2) : `${formatReport(report)}\n\n${formatDayOne(dayOne)}`);
   }
   return 0;
 }
