@@ -185,13 +185,13 @@ const sprayingSource: Check = ({ ev, endpoint, opts, role }) => {
   const failedNow = isFailure(ev.result);
   // A spray through an app server is about the attempts and the accounts it targeted, not
   // about the app's other users: their successful logons through it carry none of it.
-  if (isRelayingRole(role) && !failedNow && !(c && c.failed > 0)) return null;
+  const relaying = isRelayingRole(role);
+  if (relaying && !failedNow && !(c && c.failed > 0)) return null;
   // The current attempt, as it would change the counts.
   const failedOnly = endpoint.windowFailedOnly + (failedNow && !c ? 1 : 0) - (!failedNow && c && c.failed > 0 && c.ok === 0 ? 1 : 0);
   const succeeded = endpoint.windowSucceeded + (!failedNow && !(c && c.ok > 0) ? 1 : 0);
   // An app server's users make typos (a few per cent of its logins): there, a spray is
   // failures for many accounts far above that; elsewhere, failures outnumbering successes.
-  const relaying = isRelayingRole(role);
   if (relaying ? failedOnly >= Math.max(6, 0.3 * succeeded) : failedOnly >= 4 && failedOnly > 2 * succeeded) {
     return { code: SignalCode.SprayingSource, points: failedOnly >= 8 ? 85 : 65, reason: `${where(ev)} failed binds for ${failedOnly} accounts within ${minutes(opts.sprayWindowMs)} minutes (password spraying${relaying ? ' through it' : ''})` };
   }

@@ -22,6 +22,10 @@ import { DirectoryPool } from './upstream.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { cidrContains } from '../util/cidr.js';
 
+/** A raw socket #admit refused (the flag tells the accept path not to start a session on it). */
+type RefusableSocket = net.Socket & { bindwallRefused?: boolean };
+const isRefused = (sock: net.Socket): boolean => (sock as RefusableSocket).bindwallRefused === true;
+
 export interface ProxyOptions {
   config: Config;
   log: Logger;
@@ -57,7 +61,6 @@ export class Proxy {
   readonly #servers: net.Server[] = [];
   readonly #sessions = new Set<Session>();
   readonly #perAddress = new Map<string, number>();
-  readonly #lastLimitWarning = new Map<string, number>();
   readonly #invalidCredentialsText = { value: '' };
   #connections = 0;
   #nextId = 1;
@@ -142,7 +145,7 @@ export class Proxy {
     const pp = l.proxyProtocol;
     if (pp && !pp.trustedSources.some((c) => cidrContains(c, address))) {
       this.#refuse(sock, Diagnostics.proxyProtocolUntrusted);
-      this.#log.warn({ event: 'proxy_protocol_untrusted', listener: l.name, client: address }, 'refused: this listener takes connections only from its trusted load balancers');
+      this.#warnAbout(address, { event: 'proxy_protocol_untrusted', listener: l.name }, 'refused: this listener takes connections only from its trusted load balancers');
       return;
     }
     const { maxConnections } = this.config.limits;
@@ -175,7 +178,7 @@ export class Proxy {
     // Written before any TLS: a plain LDAP client reads it, an LDAPS client sees a reset.
     sock.end(encodeNoticeOfDisconnection(ResultCode.busy, text));
     sock.destroySoon();
-    (sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused = true;
+    (sock as RefusableSocket).bindwallRefused = true;
   }
 
   /** A connection through a trusted load balancer: the header first, then the session as the real client. */
@@ -185,12 +188,12 @@ export class Proxy {
     try {
       peer = await readProxyHeader(sock, this.#clock, l.proxyProtocol!.headerTimeoutMs);
     } catch (err) {
-      if ((sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused) return;
+      if (isRefused(sock)) return;
       this.#log.warn({ event: 'proxy_protocol_error', listener: l.name, balancer: normalizeAddress(sock.remoteAddress), error: describeError(err) }, 'closing connection: bad or missing PROXY protocol header');
       sock.destroy();
       return;
     }
-    if ((sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused || sock.destroyed) return;
+    if (isRefused(sock) || sock.destroyed) return;
     // LOCAL (a health check of the balancer's own): served as the balancer.
     const client = peer ?? { address: normalizeAddress(sock.remoteAddress), port: sock.remotePort ?? 0 };
     if (!this.#takeAddress(client.address, sock)) {
@@ -202,17 +205,20 @@ export class Proxy {
     this.#accept(l, sock, secureContext, client);
   }
 
+  /** A warning about an address that it can cause at will: within the same per-address budget as the sessions'. */
+  readonly #warnAbout = (address: string, fields: Record<string, unknown>, msg: string): void => {
+    const suppressed = this.#warnBudget.take(address);
+    if (suppressed === undefined) return;
+    this.#log.warn({ client: address, ...fields, ...(suppressed > 0 ? { suppressedWarnings: suppressed } : {}) }, msg);
+  };
+
   #warnLimit(address: string, fromAddress: number): void {
-    const now = this.#clock.now();
-    if (now - (this.#lastLimitWarning.get(address) ?? -Infinity) < 10_000) return;
-    this.#lastLimitWarning.set(address, now);
-    if (this.#lastLimitWarning.size > 10_000) this.#lastLimitWarning.clear();
-    this.#log.warn({ event: 'connection_refused', client: address, connections: this.#connections, fromAddress }, 'connection limit reached');
+    this.#warnAbout(address, { event: 'connection_refused', connections: this.#connections, fromAddress }, 'connection limit reached');
   }
 
   #accept(l: Listener, sock: net.Socket, secureContext?: tls.SecureContext, peer?: { address: string; port: number }): void {
     const raw = (sock as tls.TLSSocket & { _parent?: net.Socket })._parent ?? sock;
-    if ((raw as net.Socket & { bindwallRefused?: boolean }).bindwallRefused || (sock as net.Socket & { bindwallRefused?: boolean }).bindwallRefused) return;
+    if (isRefused(raw) || isRefused(sock)) return;
     const id = this.#nextId++;
     const session = new Session(id, sock, {
       config: this.config,
@@ -226,7 +232,7 @@ export class Proxy {
       emit: this.#emit,
       invalidCredentialsText: this.#invalidCredentialsText,
       deadlines: this.#deadlines,
-      warnBudget: this.#warnBudget,
+      warnAbout: this.#warnAbout,
       ...(peer ? { peer } : {}),
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {

@@ -31,7 +31,6 @@ import type { DirectoryPool, UpstreamSocket } from './upstream.js';
 import { writesRefused, type Restriction } from './restriction.js';
 import { decodeCompareRequest, decodeSearchRequestInfo, restrictSearchEntry } from '../ldap/restricted-ops.js';
 import { isValidSaslMechanism, loggableSaslMechanism } from '../ldap/sasl.js';
-import type { LogBudget } from '../log/budget.js';
 
 /** Bytes a client may send while its bind is pending before its socket is paused. */
 const HELD_INPUT_LIMIT = 64 * 1024;
@@ -52,8 +51,8 @@ export interface SessionDeps {
   /** Shared across sessions: what the directory says for a wrong password, to mimic on block. */
   invalidCredentialsText: { value: string };
   deadlines: Deadlines;
-  /** Bounds the warnings one client address can cause (protocol violations, limits). */
-  warnBudget: LogBudget;
+  /** Logs a warning a client can cause at will, within its address's budget (protocol violations, limits). */
+  warnAbout: (address: string, fields: Record<string, unknown>, msg: string) => void;
   /** The real client, when a trusted load balancer named it (PROXY protocol). */
   peer?: { address: string; port: number };
   onClosed: (session: Session) => void;
@@ -512,9 +511,7 @@ export class Session {
 
   /** A warning a client can cause at will: within the per-address budget, with what was held back. */
   #warn(event: string, fields: Record<string, unknown>, msg: string): void {
-    const suppressed = this.#d.warnBudget.take(this.clientAddress);
-    if (suppressed === undefined) return;
-    this.#d.log.warn({ event, conn: this.id, client: this.clientAddress, ...fields, ...(suppressed > 0 ? { suppressedWarnings: suppressed } : {}) }, msg);
+    this.#d.warnAbout(this.clientAddress, { event, conn: this.id, ...fields }, msg);
   }
 
   /** Closes for a limit the client ran into (slowloris, no bind), with its stable code. */
