@@ -89,6 +89,10 @@ export interface RecentLogon {
   app: string;
   /** From a device (not through an app server or an address pool): what lateral movement counts. */
   device?: boolean;
+  /** From a terminal many people share (ward terminals on rounds count half toward lateral movement). */
+  shared?: boolean;
+  /** The address's network zone (cidr.ts zoneOf), for sessions in two places at once. */
+  zone?: string;
 }
 
 /** Exponentially weighted mean and covariance of an account's feature vectors. */
@@ -115,10 +119,21 @@ export interface AccountBaseline {
   lastFailure: number;
   /** Successful logons on endpoints other people own (helpdesk work): roaming is their normal. */
   roamingLogons: number;
+  /** Successful logons from devices (not through app servers or pools): what roaming is a share of. */
+  deviceLogons?: number;
   /** Bind names this identity logged on with (most recent last, a few at most). */
   names?: string[];
-  /** Distinct devices it usually logs on from within the lateral window (a slowly moving mean). */
+  /** Distinct devices it usually logs on from within the lateral window (a slowly moving maximum). */
   usualSpread?: number;
+  /**
+   * When it first logged on from a device new to it, and from a network new to the whole
+   * organisation, once past half its learning period (the most recent few): how often it
+   * meets new ones is its own habit (DHCP laptops, travellers).
+   */
+  newDevices?: number[];
+  newNetworks?: number[];
+  /** Per app: the hour-of-week profile of its logons through that app (phones sync mail at night; the portal is for office hours). */
+  appHours?: Map<string, HourProfile>;
   features: FeatureStats;
 }
 
@@ -167,6 +182,16 @@ export interface EndpointBaseline {
   directAccounts?: Map<string, number>;
   /** Accounts that bound just before another account's relayed bind: the app's service accounts. */
   agents?: Map<string, number>;
+  /**
+   * The device at this address now: the computer account that last bound from it (a DHCP
+   * lease moves a laptop to another address, and gives this one to another machine).
+   */
+  device?: string;
+  /** When that machine first and last bound from here. */
+  deviceSince?: number;
+  deviceSeen?: number;
+  /** Failed-only accounts in one spraying window, usually (a slowly moving mean): an app server's typo rate. */
+  usualFailedOnly?: number;
 }
 
 export const newEndpointBaseline = (endpoint: string, now: number): EndpointBaseline => ({

@@ -5,17 +5,18 @@
  * (`confirm`) teaches fully. Users, accounts and endpoints carry an entity risk that
  * rises with risky logons and decays with time.
  */
-import { addHour, newAccountBaseline, newEndpointBaseline, newPeerBaseline, share, touch, type AccountBaseline, type EndpointBaseline, type PeerBaseline } from './baseline.js';
+import { addHour, newAccountBaseline, newHourProfile, type HourProfile, newEndpointBaseline, newPeerBaseline, share, touch, type AccountBaseline, type EndpointBaseline, type PeerBaseline } from './baseline.js';
 import { isFailure } from './bind-result.js';
-import { bump, valueAt, type Decayed } from './decay.js';
+import { bump, DAY_MS, valueAt, type Decayed } from './decay.js';
 import { expire, record } from './endpoint-window.js';
-import type { LogonEvent } from './logon-event.js';
+import { AccountKind, type LogonEvent } from './logon-event.js';
 import { distance2, FEATURE_DIMS, features, learnFeatures } from './multivariate.js';
 import { defaultBehaviorOptions, type BehaviorOptions } from './options.js';
-import { CHECKS, combine, devicesInWindow, SignalCode, type CheckContext, type Signal } from './signals.js';
+import { CHECKS, combine, devicesInWindow, owners, SignalCode, type CheckContext, type Signal } from './signals.js';
 import { HourOfWeek } from './time-of-week.js';
 import { LruMap } from '../util/lru.js';
-import { isRelayingRole, learnRole, roleOf, type EndpointRole } from './endpoint-role.js';
+import { zoneOf } from '../util/cidr.js';
+import { EndpointRole, isRelayingRole, learnRole, roleOf } from './endpoint-role.js';
 
 export interface Assessment {
   /** 0 (normal) … 100 (certainly not the usual person or process). */
@@ -53,6 +54,47 @@ function rememberName(acc: AccountBaseline, name: string): void {
   if (i >= 0) names.splice(i, 1);
   names.push(name);
   if (names.length > MAX_NAMES) names.shift();
+}
+
+/**
+ * The device a logon came from, as location signals key it: a declared endpoint name, else
+ * the computer account that last bound from the address (a DHCP lease moves a laptop to
+ * another address, and gives its old one to another machine), else the address itself.
+ */
+export function deviceOf(ev: LogonEvent, endpoint: EndpointBaseline | undefined): string {
+  if (ev.kind === AccountKind.Computer) return ev.account.replace(/\$$/, '');
+  if (ev.endpointName) return ev.endpointName;
+  // A computer's bind vouches for the address for a day (machines bind as they start); after
+  // that the lease may have gone to a machine that does not bind.
+  const fresh = endpoint?.device !== undefined && ev.time - (endpoint.deviceSeen ?? 0) < DEVICE_LEASE_MS;
+  return fresh ? endpoint.device! : ev.endpoint;
+}
+
+/** How long a computer account's bind says which machine holds its address. */
+const DEVICE_LEASE_MS = DAY_MS;
+
+/** Apps whose hours are kept per account (the least used goes when a new one comes). */
+const MAX_APP_PROFILES = 6;
+
+function appHours(acc: AccountBaseline, app: string, now: number): HourProfile {
+  const m = (acc.appHours ??= new Map());
+  let p = m.get(app);
+  if (p) return p;
+  if (m.size >= MAX_APP_PROFILES) {
+    let least: string | undefined;
+    for (const [k, v] of m) if (least === undefined || v.total < m.get(least)!.total) least = k;
+    m.delete(least!);
+  }
+  m.set(app, (p = newHourProfile(now)));
+  return p;
+}
+
+/** Novelty timestamps kept per account (how often it meets new devices, new networks). */
+const MAX_NOVELTY = 8;
+
+function noteNovelty(times: number[], now: number): void {
+  times.push(now);
+  if (times.length > MAX_NOVELTY) times.shift();
 }
 
 /** Above this score a logon does not make its endpoint, subnet or app familiar. */
@@ -100,6 +142,13 @@ export class BehaviorEngine {
   /** Subnets anyone has logged on from successfully (org-wide novelty). */
   readonly #subnets: LruMap<number>;
   /**
+   * Per subnet: how often people coming back to it come back on another address. In a DHCP
+   * range or a VPN pool they often do, and an address says little about whose device it is;
+   * on a floor of fixed workstations they hardly ever do. Re-learned within minutes of traffic
+   * after a restart (it is not stored).
+   */
+  readonly #subnetMix: LruMap<{ returns: number; moved: number }>;
+  /**
    * Names the directory refused that have no baseline: a spray of random names must not
    * grow a baseline per name, so they are only counted here, bounded.
    */
@@ -118,6 +167,7 @@ export class BehaviorEngine {
     this.#accounts = new LruMap(this.opts.maxAccounts);
     this.#endpoints = new LruMap(this.opts.maxEndpoints);
     this.#subnets = new LruMap(this.opts.maxEndpoints);
+    this.#subnetMix = new LruMap(this.opts.maxEndpoints);
     this.#unknownFailures = new LruMap(this.opts.maxUnknownAccounts);
     this.#loader = loader;
   }
@@ -206,14 +256,17 @@ export class BehaviorEngine {
     // Expiry only forgets what the window no longer covers; it changes no judgement.
     if (endpoint) expire(endpoint, now, this.opts.sprayWindowMs);
     const peer = ev.peerGroup ? this.#peers.get(ev.peerGroup) : undefined;
+    const device = deviceOf(ev, endpoint);
     let x: number[] | undefined;
     let d2: number | undefined;
     if (account && !isFailure(ev.result)) {
       const previous = account.recent[account.recent.length - 1];
+      // Through an app server or a pool, how familiar the app is stands in for the endpoint's share.
+      const relayed = isRelayingRole(roleOf(endpoint, ev.declaredRole));
       x = features({
         hourOfWeek: hour,
         sincePreviousS: previous ? Math.max(0, now - previous.time) / 1000 : undefined,
-        endpointShare: share(account.endpoints, ev.endpoint, now, this.opts.familiarityHalfLifeMs),
+        endpointShare: relayed ? share(account.apps, ev.app, now, this.opts.familiarityHalfLifeMs) : share(account.endpoints, device, now, this.opts.familiarityHalfLifeMs),
       });
       d2 = distance2(account.features, x);
     }
@@ -221,8 +274,9 @@ export class BehaviorEngine {
     const endpointRisk = this.risk('endpoint', ev.endpoint, now);
     const role = roleOf(endpoint, ev.declaredRole);
     const ctx: CheckContext = {
-      ev, hour, account, endpoint, peer, maturity: this.maturity(account, now), role,
+      ev, device, hour, account, endpoint, peer, maturity: this.maturity(account, now), role,
       accountRisk, endpointRisk, distance2: d2, orgKnowsSubnet: this.#subnets.has(ev.subnet), opts: this.opts,
+      dynamicAddress: device === ev.endpoint && this.#isDynamic(ev.subnet),
       recentFailures: this.#recentFailures(account, ev.account, now),
       peerMaturity: peer ? this.#peerMaturity(peer, now) : 0,
     };
@@ -263,8 +317,21 @@ export class BehaviorEngine {
     if (!ep) this.#putEndpoint(ev.endpoint, (ep = newEndpointBaseline(ev.endpoint, now)));
     else this.#endpoints.use(ev.endpoint, ep);
     // Read before this logon updates the endpoint: is it a machine other people own?
-    const relaying = isRelayingRole(a.endpointRole ?? roleOf(ep, ev.declaredRole));
-    const onSomeoneElsesMachine = !relaying && ep.accounts.size >= 1 && ep.accounts.size <= 3 && !ep.accounts.has(ev.account);
+    const role = a.endpointRole ?? roleOf(ep, ev.declaredRole);
+    const relaying = isRelayingRole(role);
+    const device = deviceOf(ev, ep);
+    const computer = ev.kind === AccountKind.Computer;
+    const onSomeoneElsesMachine = !relaying && !computer && ep.accounts.size >= 1 && ep.accounts.size <= 3 && !ep.accounts.has(ev.account) && owners(ep, ev.account, now).length > 0;
+    // A computer account binding from the address: that machine holds it now. Another machine
+    // than before means a new lease: the people who used the old one do not own this one.
+    if (computer && !failed) {
+      if (ep.device !== device) {
+        if (ep.device !== undefined) ep.accounts.clear();
+        ep.device = device;
+        ep.deviceSince = now;
+      }
+      ep.deviceSeen = now;
+    }
     ep.lastSeen = Math.max(ep.lastSeen, now);
     expire(ep, now, o.sprayWindowMs);
     record(ep, ev.account, failed, now);
@@ -273,8 +340,10 @@ export class BehaviorEngine {
     // A slowly moving "usual": app servers learn that many accounts is normal; bursts
     // from a risky source teach nothing.
     ep.usualDistinctAccounts += (distinct - ep.usualDistinctAccounts) * (distinct > ep.usualDistinctAccounts ? 0.05 * trust : 0.002);
+    // Whether this account has used this very address before (a device may have had others).
+    const newToAddress = !ep.accounts.has(ev.account);
     if (failed) bump(ep.failures, now, o.failureHalfLifeMs);
-    else if (a.score < FAMILIARITY_MAX_SCORE) touch(ep.accounts, ev.account, now, o.familiarityHalfLifeMs, trust);
+    else if (a.score < FAMILIARITY_MAX_SCORE && !computer) touch(ep.accounts, ev.account, now, o.familiarityHalfLifeMs, trust);
     this.#dirty.endpoints.add(ev.endpoint);
 
     // The account. A name that has never logged on and fails gets no baseline: it is only
@@ -302,18 +371,30 @@ export class BehaviorEngine {
     } else {
       // Logging on at a machine other people own is a fact about the account, however risky it looked.
       if (onSomeoneElsesMachine) acc.roamingLogons++;
+      if (!relaying && !computer) acc.deviceLogons = (acc.deviceLogons ?? 0) + 1;
       if (a.score < FAMILIARITY_MAX_SCORE) {
-        touch(acc.endpoints, ev.endpoint, now, o.familiarityHalfLifeMs, trust);
-        touch(acc.subnets, ev.subnet, now, o.familiarityHalfLifeMs, trust);
+        // Where a person is: devices only. An app server's or a pool's address is not theirs.
+        if (!relaying) {
+          if (!acc.endpoints.has(device) && this.maturity(acc, now) >= 0.5 && !computer) noteNovelty((acc.newDevices ??= []), now);
+          if (!acc.subnets.has(ev.subnet)) {
+            if (this.maturity(acc, now) >= 0.5 && !this.#subnets.has(ev.subnet)) noteNovelty((acc.newNetworks ??= []), now);
+          } else if (!computer) this.#noteReturn(ev.subnet, newToAddress);
+          touch(acc.endpoints, device, now, o.familiarityHalfLifeMs, trust);
+          touch(acc.subnets, ev.subnet, now, o.familiarityHalfLifeMs, trust);
+        }
         touch(acc.apps, ev.app, now, o.familiarityHalfLifeMs, trust);
       }
       if (a.score < FAMILIARITY_MAX_SCORE) this.#subnets.set(ev.subnet, now);
       addHour(acc.hours, a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
-      acc.recent.push({ time: now, endpoint: ev.endpoint, app: ev.app, ...(relaying ? { device: false } : {}) });
+      addHour(appHours(acc, ev.app, now), a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
+      const shared = role === EndpointRole.Shared;
+      acc.recent.push({ time: now, endpoint: device, app: ev.app, ...(relaying ? { device: false } : shared ? { shared: true } : { zone: zoneOf(ev.endpoint) }) });
       rememberName(acc, ev.bindName);
       if (!relaying && trust > 0.5) {
-        const n = devicesInWindow(acc, ev, o.lateralWindowMs);
-        acc.usualSpread = (acc.usualSpread ?? 1) + (n - (acc.usualSpread ?? 1)) * 0.05;
+        // A slowly moving maximum: what its busiest half-hours look like (rounds, helpdesk visits).
+        const n = devicesInWindow(acc, now, device, shared, o.lateralWindowMs);
+        const u = acc.usualSpread ?? 1;
+        acc.usualSpread = u + (n - u) * (n > u ? 0.2 : 0.01);
       }
       if (acc.recent.length > o.recentLogons) acc.recent.shift();
       if (a.features) learnFeatures(acc.features, a.features, Math.max(trust, 0.05));
@@ -338,6 +419,24 @@ export class BehaviorEngine {
     if (relaying) return;
     const endpointEvidence = Math.max(0, ...a.signals.filter((s) => ENDPOINT_SIGNALS.has(s.code)).map((s) => s.points));
     if (endpointEvidence >= 40) this.#raise(this.#endpointRisk, ev.endpoint, endpointEvidence, now);
+  }
+
+  /** People move between this subnet's addresses: 1 in 20 returns or more come back on another address. */
+  #isDynamic(subnet: string): boolean {
+    const m = this.#subnetMix.get(subnet);
+    return m !== undefined && m.returns >= 30 && m.moved >= 0.05 * m.returns;
+  }
+
+  #noteReturn(subnet: string, moved: boolean): void {
+    let m = this.#subnetMix.get(subnet);
+    if (!m) this.#subnetMix.set(subnet, (m = { returns: 0, moved: 0 }));
+    // A slowly forgetting count, so a floor that became a DHCP range (or stopped being one) shows it.
+    if (m.returns >= 10_000) {
+      m.returns /= 2;
+      m.moved /= 2;
+    }
+    m.returns++;
+    if (moved) m.moved++;
   }
 
   /** A peer group is mature once it has seen a learning period's worth of logons per member (and the time). */
@@ -396,13 +495,15 @@ export class BehaviorEngine {
       d.asOf = ev.time;
     }
     const acc = this.#account(ev.account);
+    const ep = this.#endpoint(ev.endpoint);
     if (acc) {
-      touch(acc.endpoints, ev.endpoint, ev.time, this.opts.familiarityHalfLifeMs);
-      touch(acc.subnets, ev.subnet, ev.time, this.opts.familiarityHalfLifeMs);
+      if (!isRelayingRole(roleOf(ep, ev.declaredRole))) {
+        touch(acc.endpoints, deviceOf(ev, ep), ev.time, this.opts.familiarityHalfLifeMs);
+        touch(acc.subnets, ev.subnet, ev.time, this.opts.familiarityHalfLifeMs);
+      }
       touch(acc.apps, ev.app, ev.time, this.opts.familiarityHalfLifeMs);
       this.#dirty.accounts.add(ev.account);
     }
-    const ep = this.#endpoint(ev.endpoint);
     if (ep) {
       touch(ep.accounts, ev.account, ev.time, this.opts.familiarityHalfLifeMs);
       this.#dirty.endpoints.add(ev.endpoint);

@@ -9,6 +9,7 @@ import { AccountKind, type LogonEvent } from './logon-event.js';
 import type { BehaviorOptions } from './options.js';
 import { isFailure } from './bind-result.js';
 import { EndpointRole, isRelayingRole } from './endpoint-role.js';
+import { zoneOf } from '../util/cidr.js';
 
 export const SignalCode = {
   NewEndpoint: 'new_endpoint',
@@ -26,6 +27,7 @@ export const SignalCode = {
   AccountRisk: 'account_risk',
   OffBaseline: 'off_baseline',
   DormantAccount: 'dormant_account',
+  ConcurrentSessions: 'concurrent_sessions',
 } as const;
 export type SignalCode = (typeof SignalCode)[keyof typeof SignalCode];
 
@@ -37,6 +39,11 @@ export interface Signal {
 
 export interface CheckContext {
   ev: LogonEvent;
+  /**
+   * The device the logon came from: a declared endpoint name, else the computer account that
+   * last bound from the address (its DHCP lease), else the address itself.
+   */
+  device: string;
   hour: number;
   account: AccountBaseline | undefined;
   endpoint: EndpointBaseline | undefined;
@@ -49,6 +56,8 @@ export interface CheckContext {
   distance2: number | undefined;
   /** Someone in the organisation has logged on from this subnet before. */
   orgKnowsSubnet: boolean;
+  /** No device is known at the address, and people move between its subnet's addresses (DHCP, a VPN pool). */
+  dynamicAddress: boolean;
   /** Recent failed binds of this name (decayed), whether or not it has a baseline. */
   recentFailures: number;
   /** What the source address is (endpoint-role.ts): location signals are for devices only. */
@@ -61,49 +70,89 @@ export interface CheckContext {
 type Check = (c: CheckContext) => Signal | null;
 
 const isPerson = (kind: string): boolean => kind === AccountKind.Human || kind === AccountKind.Privileged;
-const where = (ev: LogonEvent): string => (ev.endpointName ? `${ev.endpoint} (${ev.endpointName})` : ev.endpoint);
+const where = (ev: LogonEvent, device?: string): string => {
+  const name = ev.endpointName ?? (device !== undefined && device !== ev.endpoint ? device : undefined);
+  return name ? `${ev.endpoint} (${name})` : ev.endpoint;
+};
 const minutes = (ms: number): number => Math.round(ms / 60_000);
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 const pct = (p: number): string => (p < 0.001 ? '0%' : `${(p * 100).toFixed(p < 0.1 ? 1 : 0)}%`);
+
+/** An owner not seen at the address for this long has most likely moved on (a lease, a new desk). */
+const OWNER_STALE_MS = 14 * 86_400_000;
+const OWNER_MIN_SPAN_MS = 12 * 3_600_000;
 
 /**
  * Accounts that have made an endpoint "theirs": a personal device, not a shared server. An
  * account that binds there for others (an app's service account) owns nothing.
  */
-function owners(endpoint: EndpointBaseline, except: string): string[] {
+export function owners(endpoint: EndpointBaseline, except: string, now: number): string[] {
   if (endpoint.accounts.size > 3) return [];
-  return [...endpoint.accounts.entries()].filter(([a, f]) => a !== except && f.count >= 3 && !endpoint.agents?.has(a)).map(([a]) => a);
+  // Owning takes more than a day there: a pool address or a one-day lease is nobody's machine.
+  return [...endpoint.accounts.entries()]
+    .filter(([a, f]) => a !== except && f.count >= 3 && f.last - f.first >= OWNER_MIN_SPAN_MS && now - f.last < OWNER_STALE_MS && !endpoint.agents?.has(a))
+    .map(([a]) => a);
 }
 
 /** Logs on at machines other people own as part of its normal (3% of its logons or more). */
-const isRoaming = (account: AccountBaseline): boolean => account.logons > 0 && account.roamingLogons / account.logons >= 0.03;
+const isRoaming = (account: AccountBaseline): boolean => {
+  const of = account.deviceLogons ?? account.logons;
+  return of > 0 && account.roamingLogons / of >= 0.03;
+};
 
-const newEndpoint: Check = ({ ev, account, endpoint, maturity, role }) => {
-  if (isRelayingRole(role) || !account || account.kind === AccountKind.Service || account.endpoints.has(ev.endpoint)) return null;
+/** How far back an account's habit of meeting new devices and networks is judged. */
+const NOVELTY_WINDOW_MS = 30 * 86_400_000;
+
+const within = (times: readonly number[] | undefined, now: number): number => {
+  let n = 0;
+  for (const t of times ?? []) if (now - t < NOVELTY_WINDOW_MS) n++;
+  return n;
+};
+
+/**
+ * Its devices change all the time (a laptop on DHCP that is not domain-joined gets a new
+ * address every lease): a new address, or one that someone else had before, says little
+ * about it. Against its own habit, so an account with one workstation keeps the full signal.
+ */
+const changesAddresses = (account: AccountBaseline, now: number): boolean => within(account.newDevices, now) >= 4;
+
+/** It logs on from networks nobody in the organisation uses, as a matter of course (a traveller's hotels). */
+const changesNetworks = (account: AccountBaseline, now: number): boolean => within(account.newNetworks, now) >= 2;
+
+const newEndpoint: Check = ({ ev, device, account, endpoint, maturity, role, dynamicAddress, orgKnowsSubnet }) => {
+  // A computer account is the device: its new address is a new lease, nothing more.
+  if (isRelayingRole(role) || !account || account.kind === AccountKind.Service || account.kind === AccountKind.Computer || account.endpoints.has(device)) return null;
   // Someone who always uses one or two machines is more telling than someone who roams.
   const n = account.endpoints.size;
   const base = account.kind === AccountKind.Privileged ? 35 : n <= 2 ? 28 : n >= 6 ? 12 : 22;
   // An address many people use (a VPN pool, a shared host) says less; one nobody in the
   // organisation has ever logged on from says more.
-  const shared = endpoint !== undefined && endpoint.accounts.size >= 3;
-  const unknown = endpoint === undefined || endpoint.accounts.size === 0;
+  // In a DHCP range or a pool, an address is a lease: a new one is a new lease.
+  const shared = dynamicAddress || (endpoint !== undefined && endpoint.accounts.size >= 3);
+  const unknown = !orgKnowsSubnet && (endpoint === undefined || endpoint.accounts.size === 0);
   // Someone whose work is logging on at colleagues' machines (helpdesk) meets a new one of
   // those every week: a colleague's known workstation is their normal, an unknown address is not.
   const roams = !unknown && isRoaming(account);
-  const points = maturity * base * (shared ? 0.4 : unknown ? 1.3 : roams ? 0.5 : 1);
-  const note = shared ? ' (a shared address)' : unknown ? ', an address never seen in the organisation' : roams ? ' (a colleague\'s machine; it often logs on at those)' : '';
-  return points < 1 ? null : { code: SignalCode.NewEndpoint, points, reason: `first logon by ${ev.account} from ${where(ev)}${note}` };
+  const moves = changesAddresses(account, ev.time);
+  const travels = unknown && changesNetworks(account, ev.time);
+  const points = maturity * base * (shared ? 0.4 : unknown ? (travels ? 0.8 : 1.3) : roams ? 0.5 : moves ? 0.4 : 1);
+  const note = shared ? (dynamicAddress ? ' (an address in a range people move around in)' : ' (a shared address)') : unknown ? `, an address never seen in the organisation${travels ? ' (it often logs on from new networks)' : ''}`
+    : roams ? ' (a colleague\'s machine; it often logs on at those)' : moves ? ' (its addresses change often)' : '';
+  return points < 1 ? null : { code: SignalCode.NewEndpoint, points, reason: `first logon by ${ev.account} from ${where(ev, device)}${note}` };
 };
 
-const endpointNotAssociated: Check = ({ ev, account, endpoint, maturity, role }) => {
-  if (role !== EndpointRole.Device || !endpoint || account?.endpoints.has(ev.endpoint)) return null;
-  const others = owners(endpoint, ev.account);
+const endpointNotAssociated: Check = ({ ev, device, account, endpoint, maturity, role, dynamicAddress }) => {
+  if (role !== EndpointRole.Device || !endpoint || ev.kind === AccountKind.Computer || account?.endpoints.has(device)) return null;
+  const others = owners(endpoint, ev.account, ev.time);
   if (others.length === 0) return null;
-  // Helpdesk staff log on at colleagues' machines as a matter of course.
+  // Helpdesk staff log on at colleagues' machines as a matter of course; a laptop whose
+  // address changes every lease gets addresses other laptops had.
+  const roams = account !== undefined && isRoaming(account);
+  const moves = account !== undefined && changesAddresses(account, ev.time);
   return {
     code: SignalCode.EndpointNotAssociated,
-    points: (30 + 20 * maturity) * (account && isRoaming(account) ? 0.35 : 1),
-    reason: `${where(ev)} is used by ${others.slice(0, 2).join(', ')}; ${ev.account} has never logged on from it`,
+    points: (30 + 20 * maturity) * (roams || moves || dynamicAddress ? 0.35 : 1),
+    reason: `${where(ev, device)} is used by ${others.slice(0, 2).join(', ')}; ${ev.account} has never logged on from it${dynamicAddress ? ' (addresses in its range change hands)' : moves && !roams ? ' (its own addresses change often)' : ''}`,
   };
 };
 
@@ -115,7 +164,8 @@ const newSubnet: Check = ({ ev, account, peer, maturity, orgKnowsSubnet, role, p
   // A network nobody in the organisation has logged on from is stronger evidence; one the
   // account's peers use every day (a VPN pool) is weaker.
   const peerUsesOften = peer !== undefined && (peer.subnets.get(ev.subnet)?.count ?? 0) >= 10;
-  const points = (orgKnowsSubnet ? (peerUsesOften ? 10 : 24) : 34) * maturity + (peerKnows ? 0 : 28 * peerWeight);
+  const travels = account !== undefined && changesNetworks(account, ev.time);
+  const points = (orgKnowsSubnet ? (peerUsesOften ? 10 : 24) : 34) * maturity * (travels ? 0.6 : 1) + (peerKnows ? 0 : 28 * peerWeight);
   if (points < 1) return null;
   const who = orgKnowsSubnet ? `${ev.account}${peerKnows ? '' : peerWeight > 0 ? ' and for its peers' : ''}` : 'anyone in the organisation';
   return { code: SignalCode.NewSubnet, points, reason: `${ev.subnet} is a new network for ${who}` };
@@ -133,36 +183,53 @@ const rareApp: Check = ({ ev, account, peer, maturity }) => {
 const unusualHour: Check = ({ ev, hour, account, peer, maturity, opts, peerMaturity }) => {
   if (!account || !isPerson(account.kind)) return null;
   const weekend = hour >= 120;
-  const own = account.hours.total >= 10 ? hourOfDayShare(account.hours, hour) : undefined;
+  // Against its own hours through this app once it has enough of them: a phone syncs mail at
+  // night, but the portal, the VPN or a server's sshd at night is another matter.
+  const app = account.appHours?.get(ev.app);
+  const profile = app && app.total >= 10 ? app : account.hours;
+  const viaApp = profile === app;
+  const own = profile.total >= 10 ? hourOfDayShare(profile, hour) : undefined;
   const peers = peer && peer.hours.total >= 50 ? hourOfDayShare(peer.hours, hour) : undefined;
   const ownUnusual = own !== undefined && own < 0.004;
   const peerUnusual = peers !== undefined && peers < 0.002;
   // Rare for the person but ordinary in their department (evenings, say) counts for less.
   const peerOrdinary = peers !== undefined && peers >= 0.005;
-  const rareWeekend = weekend && account.hours.total >= 10 && weekendShare(account.hours) < 0.01;
-  const points = (ownUnusual ? (peerOrdinary ? 12 : 24) * maturity : 0) + (peerUnusual ? (ownUnusual ? 10 : 22 * (1 - maturity)) * peerMaturity : 0) + (rareWeekend ? 8 * maturity : 0);
+  const rareWeekend = weekend && profile.total >= 10 && weekendShare(profile) < 0.01;
+  // Never at this hour, and neither are its peers: the strongest form.
+  const base = (ownUnusual ? (peerOrdinary ? 12 : peerUnusual ? 30 : 24) * maturity : 0) + (peerUnusual ? (ownUnusual ? 16 : 22 * (1 - maturity)) * peerMaturity : 0) + (rareWeekend ? 8 * maturity : 0);
+  // A privileged account at an hour it never works is the intrusion everyone fears most.
+  const points = account.kind === AccountKind.Privileged ? base * 1.5 : base;
   if (points < 1) return null;
   const when = `${DAYS[Math.floor(hour / 24)]} ${String(hour % 24).padStart(2, '0')}:00 ${opts.timeZone}`;
   return {
     code: SignalCode.UnusualHour,
     points,
-    reason: `${when} is unusual for ${ev.account}${own !== undefined ? ` (${pct(own)} of its ${weekend ? 'weekend' : 'weekday'} logons at that hour)` : ''}${peerUnusual ? ' and for its peers' : ''}`,
+    reason: `${when} is unusual for ${ev.account}${own !== undefined ? ` (${pct(own)} of its ${weekend ? 'weekend' : 'weekday'} logons${viaApp ? ` through ${ev.app}` : ''} at that hour)` : ''}${peerUnusual ? ' and for its peers' : ''}`,
   };
 };
 
-/** Distinct devices an account logged on from within the lateral window, this logon's included. */
-export function devicesInWindow(account: AccountBaseline, ev: LogonEvent, windowMs: number): number {
-  const since = ev.time - windowMs;
+/**
+ * Distinct devices an account logged on from within the lateral window, this logon's
+ * included; terminals many people share count half (rounds go from ward terminal to ward
+ * terminal; an intruder goes from one person's machine to another's).
+ */
+export function devicesInWindow(account: AccountBaseline, time: number, device: string, shared: boolean, windowMs: number): number {
+  const since = time - windowMs;
   // At most recentLogons entries: a small array beats a Set on the bind path.
-  const endpoints = [ev.endpoint];
-  for (const r of account.recent) if (r.time >= since && r.device !== false && !endpoints.includes(r.endpoint)) endpoints.push(r.endpoint);
-  return endpoints.length;
+  const endpoints = [device];
+  let n = shared ? 0.5 : 1;
+  for (const r of account.recent) {
+    if (r.time < since || r.device === false || endpoints.includes(r.endpoint)) continue;
+    endpoints.push(r.endpoint);
+    n += r.shared ? 0.5 : 1;
+  }
+  return n;
 }
 
-const lateralMovement: Check = ({ ev, account, opts, role }) => {
+const lateralMovement: Check = ({ ev, device, account, opts, role }) => {
   // Devices only: logons through an app server or from a VPN pool move nobody anywhere.
   if (isRelayingRole(role) || !account || !isPerson(account.kind) || isFailure(ev.result)) return null;
-  const n = devicesInWindow(account, ev, opts.lateralWindowMs);
+  const n = devicesInWindow(account, ev.time, device, role === EndpointRole.Shared, opts.lateralWindowMs);
   // Against the account's own habit: helpdesk staff and physicians on rounds touch several
   // machines in half an hour as a matter of course.
   const usual = account.usualSpread ?? 1;
@@ -170,7 +237,7 @@ const lateralMovement: Check = ({ ev, account, opts, role }) => {
   return {
     code: SignalCode.LateralMovement,
     points: n >= Math.max(5, Math.floor(2 * usual) + 3) ? 55 : 38,
-    reason: `${ev.account} logged on from ${n} devices within ${minutes(opts.lateralWindowMs)} minutes${usual >= 1.5 ? ` (usually ${usual.toFixed(1)})` : ''}`,
+    reason: `${ev.account} logged on from ${Math.ceil(n)} devices within ${minutes(opts.lateralWindowMs)} minutes${usual >= 1.5 ? ` (usually up to ${usual.toFixed(1)})` : ''}`,
   };
 };
 
@@ -271,7 +338,8 @@ const dormantAccount: Check = ({ ev, account, opts }) => {
   const last = account.recent[account.recent.length - 1]?.time;
   if (last === undefined || ev.time - last < opts.dormantAfterMs) return null;
   const days = (ev.time - last) / 86_400_000;
-  const base = 45 + Math.min(20, (days - opts.dormantAfterMs / 86_400_000) / 3);
+  // Weeks of silence are worth a step-up on their own: the account's owner can answer it.
+  const base = 52 + Math.min(20, (days - opts.dormantAfterMs / 86_400_000) / 3);
   const points = Math.min(80, account.kind === AccountKind.Privileged ? base * 1.25 : account.kind === AccountKind.Service ? base * 0.8 : base);
   return { code: SignalCode.DormantAccount, points, reason: `${ev.account} had not logged on for ${Math.round(days)} days` };
 };
@@ -283,6 +351,31 @@ const offBaseline: Check = ({ ev, distance2 }) => {
     points: Math.min(20, 8 + (distance2 - 40) / 5),
     reason: `the combination of time, pace and endpoint is far from ${ev.account}'s usual (distance ${Math.sqrt(distance2).toFixed(1)})`,
   };
+};
+
+/** Two devices on different networks within this long: one person cannot be at both. */
+const CONCURRENT_WINDOW_MS = 45 * 60_000;
+
+/**
+ * The same person on two networks at once: a device in another network zone (cidr.ts zoneOf)
+ * logged on as them through the same app minutes ago — at the office workstation, and now from a VPN pool address
+ * or the internet. Shared terminals and app servers say nothing about where anyone is.
+ */
+const concurrentSessions: Check = ({ ev, account, role }) => {
+  if (!account || !isPerson(account.kind) || isFailure(ev.result) || role !== EndpointRole.Device) return null;
+  const zone = zoneOf(ev.endpoint);
+  for (let i = account.recent.length - 1; i >= 0; i--) {
+    const r = account.recent[i]!;
+    if (ev.time - r.time > CONCURRENT_WINDOW_MS) break;
+    // The same client: an admin's sshd binds from the server, not from where the admin sits.
+    if (r.zone === undefined || r.zone === zone || r.app !== ev.app) continue;
+    return {
+      code: SignalCode.ConcurrentSessions,
+      points: 40,
+      reason: `${ev.account} logged on from ${ev.endpoint} ${minutes(ev.time - r.time)} minutes after a logon from ${r.endpoint}, on another network`,
+    };
+  }
+  return null;
 };
 
 /** Every check, in the order reasons are listed when points tie. */
@@ -302,6 +395,7 @@ export const CHECKS: readonly { code: SignalCode; run: Check }[] = Object.freeze
   { code: SignalCode.AccountRisk, run: accountRisk },
   { code: SignalCode.OffBaseline, run: offBaseline },
   { code: SignalCode.DormantAccount, run: dormantAccount },
+  { code: SignalCode.ConcurrentSessions, run: concurrentSessions },
 ]);
 
 /** Independent pieces of evidence combine like probabilities: 1 − Π(1 − pᵢ). */

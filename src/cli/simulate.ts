@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultSimulation, simulate } from '../simulate/generate.js';
-import { evaluate, formatDayOne, formatReport } from '../simulate/evaluate.js';
+import { evaluate, formatDayOne, formatReport, formatWithoutFacts } from '../simulate/evaluate.js';
 import { UsageError } from './usage.js';
 import { SIM_OU } from '../simulate/directory-entries.js';
 import { replayLive } from '../simulate/live.js';
@@ -78,8 +78,11 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
     if (!policy) throw new PolicyError(dir, diagnostics);
     const report = evaluate(sim, {}, policy);
     const dayOne = evaluate(sim, {}, policy, { fromDayOne: true });
+    // Without directory facts (no lookup account): every name form is its own account.
+    const noFacts = evaluate(sim, {}, policy, { facts: false });
     const simulated = { seed: sim.options.seed, people: sim.org.people.length, services: sim.org.services.length, days, logons: sim.events.length, campaigns: sim.campaigns.length };
-    out(values.json ? JSON.stringify({ simulated, ...report, dayOne }, null, 2) : `${formatReport(report)}\n\n${formatDayOne(dayOne)}`);
+    out(values.json ? JSON.stringify({ simulated, ...report, dayOne, withoutFacts: noFacts }, null, 2)
+      : `${formatReport(report)}\n\n${formatDayOne(dayOne)}\n\n${formatWithoutFacts(noFacts)}`);
   }
   return 0;
 }

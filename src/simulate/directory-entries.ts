@@ -17,13 +17,17 @@ export function simulatedEntries(org: Organisation, suffix: string): LdifEntry[]
     entries.push({
       dn: `uid=${p.uid},${base}`, line: 0,
       attributes: {
-        objectClass: ['inetOrgPerson'], uid: [p.uid], cn: [`Simulated ${p.uid}`], sn: [p.uid],
+        objectClass: ['inetOrgPerson'], uid: [p.uid], cn: [p.displayName], sn: [p.uid], displayName: [p.displayName],
         departmentNumber: [p.department], l: [`site-${p.site}`], title: [p.persona], userPassword: [simPassword(p.uid)],
       },
     });
   }
-  for (const s of org.services) {
-    entries.push({ dn: `uid=${s.uid},${base}`, line: 0, attributes: { objectClass: ['inetOrgPerson'], uid: [s.uid], cn: [s.uid], sn: ['service'], userPassword: [simPassword(s.uid)] } });
+  // The accounts the infrastructure binds as, and the workstations' computer accounts.
+  const i = org.infra;
+  const services = [...org.services.map((s) => s.uid), i.portal.serviceAccount!, i.radius.serviceAccount!, i.embeddedService, i.hrSync.uid];
+  const computers = org.people.filter((p) => p.domainJoined).flatMap((p) => [p.device, ...(p.newWorkstation ? [p.newWorkstation.device] : [])]);
+  for (const uid of [...services, ...computers]) {
+    entries.push({ dn: `uid=${uid},${base}`, line: 0, attributes: { objectClass: ['inetOrgPerson'], uid: [uid], cn: [uid], sn: [uid.endsWith('$') ? 'computer' : 'service'], userPassword: [simPassword(uid)] } });
   }
   return entries;
 }

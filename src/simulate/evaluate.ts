@@ -9,6 +9,7 @@ import { isFailure } from '../behavior/bind-result.js';
 import { DAY_MS } from '../behavior/decay.js';
 import type { BehaviorOptions } from '../behavior/options.js';
 import { AttackType, type Simulation } from './generate.js';
+import { canonicalAccount, EventMapper, parentOu, type LogonEvent } from '../behavior/logon-event.js';
 import type { CompiledPolicy } from '../policy/policy.js';
 
 /** Default policy thresholds the evaluation assumes (the policy engine makes them configurable). */
@@ -60,8 +61,29 @@ export interface PolicyOutcomes {
   benignRules: [string, number][];
 }
 
-export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, policy?: CompiledPolicy, o: { fromDayOne?: boolean } = {}): EvaluationReport {
+/**
+ * A logon as bindwall sees it without directory facts: the identity is what the bind name
+ * says (a display-name DN and DOMAIN\\sam are two accounts), privilege and department
+ * only what the name shows.
+ */
+const noFacts = new EventMapper();
+export function withoutFacts(ev: LogonEvent): LogonEvent {
+  const account = canonicalAccount(ev.bindName);
+  const ou = parentOu(ev.bindName);
+  const { peerGroup: _p, ...rest } = ev;
+  return { ...rest, account, kind: noFacts.kindOf(account, ev.bindName), ...(ou && ev.kind !== 'service' ? { peerGroup: ou.toLowerCase() } : {}) };
+}
+
+export interface EvaluationRun {
+  /** Measure from the first event, on an empty database. */
+  fromDayOne?: boolean;
+  /** Directory facts resolve every name form to one identity and say who is privileged (default true). */
+  facts?: boolean;
+}
+
+export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, policy?: CompiledPolicy, o: EvaluationRun = {}): EvaluationReport {
   const engine = new BehaviorEngine(opts);
+  const facts = o.facts ?? true;
   // Day one: measured from the first event, on an empty database (what a fresh install meets).
   const measureFrom = sim.options.start + (o.fromDayOne ? 0 : sim.options.warmupDays * DAY_MS);
   const campaignOf = new Map(sim.campaigns.map((c) => [c.id, c]));
@@ -82,7 +104,11 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, p
   };
 
   const t0 = process.hrtime.bigint();
-  for (const { event, campaign } of sim.events) {
+  for (const labelled of sim.events) {
+    const { campaign } = labelled;
+    // Metrics are kept per person (labelled.event.account); the engine sees what bindwall would.
+    const person = labelled.event.account;
+    const event = facts ? labelled.event : withoutFacts(labelled.event);
     const a = engine.assess(event);
     engine.learn(event, a);
     // The closed loop: a real person passes the step-up (which teaches the engine); an
@@ -116,10 +142,11 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, p
       perType.set(type, t);
     } else if (!isFailure(event.result)) {
       benignSuccesses++;
-      if (event.kind !== 'service') activeUsers.add(event.account);
+      const human = labelled.event.kind === 'human' || labelled.event.kind === 'privileged';
+      if (human) activeUsers.add(person);
       if (a.score >= Thresholds.stepUp) {
         falseStepUps++;
-        perPerson.set(event.account, (perPerson.get(event.account) ?? 0) + 1);
+        perPerson.set(person, (perPerson.get(person) ?? 0) + 1);
         for (const s of a.signals.slice(0, 2)) falseReasons.set(s.code, (falseReasons.get(s.code) ?? 0) + 1);
       }
       if (a.score >= Thresholds.block) falseBlocks++;
@@ -193,6 +220,16 @@ export function formatDayOne(r: EvaluationReport): string {
   ].join('\n');
 }
 
+/** The view without directory facts: detection per attack type and false step-ups. */
+export function formatWithoutFacts(r: EvaluationReport): string {
+  const missed = r.attacks.filter((a) => a.detected < a.campaigns).map((a) => `${a.type} ${a.detected}/${a.campaigns}`);
+  return [
+    `without directory facts (each name form its own account, privilege unknown): ${r.falseStepUpsPerUserMonth.toFixed(3)} false step-ups per active user per month, ${r.falseBlocks} false blocks`,
+    `  campaigns detected: ${r.attacks.reduce((n, a) => n + a.detected, 0)}/${r.attacks.reduce((n, a) => n + a.campaigns, 0)}${missed.length ? `; short: ${missed.join(', ')}` : ''}`,
+    `  by persona: ${r.byPersona.map((x) => `${x.persona} ${x.perUserMonth.toFixed(2)}`).join(', ')}`,
+  ].join('\n');
+}
+
 export function formatReport(r: EvaluationReport): string {
   const lines: string[] = [];
   lines.push(`${r.events} events (${r.measuredEvents} after warm-up), scored then learned at ${Math.round(r.eventsPerSecond)} events/s on one core`);
@@ -204,7 +241,7 @@ export function formatReport(r: EvaluationReport): string {
       `${`${a.events ? Math.round((100 * a.eventsDetected) / a.events) : 0}%`.padStart(12)}${(a.medianMinutesToDetect === null ? '-' : a.medianMinutesToDetect.toFixed(1)).padStart(22)}`);
   }
   lines.push('');
-  lines.push(`false step-ups: ${r.falseStepUps} of ${r.benignSuccesses} benign logons = ${r.falseStepUpsPerUserMonth.toFixed(3)} per active user per month (${r.activeUsers} users, ${r.months.toFixed(2)} months; target ≤ 0.3)`);
+  lines.push(`false step-ups: ${r.falseStepUps} of ${r.benignSuccesses} benign logons = ${r.falseStepUpsPerUserMonth.toFixed(3)} per active user per month (${r.activeUsers} users, ${r.months.toFixed(2)} months; target ≤ 0.2)`);
   lines.push(`false blocks (score ≥ ${Thresholds.block}): ${r.falseBlocks} (target 0)`);
   lines.push(`ROC-AUC: ${r.rocAuc.toFixed(4)}`);
   if (r.falseStepUpReasons.length) lines.push(`reasons behind false step-ups: ${r.falseStepUpReasons.slice(0, 6).map(([c, n]) => `${c} ${n}`).join(', ')}`);

@@ -54,6 +54,17 @@ export function cidrContains(cidr: Cidr, address: string): boolean {
 }
 
 /** The /24 of an IPv4 address or the /64 of an IPv6 address, as text. */
+/**
+ * The network zone of an address, coarser than its subnet: the /16 (IPv4) or /48 (IPv6) a
+ * site or a provider usually spans. Two zones within minutes are two places at once.
+ */
+export function zoneOf(address: string): string {
+  if (net.isIPv4(address)) return address.split('.', 2).join('.');
+  const parsed = toBigInt(address);
+  if (!parsed) return address;
+  return (parsed.value >> 80n).toString(16);
+}
+
 export function subnetOf(address: string): string {
   if (net.isIPv4(address)) return `${address.slice(0, address.lastIndexOf('.'))}.0/24`;
   const parsed = toBigInt(address);

@@ -14,7 +14,8 @@ test('same seed, same data; another seed, other data', (t) => {
   t.is(digest(a), digest(b));
   t.not(digest(a), digest(c));
   t.true(a.events.length > 5_000);
-  t.is(a.campaigns.length, 16);
+  // 14 attack types, 2 each; no dormant accounts in 21 days (it takes 30 of silence).
+  t.is(a.campaigns.length, 26);
   t.true(a.events.every((e, i) => i === 0 || a.events[i - 1]!.event.time <= e.event.time), 'in time order');
   t.true(a.events.every(({ event }) => event.endpoint.startsWith('127.')), 'loopback addresses only');
 });
@@ -22,19 +23,44 @@ test('same seed, same data; another seed, other data', (t) => {
 test('the organisation has every persona, service accounts and drift', (t) => {
   const s = simulate({ ...small, users: 400, seed: 5 });
   const personas = new Set(s.org.people.map((p) => p.persona));
-  t.deepEqual([...personas].sort(), ['admin', 'helpdesk', 'office', 'remote', 'shift', 'traveller']);
+  t.deepEqual([...personas].sort(), ['admin', 'helpdesk', 'office', 'remote', 'rounds', 'shift', 'traveller']);
   t.true(s.org.people.some((p) => p.firstDay > 0), 'new hires');
   t.true(s.org.people.some((p) => p.lastDay < small.days), 'leavers');
   t.true(s.org.people.some((p) => p.newWorkstation), 'new laptops');
   t.true(s.events.some(({ event, campaign }) => campaign === undefined && event.result === 'bad_password'), 'password typos');
+  t.true(s.org.people.some((p) => p.dhcp) && s.org.people.some((p) => p.domainJoined), 'DHCP laptops, domain-joined machines');
 });
 
+test('traffic as a proxy in front of AD sees it: name forms, app servers relaying, computer accounts, shared terminals', (t) => {
+  const s = simulate({ ...small, users: 300, seed: 6 });
+  const benign = s.events.filter((e) => e.campaign === undefined).map((e) => e.event);
+  const forms = new Set(benign.filter((e) => e.kind === 'human' || e.kind === 'privileged').map((e) => (e.bindName.startsWith('CN=') ? 'dn' : e.bindName.includes('\\') ? 'sam' : 'upn')));
+  t.deepEqual([...forms].sort(), ['dn', 'sam', 'upn'], 'display-name DNs, DOMAIN\\sam and UPNs');
+  t.true(benign.some((e) => e.bindName.includes('\\,')), 'a display name with a comma, escaped');
+  const portal = s.org.infra.portal;
+  t.true(benign.some((e) => e.endpoint === portal.address && e.relayed && e.previousAccount === portal.serviceAccount), 'the portal relays after its service account');
+  t.true(benign.some((e) => e.account === portal.serviceAccount && e.endpoint === portal.address), 'and its service account binds itself');
+  t.true(benign.some((e) => e.endpoint === s.org.infra.mail.address && e.relayed && !e.previousAccount), 'the mail server rebinds as user after user');
+  t.true(benign.some((e) => e.kind === 'computer' && e.account.endsWith('$')), 'computer accounts');
+  const embedded = new Set(benign.filter((e) => e.account === s.org.infra.embeddedService).map((e) => e.endpoint));
+  t.true(embedded.size >= 5, 'a service account embedded in a desktop client, on many workstations');
+  t.true(benign.some((e) => e.result === 'expired') || s.options.days <= s.org.infra.expiryDay, 'a password-expiry morning');
+  const attendees = new Set(benign.filter((e) => e.endpoint === s.org.infra.conference.address).map((e) => e.account));
+  t.true(attendees.size >= 10, 'a conference NAT with many people behind one address');
+});
+
+
 test('the evaluation scores every event and sees attacks above benign logons', (t) => {
-  const r = evaluate(simulate({ ...small, seed: 9 }));
-  t.is(r.attacks.length, 8);
-  t.true(r.attacks.reduce((n, a) => n + a.detected, 0) >= 12, JSON.stringify(r.attacks));
+  const sim = simulate({ ...small, seed: 9 });
+  const r = evaluate(sim);
+  t.is(r.attacks.length, 14);
+  t.true(r.attacks.reduce((n, a) => n + a.detected, 0) >= 18, JSON.stringify(r.attacks));
   t.true(r.rocAuc > 0.8, `AUC ${r.rocAuc}`);
   t.is(r.falseBlocks, 0);
+  // Without directory facts every name form is its own account: the same traffic, scored worse or equal.
+  const blind = evaluate(sim, {}, undefined, { facts: false });
+  t.is(blind.measuredEvents, r.measuredEvents);
+  t.is(blind.activeUsers, r.activeUsers, 'metrics stay per person');
 });
 
 test('ROC-AUC counts ties as half', (t) => {
