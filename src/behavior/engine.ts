@@ -89,6 +89,12 @@ function appHours(acc: AccountBaseline, app: string, now: number): HourProfile {
   return p;
 }
 
+/**
+ * New devices and networks count toward an account's habit once it is a quarter into its
+ * learning period: on a fresh install every network is new to the organisation for an hour.
+ */
+const NOVELTY_MIN_MATURITY = 0.25;
+
 /** Novelty timestamps kept per account (how often it meets new devices, new networks). */
 const MAX_NOVELTY = 8;
 
@@ -375,9 +381,9 @@ export class BehaviorEngine {
       if (a.score < FAMILIARITY_MAX_SCORE) {
         // Where a person is: devices only. An app server's or a pool's address is not theirs.
         if (!relaying) {
-          if (!acc.endpoints.has(device) && this.maturity(acc, now) >= 0.5 && !computer) noteNovelty((acc.newDevices ??= []), now);
+          if (!acc.endpoints.has(device) && this.maturity(acc, now) >= NOVELTY_MIN_MATURITY && !computer) noteNovelty((acc.newDevices ??= []), now);
           if (!acc.subnets.has(ev.subnet)) {
-            if (this.maturity(acc, now) >= 0.5 && !this.#subnets.has(ev.subnet)) noteNovelty((acc.newNetworks ??= []), now);
+            if (this.maturity(acc, now) >= NOVELTY_MIN_MATURITY && !this.#subnets.has(ev.subnet)) noteNovelty((acc.newNetworks ??= []), now);
           } else if (!computer) this.#noteReturn(ev.subnet, newToAddress);
           touch(acc.endpoints, device, now, o.familiarityHalfLifeMs, trust);
           touch(acc.subnets, ev.subnet, now, o.familiarityHalfLifeMs, trust);
@@ -498,7 +504,13 @@ export class BehaviorEngine {
     const ep = this.#endpoint(ev.endpoint);
     if (acc) {
       if (!isRelayingRole(roleOf(ep, ev.declaredRole))) {
-        touch(acc.endpoints, deviceOf(ev, ep), ev.time, this.opts.familiarityHalfLifeMs);
+        // A step-up passed from a new device or a network new to everyone is the account's own habit (a traveller's hotels).
+        const device = deviceOf(ev, ep);
+        if (this.maturity(acc, ev.time) >= NOVELTY_MIN_MATURITY) {
+          if (!acc.endpoints.has(device)) noteNovelty((acc.newDevices ??= []), ev.time);
+          if (!acc.subnets.has(ev.subnet) && !this.#subnets.has(ev.subnet)) noteNovelty((acc.newNetworks ??= []), ev.time);
+        }
+        touch(acc.endpoints, device, ev.time, this.opts.familiarityHalfLifeMs);
         touch(acc.subnets, ev.subnet, ev.time, this.opts.familiarityHalfLifeMs);
       }
       touch(acc.apps, ev.app, ev.time, this.opts.familiarityHalfLifeMs);

@@ -103,11 +103,14 @@ const isRoaming = (account: AccountBaseline): boolean => {
 /** How far back an account's habit of meeting new devices and networks is judged. */
 const NOVELTY_WINDOW_MS = 30 * 86_400_000;
 
-const within = (times: readonly number[] | undefined, now: number): number => {
+const within = (times: readonly number[] | undefined, now: number, windowMs = NOVELTY_WINDOW_MS): number => {
   let n = 0;
-  for (const t of times ?? []) if (now - t < NOVELTY_WINDOW_MS) n++;
+  for (const t of times ?? []) if (now - t < windowMs) n++;
   return n;
 };
+
+/** Trips come every few weeks: a traveller's habit is judged over two months. */
+const TRAVEL_WINDOW_MS = 60 * 86_400_000;
 
 /**
  * Its devices change all the time (a laptop on DHCP that is not domain-joined gets a new
@@ -117,13 +120,15 @@ const within = (times: readonly number[] | undefined, now: number): number => {
 const changesAddresses = (account: AccountBaseline, now: number): boolean => within(account.newDevices, now) >= 4;
 
 /** It logs on from networks nobody in the organisation uses, as a matter of course (a traveller's hotels). */
-const changesNetworks = (account: AccountBaseline, now: number): boolean => within(account.newNetworks, now) >= 2;
+const changesNetworks = (account: AccountBaseline, now: number): boolean => within(account.newNetworks, now, TRAVEL_WINDOW_MS) >= 2;
 
 const newEndpoint: Check = ({ ev, device, account, endpoint, maturity, role, dynamicAddress, orgKnowsSubnet }) => {
   // A computer account is the device: its new address is a new lease, nothing more.
   if (isRelayingRole(role) || !account || account.kind === AccountKind.Service || account.kind === AccountKind.Computer || account.endpoints.has(device)) return null;
-  // Someone who always uses one or two machines is more telling than someone who roams.
-  const n = account.endpoints.size;
+  // Someone who always uses one or two machines is more telling than someone who roams. The
+  // machines it uses regularly count (pool addresses and colleagues' desks seen once do not).
+  let n = 0;
+  for (const f of account.endpoints.values()) if (f.count >= 3) n++;
   const base = account.kind === AccountKind.Privileged ? 35 : n <= 2 ? 28 : n >= 6 ? 12 : 22;
   // An address many people use (a VPN pool, a shared host) says less; one nobody in the
   // organisation has ever logged on from says more.
@@ -135,7 +140,9 @@ const newEndpoint: Check = ({ ev, device, account, endpoint, maturity, role, dyn
   const roams = !unknown && isRoaming(account);
   const moves = changesAddresses(account, ev.time);
   const travels = unknown && changesNetworks(account, ev.time);
-  const points = maturity * base * (shared ? 0.4 : unknown ? (travels ? 0.8 : 1.3) : roams ? 0.5 : moves ? 0.4 : 1);
+  // A network nobody in the organisation has used is as telling for someone with many devices
+  // in the office as for someone with one.
+  const points = unknown ? maturity * Math.max(base, 28) * (travels ? 0.8 : 1.3) : maturity * base * (shared ? 0.4 : roams ? 0.5 : moves ? 0.4 : 1);
   const note = shared ? (dynamicAddress ? ' (an address in a range people move around in)' : ' (a shared address)') : unknown ? `, an address never seen in the organisation${travels ? ' (it often logs on from new networks)' : ''}`
     : roams ? ' (a colleague\'s machine; it often logs on at those)' : moves ? ' (its addresses change often)' : '';
   return points < 1 ? null : { code: SignalCode.NewEndpoint, points, reason: `first logon by ${ev.account} from ${where(ev, device)}${note}` };
