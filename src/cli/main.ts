@@ -20,6 +20,7 @@ import { policyCommand } from './policy.js';
 import { loadPolicyDir } from '../policy/compile.js';
 import { checkPolicyAgainstConfig } from '../policy/config-check.js';
 import { quarantineCommand } from './quarantine.js';
+import { checkConnections } from './connect-check.js';
 import { incidentsCommand } from './incidents.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 
@@ -29,6 +30,7 @@ Usage:
   bindwall start --config FILE      run the proxy with a config file
   bindwall demo [--port N]          run a demo directory with bindwall in front (no setup)
   bindwall config check FILE        validate a config file and list every problem
+                                    (--connect: reach every directory URL and bind the lookup account)
   bindwall risk show USER           what bindwall learned about an account, with recent reasons
   bindwall endpoints USER           the endpoints an account logs on from
   bindwall endpoints --roles        app servers, shared terminals and pools: learned or declared, with the evidence
@@ -76,7 +78,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'demo':
         return await demo(rest);
       case 'config':
-        return configCommand(rest);
+        return await configCommand(rest);
       case 'risk':
         if (rest[0] !== 'show') throw new UsageError('usage: bindwall risk show USER [--config FILE | --db PATH] [--json]');
         return riskShow(rest.slice(1), print);
@@ -144,9 +146,12 @@ async function demo(args: string[]): Promise<number> {
   return 0;
 }
 
-function configCommand(args: string[]): number {
-  const [sub, file, ...extra] = args;
-  if (sub !== 'check' || !file || extra.length > 0) throw new UsageError('usage: bindwall config check FILE');
+async function configCommand(args: string[]): Promise<number> {
+  const usage = 'usage: bindwall config check FILE [--connect] [--json]';
+  const { values, positionals } = parseArgs({ args, strict: false, allowPositionals: true, options: { connect: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
+  const unknown = Object.keys(values).filter((k) => k !== 'connect' && k !== 'json');
+  const [sub, file, ...extra] = positionals;
+  if (sub !== 'check' || !file || extra.length > 0 || unknown.length > 0) throw new UsageError(usage);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -161,8 +166,19 @@ function configCommand(args: string[]): number {
   for (const d of all) process.stderr.write(`${formatDiagnostic(d)}\n`);
   if (hasErrors(all)) {
     process.stderr.write(`bindwall: ${all.filter((d) => d.severity === 'error').length} error(s) in ${file}${hasErrors(policy?.diagnostics ?? []) ? ` and its policy ${config!.policy.dir}` : ''}\n`);
+    if (values.json) process.stdout.write(`${JSON.stringify({ file, ok: false, diagnostics: all.map(formatDiagnostic) })}\n`);
     return 1;
   }
+  // --connect: the directory URLs and the lookup account, for real.
+  const connections = values.connect ? await checkConnections(config!) : [];
+  const failed = connections.filter((c) => !c.ok);
+  for (const c of failed) process.stderr.write(`bindwall: ${c.what}: ${c.message} [${c.code}]\n  fix: ${c.fix}\n`);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ file, ok: failed.length === 0, policy: policy!.policy!.hash, diagnostics: all.map(formatDiagnostic), ...(values.connect ? { connections } : {}) })}\n`);
+    return failed.length === 0 ? 0 : 1;
+  }
+  for (const c of connections.filter((x) => x.ok)) process.stdout.write(`${c.what}: ok\n`);
+  if (failed.length > 0) return 1;
   process.stdout.write(`${file}: ok (policy ${policy!.policy!.hash} from ${config!.policy.dir})\n`);
   return 0;
 }

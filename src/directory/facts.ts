@@ -245,6 +245,11 @@ export class DirectoryFacts {
     return [...found.values()];
   }
 
+  /** Binds the lookup account now (within timeoutMs): `config check --connect`. Throws a typed error. */
+  async verify(): Promise<void> {
+    await this.#withTimeout(this.#serial(() => this.#connection()));
+  }
+
   close(): void {
     this.#client?.destroy();
     this.#client = null;

@@ -11,7 +11,7 @@ import { Op } from '../../src/ldap/protocol.js';
 import { spawnBindwall } from '../helpers/cli.js';
 import { ldapTool } from '../helpers/ldap-utils.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
-import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { ADMIN_DN, ADMIN_PW, BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 
 const ALICE = `uid=alice,ou=people,${BASE_DN}`;
 let slapd: Slapd;
@@ -131,4 +131,28 @@ test('an invalid policy starts nothing: every problem with file:line:col, exit 1
   const check = spawnBindwall(['config', 'check', config], { cwd: dir });
   t.is(await check.exited, 1);
   t.regex(check.stderr(), /p\.yaml:4:23: error/);
+});
+
+test('config check --connect reaches every directory URL and binds the lookup account; a wrong password is an error with its code and fix, never echoed', async (t) => {
+  const dir = tempDir(t);
+  const { freePort } = await import('../helpers/ports.js');
+  const dead = `ldap://127.0.0.1:${await freePort()}`;
+  const lookup = (pw: string, urls: string): string => {
+    writeFileSync(join(dir, 'lookup.pw'), `${pw}\n`);
+    const file = join(dir, 'connect.yaml');
+    writeFileSync(file, `listeners:\n  - name: edge\n    port: 0\ndirectory:\n  urls: [${urls}]\n  lookup:\n    bindDn: "${ADMIN_DN}"\n    passwordFile: lookup.pw\n    baseDn: "${BASE_DN}"\nstorage:\n  path: data/bindwall.db\n`);
+    return file;
+  };
+  const ok = spawnBindwall(['config', 'check', lookup(ADMIN_PW, slapd.url), '--connect'], { cwd: dir });
+  t.is(await ok.exited, 0, ok.stderr());
+  t.regex(ok.stdout(), new RegExp(`directory ${slapd.url.replace(/[.]/g, '\\.')}: ok`));
+  t.regex(ok.stdout(), /lookup account .*: ok/);
+  const wrong = spawnBindwall(['config', 'check', lookup('not-the-password-x9', `${slapd.url}, ${dead}`), '--connect', '--json'], { cwd: dir });
+  t.is(await wrong.exited, 1);
+  const report = JSON.parse(wrong.stdout()) as { ok: boolean; connections: { what: string; ok: boolean; code?: string }[] };
+  t.false(report.ok);
+  t.like(report.connections.find((c) => c.what.startsWith('lookup')), { ok: false, code: 'BW_LOOKUP_BIND_FAILED' });
+  t.like(report.connections.find((c) => c.what === `directory ${dead}`), { ok: false });
+  t.regex(wrong.stderr(), /fix: check directory\.lookup\.bindDn/);
+  t.false(`${wrong.stdout()}${wrong.stderr()}`.includes('not-the-password-x9'), 'the password is never echoed');
 });

@@ -1,0 +1,60 @@
+/**
+ * `bindwall config check FILE --connect`: what `config check` cannot see in the file — can
+ * bindwall reach every directory URL, and can the lookup account bind? Each problem has a
+ * stable code and a fix; no password reaches the output.
+ */
+import type { Config } from '../config/load.js';
+import { DirectoryFacts } from '../directory/facts.js';
+import { BindwallError, describeError, ErrorCode } from '../errors.js';
+import { silentLogger } from '../log/logger.js';
+import { DirectoryPool } from '../proxy/upstream.js';
+import { systemClock } from '../util/clock.js';
+
+export interface ConnectCheck {
+  what: string;
+  ok: boolean;
+  code?: string;
+  message?: string;
+  fix?: string;
+}
+
+export async function checkConnections(config: Config): Promise<ConnectCheck[]> {
+  // Our own lines say what failed; the pool's directory_down warnings would say it twice.
+  const log = silentLogger();
+  const out: ConnectCheck[] = [];
+  for (const u of config.directory.urls) {
+    const pool = new DirectoryPool({ ...config.directory, urls: [u] }, systemClock, log);
+    try {
+      const { socket } = await pool.connect();
+      socket.destroy();
+      out.push({ what: `directory ${u.url}`, ok: true });
+    } catch (err) {
+      out.push({
+        what: `directory ${u.url}`, ok: false, code: err instanceof BindwallError ? err.code : ErrorCode.UpstreamUnavailable, message: describeError(err).message,
+        fix: 'check directory.urls (host, port, ldaps:// or startTls) and directory.tls.caFile; is the directory up?',
+      });
+    }
+  }
+  const l = config.directory.lookup;
+  if (l) {
+    const facts = new DirectoryFacts({
+      bindDn: l.bindDn, password: l.password, baseDn: l.baseDn, userAttributes: l.userAttributes,
+      departmentAttribute: l.departmentAttribute, titleAttribute: l.titleAttribute, siteAttribute: l.siteAttribute,
+      extraAttributes: l.extraAttributes, privilegedGroups: l.privilegedGroups, cacheTtlMs: l.cacheTtlMs,
+      negativeTtlMs: Math.min(l.cacheTtlMs, 60_000), timeoutMs: l.timeoutMs, maxGroupDepth: 8, onFailure: l.onFailure,
+    }, new DirectoryPool(config.directory, systemClock, log), systemClock, log);
+    try {
+      await facts.verify();
+      out.push({ what: `lookup account ${l.bindDn}`, ok: true });
+    } catch (err) {
+      const code = err instanceof BindwallError ? err.code : ErrorCode.UpstreamUnavailable;
+      out.push({
+        what: `lookup account ${l.bindDn}`, ok: false, code, message: describeError(err).message,
+        fix: code === ErrorCode.LookupBindFailed ? 'check directory.lookup.bindDn and the password in its passwordFile' : 'the directory did not answer the lookup account: see the directory lines above',
+      });
+    } finally {
+      facts.close();
+    }
+  }
+  return out;
+}
