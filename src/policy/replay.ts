@@ -35,6 +35,14 @@ export interface ReplayReport {
   byRule: { ruleId: string; decided: number; changed: number }[];
   /** Policy versions that made the recorded decisions. */
   recordedPolicies: string[];
+  /**
+   * Recorded binds a rule in audit mode would have decided otherwise (policy.mode audit, or a
+   * rule's mode: audit): what was approved and what would have happened, per rule, with how
+   * the candidate decides them — what enforcing would do.
+   */
+  audited: { ruleId: string; action: string; count: number; candidate: Record<string, number>; examples: ReplayExample[] }[];
+  /** Binds the candidate's own audit-mode rules would record instead of enforcing. */
+  candidateAudited: number;
 }
 
 const OUTCOME_ACTION: Record<string, string> = {
@@ -55,6 +63,8 @@ export function replay(o: { policy: CompiledPolicy; store: BehaviorStore; since:
   let events = 0;
   let changed = 0;
   let otherRule = 0;
+  let candidateAudited = 0;
+  const audited = new Map<string, ReplayReport['audited'][number]>();
   for (const r of o.store.decidedEvents(o.since, o.until)) {
     events++;
     if (r.policyHash) recorded.add(r.policyHash);
@@ -66,7 +76,21 @@ export function replay(o: { policy: CompiledPolicy; store: BehaviorStore; since:
       quarantined: o.quarantine?.isQuarantined(r.account, o.now) ?? false,
     };
     const d = o.policy.decide(input);
+    if (d.audit) candidateAudited++;
     const before = recordedAction(r);
+    if (r.auditRuleId && r.auditAction) {
+      const key = `${r.auditRuleId}\u0000${r.auditAction}`;
+      let a = audited.get(key);
+      if (!a) audited.set(key, (a = { ruleId: r.auditRuleId, action: r.auditAction, count: 0, candidate: {}, examples: [] }));
+      a.count++;
+      a.candidate[d.action] = (a.candidate[d.action] ?? 0) + 1;
+      if (a.examples.length < o.examples) {
+        a.examples.push({
+          time: new Date(r.time).toISOString(), account: r.account, endpoint: r.endpoint, app: r.app, score: r.score,
+          before: { action: before, ruleId: r.ruleId }, after: { action: d.action, ruleId: d.ruleId },
+        });
+      }
+    }
     let rule = byRule.get(d.ruleId);
     if (!rule) byRule.set(d.ruleId, (rule = { ruleId: d.ruleId, decided: 0, changed: 0 }));
     rule.decided++;
@@ -98,6 +122,8 @@ export function replay(o: { policy: CompiledPolicy; store: BehaviorStore; since:
     transitions: [...transitions.values()].sort((a, b) => b.count - a.count || a.from.localeCompare(b.from) || a.to.localeCompare(b.to)),
     byRule: [...byRule.values()].sort((a, b) => (order.get(a.ruleId) ?? 0) - (order.get(b.ruleId) ?? 0)),
     recordedPolicies: [...recorded].sort(),
+    audited: [...audited.values()].sort((a, b) => b.count - a.count || a.ruleId.localeCompare(b.ruleId)),
+    candidateAudited,
   };
 }
 
@@ -117,7 +143,18 @@ export function formatReplay(r: ReplayReport, o: { policyLabel: string }): strin
       }
     }
   }
+  if (r.audited.length) {
+    out.push('', 'Audited (recorded, not enforced: what audit mode would have done)');
+    for (const a of r.audited) {
+      const cand = Object.entries(a.candidate).sort((x, y) => y[1] - x[1]).map(([k, n]) => `${k} ${n}`).join(', ');
+      out.push(`  ${a.ruleId} would have: ${a.action} ${a.count}; the candidate decides them: ${cand}`);
+      for (const e of a.examples) {
+        out.push(`    ${e.time}  ${e.account} from ${e.endpoint} via ${e.app}, risk ${Math.round(e.score)}: was ${e.before.action}${e.before.ruleId ? ` (${e.before.ruleId})` : ''}, candidate ${e.after.action} (${e.after.ruleId})`);
+      }
+    }
+  }
   out.push('', 'By rule of the candidate policy');
   for (const b of r.byRule) out.push(`  ${b.ruleId}: decides ${b.decided}, ${b.changed} changed`);
+  if (r.candidateAudited) out.push(`  ${r.candidateAudited} bind(s) would be audited by the candidate's rules in audit mode (recorded, not enforced)`);
   return out.join('\n');
 }

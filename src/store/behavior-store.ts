@@ -41,6 +41,9 @@ export interface ReplayRow {
   action: string | null;
   ruleId: string | null;
   policyHash: string | null;
+  /** What a rule in audit mode would have decided (recorded, not enforced). */
+  auditRuleId: string | null;
+  auditAction: string | null;
 }
 
 export interface EventRow {
@@ -169,7 +172,8 @@ export class BehaviorStore {
   /** Events the directory accepted (so a policy decided them), oldest first, for replay. */
   *decidedEvents(since: number, until = Number.MAX_SAFE_INTEGER): Generator<ReplayRow> {
     const stmt = this.#db.prepare(`SELECT id, time, account, bind_name AS bindName, kind, endpoint, app, listener, tls, outcome, score, codes, reasons,
-        account_risk AS accountRisk, endpoint_risk AS endpointRisk, action, rule_id AS ruleId, policy_hash AS policyHash
+        account_risk AS accountRisk, endpoint_risk AS endpointRisk, action, rule_id AS ruleId, policy_hash AS policyHash,
+        audit_rule_id AS auditRuleId, audit_action AS auditAction
       FROM events WHERE time >= ? AND time < ? AND result = 'success'
         AND outcome IN ('approved', 'demoted', 'blocked', 'challenge_passed', 'challenge_failed')
       ORDER BY time, id`);

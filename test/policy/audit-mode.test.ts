@@ -13,6 +13,7 @@ import { configFromObject } from '../../src/config/load.js';
 import { loadPolicyDir } from '../../src/policy/compile.js';
 import { checkPolicyAgainstConfig } from '../../src/policy/config-check.js';
 import { ldapTool } from '../helpers/ldap-utils.js';
+import { spawnBindwall } from '../helpers/cli.js';
 import { tempDir } from '../helpers/paths.js';
 import { startProxy } from '../helpers/proxy.js';
 import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
@@ -63,6 +64,18 @@ test('policy.mode audit: nothing enforced but mode: enforce rules; what would ha
     { account: 'bob', action: 'approve', auditRule: 'bob-trial', auditAction: 'block' },
     { account: 'carol', action: 'block', auditRule: null, auditAction: null },
   ]);
+  // policy replay shows what audit mode recorded, and what enforcing the same rules would do.
+  const r = spawnBindwall(['policy', 'replay', '--policy', dir, '--db', join(dir, 'bw.db'), '--json']);
+  t.is(await r.exited, 0, r.stderr());
+  const report = JSON.parse(r.stdout()) as { audited: { ruleId: string; action: string; count: number; candidate: Record<string, number> }[] };
+  t.deepEqual(report.audited.map((a) => ({ ruleId: a.ruleId, action: a.action, count: a.count, candidate: a.candidate })), [
+    { ruleId: 'alice-blocked', action: 'block', count: 1, candidate: { block: 1 } },
+    { ruleId: 'bob-trial', action: 'block', count: 1, candidate: { mfa: 1 } },
+  ]);
+  const text = spawnBindwall(['policy', 'replay', '--policy', dir, '--db', join(dir, 'bw.db')]);
+  t.is(await text.exited, 0);
+  t.regex(text.stdout(), /Audited \(recorded, not enforced[^\n]*\n\s+alice-blocked would have: block 1; the candidate decides them: block 1/);
+  t.regex(text.stdout(), /1 bind\(s\) would be audited by the candidate's rules in audit mode/);
 });
 
 test('a rule in audit mode under an enforcing policy: recorded, and the next rule decides', async (t) => {
