@@ -4,6 +4,7 @@
  * explain shows how a hypothetical bind would be decided and why; replay re-decides recorded
  * binds under a candidate policy and reports what would change.
  */
+import { describeLearning, learningState } from '../behavior/learning.js';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -159,12 +160,13 @@ function explain(args: string[], out: Out, _err: Err): number {
     const logon = mapper.fromAttempt(attempt, facts);
     if (values.app) logon.app = values.app;
     const assessment = engine.assess(logon);
+    const learning = learningState(engine.account(logon.account), at, engine.opts);
     const input = { ...new PolicyDecider(policy, mapper, quarantine).inputFor({ ...attempt, assessment }), app: logon.app };
     const explanation = policy.explain(input, config?.policy.mode === 'audit');
     if (values.json) {
-      out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, explanation }, null, 2));
+      out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, learning, explanation }, null, 2));
     } else {
-      out(formatExplanation({ policy, input, explanation, dir, hasStorage: storage !== undefined }));
+      out(formatExplanation({ policy, input, explanation, dir, hasStorage: storage !== undefined, learning: describeLearning(learning) }));
     }
     return 0;
   } finally {

@@ -2,6 +2,7 @@
  * `bindwall risk show USER` and `bindwall endpoints USER`: what bindwall has learned about
  * an account (endpoints, apps, hours, entity risk, recent reasons), read from storage.
  */
+import { describeLearning, learningState } from '../behavior/learning.js';
 import { parseArgs } from 'node:util';
 import type { AccountBaseline } from '../behavior/baseline.js';
 import { valueAt } from '../behavior/decay.js';
@@ -74,7 +75,7 @@ export function riskShow(args: string[], out: (s: string) => void): number {
     const view = {
       account: b.account, kind: b.kind, peerGroup: b.peerGroup ?? null, firstSeen: b.firstSeen, lastSeen: b.lastSeen,
       logonsLearned: Math.round(b.logons), entityRisk: risk, names: b.names ?? [],
-      learning: learningState(b.firstSeen, b.logons, now),
+      learning: learningState(b, now),
       endpoints: b.endpoints.size, subnets: [...b.subnets.keys()],
       apps: [...b.apps].map(([app, f]) => ({ app, count: f.count })).sort((x, y) => y.count - x.count),
       usualHours: usualHours(b), timeZone: c.timeZone,
@@ -88,7 +89,7 @@ export function riskShow(args: string[], out: (s: string) => void): number {
     out(`  first seen ${iso(view.firstSeen)} UTC, last seen ${iso(view.lastSeen)} UTC, ${view.logonsLearned} logons learned`);
     out(`  entity risk ${view.entityRisk}/100`);
     if (view.names.length) out(`  names seen: ${view.names.join(' | ')}`);
-    out(view.learning.done ? '  learning: done' : `  learning: ${view.learning.logons}/${view.learning.minLogons} logons, until ${iso(view.learning.until)} UTC (novelty counts in proportion)`);
+    out(`  learning: ${describeLearning(view.learning)}`);
     out(`  endpoints ${view.endpoints} (bindwall endpoints ${view.account}), networks ${view.subnets.join(', ') || '-'}`);
     out(`  apps ${view.apps.map((a) => `${a.app} (${a.count})`).join(', ') || '-'}`);
     out(`  usual hours (${view.timeZone}): ${view.usualHours.map((h) => `${h.hour} ${Math.round(h.share * 100)}%`).join(', ') || '-'}`);
@@ -102,19 +103,15 @@ export function endpoints(args: string[], out: (s: string) => void): number {
   return withAccount(args, 'usage: bindwall endpoints USER [--config FILE | --db PATH] [--json]', out, (c, b) => {
     const rows = [...b.endpoints].map(([endpoint, f]) => ({ endpoint, firstSeen: f.first, lastSeen: f.last, count: f.count }))
       .sort((x, y) => y.lastSeen - x.lastSeen);
+    const learning = learningState(b, Date.now());
     if (c.json) {
-      out(JSON.stringify({ account: b.account, endpoints: rows }, null, 2));
+      out(JSON.stringify({ account: b.account, learning, endpoints: rows }, null, 2));
       return 0;
     }
+    out(`${b.account}: learning ${describeLearning(learning)}`);
     out(`${'ENDPOINT'.padEnd(40)}${'FIRST SEEN (UTC)'.padEnd(19)}${'LAST SEEN (UTC)'.padEnd(19)}LOGONS`);
     for (const r of rows) out(`${r.endpoint.padEnd(40)}${iso(r.firstSeen).padEnd(19)}${iso(r.lastSeen).padEnd(19)}${r.count}`);
     return 0;
   });
 }
 
-/** How far an identity is through its learning period (novelty counts fully only after it). */
-function learningState(firstSeen: number, logons: number, now: number): { done: boolean; logons: number; minLogons: number; until: number } {
-  const o = defaultBehaviorOptions;
-  const until = firstSeen + o.learningPeriodMs;
-  return { done: now >= until && logons >= o.learningMinEvents, logons: Math.floor(logons), minLogons: o.learningMinEvents, until };
-}
