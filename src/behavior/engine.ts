@@ -61,7 +61,7 @@ function rememberName(acc: AccountBaseline, name: string): void {
  * the computer account that last bound from the address (a DHCP lease moves a laptop to
  * another address, and gives its old one to another machine), else the address itself.
  */
-export function deviceOf(ev: LogonEvent, endpoint: EndpointBaseline | undefined): string {
+export function deviceOf(ev: Pick<LogonEvent, 'kind' | 'account' | 'endpoint' | 'time' | 'endpointName'>, endpoint: EndpointBaseline | undefined): string {
   if (ev.kind === AccountKind.Computer) return ev.account.replace(/\$$/, '');
   if (ev.endpointName) return ev.endpointName;
   // A computer's bind vouches for the address for a day (machines bind as they start); after
@@ -379,8 +379,9 @@ export class BehaviorEngine {
       if (onSomeoneElsesMachine) acc.roamingLogons++;
       if (!relaying && !computer) acc.deviceLogons = (acc.deviceLogons ?? 0) + 1;
       if (a.score < FAMILIARITY_MAX_SCORE) {
-        // Where a person is: devices only. An app server's or a pool's address is not theirs.
-        if (!relaying) {
+        // Where a person is: devices only. An app server's or a pool's address is not theirs;
+        // but it is the host of the app's own service account.
+        if (!relaying || ev.kind === AccountKind.Service) {
           if (!acc.endpoints.has(device) && this.maturity(acc, now) >= NOVELTY_MIN_MATURITY && !computer) noteNovelty((acc.newDevices ??= []), now);
           if (!acc.subnets.has(ev.subnet)) {
             if (this.maturity(acc, now) >= NOVELTY_MIN_MATURITY && !this.#subnets.has(ev.subnet)) noteNovelty((acc.newNetworks ??= []), now);
@@ -503,7 +504,7 @@ export class BehaviorEngine {
     const acc = this.#account(ev.account);
     const ep = this.#endpoint(ev.endpoint);
     if (acc) {
-      if (!isRelayingRole(roleOf(ep, ev.declaredRole))) {
+      if (!isRelayingRole(roleOf(ep, ev.declaredRole)) || ev.kind === AccountKind.Service) {
         // A step-up passed from a new device or a network new to everyone is the account's own habit (a traveller's hotels).
         const device = deviceOf(ev, ep);
         if (this.maturity(acc, ev.time) >= NOVELTY_MIN_MATURITY) {
@@ -521,6 +522,18 @@ export class BehaviorEngine {
       this.#dirty.endpoints.add(ev.endpoint);
     }
     this.#subnets.set(ev.subnet, ev.time);
+  }
+
+  /**
+   * Has this account logged on from the device at this address before (what the MFA fail mode
+   * `known-endpoint` asks)? Through an app server or a pool nothing says where the person is: no.
+   */
+  knowsDevice(account: string, address: string, now: number, endpointName?: string): boolean {
+    const acc = this.#account(account);
+    if (!acc) return false;
+    const ep = this.#endpoint(address);
+    if (isRelayingRole(roleOf(ep, undefined))) return false;
+    return acc.endpoints.has(deviceOf({ kind: acc.kind as AccountKind, account, endpoint: address, time: now, ...(endpointName ? { endpointName } : {}) }, ep));
   }
 
   /** An account's baseline (loaded from storage when it is not in memory). */

@@ -95,7 +95,11 @@ export class EventMapper {
   readonly #service: ((v: string) => boolean)[];
   readonly #privileged: ((v: string) => boolean)[];
 
-  constructor(mapping: EventMapping = defaultMapping) {
+  readonly #resolveName: ((address: string) => string | undefined) | undefined;
+
+  /** `resolveName`: a device name for an address when the mapping has none (reverse-dns.ts), never waiting. */
+  constructor(mapping: EventMapping = defaultMapping, resolveName?: (address: string) => string | undefined) {
+    this.#resolveName = resolveName;
     this.#apps = mapping.apps.map((a) => ({
       name: a.name,
       cidrs: a.addresses.map((t) => parseCidr(t)).filter((c): c is Cidr => !('error' in c)),
@@ -106,6 +110,11 @@ export class EventMapper {
     this.#names = new Map(Object.entries(mapping.endpointNames));
     this.#service = mapping.servicePatterns.map((g) => globPredicate(g.toLowerCase()));
     this.#privileged = mapping.privilegedPatterns.map((g) => globPredicate(g.toLowerCase()));
+  }
+
+  /** The device name for an address: declared, or from reverse DNS when it has answered. */
+  nameOf(address: string): string | undefined {
+    return this.#names.get(address) ?? this.#resolveName?.(address);
   }
 
   appFor(address: string, listener: string): string {
@@ -153,7 +162,7 @@ export class EventMapper {
     const declaredApp = this.#declaredApp(address);
     const declaredRole = declaredApp !== undefined ? EndpointRole.AppServer : this.#poolOrKiosk(address);
     const via = relayedVia(account, connection);
-    const name = this.#names.get(address);
+    const name = this.nameOf(address);
     // Directory facts, when known, say who the peers are and whether the account is privileged.
     const peerGroup = facts?.department ?? facts?.ous[0] ?? parentOu(bindName);
     const byPattern = this.kindOf(account, bindName);

@@ -47,6 +47,11 @@ export class BehaviorService {
   #ticks = 0;
   #upkeep: ScheduledTask | null = null;
 
+  /** How binds map to logon events here (with the device names behaviour knows). */
+  get mapper(): EventMapper {
+    return this.#o.mapper;
+  }
+
   constructor(opts: BehaviorServiceOptions) {
     this.engine = opts.engine;
     // Every half second: the queued events, and a bounded slice of changed baselines (a

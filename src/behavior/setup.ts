@@ -10,6 +10,7 @@ import { EventMapper } from './logon-event.js';
 import { BehaviorService } from './service.js';
 import { DirectoryFacts } from '../directory/facts.js';
 import { DirectoryPool } from '../proxy/upstream.js';
+import { ReverseDns } from './reverse-dns.js';
 
 export interface RunningBehavior {
   service: BehaviorService;
@@ -19,9 +20,10 @@ export interface RunningBehavior {
 }
 
 /** How binds map to accounts, kinds and apps; behaviour and policy use the same mapping. */
-export function mapperFor(config: Config): EventMapper {
+export function mapperFor(config: Config, names?: ReverseDns): EventMapper {
   const b = config.behavior;
-  return new EventMapper({ apps: b.apps, pools: b.pools, kiosks: b.kiosks, endpointNames: b.endpointNames, servicePatterns: b.serviceAccounts, privilegedPatterns: b.privilegedAccounts });
+  return new EventMapper({ apps: b.apps, pools: b.pools, kiosks: b.kiosks, endpointNames: b.endpointNames, servicePatterns: b.serviceAccounts, privilegedPatterns: b.privilegedAccounts },
+    names ? (address) => names.name(address) : undefined);
 }
 
 export function startBehavior(config: Config, log: Logger, clock: Clock = systemClock, opts: { upkeepCron?: string | null } = {}): RunningBehavior {
@@ -31,7 +33,10 @@ export function startBehavior(config: Config, log: Logger, clock: Clock = system
   const engine = new BehaviorEngine({ timeZone: b.timeZone, maxAccounts: b.maxAccounts, maxEndpoints: b.maxEndpoints, maxUnknownAccounts: b.maxUnknownAccounts }, store.loader);
   // Bounded startup: the most recently used baselines; the rest load when they return.
   engine.restore(store.loadState({ accounts: b.maxAccounts, endpoints: b.maxEndpoints }));
-  const mapper = mapperFor(config);
+  // Reverse DNS names devices for behaviour (the policy matches addresses, not names).
+  const r = b.reverseDns;
+  const names = r.enabled ? new ReverseDns(r, clock, log) : undefined;
+  const mapper = mapperFor(config, names);
   const l = config.directory.lookup;
   const facts = l ? new DirectoryFacts({
     bindDn: l.bindDn, password: l.password, baseDn: l.baseDn, userAttributes: l.userAttributes,

@@ -291,8 +291,8 @@ const endpointManyAccounts: Check = ({ ev, endpoint, opts, role }) => {
 /** A service account seen on this many hosts is embedded in a client on workstations, not fixed to a server. */
 const MANY_HOSTS = 5;
 
-const serviceNewHost: Check = ({ ev, account, maturity }) => {
-  if (!account || account.kind !== AccountKind.Service || account.endpoints.has(ev.endpoint) || account.logons < 3) return null;
+const serviceNewHost: Check = ({ ev, device, account, maturity }) => {
+  if (!account || account.kind !== AccountKind.Service || account.endpoints.has(device) || account.logons < 3) return null;
   // Only a fixed-host account says something by appearing on a new host; one that lives in a
   // desktop client meets a new workstation (or a new DHCP lease) every week.
   if (account.endpoints.size >= MANY_HOSTS) return null;

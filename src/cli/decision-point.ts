@@ -37,7 +37,7 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
     const engine = o.behavior?.service.engine;
     const mfa = o.mfa ? startMfa(config, log, {
       db, clock: o.clock, mapper, quarantine, version: o.version,
-      isKnownEndpoint: (account, endpoint) => engine?.account(account)?.endpoints.has(endpoint) ?? false,
+      isKnownEndpoint: (account, endpoint) => engine?.knowsDevice(account, endpoint, o.clock.now(), o.behavior?.service.mapper.nameOf(endpoint)) ?? false,
     }) : undefined;
     const q = quarantine;
     return {

@@ -225,6 +225,7 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
   (Array.isArray(behavior.apps) ? behavior.apps : []).forEach((app, i) => checkCidrs(obj(app)?.addresses, ['behavior', 'apps', i, 'addresses']));
   checkCidrs(behavior.pools, ['behavior', 'pools']);
   checkCidrs(behavior.kiosks, ['behavior', 'kiosks']);
+  checkCidrs(obj(behavior.reverseDns)?.networks, ['behavior', 'reverseDns', 'networks']);
   const page = obj(obj(obj(raw.mfa)?.challengePage)?.tls);
   if (page) {
     readPem(['mfa', 'challengePage', 'tls', 'certFile'], page.certFile, 'certificate');

@@ -141,6 +141,20 @@ const behavior = z.strictObject({
   kiosks: z.array(z.string().min(1)).default([]),
   /** Client address → endpoint name (e.g. from a workstation inventory). */
   endpointNames: z.record(z.string(), z.string()).default({}),
+  /**
+   * Device names from reverse DNS (PTR), looked up off the bind path and cached: a DHCP
+   * laptop keeps its name when its address changes. Only for `networks` (internal ranges).
+   */
+  reverseDns: z.strictObject({
+    enabled: z.boolean().default(false),
+    servers: z.array(z.string().min(1)).default([]),
+    networks: z.array(z.string().min(1)).default(['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7']),
+    timeoutMs: z.int().min(50).max(10_000).default(1_000),
+    cacheTtlMs: z.int().min(1_000).default(3_600_000),
+    negativeTtlMs: z.int().min(1_000).default(600_000),
+    maxEntries: z.int().min(100).default(100_000),
+    maxInFlight: z.int().min(1).max(256).default(16),
+  }).default({ enabled: false, servers: [], networks: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'], timeoutMs: 1_000, cacheTtlMs: 3_600_000, negativeTtlMs: 600_000, maxEntries: 100_000, maxInFlight: 16 }),
   /** Account names or bind-DN patterns (* and ?) of service accounts. */
   serviceAccounts: z.array(z.string().min(1)).default(['svc-*', 'svc_*', 'service-*', '*ou=service*']),
   /** Account names or bind-DN patterns of privileged accounts. */
@@ -158,6 +172,7 @@ const behavior = z.strictObject({
 
 const behaviorDefaults = {
   enabled: true, timeZone: 'UTC', apps: [], pools: [], kiosks: [], endpointNames: {},
+  reverseDns: { enabled: false, servers: [], networks: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'], timeoutMs: 1_000, cacheTtlMs: 3_600_000, negativeTtlMs: 600_000, maxEntries: 100_000, maxInFlight: 16 },
   serviceAccounts: ['svc-*', 'svc_*', 'service-*', '*ou=service*'], privilegedAccounts: [], eventRetentionDays: 90,
   maxStoredEvents: 5_000_000, maxAccounts: 200_000, maxEndpoints: 200_000, maxUnknownAccounts: 10_000,
 };
