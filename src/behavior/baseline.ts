@@ -93,6 +93,8 @@ export interface RecentLogon {
   shared?: boolean;
   /** The address's network zone (cidr.ts zoneOf), for sessions in two places at once. */
   zone?: string;
+  /** At a machine someone else owns (helpdesk visits, or an intruder moving). */
+  visit?: boolean;
 }
 
 /** Exponentially weighted mean and covariance of an account's feature vectors. */
@@ -125,6 +127,8 @@ export interface AccountBaseline {
   names?: string[];
   /** Distinct devices it usually logs on from within the lateral window (a slowly moving maximum). */
   usualSpread?: number;
+  /** Machines other people own it usually logs on at within a working day (a slowly moving maximum). */
+  usualVisits?: number;
   /**
    * When it first logged on from a device new to it, and from a network new to the whole
    * organisation, once past half its learning period (the most recent few): how often it
@@ -208,6 +212,9 @@ export interface PeerBaseline {
   hours: HourProfile;
   subnets: Map<string, Familiarity>;
   apps: Map<string, Familiarity>;
+  /** Its members' logons at machines other people own, and from devices: does this group roam (helpdesk)? */
+  roamingLogons?: number;
+  deviceLogons?: number;
 }
 
 export const newPeerBaseline = (group: string, now: number): PeerBaseline => ({

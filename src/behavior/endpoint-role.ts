@@ -48,7 +48,25 @@ export function roleOf(ep: EndpointBaseline | undefined, declared: EndpointRole 
   if (declared) return declared;
   if (!ep) return EndpointRole.Device;
   if (isLearnedAppServer(ep)) return EndpointRole.AppServer;
-  return ep.accounts.size > 3 ? EndpointRole.Shared : EndpointRole.Device;
+  return ep.accounts.size > 3 && dominantAccount(ep) === undefined ? EndpointRole.Shared : EndpointRole.Device;
+}
+
+/** Past this many accounts an address is shared whoever uses it most (and nothing is scanned). */
+const MAX_OWNED_ACCOUNTS = 64;
+
+/**
+ * The account that holds half the logons at an address or more: a workstation its owner
+ * uses every day stays theirs when helpdesk staff and colleagues have logged on at it too.
+ */
+export function dominantAccount(ep: EndpointBaseline): string | undefined {
+  if (ep.accounts.size > MAX_OWNED_ACCOUNTS) return undefined;
+  let total = 0;
+  let top: [string, number] | undefined;
+  for (const [a, f] of ep.accounts) {
+    total += f.count;
+    if (!top || f.count > top[1]) top = [a, f.count];
+  }
+  return top && top[1] >= 0.5 * total ? top[0] : undefined;
 }
 
 /**

@@ -12,7 +12,7 @@ import { expire, record } from './endpoint-window.js';
 import { AccountKind, type LogonEvent } from './logon-event.js';
 import { distance2, FEATURE_DIMS, features, learnFeatures } from './multivariate.js';
 import { defaultBehaviorOptions, type BehaviorOptions } from './options.js';
-import { CHECKS, combine, devicesInWindow, owners, SignalCode, type CheckContext, type Signal } from './signals.js';
+import { CHECKS, combine, devicesInWindow, owners, SignalCode, visitsToday, type CheckContext, type Signal } from './signals.js';
 import { HourOfWeek } from './time-of-week.js';
 import { LruMap } from '../util/lru.js';
 import { zoneOf } from '../util/cidr.js';
@@ -283,6 +283,7 @@ export class BehaviorEngine {
       ev, device, hour, account, endpoint, peer, maturity: this.maturity(account, now), role,
       accountRisk, endpointRisk, distance2: d2, orgKnowsSubnet: this.#subnets.has(ev.subnet), opts: this.opts,
       dynamicAddress: device === ev.endpoint && this.#isDynamic(ev.subnet),
+      visit: role === EndpointRole.Device && endpoint !== undefined && !(account?.endpoints.has(device) ?? false) && owners(endpoint, ev.account, now).length > 0,
       recentFailures: this.#recentFailures(account, ev.account, now),
       peerMaturity: peer ? this.#peerMaturity(peer, now) : 0,
     };
@@ -327,7 +328,7 @@ export class BehaviorEngine {
     const relaying = isRelayingRole(role);
     const device = deviceOf(ev, ep);
     const computer = ev.kind === AccountKind.Computer;
-    const onSomeoneElsesMachine = !relaying && !computer && ep.accounts.size >= 1 && ep.accounts.size <= 3 && !ep.accounts.has(ev.account) && owners(ep, ev.account, now).length > 0;
+    const onSomeoneElsesMachine = !relaying && !computer && role === EndpointRole.Device && ep.accounts.size >= 1 && !ep.accounts.has(ev.account) && owners(ep, ev.account, now).length > 0;
     // A computer account binding from the address: that machine holds it now. Another machine
     // than before means a new lease: the people who used the old one do not own this one.
     if (computer && !failed) {
@@ -378,6 +379,13 @@ export class BehaviorEngine {
       // Logging on at a machine other people own is a fact about the account, however risky it looked.
       if (onSomeoneElsesMachine) acc.roamingLogons++;
       if (!relaying && !computer) acc.deviceLogons = (acc.deviceLogons ?? 0) + 1;
+      // The same for its peer group: a new helpdesk member roams like the others from day one.
+      const group = ev.peerGroup ? this.#peers.get(ev.peerGroup) : undefined;
+      if (group && !relaying && !computer) {
+        group.deviceLogons = (group.deviceLogons ?? 0) + 1;
+        if (onSomeoneElsesMachine) group.roamingLogons = (group.roamingLogons ?? 0) + 1;
+        this.#dirty.peers.add(group.group);
+      }
       if (a.score < FAMILIARITY_MAX_SCORE) {
         // Where a person is: devices only. An app server's or a pool's address is not theirs;
         // but it is the host of the app's own service account.
@@ -395,13 +403,19 @@ export class BehaviorEngine {
       addHour(acc.hours, a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
       addHour(appHours(acc, ev.app, now), a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
       const shared = role === EndpointRole.Shared;
-      acc.recent.push({ time: now, endpoint: device, app: ev.app, ...(relaying ? { device: false } : shared ? { shared: true } : { zone: zoneOf(ev.endpoint) }) });
+      acc.recent.push({
+        time: now, endpoint: device, app: ev.app,
+        ...(relaying ? { device: false } : shared ? { shared: true } : { zone: zoneOf(ev.endpoint), ...(onSomeoneElsesMachine ? { visit: true } : {}) }),
+      });
       rememberName(acc, ev.bindName);
       if (!relaying && trust > 0.5) {
         // A slowly moving maximum: what its busiest half-hours look like (rounds, helpdesk visits).
         const n = devicesInWindow(acc, now, device, shared, o.lateralWindowMs);
         const u = acc.usualSpread ?? 1;
         acc.usualSpread = u + (n - u) * (n > u ? 0.2 : 0.01);
+        const v = visitsToday(acc, now);
+        const uv = acc.usualVisits ?? 0;
+        acc.usualVisits = uv + (v - uv) * (v > uv ? 0.2 : 0.01);
       }
       if (acc.recent.length > o.recentLogons) acc.recent.shift();
       if (a.features) learnFeatures(acc.features, a.features, Math.max(trust, 0.05));

@@ -8,7 +8,7 @@ import { hourOfDayShare, weekendShare } from './baseline.js';
 import { AccountKind, type LogonEvent } from './logon-event.js';
 import type { BehaviorOptions } from './options.js';
 import { isFailure } from './bind-result.js';
-import { EndpointRole, isRelayingRole } from './endpoint-role.js';
+import { dominantAccount, EndpointRole, isRelayingRole } from './endpoint-role.js';
 import { zoneOf } from '../util/cidr.js';
 
 export const SignalCode = {
@@ -58,6 +58,8 @@ export interface CheckContext {
   orgKnowsSubnet: boolean;
   /** No device is known at the address, and people move between its subnet's addresses (DHCP, a VPN pool). */
   dynamicAddress: boolean;
+  /** The device is someone else's (it has owners, and this account has never used it). */
+  visit: boolean;
   /** Recent failed binds of this name (decayed), whether or not it has a baseline. */
   recentFailures: number;
   /** What the source address is (endpoint-role.ts): location signals are for devices only. */
@@ -87,7 +89,12 @@ const OWNER_MIN_SPAN_MS = 12 * 3_600_000;
  * account that binds there for others (an app's service account) owns nothing.
  */
 export function owners(endpoint: EndpointBaseline, except: string, now: number): string[] {
-  if (endpoint.accounts.size > 3) return [];
+  if (endpoint.accounts.size > 3) {
+    // Used by many, but still one person's machine if they hold half its logons.
+    const top = dominantAccount(endpoint);
+    const f = top !== undefined && top !== except ? endpoint.accounts.get(top)! : undefined;
+    return f && f.last - f.first >= OWNER_MIN_SPAN_MS && now - f.last < OWNER_STALE_MS && !endpoint.agents?.has(top!) ? [top!] : [];
+  }
   // Owning takes more than a day there: a pool address or a one-day lease is nobody's machine.
   return [...endpoint.accounts.entries()]
     .filter(([a, f]) => a !== except && f.count >= 3 && f.last - f.first >= OWNER_MIN_SPAN_MS && now - f.last < OWNER_STALE_MS && !endpoint.agents?.has(a))
@@ -99,6 +106,10 @@ const isRoaming = (account: AccountBaseline): boolean => {
   const of = account.deviceLogons ?? account.logons;
   return of > 0 && account.roamingLogons / of >= 0.03;
 };
+
+/** Its peer group logs on at colleagues' machines as a matter of course (a helpdesk team). */
+const peersRoam = (peer: PeerBaseline | undefined): boolean =>
+  peer !== undefined && (peer.deviceLogons ?? 0) >= 200 && (peer.roamingLogons ?? 0) / peer.deviceLogons! >= 0.03;
 
 /** How far back an account's habit of meeting new devices and networks is judged. */
 const NOVELTY_WINDOW_MS = 30 * 86_400_000;
@@ -122,7 +133,7 @@ const changesAddresses = (account: AccountBaseline, now: number): boolean => wit
 /** It logs on from networks nobody in the organisation uses, as a matter of course (a traveller's hotels). */
 const changesNetworks = (account: AccountBaseline, now: number): boolean => within(account.newNetworks, now, TRAVEL_WINDOW_MS) >= 2;
 
-const newEndpoint: Check = ({ ev, device, account, endpoint, maturity, role, dynamicAddress, orgKnowsSubnet }) => {
+const newEndpoint: Check = ({ ev, device, account, endpoint, peer, maturity, role, dynamicAddress, orgKnowsSubnet }) => {
   // A computer account is the device: its new address is a new lease, nothing more.
   if (isRelayingRole(role) || !account || account.kind === AccountKind.Service || account.kind === AccountKind.Computer || account.endpoints.has(device)) return null;
   // Someone who always uses one or two machines is more telling than someone who roams. The
@@ -133,11 +144,11 @@ const newEndpoint: Check = ({ ev, device, account, endpoint, maturity, role, dyn
   // An address many people use (a VPN pool, a shared host) says less; one nobody in the
   // organisation has ever logged on from says more.
   // In a DHCP range or a pool, an address is a lease: a new one is a new lease.
-  const shared = dynamicAddress || (endpoint !== undefined && endpoint.accounts.size >= 3);
+  const shared = dynamicAddress || role === EndpointRole.Shared;
   const unknown = !orgKnowsSubnet && (endpoint === undefined || endpoint.accounts.size === 0);
   // Someone whose work is logging on at colleagues' machines (helpdesk) meets a new one of
   // those every week: a colleague's known workstation is their normal, an unknown address is not.
-  const roams = !unknown && isRoaming(account);
+  const roams = !unknown && (isRoaming(account) || peersRoam(peer));
   const moves = changesAddresses(account, ev.time);
   const travels = unknown && changesNetworks(account, ev.time);
   // A network nobody in the organisation has used is as telling for someone with many devices
@@ -148,7 +159,7 @@ const newEndpoint: Check = ({ ev, device, account, endpoint, maturity, role, dyn
   return points < 1 ? null : { code: SignalCode.NewEndpoint, points, reason: `first logon by ${ev.account} from ${where(ev, device)}${note}` };
 };
 
-const endpointNotAssociated: Check = ({ ev, device, account, endpoint, maturity, role, dynamicAddress }) => {
+const endpointNotAssociated: Check = ({ ev, device, account, endpoint, peer, maturity, role, dynamicAddress }) => {
   if (role !== EndpointRole.Device || !endpoint || ev.kind === AccountKind.Computer || account?.endpoints.has(device)) return null;
   const others = owners(endpoint, ev.account, ev.time);
   if (others.length === 0) return null;
@@ -156,10 +167,11 @@ const endpointNotAssociated: Check = ({ ev, device, account, endpoint, maturity,
   // address changes every lease gets addresses other laptops had.
   const roams = account !== undefined && isRoaming(account);
   const moves = account !== undefined && changesAddresses(account, ev.time);
+  const teamRoams = !roams && peersRoam(peer);
   return {
     code: SignalCode.EndpointNotAssociated,
-    points: (30 + 20 * maturity) * (roams || moves || dynamicAddress ? 0.35 : 1),
-    reason: `${where(ev, device)} is used by ${others.slice(0, 2).join(', ')}; ${ev.account} has never logged on from it${dynamicAddress ? ' (addresses in its range change hands)' : moves && !roams ? ' (its own addresses change often)' : ''}`,
+    points: (30 + 20 * maturity) * (roams || moves || dynamicAddress ? 0.35 : teamRoams ? 0.5 : 1),
+    reason: `${where(ev, device)} is used by ${others.slice(0, 2).join(', ')}; ${ev.account} has never logged on from it${dynamicAddress ? ' (addresses in its range change hands)' : moves && !roams ? ' (its own addresses change often)' : teamRoams ? ' (its peers often log on at colleagues\' machines)' : ''}`,
   };
 };
 
@@ -233,14 +245,38 @@ export function devicesInWindow(account: AccountBaseline, time: number, device: 
   return n;
 }
 
-const lateralMovement: Check = ({ ev, device, account, opts, role }) => {
+/** Slow lateral movement is counted over a working day. */
+const LATERAL_DAY_MS = 8 * 3_600_000;
+
+/** Distinct machines other people own that the account logged on at within the window, this one included. */
+export function visitsInWindow(account: AccountBaseline, time: number, windowMs: number, visitNow: string | undefined): number {
+  const seen = visitNow !== undefined ? [visitNow] : [];
+  for (const r of account.recent) if (r.visit && r.time >= time - windowMs && !seen.includes(r.endpoint)) seen.push(r.endpoint);
+  return seen.length;
+}
+
+export const visitsToday = (account: AccountBaseline, time: number, visitNow?: string): number => visitsInWindow(account, time, LATERAL_DAY_MS, visitNow);
+
+const lateralMovement: Check = ({ ev, device, account, opts, role, visit }) => {
   // Devices only: logons through an app server or from a VPN pool move nobody anywhere.
   if (isRelayingRole(role) || !account || !isPerson(account.kind) || isFailure(ev.result)) return null;
   const n = devicesInWindow(account, ev.time, device, role === EndpointRole.Shared, opts.lateralWindowMs);
   // Against the account's own habit: helpdesk staff and physicians on rounds touch several
   // machines in half an hour as a matter of course.
   const usual = account.usualSpread ?? 1;
-  if (n < Math.max(3, Math.floor(2 * usual) + 1)) return null;
+  if (n < Math.max(3, Math.floor(2 * usual) + 1)) {
+    // Slowly: one colleague's machine after another over the day, far beyond its habit
+    // (helpdesk staff visit one or two a day).
+    if (!visit) return null;
+    const v = visitsToday(account, ev.time, device);
+    const usualVisits = account.usualVisits ?? 0;
+    if (v < Math.max(3, Math.floor(2 * usualVisits) + 2)) return null;
+    return {
+      code: SignalCode.LateralMovement,
+      points: 45,
+      reason: `${ev.account} logged on at ${v} machines other people use within ${Math.round(LATERAL_DAY_MS / 3_600_000)} hours${usualVisits >= 0.5 ? ` (usually up to ${usualVisits.toFixed(1)})` : ''}`,
+    };
+  }
   return {
     code: SignalCode.LateralMovement,
     points: n >= Math.max(5, Math.floor(2 * usual) + 3) ? 55 : 38,
