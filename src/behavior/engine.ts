@@ -400,8 +400,12 @@ export class BehaviorEngine {
         touch(acc.apps, ev.app, now, o.familiarityHalfLifeMs, trust);
       }
       if (a.score < FAMILIARITY_MAX_SCORE) this.#subnets.set(ev.subnet, now);
-      addHour(acc.hours, a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
-      addHour(appHours(acc, ev.app, now), a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
+      // A risky logon teaches no hours, as it makes no endpoint familiar: an intruder's nights
+      // must not become the account's usual (a passed step-up teaches them, in confirm).
+      if (a.score < FAMILIARITY_MAX_SCORE) {
+        addHour(acc.hours, a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
+        addHour(appHours(acc, ev.app, now), a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
+      }
       const shared = role === EndpointRole.Shared;
       acc.recent.push({
         time: now, endpoint: device, app: ev.app,
@@ -529,6 +533,9 @@ export class BehaviorEngine {
         touch(acc.subnets, ev.subnet, ev.time, this.opts.familiarityHalfLifeMs);
       }
       touch(acc.apps, ev.app, ev.time, this.opts.familiarityHalfLifeMs);
+      const hour = this.#hours.at(ev.time);
+      addHour(acc.hours, hour, ev.time, this.opts.hoursHalfLifeMs);
+      addHour(appHours(acc, ev.app, ev.time), hour, ev.time, this.opts.hoursHalfLifeMs);
       this.#dirty.accounts.add(ev.account);
     }
     if (ep) {

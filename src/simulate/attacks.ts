@@ -65,7 +65,10 @@ export function attacks(org: Organisation, o: AttackFrame, rng: Rng, push: Push)
   const staticAddress = (p: Person, d: number): string => movedAddress(p, org, d, p.newWorkstation && d >= p.newWorkstation.day ? p.newWorkstation.address : p.workstation);
   const admins = everyone.filter((p) => p.persona === Persona.Admin);
   // Dormant accounts: away for weeks (and not back before the attack).
-  const away = org.people.filter((p) => p.longLeave && p.longLeave.from + 31 < Math.min(p.longLeave.until, o.days));
+  // (And with history before it: an account bindwall has never seen cannot look dormant.)
+  const workedBefore = (p: Person): boolean => Array.from({ length: p.longLeave!.from }, (_, d) => d)
+    .some((d) => (d < p.holidayStart || d >= p.holidayStart + 7) && (new Date(o.start + d * DAY_MS).getUTCDay() + 6) % 7 < 5);
+  const away = org.people.filter((p) => p.longLeave && p.longLeave.from + 31 < Math.min(p.longLeave.until, o.days) && workedBefore(p));
   const usedDormant = new Set<string>();
 
   for (let k = 0; k < o.attacksPerType; k++) {
@@ -118,7 +121,8 @@ export function attacks(org: Organisation, o: AttackFrame, rng: Rng, push: Push)
       let t = t0;
       for (let i = 0; i < n; i++) {
         const v = rng.pick(org.people);
-        const hit = i === n - 1 && rng.chance(0.3);
+        // A hit on an account on long leave would end its silence before the dormant campaign.
+        const hit = i === n - 1 && rng.chance(0.3) && !v.longLeave;
         push(personLogon(org, v, t, ep, 'desktop', hit ? 'success' : 'bad_password'), c);
         t += slow ? rng.int(10, 30) * MINUTE_MS : rng.int(5, 15) * 1000;
       }
@@ -131,7 +135,7 @@ export function attacks(org: Organisation, o: AttackFrame, rng: Rng, push: Push)
       for (let i = 0, n = rng.int(20, 35); i < n; i++) {
         const v = rng.pick(org.people);
         push(serviceLogon(org, inf.portal.serviceAccount!, t - 300, inf.portal.address, 'portal'));
-        push(personLogon(org, v, t, inf.portal.address, 'portal', i === n - 1 && rng.chance(0.3) ? 'success' : 'bad_password', { server: inf.portal, relayed: true }), c);
+        push(personLogon(org, v, t, inf.portal.address, 'portal', i === n - 1 && rng.chance(0.3) && !v.longLeave ? 'success' : 'bad_password', { server: inf.portal, relayed: true }), c);
         t += rng.int(20, 90) * 1000;
       }
     }
