@@ -119,6 +119,8 @@ export interface AccountBaseline {
   recent: RecentLogon[];
   failures: Decayed;
   lastFailure: number;
+  /** Where its most recent failed binds came from (device keys, the newest few). */
+  failureSources?: { device: string; time: number }[];
   /** Successful logons on endpoints other people own (helpdesk work): roaming is their normal. */
   roamingLogons: number;
   /** Successful logons from devices (not through app servers or pools): what roaming is a share of. */

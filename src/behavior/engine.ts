@@ -95,6 +95,19 @@ function appHours(acc: AccountBaseline, app: string, now: number): HourProfile {
  */
 const NOVELTY_MIN_MATURITY = 0.25;
 
+/** Failed binds whose source is kept per account. */
+const MAX_FAILURE_SOURCES = 8;
+
+/**
+ * Did the account's recent failures all come from other devices than this one, while this one
+ * is its own? Then they are someone else's guesses (a brute force from elsewhere), not this
+ * person's typos: the person at their usual machine is not stepped up for them.
+ */
+function failuresElsewhere(acc: AccountBaseline | undefined, device: string, now: number, halfLifeMs: number): boolean {
+  if (!acc?.failureSources?.length || !acc.endpoints.has(device)) return false;
+  return acc.failureSources.every((f) => f.device !== device || now - f.time > 4 * halfLifeMs);
+}
+
 /** Novelty timestamps kept per account (how often it meets new devices, new networks). */
 const MAX_NOVELTY = 8;
 
@@ -285,6 +298,7 @@ export class BehaviorEngine {
       dynamicAddress: device === ev.endpoint && this.#isDynamic(ev.subnet),
       visit: role === EndpointRole.Device && endpoint !== undefined && !(account?.endpoints.has(device) ?? false) && owners(endpoint, ev.account, now).length > 0,
       recentFailures: this.#recentFailures(account, ev.account, now),
+      failuresElsewhere: failuresElsewhere(account, device, now, this.opts.failureHalfLifeMs),
       peerMaturity: peer ? this.#peerMaturity(peer, now) : 0,
     };
     const signals: Signal[] = [];
@@ -375,6 +389,9 @@ export class BehaviorEngine {
     if (failed) {
       bump(acc.failures, now, o.failureHalfLifeMs);
       acc.lastFailure = now;
+      const sources = (acc.failureSources ??= []);
+      sources.push({ device, time: now });
+      if (sources.length > MAX_FAILURE_SOURCES) sources.shift();
     } else {
       // Logging on at a machine other people own is a fact about the account, however risky it looked.
       if (onSomeoneElsesMachine) acc.roamingLogons++;

@@ -62,6 +62,8 @@ export interface CheckContext {
   visit: boolean;
   /** Recent failed binds of this name (decayed), whether or not it has a baseline. */
   recentFailures: number;
+  /** Those failures came from other devices, and this logon is from one of its own. */
+  failuresElsewhere: boolean;
   /** What the source address is (endpoint-role.ts): location signals are for devices only. */
   role: EndpointRole;
   /** 0 … 1: how much the peer group has seen (its novelty counts in proportion, like an account's). */
@@ -356,13 +358,16 @@ const machineTiming: Check = ({ ev, account, role }) => {
   return { code: SignalCode.MachineTiming, points: cv < 0.02 && gaps.length >= 6 ? 55 : 32, reason: `${ev.account} binds every ${Math.round(mean / 1000)} s like clockwork: a script, not a person` };
 };
 
-const recentFailures: Check = ({ ev, recentFailures: earlier }) => {
+const recentFailures: Check = ({ ev, recentFailures: earlier, failuresElsewhere }) => {
   const n = earlier + (isFailure(ev.result) ? 1 : 0);
   if (n < 3) return null;
+  // Guesses from elsewhere say someone is attacking the account, not that this logon, from
+  // the person's own machine, is not theirs (the account risk still carries what they did).
+  const points = Math.min(60, 10 + 4 * (n - 3)) * (failuresElsewhere && !isFailure(ev.result) ? 0.3 : 1);
   return {
     code: SignalCode.RecentFailures,
-    points: Math.min(60, 10 + 4 * (n - 3)),
-    reason: `${Math.round(n)} failed binds for ${ev.account} in the last hour${n >= 10 ? ' (brute force)' : ''}`,
+    points,
+    reason: `${Math.round(n)} failed binds for ${ev.account} in the last hour${n >= 10 ? ' (brute force)' : ''}${failuresElsewhere && !isFailure(ev.result) ? ', all from other machines than this one of its own' : ''}`,
   };
 };
 
