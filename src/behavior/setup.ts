@@ -8,7 +8,7 @@ import { DAY_MS } from './decay.js';
 import { BehaviorEngine } from './engine.js';
 import { EventMapper } from './logon-event.js';
 import { BehaviorService } from './service.js';
-import { DirectoryFacts } from '../directory/facts.js';
+import { DirectoryFacts, type FactsOptions } from '../directory/facts.js';
 import { DirectoryPool } from '../proxy/upstream.js';
 import { ReverseDns } from './reverse-dns.js';
 
@@ -26,6 +26,16 @@ export function mapperFor(config: Config, names?: ReverseDns): EventMapper {
     names ? (address) => names.name(address) : undefined);
 }
 
+/** The lookup account's settings as directory facts take them (start and `config check --connect`). */
+export function factsOptions(l: NonNullable<Config['directory']['lookup']>): FactsOptions {
+  return {
+    bindDn: l.bindDn, password: l.password, baseDn: l.baseDn, userAttributes: l.userAttributes,
+    departmentAttribute: l.departmentAttribute, titleAttribute: l.titleAttribute, siteAttribute: l.siteAttribute,
+    extraAttributes: l.extraAttributes, privilegedGroups: l.privilegedGroups, cacheTtlMs: l.cacheTtlMs,
+    negativeTtlMs: Math.min(l.cacheTtlMs, 60_000), timeoutMs: l.timeoutMs, maxGroupDepth: 8, onFailure: l.onFailure,
+  };
+}
+
 export function startBehavior(config: Config, log: Logger, clock: Clock = systemClock, opts: { upkeepCron?: string | null } = {}): RunningBehavior {
   const db = openDatabase(config.storage.path);
   const store = new BehaviorStore(db);
@@ -38,12 +48,7 @@ export function startBehavior(config: Config, log: Logger, clock: Clock = system
   const names = r.enabled ? new ReverseDns(r, clock, log) : undefined;
   const mapper = mapperFor(config, names);
   const l = config.directory.lookup;
-  const facts = l ? new DirectoryFacts({
-    bindDn: l.bindDn, password: l.password, baseDn: l.baseDn, userAttributes: l.userAttributes,
-    departmentAttribute: l.departmentAttribute, titleAttribute: l.titleAttribute, siteAttribute: l.siteAttribute,
-    extraAttributes: l.extraAttributes, privilegedGroups: l.privilegedGroups, cacheTtlMs: l.cacheTtlMs,
-    negativeTtlMs: Math.min(l.cacheTtlMs, 60_000), timeoutMs: l.timeoutMs, maxGroupDepth: 8, onFailure: l.onFailure,
-  }, new DirectoryPool(config.directory, clock, log), clock, log) : undefined;
+  const facts = l ? new DirectoryFacts(factsOptions(l), new DirectoryPool(config.directory, clock, log), clock, log) : undefined;
   const service = new BehaviorService({
     engine, mapper, store, clock, log, eventRetentionMs: b.eventRetentionDays * DAY_MS, maxStoredEvents: b.maxStoredEvents, ...(facts ? { facts } : {}),
     ...(l ? { factsOnFailure: l.onFailure } : {}),

@@ -4,6 +4,7 @@
  * stable code and a fix; no password reaches the output.
  */
 import type { Config } from '../config/load.js';
+import { factsOptions } from '../behavior/setup.js';
 import { DirectoryFacts } from '../directory/facts.js';
 import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import { silentLogger } from '../log/logger.js';
@@ -37,12 +38,7 @@ export async function checkConnections(config: Config): Promise<ConnectCheck[]> 
   }
   const l = config.directory.lookup;
   if (l) {
-    const facts = new DirectoryFacts({
-      bindDn: l.bindDn, password: l.password, baseDn: l.baseDn, userAttributes: l.userAttributes,
-      departmentAttribute: l.departmentAttribute, titleAttribute: l.titleAttribute, siteAttribute: l.siteAttribute,
-      extraAttributes: l.extraAttributes, privilegedGroups: l.privilegedGroups, cacheTtlMs: l.cacheTtlMs,
-      negativeTtlMs: Math.min(l.cacheTtlMs, 60_000), timeoutMs: l.timeoutMs, maxGroupDepth: 8, onFailure: l.onFailure,
-    }, new DirectoryPool(config.directory, systemClock, log), systemClock, log);
+    const facts = new DirectoryFacts(factsOptions(l), new DirectoryPool(config.directory, systemClock, log), systemClock, log);
     try {
       await facts.verify();
       out.push({ what: `lookup account ${l.bindDn}`, ok: true });
