@@ -33,6 +33,7 @@ export interface Listener {
   requireTls: boolean;
   /** The load balancers allowed to send a PROXY protocol header (see proxy/proxy-protocol.ts). */
   proxyProtocol?: { trustedSources: readonly Cidr[]; headerTimeoutMs: number };
+  threatMode?: 'off' | 'log' | 'enforce';
 }
 
 export type LookupConfig = Omit<NonNullable<ParsedConfig['directory']['lookup']>, 'password' | 'passwordFile'> & { password: Secret<string> };
@@ -49,6 +50,7 @@ export interface Config {
   binds: ParsedConfig['binds'];
   limits: ParsedConfig['limits'];
   behavior: ParsedConfig['behavior'];
+  threat: ParsedConfig['threat'];
   /** `dir` is absolute; without one in the file, the shipped policies/ directory. */
   policy: { dir: string; watch: boolean; mode: 'enforce' | 'audit' };
   mfa: Omit<ParsedConfig['mfa'], 'okta' | 'challengePage'> & { okta?: OktaConfig; challengePage?: { host: string; port: number; tls?: TlsMaterial } };
@@ -225,6 +227,7 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
   (Array.isArray(behavior.apps) ? behavior.apps : []).forEach((app, i) => checkCidrs(obj(app)?.addresses, ['behavior', 'apps', i, 'addresses']));
   checkCidrs(behavior.pools, ['behavior', 'pools']);
   checkCidrs(behavior.kiosks, ['behavior', 'kiosks']);
+  (Array.isArray(obj(raw.threat)?.exempt) ? (obj(raw.threat)!.exempt as unknown[]) : []).forEach((z, i) => checkCidrs(obj(z)?.addresses, ['threat', 'exempt', i, 'addresses']));
   checkCidrs(obj(behavior.reverseDns)?.networks, ['behavior', 'reverseDns', 'networks']);
   const page = obj(obj(obj(raw.mfa)?.challengePage)?.tls);
   if (page) {
@@ -284,7 +287,7 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
     const proxyProtocol = l.proxyProtocol
       ? { trustedSources: l.proxyProtocol.trustedSources.map((c) => parseCidr(c)).filter((c): c is Cidr => !('error' in c)), headerTimeoutMs: l.proxyProtocol.headerTimeoutMs }
       : undefined;
-    return { name: l.name, host: l.host, port: l.port, kind: l.tls ? 'ldaps' : 'ldap', requireTls: l.requireTls, ...(tls ? { tls } : {}), ...(proxyProtocol ? { proxyProtocol } : {}) };
+    return { name: l.name, host: l.host, port: l.port, kind: l.tls ? 'ldaps' : 'ldap', requireTls: l.requireTls, ...(tls ? { tls } : {}), ...(proxyProtocol ? { proxyProtocol } : {}), ...(l.threatMode ? { threatMode: l.threatMode } : {}) };
   });
   const { caFile, urls: _urls, lookup, ...directoryRest } = v.directory;
   const ca = caFile ? loaded.pem.get(abs(caFile)) : undefined;
@@ -296,6 +299,7 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
     binds: v.binds,
     limits: v.limits,
     behavior: v.behavior,
+    threat: v.threat,
     policy: { dir: v.policy.dir ? abs(v.policy.dir) : join(packageRoot, 'policies'), watch: v.policy.watch, mode: v.policy.mode },
     mfa: (({ okta, challengePage, ...rest0 }) => {
       const rest = {

@@ -37,6 +37,8 @@ const listener = z.strictObject({
     trustedSources: z.array(z.string().min(1)).min(1),
     headerTimeoutMs: ms(5_000),
   }).optional(),
+  /** This listener's threat-pool mode, instead of threat.mode. */
+  threatMode: z.enum(['off', 'log', 'enforce']).optional(),
 });
 
 /** Facts about users (groups, OU, department …) read through a service account. */
@@ -261,6 +263,16 @@ const incidents = z.strictObject({
   notify: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), notifyTarget).default({}),
 });
 
+/** The malicious-source pool (src/threat/). */
+const threat = z.strictObject({
+  /** off: nothing; log: entries and would-be blocks recorded, nothing refused; enforce: high-threat sources answered 49 by bindwall. */
+  mode: z.enum(['off', 'log', 'enforce']).default('log'),
+  /** Zones never blocked as a whole (a conference NAT, a partner's gateway): attacks through them are per account. */
+  exempt: z.array(z.strictObject({ name: z.string().min(1), addresses: z.array(z.string().min(1)).min(1) })).default([]),
+  /** Sources (and networks) tracked at most. */
+  maxSources: z.int().min(100).default(100_000),
+});
+
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const configSchema = z.strictObject({
@@ -269,6 +281,7 @@ export const configSchema = z.strictObject({
   binds: binds.default({ anonymous: 'forward', unauthenticated: 'refuse', sasl: 'refuse' }),
   limits: limits.default(limitsDefaults),
   behavior: behavior.default(behaviorDefaults),
+  threat: threat.default({ mode: 'log', exempt: [], maxSources: 100_000 }),
   policy: policy.default({ watch: true, mode: 'enforce' }),
   mfa: mfa.default({
     challengeTimeoutMs: 60_000, pollIntervalMs: 2_000, numberMatching: false, failMode: 'known-endpoint', unenrolled: 'secure', rememberMs: 300_000,

@@ -32,13 +32,15 @@ export function formatBindLine(ev: BindEvent): string {
   if (ev.policyHash) s += `,"policy":${q(ev.policyHash)}`;
   if (ev.audit) s += `,"audit":{"ruleId":${q(ev.audit.ruleId)},"action":${q(ev.audit.action)}}`;
   if (ev.detail) s += `,"detail":${q(ev.detail)}`;
+  const t = ev.threat;
+  if (t) s += `,"threat":{"level":"${t.level}","action":"${t.action}","enforced":${t.enforced},"reasons":${q(t.reasons)}}`;
   const a = ev.assessment;
   if (a) s += `,"risk":${a.score},"signals":${q(a.signals.map((x) => x.code))},"riskReasons":${q(a.reasons)}`;
   return `${s},"latencyMs":${ev.latencyMs},"msg":"bind"}\n`;
 }
 
 /** Outcomes whose line is on disk before the client hears the answer (see flushBeforeAnswer). */
-const REFUSALS: ReadonlySet<string> = new Set(['blocked', 'challenge_failed', 'error']);
+const REFUSALS: ReadonlySet<string> = new Set(['blocked', 'challenge_failed', 'error', 'threat_blocked']);
 const DECISIONS: ReadonlySet<string> = new Set([...REFUSALS, 'approved', 'demoted', 'challenge_passed']);
 
 /**

@@ -23,6 +23,8 @@ export const BindOutcome = {
   ChallengeFailed: 'challenge_failed',
   /** The directory rejected the bind (wrong password, locked, …). */
   Failed: 'failed',
+  /** The source is in the threat pool at high: bindwall answered as a wrong password, the directory never saw it. */
+  ThreatBlocked: 'threat_blocked',
   /** bindwall refused it before the directory saw it (config: unauthenticated, SASL, TLS required). */
   Refused: 'refused',
   /** Passed through unexamined by configuration (anonymous or SASL forward). */
@@ -74,6 +76,8 @@ export interface BindEvent {
   action?: string;
   /** What a rule in audit mode would have decided instead. */
   audit?: { ruleId: string; action: string };
+  /** The source's threat-pool entry when it has one: what enforce mode did, or (log mode) would do. */
+  threat?: { level: string; action: 'allow' | 'block'; enforced: boolean; reasons: readonly string[] };
   /** Extra, secret-free detail (e.g. why a challenge failed). */
   detail?: string;
   /** The behaviour score and reasons (set before the decision, or when the event is recorded). */

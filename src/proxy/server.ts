@@ -21,6 +21,7 @@ import { normalizeAddress, Session } from './session.js';
 import { DirectoryPool } from './upstream.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { cidrContains } from '../util/cidr.js';
+import { ThreatPool, type ThreatMode } from '../threat/pool.js';
 
 /** A raw socket #admit refused (the flag tells the accept path not to start a session on it). */
 type RefusableSocket = net.Socket & { bindwallRefused?: boolean };
@@ -72,6 +73,8 @@ export class Proxy {
   /** Warnings a client can trigger at will: 20 a minute per address, then counted only. */
   readonly #warnBudget: LogBudget;
   readonly #behavior: BehaviorHook | undefined;
+  /** The malicious-source pool; absent when every listener's mode is off. */
+  readonly threat: ThreatPool | undefined;
 
   constructor(opts: ProxyOptions) {
     this.config = opts.config;
@@ -85,6 +88,13 @@ export class Proxy {
     this.#behavior = opts.behavior;
     this.#warnBudget = new LogBudget(this.#clock, { perWindow: 20, windowMs: 60_000 });
     this.#deadlines = new Deadlines(this.#clock, Math.min(1_000, Math.ceil(opts.config.directory.operationTimeoutMs / 4)));
+    const t = opts.config.threat;
+    const anyOn = opts.config.listeners.some((l) => this.#threatMode(l) !== 'off');
+    this.threat = anyOn ? new ThreatPool({ mode: 'log', exempt: t.exempt, maxSources: t.maxSources }, this.#clock) : undefined;
+  }
+
+  #threatMode(l: Listener): ThreatMode {
+    return l.threatMode ?? this.config.threat.mode;
   }
 
   get listeners(): readonly BoundListener[] {
@@ -234,6 +244,7 @@ export class Proxy {
       deadlines: this.#deadlines,
       warnAbout: this.#warnAbout,
       ...(peer ? { peer } : {}),
+      ...(this.threat && this.#threatMode(l) !== 'off' ? { threat: { verdict: (a: string) => this.threat!.verdict(a), enforce: this.#threatMode(l) === 'enforce' } } : {}),
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {
         this.#sessions.delete(s);
@@ -252,6 +263,7 @@ export class Proxy {
         this.#log.error({ event: 'behavior_error', error: describeError(err) }, 'behaviour scoring failed for a bind event');
       }
     }
+    this.#observeThreat(ev);
     this.#writeBindLine(ev);
     for (const sink of this.#sinks) {
       try {
@@ -261,6 +273,21 @@ export class Proxy {
       }
     }
   };
+
+  /** The pool learns from simple binds the directory (or the pool itself) answered. */
+  #observeThreat(ev: BindEvent): void {
+    if (!this.threat || ev.method !== 'simple') return;
+    const blocked = ev.outcome === 'threat_blocked';
+    if (!blocked && ev.directoryResultCode !== ResultCode.success && ev.directoryResultCode !== ResultCode.invalidCredentials) return;
+    const a = ev.assessment;
+    const role = a?.endpointRole;
+    this.threat.observe({
+      time: ev.time, address: ev.clientAddress, account: ev.bindDn.trim().toLowerCase(),
+      failed: blocked || ev.directoryResultCode === ResultCode.invalidCredentials,
+      relaying: role === 'app_server' || role === 'pool',
+      ...(a ? { sprayingPoints: a.signals.find((s) => s.code === 'spraying_source')?.points ?? 0 } : {}),
+    });
+  }
 
   /**
    * Stops accepting, lets in-flight operations finish for up to `graceMs`, then closes

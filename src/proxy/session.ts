@@ -5,6 +5,7 @@
  * hears anything; everything the client sends meanwhile is held, so nothing can run under
  * an identity that is about to be refused.
  */
+import type { ThreatVerdict } from '../threat/pool.js';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { Listener } from '../config/load.js';
@@ -55,6 +56,8 @@ export interface SessionDeps {
   warnAbout: (address: string, fields: Record<string, unknown>, msg: string) => void;
   /** The real client, when a trusted load balancer named it (PROXY protocol). */
   peer?: { address: string; port: number };
+  /** The threat pool's verdict for a source, and whether this listener enforces it. */
+  threat?: { verdict: (address: string) => ThreatVerdict; enforce: boolean };
   onClosed: (session: Session) => void;
 }
 
@@ -77,6 +80,7 @@ interface PendingBind {
   assessment?: Assessment;
   /** A one-time code split off the end of the password (mfa.otpDelimiter). */
   otp?: Secret<string>;
+  threat?: BindEvent['threat'];
   connection: ConnectionContext;
 }
 
@@ -579,6 +583,15 @@ export class Session {
     if (method === BindMethod.Unauthenticated && binds.unauthenticated === 'refuse') return refuse(ResultCode.unwillingToPerform, Diagnostics.unauthenticatedRefused);
     if (method === BindMethod.Sasl && binds.sasl === 'refuse') return refuse(ResultCode.authMethodNotSupported, Diagnostics.saslRefused);
 
+    // A source in the threat pool at high is answered here, as a wrong password would be: its
+    // guesses never reach the directory, whose failure counters (and lockouts) do not move.
+    const threat = this.#d.threat && method !== BindMethod.Anonymous ? this.#d.threat.verdict(this.clientAddress) : undefined;
+    if (threat?.entry) {
+      const enforced = this.#d.threat!.enforce && threat.action === 'block';
+      pending.threat = { level: threat.entry.level, action: threat.action, enforced, reasons: threat.entry.reasons };
+      if (enforced) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.ThreatBlocked);
+    }
+
     const delimiter = this.#d.config.mfa.otpDelimiter;
     if (delimiter !== undefined && method === BindMethod.Simple) {
       // "password,123456": the directory sees the password, the challenge gets the code.
@@ -843,6 +856,7 @@ export class Session {
       ...(d?.audit ? { audit: d.audit } : {}),
       action: d?.action,
       detail: p.detail,
+      ...(p.threat ? { threat: p.threat } : {}),
       assessment: p.assessment,
       latencyMs: this.#d.clock.now() - p.receivedAt,
       connection: p.connection,

@@ -43,6 +43,10 @@ export class LruMap<V> {
     return this.#map.delete(key);
   }
 
+  keys(): IterableIterator<string> {
+    return this.#map.keys();
+  }
+
   values(): IterableIterator<V> {
     return this.#map.values();
   }

@@ -1,0 +1,223 @@
+/**
+ * The malicious-source pool (ThreatInsight at the edge): sources seen spraying passwords
+ * (failures for many accounts that never succeed), brute-forcing one account, or named by
+ * the behaviour engine's spraying evidence get a threat level with reasons and an expiry;
+ * a /24 (IPv4) or /64 (IPv6) with several high sources is high as a whole. Exempt zones and
+ * app servers are recorded but never blocked as a whole: an attack through them belongs to
+ * the accounts it targets. Memory is bounded (LRU), time comes from the clock.
+ */
+import { cidrContains, parseCidr, subnetOf, type Cidr } from '../util/cidr.js';
+import type { Clock } from '../util/clock.js';
+import { LruMap } from '../util/lru.js';
+
+export const ThreatLevel = { Low: 'low', Medium: 'medium', High: 'high' } as const;
+export type ThreatLevel = (typeof ThreatLevel)[keyof typeof ThreatLevel];
+const RANK: Record<ThreatLevel, number> = { low: 1, medium: 2, high: 3 };
+
+export const ThreatMode = { Off: 'off', Log: 'log', Enforce: 'enforce' } as const;
+export type ThreatMode = (typeof ThreatMode)[keyof typeof ThreatMode];
+
+export interface ThreatOptions {
+  mode: ThreatMode;
+  /** Named zones never blocked as a whole (a conference NAT, a partner's gateway). */
+  exempt: readonly { name: string; addresses: readonly string[] }[];
+  windowMs: number;
+  /** Accounts failing from one source (none succeeding after) within the window, per level. */
+  sprayAccounts: Record<ThreatLevel, number>;
+  /** Failed binds for one account from one source within the window, per level. */
+  bruteForceAttempts: Record<ThreatLevel, number>;
+  /** How long an entry lasts after its last evidence, per level. */
+  ttlMs: Record<ThreatLevel, number>;
+  /** High sources in one /24 or /64 that make the whole network high. */
+  subnetHighSources: number;
+  maxSources: number;
+}
+
+export const defaultThreatOptions: Readonly<ThreatOptions> = Object.freeze({
+  mode: ThreatMode.Log,
+  exempt: [],
+  windowMs: 10 * 60_000,
+  sprayAccounts: { low: 4, medium: 6, high: 10 },
+  bruteForceAttempts: { low: 6, medium: 10, high: 20 },
+  ttlMs: { low: 15 * 60_000, medium: 30 * 60_000, high: 60 * 60_000 },
+  subnetHighSources: 3,
+  maxSources: 100_000,
+});
+
+export interface ThreatEntry {
+  key: string;
+  level: ThreatLevel;
+  reasons: string[];
+  since: number;
+  updated: number;
+  expires: number;
+  /** Set when the source is exempt (a zone's name, or "app server"): recorded, never blocked. */
+  exempt?: string;
+  /** Added by an admin (bindwall threats add), not by evidence. */
+  manual?: boolean;
+}
+
+export interface ThreatObservation {
+  time: number;
+  address: string;
+  account: string;
+  failed: boolean;
+  /** The source binds for many people (a declared or learned app server, a declared pool). */
+  relaying?: boolean;
+  /** The behaviour engine's spraying_source points for this bind, if any. */
+  sprayingPoints?: number;
+}
+
+export interface ThreatVerdict {
+  /** What enforce mode does with the next bind from here. */
+  action: 'allow' | 'block';
+  entry?: ThreatEntry;
+}
+
+/** Attempts from one source inside the window, counted incrementally. */
+interface SourceWindow {
+  started: number;
+  perAccount: Map<string, { failed: number; ok: number }>;
+  failedOnly: number;
+}
+
+const MAX_ACCOUNTS_PER_WINDOW = 4_096;
+
+export class ThreatPool {
+  readonly #o: ThreatOptions;
+  readonly #clock: Clock;
+  readonly #exempt: { name: string; cidrs: Cidr[] }[];
+  readonly #windows: LruMap<SourceWindow>;
+  readonly #entries: LruMap<ThreatEntry>;
+  /** Per /24 or /64: its addresses that went high (bounded), for the network's own entry. */
+  readonly #highInSubnet: LruMap<Set<string>>;
+
+  constructor(o: Partial<ThreatOptions>, clock: Clock) {
+    this.#o = { ...defaultThreatOptions, ...o };
+    this.#clock = clock;
+    this.#exempt = this.#o.exempt.map((z) => ({ name: z.name, cidrs: z.addresses.map((a) => parseCidr(a)).filter((c): c is Cidr => !('error' in c)) }));
+    this.#windows = new LruMap(this.#o.maxSources);
+    this.#entries = new LruMap(this.#o.maxSources);
+    this.#highInSubnet = new LruMap(this.#o.maxSources);
+  }
+
+  get mode(): ThreatMode {
+    return this.#o.mode;
+  }
+
+  /** Learns from one bind's outcome (every bind, whoever answered it). */
+  observe(ob: ThreatObservation): void {
+    if (this.#o.mode === ThreatMode.Off) return;
+    const w = this.#window(ob.address, ob.time);
+    let c = w.perAccount.get(ob.account);
+    if (!c) {
+      if (w.perAccount.size >= MAX_ACCOUNTS_PER_WINDOW) return;
+      w.perAccount.set(ob.account, (c = { failed: 0, ok: 0 }));
+    }
+    const wasFailedOnly = c.failed > 0 && c.ok === 0;
+    if (ob.failed) c.failed++;
+    else c.ok++;
+    const isFailedOnly = c.failed > 0 && c.ok === 0;
+    w.failedOnly += (isFailedOnly ? 1 : 0) - (wasFailedOnly ? 1 : 0);
+    const reasons: [ThreatLevel, string][] = [];
+    const level = (counts: Record<ThreatLevel, number>, n: number): ThreatLevel | undefined =>
+      n >= counts.high ? ThreatLevel.High : n >= counts.medium ? ThreatLevel.Medium : n >= counts.low ? ThreatLevel.Low : undefined;
+    const minutes = Math.round(this.#o.windowMs / 60_000);
+    // Failures for many accounts that do not then succeed: a typo corrected by its owner is not counted.
+    const spray = level(this.#o.sprayAccounts, w.failedOnly);
+    if (spray && ob.failed) reasons.push([spray, `failed binds for ${w.failedOnly} accounts within ${minutes} minutes (password spraying)`]);
+    const brute = level(this.#o.bruteForceAttempts, ob.failed && c.ok === 0 ? c.failed : 0);
+    if (brute) reasons.push([brute, `${c.failed} failed binds for ${ob.account} within ${minutes} minutes (brute force)`]);
+    if ((ob.sprayingPoints ?? 0) >= 85) reasons.push([ThreatLevel.High, 'the behaviour engine sees password spraying from it']);
+    else if ((ob.sprayingPoints ?? 0) >= 60) reasons.push([ThreatLevel.Medium, 'the behaviour engine sees slow password spraying from it']);
+    if (reasons.length === 0) return;
+    const top = reasons.reduce((a, b) => (RANK[b[0]] > RANK[a[0]] ? b : a));
+    const exempt = ob.relaying ? 'app server' : this.#exemptZone(ob.address);
+    const wasHigh = this.#live(ob.address, ob.time)?.level === ThreatLevel.High;
+    this.#raise(ob.address, top[0], top[1], ob.time, exempt);
+    if (top[0] === ThreatLevel.High && !exempt && !wasHigh) this.#raiseSubnet(ob.address, ob.time);
+  }
+
+  /** What enforce mode does with a bind from this address now. Never blocks an exempt source. */
+  verdict(address: string): ThreatVerdict {
+    if (this.#o.mode === ThreatMode.Off) return { action: 'allow' };
+    const now = this.#clock.now();
+    const own = this.#live(address, now);
+    const net = this.#live(subnetOf(address), now);
+    const entry = own && net ? (RANK[net.level] > RANK[own.level] ? net : own) : own ?? net;
+    if (!entry) return { action: 'allow' };
+    const exempt = own?.exempt ?? this.#exemptZone(address);
+    const block = entry.level === ThreatLevel.High && exempt === undefined;
+    return { action: block ? 'block' : 'allow', entry: exempt && !entry.exempt ? { ...entry, exempt } : entry };
+  }
+
+  /** Entries in force now, highest first. */
+  list(): ThreatEntry[] {
+    const now = this.#clock.now();
+    const out: ThreatEntry[] = [];
+    for (const k of this.#keys()) {
+      const e = this.#live(k, now);
+      if (e) out.push({ ...e, reasons: [...e.reasons] });
+    }
+    return out.sort((a, b) => RANK[b.level] - RANK[a.level] || b.updated - a.updated);
+  }
+
+  /** An admin's entry (an address or a CIDR-aligned /24, /64), until a time. */
+  add(key: string, level: ThreatLevel, until: number, reason: string): ThreatEntry {
+    const now = this.#clock.now();
+    const e: ThreatEntry = { key, level, reasons: [reason], since: now, updated: now, expires: until, manual: true };
+    this.#entries.set(key, e);
+    return e;
+  }
+
+  /** Forgets an entry and its evidence; true when there was one. */
+  release(key: string): boolean {
+    const had = this.#live(key, this.#clock.now()) !== undefined;
+    this.#entries.delete(key);
+    this.#windows.delete(key);
+    this.#highInSubnet.get(subnetOf(key))?.delete(key);
+    return had;
+  }
+
+  #keys(): IterableIterator<string> {
+    return this.#entries.keys();
+  }
+
+  #live(key: string, now: number): ThreatEntry | undefined {
+    const e = this.#entries.get(key);
+    return e && e.expires > now ? e : undefined;
+  }
+
+  #window(address: string, now: number): SourceWindow {
+    let w = this.#windows.get(address);
+    if (!w || now - w.started >= this.#o.windowMs) this.#windows.set(address, (w = { started: now, perAccount: new Map(), failedOnly: 0 }));
+    else this.#windows.use(address, w);
+    return w;
+  }
+
+  #exemptZone(address: string): string | undefined {
+    for (const z of this.#exempt) if (z.cidrs.some((c) => cidrContains(c, address))) return z.name;
+    return undefined;
+  }
+
+  #raise(key: string, level: ThreatLevel, reason: string, now: number, exempt?: string): void {
+    const e = this.#live(key, now);
+    const lvl = e && RANK[e.level] > RANK[level] ? e.level : level;
+    const reasons = e ? [...new Set([reason, ...e.reasons])].slice(0, 5) : [reason];
+    this.#entries.set(key, {
+      key, level: lvl, reasons, since: e?.since ?? now, updated: now, expires: now + this.#o.ttlMs[lvl],
+      ...(exempt ? { exempt } : {}), ...(e?.manual ? { manual: true } : {}),
+    });
+  }
+
+  /** Called when an address goes high: enough of them in one network make the network high. */
+  #raiseSubnet(address: string, now: number): void {
+    const net = subnetOf(address);
+    let members = this.#highInSubnet.get(net);
+    if (!members) this.#highInSubnet.set(net, (members = new Set()));
+    members.add(address);
+    for (const a of members) if (this.#live(a, now)?.level !== ThreatLevel.High) members.delete(a);
+    if (members.size > 256) members.delete(members.values().next().value as string);
+    if (members.size >= this.#o.subnetHighSources) this.#raise(net, ThreatLevel.High, `${members.size} high-threat sources in ${net}`, now);
+  }
+}
