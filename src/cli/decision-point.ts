@@ -9,12 +9,14 @@ import { Quarantine } from '../incidents/quarantine.js';
 import type { Logger } from '../log/logger.js';
 import { startMfa, type RunningMfa } from '../mfa/setup.js';
 import { startPolicy, type RunningPolicy } from '../policy/setup.js';
-import { openDatabase } from '../store/db.js';
+import { openDatabase, type Db } from '../store/db.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
 import type { Clock } from '../util/clock.js';
 
 export interface DecisionPoint {
   quarantine: Quarantine;
+  /** The database quarantine, incidents and threat entries live in. */
+  db: Db;
   policy: RunningPolicy | undefined;
   mfa: RunningMfa | undefined;
   /** Starts the challenge page when one is configured. */
@@ -41,7 +43,7 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
     }) : undefined;
     const q = quarantine;
     return {
-      quarantine: q, policy, mfa,
+      quarantine: q, policy, mfa, db,
       startPage: async () => {
         if (mfa?.page && config.mfa.challengePage) await mfa.page.start(config.mfa.challengePage.host, config.mfa.challengePage.port);
       },

@@ -20,6 +20,7 @@ import { policyCommand } from './policy.js';
 import { loadPolicyDir } from '../policy/compile.js';
 import { checkPolicyAgainstConfig } from '../policy/config-check.js';
 import { quarantineCommand } from './quarantine.js';
+import { threatsCommand } from './threats.js';
 import { checkConnections } from './connect-check.js';
 import { incidentsCommand } from './incidents.js';
 import type { Diagnostic } from '../config/diagnostics.js';
@@ -45,6 +46,7 @@ Usage:
   bindwall incidents list [--status S] [--since T] | show ID | ack ID | resolve ID [--note N]
                                     failed step-up challenges (with --config FILE or --db PATH; --json)
   bindwall quarantine list | add USER [--until T] [--reason R] | release USER
+  bindwall threats list | show ADDR | add ADDR|CIDR --level L [--until T] | release ADDR
   bindwall simulate [--evaluate]    simulate an organisation's logons and attacks; score them
       (--seed N --users N --services N --days N --warmup-days N --attacks N --out FILE.jsonl --json)
   bindwall --version | --help
@@ -90,6 +92,8 @@ export async function main(argv: string[]): Promise<number> {
         return policyCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       case 'quarantine':
         return quarantineCommand(rest, print);
+      case 'threats':
+        return threatsCommand(rest, print);
       case 'incidents':
         return incidentsCommand(rest, print);
       default:

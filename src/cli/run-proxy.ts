@@ -8,6 +8,7 @@ import { startBehavior, type RunningBehavior } from '../behavior/setup.js';
 import type { RunningPolicy } from '../policy/setup.js';
 import type { RunningMfa } from '../mfa/setup.js';
 import { startDecisionPoint, type DecisionPoint } from './decision-point.js';
+import { ThreatStore } from '../store/threat-store.js';
 import { systemClock } from '../util/clock.js';
 import { packageVersion } from '../util/package-root.js';
 
@@ -39,7 +40,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     });
     const decide = opts.decide ?? point.policy!.decider.decide;
     const challenge = opts.challenge ?? point.mfa!.challenger;
-    proxy = new Proxy({ config, log, decide, challenge, ...(behavior ? { behavior: behavior.service } : {}) });
+    proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), ...(behavior ? { behavior: behavior.service } : {}) });
     await point.startPage();
     listeners = await proxy.start();
   } catch (err) {

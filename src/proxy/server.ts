@@ -22,6 +22,8 @@ import { DirectoryPool } from './upstream.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { cidrContains } from '../util/cidr.js';
 import { ThreatPool, type ThreatMode } from '../threat/pool.js';
+import type { ThreatStore } from '../store/threat-store.js';
+import type { TimerHandle } from '../util/clock.js';
 
 /** A raw socket #admit refused (the flag tells the accept path not to start a session on it). */
 type RefusableSocket = net.Socket & { bindwallRefused?: boolean };
@@ -36,7 +38,12 @@ export interface ProxyOptions {
   sinks?: BindEventSink[];
   /** Behaviour scoring: assesses binds before the decision, learns from every event. */
   behavior?: BehaviorHook;
+  /** Where threat entries are kept: the CLI lists, adds and releases them there. */
+  threatStore?: ThreatStore;
 }
+
+/** How often the pool takes in what the CLI changed in storage. */
+const THREAT_SYNC_MS = 5_000;
 
 export interface BehaviorHook {
   assessAttempt(attempt: BindAttempt): Assessment | Promise<Assessment>;
@@ -91,6 +98,29 @@ export class Proxy {
     const t = opts.config.threat;
     const anyOn = opts.config.listeners.some((l) => this.#threatMode(l) !== 'off');
     this.threat = anyOn ? new ThreatPool({ mode: 'log', exempt: t.exempt, maxSources: t.maxSources }, this.#clock) : undefined;
+    this.#threatStore = opts.threatStore;
+  }
+
+  readonly #threatStore: ThreatStore | undefined;
+  #threatTimer: TimerHandle | undefined;
+
+  /**
+   * Takes in what the CLI changed in storage (every THREAT_SYNC_MS while running). Storage
+   * failing must not stop the pool deciding: said, and the pool keeps what it knows.
+   */
+  syncThreats(): void {
+    const store = this.#threatStore;
+    if (!store || !this.threat) return;
+    try {
+      this.threat.sync(store.active(this.#clock.now()));
+    } catch (err) {
+      this.#log.error({ event: 'threat_sync_failed', error: describeError(err) }, 'could not read threat entries; keeping the ones in memory');
+    }
+  }
+
+  #syncThreatsEvery(): void {
+    this.syncThreats();
+    this.#threatTimer = this.#clock.setTimer(THREAT_SYNC_MS, () => this.#syncThreatsEvery());
   }
 
   #threatMode(l: Listener): ThreatMode {
@@ -110,6 +140,17 @@ export class Proxy {
   }
 
   async start(): Promise<readonly BoundListener[]> {
+    if (this.threat && this.#threatStore) {
+      const store = this.#threatStore;
+      this.threat.onChange = (e) => {
+        try {
+          store.put(e);
+        } catch (err) {
+          this.#log.error({ event: 'threat_store_failed', key: e.key, error: describeError(err) }, 'could not store a threat entry');
+        }
+      };
+      this.#syncThreatsEvery();
+    }
     try {
       for (const l of this.config.listeners) this.#listening.push(await this.#listen(l));
     } catch (err) {
@@ -314,6 +355,7 @@ export class Proxy {
       });
       await closed;
       this.#deadlines.stop();
+      this.#threatTimer?.cancel();
       this.#log.info({ event: 'stopped' }, 'stopped');
     })();
     return this.#stopping;

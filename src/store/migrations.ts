@@ -119,4 +119,20 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       ALTER TABLE events ADD COLUMN audit_action TEXT;
     `,
   },
+  {
+    version: 6,
+    description: 'threat-pool entries (sources and networks, with level, reasons and expiry)',
+    sql: `
+      CREATE TABLE threats (
+        key TEXT PRIMARY KEY,
+        level TEXT NOT NULL,
+        reasons TEXT NOT NULL,
+        since INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        expires INTEGER NOT NULL,
+        exempt TEXT,
+        manual INTEGER NOT NULL DEFAULT 0
+      );
+    `,
+  },
 ]);

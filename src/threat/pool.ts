@@ -83,8 +83,14 @@ interface SourceWindow {
 
 const MAX_ACCOUNTS_PER_WINDOW = 4_096;
 
+/** Written at most this often per entry while only its expiry moves (a spray renews it every guess). */
+const REWRITE_MS = 60_000;
+
 export class ThreatPool {
   readonly #o: ThreatOptions;
+  /** Told of new entries, level changes and (at most once a minute) renewals: storage. */
+  onChange: ((e: ThreatEntry) => void) | undefined;
+  readonly #written = new Map<string, { level: ThreatLevel; at: number }>();
   readonly #clock: Clock;
   readonly #exempt: { name: string; cidrs: Cidr[] }[];
   readonly #windows: LruMap<SourceWindow>;
@@ -204,10 +210,41 @@ export class ThreatPool {
     const e = this.#live(key, now);
     const lvl = e && RANK[e.level] > RANK[level] ? e.level : level;
     const reasons = e ? [...new Set([reason, ...e.reasons])].slice(0, 5) : [reason];
-    this.#entries.set(key, {
-      key, level: lvl, reasons, since: e?.since ?? now, updated: now, expires: now + this.#o.ttlMs[lvl],
+    const entry: ThreatEntry = {
+      key, level: lvl, reasons, since: e?.since ?? now, updated: now, expires: Math.max(e?.expires ?? 0, now + this.#o.ttlMs[lvl]),
       ...(exempt ? { exempt } : {}), ...(e?.manual ? { manual: true } : {}),
-    });
+    };
+    this.#entries.set(key, entry);
+    this.#changed(entry, now);
+  }
+
+  #changed(e: ThreatEntry, now: number): void {
+    if (!this.onChange) return;
+    const w = this.#written.get(e.key);
+    if (w && w.level === e.level && now - w.at < REWRITE_MS) return;
+    this.#written.set(e.key, { level: e.level, at: now });
+    if (this.#written.size > this.#o.maxSources) this.#written.delete(this.#written.keys().next().value as string);
+    this.onChange(e);
+  }
+
+  /**
+   * Takes in what storage holds (the CLI adds and releases there): entries it has are kept
+   * or raised; one this pool wrote that storage no longer has was released.
+   */
+  sync(stored: readonly ThreatEntry[]): void {
+    const now = this.#clock.now();
+    const keys = new Set(stored.map((e) => e.key));
+    for (const e of stored) {
+      const mine = this.#live(e.key, now);
+      if (!mine || RANK[e.level] > RANK[mine.level] || e.manual) this.#entries.set(e.key, { ...e, reasons: [...e.reasons] });
+      this.#written.set(e.key, { level: e.level, at: now });
+    }
+    for (const k of [...this.#written.keys()]) {
+      if (keys.has(k)) continue;
+      this.#written.delete(k);
+      this.#entries.delete(k);
+      this.#windows.delete(k);
+    }
   }
 
   /** Called when an address goes high: enough of them in one network make the network high. */

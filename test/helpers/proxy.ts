@@ -20,6 +20,7 @@ import type { RunningMfa } from '../../src/mfa/setup.js';
 import type { Quarantine } from '../../src/incidents/quarantine.js';
 import { startDecisionPoint } from '../../src/cli/decision-point.js';
 import { systemClock } from '../../src/util/clock.js';
+import { ThreatStore } from '../../src/store/threat-store.js';
 
 export interface TestProxy {
   proxy: Proxy;
@@ -63,6 +64,7 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
   const proxy = new Proxy({
     config, log, sinks: [(e) => events.push(e)],
     ...(policy && mfa ? { decide: policy.decider.decide, challenge: mfa.challenger } : {}),
+    ...(point ? { threatStore: new ThreatStore(point.db) } : {}),
     ...proxyOpts, ...(behavior ? { behavior: behavior.service } : {}),
   });
   await point?.startPage();

@@ -1,0 +1,49 @@
+/** Threat-pool entries, in the behaviour database: the CLI lists, adds and releases them; a running proxy syncs. */
+import type { ThreatEntry, ThreatLevel } from '../threat/pool.js';
+import type { Db } from './db.js';
+
+interface Row {
+  key: string;
+  level: string;
+  reasons: string;
+  since: number;
+  updated: number;
+  expires: number;
+  exempt: string | null;
+  manual: number;
+}
+
+const toEntry = (r: Row): ThreatEntry => ({
+  key: r.key, level: r.level as ThreatLevel, reasons: JSON.parse(r.reasons) as string[], since: r.since, updated: r.updated, expires: r.expires,
+  ...(r.exempt ? { exempt: r.exempt } : {}), ...(r.manual ? { manual: true } : {}),
+});
+
+export class ThreatStore {
+  readonly #db: Db;
+
+  constructor(db: Db) {
+    this.#db = db;
+  }
+
+  put(e: ThreatEntry): void {
+    this.#db.prepare(`INSERT INTO threats (key, level, reasons, since, updated, expires, exempt, manual) VALUES (@key, @level, @reasons, @since, @updated, @expires, @exempt, @manual)
+      ON CONFLICT(key) DO UPDATE SET level = excluded.level, reasons = excluded.reasons, since = excluded.since, updated = excluded.updated,
+        expires = excluded.expires, exempt = excluded.exempt, manual = excluded.manual`)
+      .run({ key: e.key, level: e.level, reasons: JSON.stringify(e.reasons), since: e.since, updated: e.updated, expires: e.expires, exempt: e.exempt ?? null, manual: e.manual ? 1 : 0 });
+  }
+
+  remove(key: string): boolean {
+    return this.#db.prepare('DELETE FROM threats WHERE key = ?').run(key).changes > 0;
+  }
+
+  get(key: string, now: number): ThreatEntry | undefined {
+    const r = this.#db.prepare('SELECT * FROM threats WHERE key = ? AND expires > ?').get(key, now) as Row | undefined;
+    return r ? toEntry(r) : undefined;
+  }
+
+  /** Entries in force at `now`, and forgets the expired ones. */
+  active(now: number): ThreatEntry[] {
+    this.#db.prepare('DELETE FROM threats WHERE expires <= ?').run(now);
+    return (this.#db.prepare('SELECT * FROM threats ORDER BY updated DESC').all() as Row[]).map(toEntry);
+  }
+}
