@@ -40,7 +40,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     });
     const decide = opts.decide ?? point.policy!.decider.decide;
     const challenge = opts.challenge ?? point.mfa!.challenger;
-    proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), ...(behavior ? { behavior: behavior.service } : {}) });
+    proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
     await point.startPage();
     listeners = await proxy.start();
   } catch (err) {

@@ -271,6 +271,15 @@ const threat = z.strictObject({
   exempt: z.array(z.strictObject({ name: z.string().min(1), addresses: z.array(z.string().min(1)).min(1) })).default([]),
   /** Sources (and networks) tracked at most. */
   maxSources: z.int().min(100).default(100_000),
+  /**
+   * Decoy accounts (names or DNs; create them in the directory so they look real): any bind
+   * as one is answered as a wrong password, writes a critical incident, notifies `notify`
+   * and puts its source in the pool at high.
+   */
+  honeytokens: z.strictObject({
+    accounts: z.array(z.string().min(1)).default([]),
+    notify: z.array(z.string().min(1)).default([]),
+  }).default({ accounts: [], notify: [] }),
 });
 
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -281,7 +290,7 @@ export const configSchema = z.strictObject({
   binds: binds.default({ anonymous: 'forward', unauthenticated: 'refuse', sasl: 'refuse' }),
   limits: limits.default(limitsDefaults),
   behavior: behavior.default(behaviorDefaults),
-  threat: threat.default({ mode: 'log', exempt: [], maxSources: 100_000 }),
+  threat: threat.default({ mode: 'log', exempt: [], maxSources: 100_000, honeytokens: { accounts: [], notify: [] } }),
   policy: policy.default({ watch: true, mode: 'enforce' }),
   mfa: mfa.default({
     challengeTimeoutMs: 60_000, pollIntervalMs: 2_000, numberMatching: false, failMode: 'known-endpoint', unenrolled: 'secure', rememberMs: 300_000,

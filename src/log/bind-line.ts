@@ -32,6 +32,7 @@ export function formatBindLine(ev: BindEvent): string {
   if (ev.policyHash) s += `,"policy":${q(ev.policyHash)}`;
   if (ev.audit) s += `,"audit":{"ruleId":${q(ev.audit.ruleId)},"action":${q(ev.audit.action)}}`;
   if (ev.detail) s += `,"detail":${q(ev.detail)}`;
+  if (ev.honeytoken) s += ',"honeytoken":true';
   const t = ev.threat;
   if (t) s += `,"threat":{"level":"${t.level}","action":"${t.action}","enforced":${t.enforced},"reasons":${q(t.reasons)}}`;
   const a = ev.assessment;

@@ -1,6 +1,8 @@
 /** How a step-up challenge ended, in terms incidents and logs use. */
 export const FailureKind = {
   Denied: 'denied',
+  /** A honeytoken account was used: a verification nobody can pass. */
+  Honeytoken: 'honeytoken',
   TimedOut: 'timed_out',
   WrongCode: 'wrong_code',
   Abandoned: 'abandoned',

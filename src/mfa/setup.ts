@@ -1,4 +1,7 @@
 /** Builds step-up MFA from the config: the Okta connector and challenger, wrapped so failures become incidents. */
+import { FailureKind } from './outcome.js';
+import type { BindEvent } from '../proxy/bind-event.js';
+import type { BindAttempt } from '../proxy/decision.js';
 import type { Config } from '../config/load.js';
 import type { EventMapper } from '../behavior/logon-event.js';
 import { IncidentRecorder } from '../incidents/recorder.js';
@@ -24,6 +27,8 @@ export interface RunningMfa {
   notifier: Notifier;
   /** The challenge page, when configured: start() it, stop() it. */
   page: ChallengePage | undefined;
+  /** A honeytoken account was used: a critical incident, through the failed-challenge path. */
+  honeytoken: (ev: BindEvent) => void;
 }
 
 export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clock; mapper: EventMapper; quarantine: Quarantine; isKnownEndpoint: (account: string, endpoint: string) => boolean; version: string }): RunningMfa {
@@ -31,7 +36,17 @@ export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clo
   const incidents = new IncidentStore(deps.db);
   const notifier = new Notifier({ targets: config.incidents.notify, store: incidents, clock: deps.clock, log });
   const recorder = new IncidentRecorder({ store: incidents, clock: deps.clock, log, quarantine: deps.quarantine, escalation: config.incidents.escalation, sink: notifier });
-  if (!m.okta) return { challenger: withIncidents(unconfiguredChallenger(log), recorder, deps.mapper), challenges: undefined, incidents, notifier, page: undefined };
+  const honeytoken = (ev: BindEvent): void => {
+    const attempt: BindAttempt = {
+      connectionId: ev.connectionId, listener: ev.listener, clientAddress: ev.clientAddress, clientPort: ev.clientPort, bindDn: ev.bindDn, tls: ev.tls,
+      receivedAt: ev.time, signal: new AbortController().signal, ...(ev.assessment ? { assessment: ev.assessment } : {}),
+    };
+    recorder.record(attempt,
+      { action: 'challenge', severity: 'critical', ruleId: 'honeytoken', onFailure: { quarantine: false, notify: config.threat.honeytokens.notify } },
+      { result: 'failed', failure: FailureKind.Honeytoken, detail: `a bind as the honeytoken account ${ev.bindDn}` },
+      deps.mapper.fromBind(ev));
+  };
+  if (!m.okta) return { challenger: withIncidents(unconfiguredChallenger(log), recorder, deps.mapper), challenges: undefined, incidents, notifier, page: undefined, honeytoken };
   const inbox = m.challengePage ? new CodeInbox(deps.clock) : undefined;
   for (const [app, timeoutMs] of Object.entries(m.appTimeoutsMs)) {
     if (timeoutMs < m.challengeTimeoutMs) {
@@ -51,5 +66,5 @@ export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clo
     userAgent: `bindwall/${deps.version}`, ...(inbox ? { inbox } : {}),
   });
   log.info({ event: 'mfa_ready', orgUrl: m.okta.orgUrl, auth: m.okta.auth.type, failMode: m.failMode }, `step-up MFA through Okta at ${m.okta.orgUrl}`);
-  return { challenger: withIncidents(okta.challenge, recorder, deps.mapper), challenges, incidents, notifier, page: inbox ? new ChallengePage(inbox, log, m.challengePage?.tls) : undefined };
+  return { challenger: withIncidents(okta.challenge, recorder, deps.mapper), challenges, incidents, notifier, page: inbox ? new ChallengePage(inbox, log, m.challengePage?.tls) : undefined, honeytoken };
 }

@@ -76,6 +76,8 @@ export interface BindEvent {
   action?: string;
   /** What a rule in audit mode would have decided instead. */
   audit?: { ruleId: string; action: string };
+  /** A honeytoken account was used (the directory was sent a random password). */
+  honeytoken?: true;
   /** The source's threat-pool entry when it has one: what enforce mode did, or (log mode) would do. */
   threat?: { level: string; action: 'allow' | 'block'; enforced: boolean; reasons: readonly string[] };
   /** Extra, secret-free detail (e.g. why a challenge failed). */

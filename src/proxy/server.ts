@@ -23,6 +23,7 @@ import { readProxyHeader } from './proxy-protocol.js';
 import { cidrContains } from '../util/cidr.js';
 import { ThreatPool, type ThreatMode } from '../threat/pool.js';
 import type { ThreatStore } from '../store/threat-store.js';
+import { Honeytokens } from '../threat/honeytokens.js';
 import type { TimerHandle } from '../util/clock.js';
 
 /** A raw socket #admit refused (the flag tells the accept path not to start a session on it). */
@@ -40,6 +41,8 @@ export interface ProxyOptions {
   behavior?: BehaviorHook;
   /** Where threat entries are kept: the CLI lists, adds and releases them there. */
   threatStore?: ThreatStore;
+  /** A honeytoken account was used: the incident (and its notifications). */
+  onHoneytoken?: (ev: BindEvent) => void;
 }
 
 /** How often the pool takes in what the CLI changed in storage. */
@@ -99,7 +102,12 @@ export class Proxy {
     const anyOn = opts.config.listeners.some((l) => this.#threatMode(l) !== 'off');
     this.threat = anyOn ? new ThreatPool({ mode: 'log', exempt: t.exempt, maxSources: t.maxSources }, this.#clock) : undefined;
     this.#threatStore = opts.threatStore;
+    this.#onHoneytoken = opts.onHoneytoken;
+    this.#honeytokens = new Honeytokens(t.honeytokens.accounts);
   }
+
+  readonly #onHoneytoken: ((ev: BindEvent) => void) | undefined;
+  readonly #honeytokens: Honeytokens;
 
   readonly #threatStore: ThreatStore | undefined;
   #threatTimer: TimerHandle | undefined;
@@ -285,6 +293,7 @@ export class Proxy {
       deadlines: this.#deadlines,
       warnAbout: this.#warnAbout,
       ...(peer ? { peer } : {}),
+      ...(this.#honeytokens.size > 0 ? { isHoneytoken: (name: string) => this.#honeytokens.matches(name) } : {}),
       ...(this.threat && this.#threatMode(l) !== 'off' ? { threat: { verdict: (a: string) => this.threat!.verdict(a), enforce: this.#threatMode(l) === 'enforce' } } : {}),
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {
@@ -305,6 +314,15 @@ export class Proxy {
       }
     }
     this.#observeThreat(ev);
+    if (ev.honeytoken) {
+      const role = ev.assessment?.endpointRole;
+      this.threat?.honeytoken(ev.clientAddress, ev.bindDn, ev.time, role === 'app_server' || role === 'pool');
+      try {
+        this.#onHoneytoken?.(ev);
+      } catch (err) {
+        this.#log.error({ event: 'honeytoken_incident_failed', error: describeError(err) }, 'could not record the honeytoken incident');
+      }
+    }
     this.#writeBindLine(ev);
     for (const sink of this.#sinks) {
       try {

@@ -5,6 +5,7 @@
  * hears anything; everything the client sends meanwhile is held, so nothing can run under
  * an identity that is about to be refused.
  */
+import { randomBytes } from 'node:crypto';
 import type { ThreatVerdict } from '../threat/pool.js';
 import type net from 'node:net';
 import tls from 'node:tls';
@@ -56,6 +57,8 @@ export interface SessionDeps {
   warnAbout: (address: string, fields: Record<string, unknown>, msg: string) => void;
   /** The real client, when a trusted load balancer named it (PROXY protocol). */
   peer?: { address: string; port: number };
+  /** Is this bind name a honeytoken account (threat/honeytokens.ts)? */
+  isHoneytoken?: (bindName: string) => boolean;
   /** The threat pool's verdict for a source, and whether this listener enforces it. */
   threat?: { verdict: (address: string) => ThreatVerdict; enforce: boolean };
   onClosed: (session: Session) => void;
@@ -81,6 +84,7 @@ interface PendingBind {
   /** A one-time code split off the end of the password (mfa.otpDelimiter). */
   otp?: Secret<string>;
   threat?: BindEvent['threat'];
+  honeytoken?: true;
   connection: ConnectionContext;
 }
 
@@ -583,6 +587,12 @@ export class Session {
     if (method === BindMethod.Unauthenticated && binds.unauthenticated === 'refuse') return refuse(ResultCode.unwillingToPerform, Diagnostics.unauthenticatedRefused);
     if (method === BindMethod.Sasl && binds.sasl === 'refuse') return refuse(ResultCode.authMethodNotSupported, Diagnostics.saslRefused);
 
+    // A honeytoken: whatever password came, the directory gets a random one, so the answer is
+    // its own wrong-password answer, in its own time.
+    if (method === BindMethod.Simple && this.#d.isHoneytoken?.(req.name)) {
+      pending.honeytoken = true;
+      pdu = encodeSimpleBindRequest(req.msgId, req.name, randomBytes(24).toString('base64url'));
+    }
     // A source in the threat pool at high is answered here, as a wrong password would be: its
     // guesses never reach the directory, whose failure counters (and lockouts) do not move.
     const threat = this.#d.threat && method !== BindMethod.Anonymous ? this.#d.threat.verdict(this.clientAddress) : undefined;
@@ -593,7 +603,7 @@ export class Session {
     }
 
     const delimiter = this.#d.config.mfa.otpDelimiter;
-    if (delimiter !== undefined && method === BindMethod.Simple) {
+    if (delimiter !== undefined && method === BindMethod.Simple && !pending.honeytoken) {
       // "password,123456": the directory sees the password, the challenge gets the code.
       const split = splitOtp(password!, delimiter);
       if (split) {
@@ -857,6 +867,7 @@ export class Session {
       action: d?.action,
       detail: p.detail,
       ...(p.threat ? { threat: p.threat } : {}),
+      ...(p.honeytoken ? { honeytoken: true as const } : {}),
       assessment: p.assessment,
       latencyMs: this.#d.clock.now() - p.receivedAt,
       connection: p.connection,

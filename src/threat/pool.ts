@@ -144,6 +144,15 @@ export class ThreatPool {
     if (top[0] === ThreatLevel.High && !exempt && !wasHigh) this.#raiseSubnet(ob.address, ob.time);
   }
 
+  /** A honeytoken account was tried from here: high at once (an app server is recorded, not blocked). */
+  honeytoken(address: string, account: string, time: number, relaying = false): void {
+    if (this.#o.mode === ThreatMode.Off) return;
+    const exempt = relaying ? 'app server' : this.#exemptZone(address);
+    const wasHigh = this.#live(address, time)?.level === ThreatLevel.High;
+    this.#raise(address, ThreatLevel.High, `a bind as the honeytoken account ${account}`, time, exempt);
+    if (!exempt && !wasHigh) this.#raiseSubnet(address, time);
+  }
+
   /** What enforce mode does with a bind from this address now. Never blocks an exempt source. */
   verdict(address: string): ThreatVerdict {
     if (this.#o.mode === ThreatMode.Off) return { action: 'allow' };

@@ -65,6 +65,7 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
     config, log, sinks: [(e) => events.push(e)],
     ...(policy && mfa ? { decide: policy.decider.decide, challenge: mfa.challenger } : {}),
     ...(point ? { threatStore: new ThreatStore(point.db) } : {}),
+    ...(mfa ? { onHoneytoken: mfa.honeytoken } : {}),
     ...proxyOpts, ...(behavior ? { behavior: behavior.service } : {}),
   });
   await point?.startPage();

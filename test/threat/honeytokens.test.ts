@@ -1,0 +1,55 @@
+/**
+ * Honeytoken accounts through the proxy and a real slapd: a bind as one — even with its real
+ * password — is answered exactly as a wrong password, writes a critical incident (no
+ * password in it), and puts the source in the pool at high; names match in every form.
+ */
+import test from 'ava';
+import { LdapClient } from '../../src/ldap/client.js';
+import { Honeytokens } from '../../src/threat/honeytokens.js';
+import { startProxy } from '../helpers/proxy.js';
+import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
+
+let slapd: Slapd;
+test.before(async () => {
+  slapd = await startSlapd();
+});
+test.after.always(async () => {
+  await slapd?.stop();
+});
+
+async function bind(url: string, from: string, name: string, pw: string): Promise<{ resultCode: number; diagnosticMessage: string; matchedDn: string }> {
+  const c = await LdapClient.connect(url, { localAddress: from });
+  try {
+    const r = await c.bind(name, pw);
+    return { resultCode: r.resultCode, diagnosticMessage: r.diagnosticMessage, matchedDn: r.matchedDn };
+  } finally {
+    c.destroy();
+  }
+}
+
+test('names match in every form: DN as RFC 4514 compares it, DOMAIN\\name, UPN, uid=', (t) => {
+  const h = new Honeytokens(['svc-backup-old', `CN=Smith\\, John,OU=People,${BASE_DN}`]);
+  for (const n of ['CORP\\svc-backup-old', 'svc-backup-old@corp.example', 'uid=svc-backup-old,ou=people,dc=x', 'SVC-Backup-Old', `cn=Smith\\2C John, ou=people,${BASE_DN.toUpperCase()}`]) t.true(h.matches(n), n);
+  for (const n of ['CORP\\alice', 'svc-backup', `cn=Smith\\, Jane,ou=people,${BASE_DN}`, '']) t.false(h.matches(n), n);
+});
+
+test('a bind as a honeytoken is a wrong password to the client, a critical incident, and a high-threat source', async (t) => {
+  const p = await startProxy({
+    directory: { urls: [slapd.url] }, threat: { mode: 'enforce', honeytokens: { accounts: ['carol'] } },
+  }, { policy: true, behavior: true });
+  t.teardown(() => p.stop());
+  const wrong = await bind(p.url, '127.0.0.41', `uid=alice,ou=people,${BASE_DN}`, 'not-alices');
+  const decoy = await bind(p.url, '127.0.0.42', `uid=carol,ou=people,${BASE_DN}`, 'Carol-Pass-3');
+  t.deepEqual(decoy, wrong, 'the same answer as a wrong password, though the password was right');
+  const ev = p.events.at(-1)!;
+  t.like(ev, { outcome: 'failed', resultCode: 49, directoryResultCode: 49, honeytoken: true });
+  const incident = p.mfa!.incidents.list()[0]!;
+  t.like(incident, { account: 'carol', endpoint: '127.0.0.42', failure: 'honeytoken', severity: 'critical', ruleId: 'honeytoken' });
+  t.false(JSON.stringify(incident).includes('Carol-Pass-3'));
+  t.false(JSON.stringify(p.logLines()).includes('Carol-Pass-3'), 'no password in the log');
+  t.like(p.proxy.threat!.verdict('127.0.0.42'), { action: 'block', entry: { level: 'high' } });
+  t.regex(p.proxy.threat!.verdict('127.0.0.42').entry!.reasons[0]!, /honeytoken account/);
+  t.is((await bind(p.url, '127.0.0.42', `uid=alice,ou=people,${BASE_DN}`, 'Alice-Pass-1')).resultCode, 49, 'its next bind is answered by bindwall');
+  t.is(p.events.at(-1)!.outcome, 'threat_blocked');
+  t.is((await bind(p.url, '127.0.0.41', `uid=alice,ou=people,${BASE_DN}`, 'Alice-Pass-1')).resultCode, 0, 'others are unaffected');
+});
