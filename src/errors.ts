@@ -27,6 +27,8 @@ export const ErrorCode = {
   StorageUnusable: 'BW_STORAGE_UNUSABLE',
   /** The lookup account cannot bind (wrong password, locked, expired). */
   LookupBindFailed: 'BW_LOOKUP_BIND_FAILED',
+  /** An identity locked out at the proxy by smart lockout. */
+  LockedOut: 'BW_LOCKED_OUT',
   /** Facts for a bind could not be fetched and none were known (directory.lookup.onFailure secure). */
   FactsUnavailable: 'BW_FACTS_UNAVAILABLE',
   OktaUnavailable: 'BW_OKTA_UNAVAILABLE',

@@ -47,6 +47,13 @@ export class BehaviorService {
   #ticks = 0;
   #upkeep: ScheduledTask | null = null;
 
+  /** Has the identity behind this bind name logged on from the device at this address (smart lockout's familiar bucket)? */
+  knowsDevice(bindName: string, address: string): boolean {
+    const account = canonicalAccount(bindName);
+    const login = this.#o.facts?.cached(account)?.login ?? account;
+    return this.engine.knowsDevice(login, address, this.#o.clock.now(), this.#o.mapper.nameOf(address));
+  }
+
   /** How binds map to logon events here (with the device names behaviour knows). */
   get mapper(): EventMapper {
     return this.#o.mapper;

@@ -25,6 +25,8 @@ export const BindOutcome = {
   Failed: 'failed',
   /** The source is in the threat pool at high: bindwall answered as a wrong password, the directory never saw it. */
   ThreatBlocked: 'threat_blocked',
+  /** The identity is locked out at the proxy from this kind of source (smart lockout): answered as a wrong password. */
+  LockedOut: 'locked_out',
   /** bindwall refused it before the directory saw it (config: unauthenticated, SASL, TLS required). */
   Refused: 'refused',
   /** Passed through unexamined by configuration (anonymous or SASL forward). */
@@ -76,6 +78,8 @@ export interface BindEvent {
   action?: string;
   /** What a rule in audit mode would have decided instead. */
   audit?: { ruleId: string; action: string };
+  /** Smart lockout: the identity was locked out from this kind of source (enforced, or in log mode only recorded). */
+  lockout?: { bucket: 'familiar' | 'unfamiliar'; until: number; enforced: boolean };
   /** A honeytoken account was used (the directory was sent a random password). */
   honeytoken?: true;
   /** The source's threat-pool entry when it has one: what enforce mode did, or (log mode) would do. */

@@ -17,13 +17,15 @@ import type { Assessment } from '../behavior/engine.js';
 import { approveAll, noChallenger, type BindAttempt, type Challenger, type DecideFn } from './decision.js';
 import { Deadlines } from './deadlines.js';
 import { Diagnostics } from './edge.js';
-import { normalizeAddress, Session } from './session.js';
+import { normalizeAddress, Session, type SessionLockout } from './session.js';
 import { DirectoryPool } from './upstream.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { cidrContains } from '../util/cidr.js';
 import { ThreatPool, type ThreatMode } from '../threat/pool.js';
 import type { ThreatStore } from '../store/threat-store.js';
 import { Honeytokens } from '../threat/honeytokens.js';
+import { SmartLockout, type Bucket } from '../threat/lockout.js';
+import { normalizeDn } from '../util/dn.js';
 import type { TimerHandle } from '../util/clock.js';
 
 /** A raw socket #admit refused (the flag tells the accept path not to start a session on it). */
@@ -51,6 +53,8 @@ const THREAT_SYNC_MS = 5_000;
 export interface BehaviorHook {
   assessAttempt(attempt: BindAttempt): Assessment | Promise<Assessment>;
   record(ev: BindEvent): Assessment | undefined;
+  /** Has the identity behind this bind name logged on from the device at this address before? */
+  knowsDevice?(bindName: string, address: string): boolean;
 }
 
 export interface BoundListener {
@@ -104,6 +108,31 @@ export class Proxy {
     this.#threatStore = opts.threatStore;
     this.#onHoneytoken = opts.onHoneytoken;
     this.#honeytokens = new Honeytokens(t.honeytokens.accounts);
+    this.lockout = anyOn ? new SmartLockout(t.lockout, this.#clock) : undefined;
+  }
+
+  /** Smart lockout; absent when every listener's threat mode is off. */
+  readonly lockout: SmartLockout | undefined;
+
+  #sessionLockout(l: Listener): SessionLockout | undefined {
+    const lock = this.lockout;
+    if (!lock || this.#threatMode(l) === 'off') return undefined;
+    const bucket = (name: string, address: string): Bucket => (this.#behavior?.knowsDevice?.(name, address) ? 'familiar' : 'unfamiliar');
+    return {
+      enforce: this.#threatMode(l) === 'enforce',
+      check: (name, address) => {
+        const b = bucket(name, address);
+        const until = lock.lockedUntil(normalizeDn(name), b);
+        return until > 0 ? { bucket: b, until } : undefined;
+      },
+      tag: (password) => lock.tag(password),
+      failed: (name, address, tag) => {
+        const b = bucket(name, address);
+        const until = lock.failed(normalizeDn(name), b, tag);
+        if (until > 0) this.#warnAbout(address, { event: 'lockout', identity: name, bucket: b, until: new Date(until).toISOString(), code: ErrorCode.LockedOut }, `${name} locked out at the proxy from ${b} sources`);
+      },
+      succeeded: (name, address) => lock.succeeded(normalizeDn(name), bucket(name, address)),
+    };
   }
 
   readonly #onHoneytoken: ((ev: BindEvent) => void) | undefined;
@@ -279,6 +308,7 @@ export class Proxy {
     const raw = (sock as tls.TLSSocket & { _parent?: net.Socket })._parent ?? sock;
     if (isRefused(raw) || isRefused(sock)) return;
     const id = this.#nextId++;
+    const lockout = this.#sessionLockout(l);
     const session = new Session(id, sock, {
       config: this.config,
       listener: l,
@@ -293,6 +323,7 @@ export class Proxy {
       deadlines: this.#deadlines,
       warnAbout: this.#warnAbout,
       ...(peer ? { peer } : {}),
+      ...(lockout ? { lockout } : {}),
       ...(this.#honeytokens.size > 0 ? { isHoneytoken: (name: string) => this.#honeytokens.matches(name) } : {}),
       ...(this.threat && this.#threatMode(l) !== 'off' ? { threat: { verdict: (a: string) => this.threat!.verdict(a), enforce: this.#threatMode(l) === 'enforce' } } : {}),
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),

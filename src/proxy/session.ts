@@ -57,11 +57,23 @@ export interface SessionDeps {
   warnAbout: (address: string, fields: Record<string, unknown>, msg: string) => void;
   /** The real client, when a trusted load balancer named it (PROXY protocol). */
   peer?: { address: string; port: number };
+  /** Smart lockout (threat/lockout.ts), with the source's bucket resolved by the proxy. */
+  lockout?: SessionLockout;
   /** Is this bind name a honeytoken account (threat/honeytokens.ts)? */
   isHoneytoken?: (bindName: string) => boolean;
   /** The threat pool's verdict for a source, and whether this listener enforces it. */
   threat?: { verdict: (address: string) => ThreatVerdict; enforce: boolean };
   onClosed: (session: Session) => void;
+}
+
+/** What a session asks of smart lockout; the proxy resolves identities and buckets. */
+export interface SessionLockout {
+  enforce: boolean;
+  /** The lock on this name from this source's bucket, if any. */
+  check(bindName: string, address: string): { bucket: 'familiar' | 'unfamiliar'; until: number } | undefined;
+  tag(password: Uint8Array): string;
+  failed(bindName: string, address: string, tag: string): void;
+  succeeded(bindName: string, address: string): void;
 }
 
 type State = 'connecting' | 'ready' | 'unavailable' | 'closed';
@@ -85,6 +97,9 @@ interface PendingBind {
   otp?: Secret<string>;
   threat?: BindEvent['threat'];
   honeytoken?: true;
+  lockout?: BindEvent['lockout'];
+  /** A keyed hash of the password (never the password), for smart lockout's retry rule. */
+  passwordTag?: string;
   connection: ConnectionContext;
 }
 
@@ -593,6 +608,17 @@ export class Session {
       pending.honeytoken = true;
       pdu = encodeSimpleBindRequest(req.msgId, req.name, randomBytes(24).toString('base64url'));
     }
+    // Smart lockout: an identity locked out from this kind of source is answered here, and the
+    // directory's own counter does not move.
+    const lock = this.#d.lockout;
+    if (lock && method === BindMethod.Simple && !pending.honeytoken) {
+      const l = lock.check(req.name, this.clientAddress);
+      if (l) {
+        pending.lockout = { bucket: l.bucket, until: l.until, enforced: lock.enforce };
+        if (lock.enforce) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.LockedOut);
+      }
+      pending.passwordTag = lock.tag(password!);
+    }
     // A source in the threat pool at high is answered here, as a wrong password would be: its
     // guesses never reach the directory, whose failure counters (and lockouts) do not move.
     const threat = this.#d.threat && method !== BindMethod.Anonymous ? this.#d.threat.verdict(this.clientAddress) : undefined;
@@ -715,6 +741,11 @@ export class Session {
     }
     p.directoryResultCode = res.resultCode;
     if (res.diagnosticMessage) p.directoryDiagnostic = res.diagnosticMessage;
+    if (p.passwordTag !== undefined && this.#d.lockout) {
+      if (res.resultCode === ResultCode.invalidCredentials) this.#d.lockout.failed(p.req.name, this.clientAddress, p.passwordTag);
+      else if (res.resultCode === ResultCode.success) this.#d.lockout.succeeded(p.req.name, this.clientAddress);
+      delete p.passwordTag;
+    }
     if ((res.resultCode !== ResultCode.success && res.resultCode !== ResultCode.saslBindInProgress) || p.method === BindMethod.Anonymous) {
       this.#upstreamBound = false;
     }
@@ -868,6 +899,7 @@ export class Session {
       detail: p.detail,
       ...(p.threat ? { threat: p.threat } : {}),
       ...(p.honeytoken ? { honeytoken: true as const } : {}),
+      ...(p.lockout ? { lockout: p.lockout } : {}),
       assessment: p.assessment,
       latencyMs: this.#d.clock.now() - p.receivedAt,
       connection: p.connection,
