@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfigFile, parseConfig } from '../config/load.js';
+import { ConfigError, loadConfigFile, parseConfig, type Config } from '../config/load.js';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { cheatSheet, demoConfig, startDemoDirectory, startDemoOkta, writeDemoPolicies } from '../demo/run.js';
 import { BindwallError, describeError } from '../errors.js';
@@ -150,6 +150,11 @@ async function demo(args: string[]): Promise<number> {
   return 0;
 }
 
+/** Which threat mode each listener runs in (its own threatMode, else threat.mode). */
+function threatModes(config: Config): { listener: string; mode: string; lockoutThreshold: number }[] {
+  return config.listeners.map((l) => ({ listener: l.name, mode: l.threatMode ?? config.threat.mode, lockoutThreshold: config.threat.lockout.threshold }));
+}
+
 async function configCommand(args: string[]): Promise<number> {
   const usage = 'usage: bindwall config check FILE [--connect] [--json]';
   const { values, positionals } = parseArgs({ args, strict: false, allowPositionals: true, options: { connect: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
@@ -178,10 +183,11 @@ async function configCommand(args: string[]): Promise<number> {
   const failed = connections.filter((c) => !c.ok);
   for (const c of failed) process.stderr.write(`bindwall: ${c.what}: ${c.message} [${c.code}]\n  fix: ${c.fix}\n`);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ file, ok: failed.length === 0, policy: policy!.policy!.hash, diagnostics: all.map(formatDiagnostic), ...(values.connect ? { connections } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ file, ok: failed.length === 0, policy: policy!.policy!.hash, diagnostics: all.map(formatDiagnostic), threat: threatModes(config!), ...(values.connect ? { connections } : {}) })}\n`);
     return failed.length === 0 ? 0 : 1;
   }
   for (const c of connections.filter((x) => x.ok)) process.stdout.write(`${c.what}: ok\n`);
+  for (const t of threatModes(config!)) process.stdout.write(`listener ${t.listener}: threat pool and smart lockout ${t.mode === 'enforce' ? 'enforced' : t.mode === 'log' ? 'logged only (threat.mode: enforce to refuse)' : 'off'}\n`);
   if (failed.length > 0) return 1;
   process.stdout.write(`${file}: ok (policy ${policy!.policy!.hash} from ${config!.policy.dir})\n`);
   return 0;
