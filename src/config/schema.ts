@@ -286,10 +286,10 @@ const threat = z.strictObject({
    * Keep it below the directory's own lockout threshold.
    */
   lockout: z.strictObject({
-    threshold: z.int().min(1).max(1_000).default(5),
+    threshold: z.int().min(1).max(1_000).default(3),
     durationMs: ms(60_000),
     maxDurationMs: ms(3_600_000),
-  }).default({ threshold: 5, durationMs: 60_000, maxDurationMs: 3_600_000 }),
+  }).default({ threshold: 3, durationMs: 60_000, maxDurationMs: 3_600_000 }),
 });
 
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -300,7 +300,7 @@ export const configSchema = z.strictObject({
   binds: binds.default({ anonymous: 'forward', unauthenticated: 'refuse', sasl: 'refuse' }),
   limits: limits.default(limitsDefaults),
   behavior: behavior.default(behaviorDefaults),
-  threat: threat.default({ mode: 'log', exempt: [], maxSources: 100_000, honeytokens: { accounts: [], notify: [] }, lockout: { threshold: 5, durationMs: 60_000, maxDurationMs: 3_600_000 } }),
+  threat: threat.default({ mode: 'log', exempt: [], maxSources: 100_000, honeytokens: { accounts: [], notify: [] }, lockout: { threshold: 3, durationMs: 60_000, maxDurationMs: 3_600_000 } }),
   policy: policy.default({ watch: true, mode: 'enforce' }),
   mfa: mfa.default({
     challengeTimeoutMs: 60_000, pollIntervalMs: 2_000, numberMatching: false, failMode: 'known-endpoint', unenrolled: 'secure', rememberMs: 300_000,

@@ -23,7 +23,7 @@ export interface LockoutOptions {
 }
 
 export const defaultLockoutOptions: Readonly<LockoutOptions> = Object.freeze({
-  threshold: 5, durationMs: 60_000, maxDurationMs: 3_600_000, windowMs: 30 * 60_000, maxIdentities: 100_000,
+  threshold: 3, durationMs: 60_000, maxDurationMs: 3_600_000, windowMs: 30 * 60_000, maxIdentities: 100_000,
 });
 
 export type Bucket = 'familiar' | 'unfamiliar';

@@ -22,7 +22,11 @@ export interface SlapdOptions {
   bulkUsers?: number;
   /** Also serve ldaps:// and StartTLS with these certificates. */
   certs?: TestCerts;
+  /** The ppolicy overlay with lockout: this many wrong passwords lock an entry (pwdAccountLockedTime). */
+  ppolicyMaxFailure?: number;
 }
+
+export const PPOLICY_DN = `cn=default,ou=policies,${BASE_DN}`;
 
 export interface Slapd {
   host: string;
@@ -71,7 +75,7 @@ pidfile ${join(dir, 'slapd.pid')}
 modulepath /usr/lib/ldap
 moduleload back_mdb
 moduleload sssvlv
-sizelimit unlimited
+${opts.ppolicyMaxFailure ? 'moduleload ppolicy\n' : ''}sizelimit unlimited
 ${tlsLines}
 database mdb
 suffix "${BASE_DN}"
@@ -82,11 +86,16 @@ maxsize 4294967296
 index objectClass eq
 index uid eq
 overlay sssvlv
-access to attrs=userPassword by self write by anonymous auth by * none
+${opts.ppolicyMaxFailure ? `overlay ppolicy\nppolicy_default "${PPOLICY_DN}"\nppolicy_use_lockout\n` : ''}access to attrs=userPassword by self write by anonymous auth by * none
 access to * by self write by users read by anonymous read
 `);
   let ldif = readFileSync(opts.ldif ?? fixture('test', 'directory.ldif'), 'utf8');
   if (opts.bulkUsers) ldif += `\n${bulkUsersLdif(opts.bulkUsers)}`;
+  if (opts.ppolicyMaxFailure) {
+    ldif += `\ndn: ou=policies,${BASE_DN}\nobjectClass: organizationalUnit\nou: policies\n\n` +
+      `dn: ${PPOLICY_DN}\nobjectClass: device\nobjectClass: pwdPolicy\ncn: default\npwdAttribute: userPassword\n` +
+      `pwdLockout: TRUE\npwdMaxFailure: ${opts.ppolicyMaxFailure}\npwdLockoutDuration: 0\npwdFailureCountInterval: 0\n`;
+  }
   const ldifFile = join(dir, 'data.ldif');
   writeFileSync(ldifFile, ldif);
   execFileSync('slapadd', ['-q', '-f', conf, '-l', ldifFile], { stdio: 'pipe' });
