@@ -16,6 +16,9 @@ import { normalizeDn } from '../util/dn.js';
 import { AddressMatcher, lower, NameMatcher } from './matchers.js';
 import type { ConditionSpec } from './schema.js';
 
+/** Threat-pool levels in order (a `threat: medium` condition also holds at high). */
+const THREAT_RANK: Readonly<Record<string, number>> = { low: 1, medium: 2, high: 3 };
+
 export interface ExplainLine {
   depth: number;
   ok: boolean;
@@ -267,6 +270,11 @@ export function compileCondition(spec: ConditionSpec | undefined, at: Where, env
     facets.set('signals', setFacet(values));
     parts.push(leaf(`any signal of ${shown(values)}`, (c) => (c.signals & mask) !== 0,
       (c) => `signals: ${list(c.input.signals, 14)}`));
+  }
+  if (spec.threat !== undefined) {
+    const want = THREAT_RANK[spec.threat];
+    facets.set('threat', { type: 'exact', value: spec.threat });
+    parts.push(leaf(`threat level ≥ ${spec.threat}`, (c) => (THREAT_RANK[c.input.threatLevel ?? ''] ?? 0) >= want, (c) => `threat: ${c.input.threatLevel ?? 'none'}`));
   }
   for (const key of ['quarantined', 'tls'] as const) {
     const want = spec[key];

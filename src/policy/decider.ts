@@ -64,6 +64,7 @@ export class PolicyDecider {
       accountRisk: a?.accountRisk ?? 0,
       endpointRisk: a?.endpointRisk ?? 0,
       quarantined: this.#quarantine?.isQuarantined(logon.account, attempt.receivedAt) ?? false,
+      ...(attempt.threatLevel ? { threatLevel: attempt.threatLevel } : {}),
     };
   }
 }

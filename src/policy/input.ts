@@ -30,6 +30,8 @@ export interface PolicyInput {
   accountRisk: number;
   endpointRisk: number;
   quarantined: boolean;
+  /** The source's level in the threat pool (low, medium, high), when it has an entry. */
+  threatLevel?: string;
 }
 
 /** Each signal code gets one bit, so "any of these fired" is one AND. */

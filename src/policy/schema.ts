@@ -39,6 +39,7 @@ export interface ConditionSpec {
   endpointRisk?: z.infer<typeof range>;
   signals?: string | string[];
   quarantined?: boolean;
+  threat?: 'low' | 'medium' | 'high';
   tls?: boolean;
   condition?: string | string[];
   any?: ConditionSpec[];
@@ -68,6 +69,7 @@ export const conditionSchema: z.ZodType<ConditionSpec> = z.strictObject({
   endpointRisk: range.optional().meta({ description: 'The endpoint\'s decaying entity risk (0–100).' }),
   signals: names.optional().meta({ description: 'Any of these behaviour reason codes fired (e.g. endpoint_not_associated).' }),
   quarantined: z.boolean().optional().meta({ description: 'The account is quarantined.' }),
+  threat: z.enum(['low', 'medium', 'high']).optional().meta({ description: 'The source is in the threat pool at this level or higher (a high source is refused before policy in threat.mode enforce).' }),
   tls: z.boolean().optional().meta({ description: 'The client connection is encrypted.' }),
   condition: names.optional().meta({ description: 'Named conditions (from `conditions:`) that must all hold.' }),
   get any(): z.ZodOptional<z.ZodArray<z.ZodType<ConditionSpec>>> {

@@ -31,6 +31,8 @@ export interface BindAttempt {
   facts?: UserFacts;
   /** The bind as behaviour saw it (account, kind, app), so policy need not map it again. */
   logon?: LogonEvent;
+  /** The source's threat-pool level, when it has an entry that did not block it (low, medium; high in log mode). */
+  threatLevel?: string;
   /** A one-time code the client appended to its password (already removed from it). */
   otp?: Secret<string>;
   /** What the connection did before this bind (relayed binds of app servers). */

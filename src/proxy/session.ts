@@ -136,6 +136,10 @@ class Attempt implements BindAttempt {
     return this.#pending.otp;
   }
 
+  get threatLevel(): string | undefined {
+    return this.#pending.threat?.level;
+  }
+
   get signal(): AbortSignal {
     const p = this.#pending;
     if (!p.abort) {

@@ -1,0 +1,55 @@
+/**
+ * A policy `threat` condition: a source the pool holds below the block level can be stepped
+ * up or blocked by a rule; `explain` shows it; elsewhere the same account is approved.
+ */
+import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LdapClient } from '../../src/ldap/client.js';
+import { loadPolicyDir } from '../../src/policy/compile.js';
+import { tempDir } from '../helpers/paths.js';
+import { startProxy } from '../helpers/proxy.js';
+import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
+
+let slapd: Slapd;
+test.before(async () => {
+  slapd = await startSlapd();
+});
+test.after.always(async () => {
+  await slapd?.stop();
+});
+
+const POLICY = `version: 1
+rules:
+  - id: threatened-sources
+    description: A source spraying at medium or above is refused, whoever binds from it.
+    when: { threat: medium }
+    action: block
+default: { action: approve }
+`;
+
+async function bind(url: string, from: string, uid: string, pw: string): Promise<number> {
+  const c = await LdapClient.connect(url, { localAddress: from });
+  try {
+    return (await c.bind(`uid=${uid},ou=people,${BASE_DN}`, pw)).resultCode;
+  } finally {
+    c.destroy();
+  }
+}
+
+test('threat: medium matches a source at medium (and above), not one without an entry', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'p.yaml'), POLICY);
+  const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { mode: 'enforce' }, policy: { dir, watch: false } }, { policy: true });
+  t.teardown(() => p.stop());
+  for (let i = 1; i <= 6; i++) await bind(p.url, '127.0.0.71', `nobody${i}`, 'x');
+  t.is(p.proxy.threat!.verdict('127.0.0.71').entry?.level, 'medium');
+  t.is(await bind(p.url, '127.0.0.71', 'alice', 'Alice-Pass-1'), 49, 'refused by the rule');
+  t.like(p.events.at(-1), { outcome: 'blocked', ruleId: 'threatened-sources', directoryResultCode: 0 });
+  t.is(await bind(p.url, '127.0.0.72', 'alice', 'Alice-Pass-1'), 0, 'approved from elsewhere');
+  const bad = tempDir(t);
+  writeFileSync(join(bad, 'p.yaml'), POLICY.replace('threat: medium', 'threat: severe'));
+  const { policy, diagnostics } = loadPolicyDir(bad);
+  t.is(policy, undefined);
+  t.regex(diagnostics.map((d) => `${d.line} ${d.message}`).join('\n'), /^5 .*"low", "medium", "high"/m);
+});
