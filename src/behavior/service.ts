@@ -49,9 +49,13 @@ export class BehaviorService {
 
   /** Has the identity behind this bind name logged on from the device at this address (smart lockout's familiar bucket)? */
   knowsDevice(bindName: string, address: string): boolean {
+    return this.engine.knowsDevice(this.identityOf(bindName), address, this.#o.clock.now(), this.#o.mapper.nameOf(address));
+  }
+
+  /** The identity behind a bind name: the directory's login name when its facts are cached, else the name inside the bind name. */
+  identityOf(bindName: string): string {
     const account = canonicalAccount(bindName);
-    const login = this.#o.facts?.cached(account)?.login ?? account;
-    return this.engine.knowsDevice(login, address, this.#o.clock.now(), this.#o.mapper.nameOf(address));
+    return this.#o.facts?.cached(account)?.login ?? account;
   }
 
   /** How binds map to logon events here (with the device names behaviour knows). */

@@ -55,6 +55,8 @@ export interface BehaviorHook {
   record(ev: BindEvent): Assessment | undefined;
   /** Has the identity behind this bind name logged on from the device at this address before? */
   knowsDevice?(bindName: string, address: string): boolean;
+  /** The identity behind a bind name (with directory facts, one for every name form). */
+  identityOf?(bindName: string): string;
 }
 
 export interface BoundListener {
@@ -118,20 +120,22 @@ export class Proxy {
     const lock = this.lockout;
     if (!lock || this.#threatMode(l) === 'off') return undefined;
     const bucket = (name: string, address: string): Bucket => (this.#behavior?.knowsDevice?.(name, address) ? 'familiar' : 'unfamiliar');
+    // One counter per person whichever name form the client binds with, when behaviour knows them.
+    const who = (name: string): string => this.#behavior?.identityOf?.(name) ?? normalizeDn(name);
     return {
       enforce: this.#threatMode(l) === 'enforce',
       check: (name, address) => {
         const b = bucket(name, address);
-        const until = lock.lockedUntil(normalizeDn(name), b);
+        const until = lock.lockedUntil(who(name), b);
         return until > 0 ? { bucket: b, until } : undefined;
       },
       tag: (password) => lock.tag(password),
       failed: (name, address, tag) => {
         const b = bucket(name, address);
-        const until = lock.failed(normalizeDn(name), b, tag);
+        const until = lock.failed(who(name), b, tag);
         if (until > 0) this.#warnAbout(address, { event: 'lockout', identity: name, bucket: b, until: new Date(until).toISOString(), code: ErrorCode.LockedOut }, `${name} locked out at the proxy from ${b} sources`);
       },
-      succeeded: (name, address) => lock.succeeded(normalizeDn(name), bucket(name, address)),
+      succeeded: (name, address) => lock.succeeded(who(name), bucket(name, address)),
     };
   }
 
