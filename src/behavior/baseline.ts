@@ -193,8 +193,7 @@ export interface EndpointBaseline {
    * lease moves a laptop to another address, and gives this one to another machine).
    */
   device?: string;
-  /** When that machine first and last bound from here. */
-  deviceSince?: number;
+  /** When that machine last bound from here. */
   deviceSeen?: number;
   /** Failed-only accounts in one spraying window, usually (a slowly moving mean): an app server's typo rate. */
   usualFailedOnly?: number;

@@ -349,7 +349,6 @@ export class BehaviorEngine {
       if (ep.device !== device) {
         if (ep.device !== undefined) ep.accounts.clear();
         ep.device = device;
-        ep.deviceSince = now;
       }
       ep.deviceSeen = now;
     }

@@ -9,7 +9,7 @@ import type { UserFacts } from '../directory/facts.js';
 import { cidrContains, parseCidr, subnetOf, type Cidr } from '../util/cidr.js';
 import { BindResult, classifyBindResult } from './bind-result.js';
 import { globPredicate } from '../util/glob.js';
-import { unescapeDnValue } from '../util/dn.js';
+import { loginNameOf } from '../util/dn.js';
 
 export const AccountKind = {
   Human: 'human',
@@ -44,20 +44,8 @@ export interface LogonEvent {
   declaredRole?: EndpointRole;
 }
 
-/**
- * The user name inside any bind-name form: "uid=alice,ou=…" → alice, "alice@corp.example"
- * → alice, "CORP\\alice" → alice, "cn=Alice Archer,…" → alice archer.
- */
-export function canonicalAccount(bindName: string): string {
-  const name = bindName.trim();
-  const backslash = name.indexOf('\\');
-  if (backslash > 0 && !name.includes('=')) return name.slice(backslash + 1).toLowerCase();
-  if (!name.includes('=') && name.includes('@')) return name.slice(0, name.lastIndexOf('@')).toLowerCase();
-  const m = /^\s*(uid|samaccountname|cn|userid)\s*=\s*((?:\\.|[^,+])+)/i.exec(name);
-  // `cn=Smith\, John` and `cn=Smith\2C John` are one person; so are `caf\C3\A9` and `café`.
-  if (m) return unescapeDnValue(m[2]!).normalize('NFC').trim().toLowerCase();
-  return name.normalize('NFC').toLowerCase();
-}
+/** The canonical account key of a bind name (util/dn.ts loginNameOf: every name form). */
+export const canonicalAccount = loginNameOf;
 
 /** The OU just above the entry in a DN ("uid=a,ou=Finance,ou=People,…" → "Finance"). */
 export function parentOu(bindName: string): string | undefined {

@@ -250,14 +250,12 @@ export function devicesInWindow(account: AccountBaseline, time: number, device: 
 /** Slow lateral movement is counted over a working day. */
 const LATERAL_DAY_MS = 8 * 3_600_000;
 
-/** Distinct machines other people own that the account logged on at within the window, this one included. */
-export function visitsInWindow(account: AccountBaseline, time: number, windowMs: number, visitNow: string | undefined): number {
+/** Distinct machines other people own that the account logged on at within a working day, this one included. */
+export function visitsToday(account: AccountBaseline, time: number, visitNow?: string): number {
   const seen = visitNow !== undefined ? [visitNow] : [];
-  for (const r of account.recent) if (r.visit && r.time >= time - windowMs && !seen.includes(r.endpoint)) seen.push(r.endpoint);
+  for (const r of account.recent) if (r.visit && r.time >= time - LATERAL_DAY_MS && !seen.includes(r.endpoint)) seen.push(r.endpoint);
   return seen.length;
 }
-
-export const visitsToday = (account: AccountBaseline, time: number, visitNow?: string): number => visitsInWindow(account, time, LATERAL_DAY_MS, visitNow);
 
 const lateralMovement: Check = ({ ev, device, account, opts, role, visit }) => {
   // Devices only: logons through an app server or from a VPN pool move nobody anywhere.

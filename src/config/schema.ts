@@ -126,6 +126,11 @@ const limits = z.strictObject({
   shutdownGraceMs: ms(limitsDefaults.shutdownGraceMs, 0),
 });
 
+const reverseDnsDefaults = {
+  enabled: false, servers: [], networks: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+  timeoutMs: 1_000, cacheTtlMs: 3_600_000, negativeTtlMs: 600_000, maxEntries: 100_000, maxInFlight: 16,
+};
+
 const behavior = z.strictObject({
   /** Score every bind against learned behaviour (and store events and baselines). */
   enabled: z.boolean().default(true),
@@ -156,7 +161,7 @@ const behavior = z.strictObject({
     negativeTtlMs: z.int().min(1_000).default(600_000),
     maxEntries: z.int().min(100).default(100_000),
     maxInFlight: z.int().min(1).max(256).default(16),
-  }).default({ enabled: false, servers: [], networks: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'], timeoutMs: 1_000, cacheTtlMs: 3_600_000, negativeTtlMs: 600_000, maxEntries: 100_000, maxInFlight: 16 }),
+  }).default(reverseDnsDefaults),
   /** Account names or bind-DN patterns (* and ?) of service accounts. */
   serviceAccounts: z.array(z.string().min(1)).default(['svc-*', 'svc_*', 'service-*', '*ou=service*']),
   /** Account names or bind-DN patterns of privileged accounts. */
@@ -174,7 +179,7 @@ const behavior = z.strictObject({
 
 const behaviorDefaults = {
   enabled: true, timeZone: 'UTC', apps: [], pools: [], kiosks: [], endpointNames: {},
-  reverseDns: { enabled: false, servers: [], networks: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'], timeoutMs: 1_000, cacheTtlMs: 3_600_000, negativeTtlMs: 600_000, maxEntries: 100_000, maxInFlight: 16 },
+  reverseDns: reverseDnsDefaults,
   serviceAccounts: ['svc-*', 'svc_*', 'service-*', '*ou=service*'], privilegedAccounts: [], eventRetentionDays: 90,
   maxStoredEvents: 5_000_000, maxAccounts: 200_000, maxEndpoints: 200_000, maxUnknownAccounts: 10_000,
 };
@@ -263,6 +268,12 @@ const incidents = z.strictObject({
   notify: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), notifyTarget).default({}),
 });
 
+const threatDefaults = {
+  mode: 'log' as const, exempt: [], maxSources: 100_000,
+  honeytokens: { accounts: [], notify: [] },
+  lockout: { threshold: 3, durationMs: 60_000, maxDurationMs: 3_600_000 },
+};
+
 /** The malicious-source pool (src/threat/). */
 const threat = z.strictObject({
   /** off: nothing; log: entries and would-be blocks recorded, nothing refused; enforce: high-threat sources answered 49 by bindwall. */
@@ -279,7 +290,7 @@ const threat = z.strictObject({
   honeytokens: z.strictObject({
     accounts: z.array(z.string().min(1)).default([]),
     notify: z.array(z.string().min(1)).default([]),
-  }).default({ accounts: [], notify: [] }),
+  }).default(threatDefaults.honeytokens),
   /**
    * Smart lockout at the proxy: wrong passwords per identity and per kind of source (familiar
    * or not); past `threshold` that bucket is locked here for `durationMs`, doubling on repeats.
@@ -289,7 +300,7 @@ const threat = z.strictObject({
     threshold: z.int().min(1).max(1_000).default(3),
     durationMs: ms(60_000),
     maxDurationMs: ms(3_600_000),
-  }).default({ threshold: 3, durationMs: 60_000, maxDurationMs: 3_600_000 }),
+  }).default(threatDefaults.lockout),
 });
 
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -300,7 +311,7 @@ export const configSchema = z.strictObject({
   binds: binds.default({ anonymous: 'forward', unauthenticated: 'refuse', sasl: 'refuse' }),
   limits: limits.default(limitsDefaults),
   behavior: behavior.default(behaviorDefaults),
-  threat: threat.default({ mode: 'log', exempt: [], maxSources: 100_000, honeytokens: { accounts: [], notify: [] }, lockout: { threshold: 3, durationMs: 60_000, maxDurationMs: 3_600_000 } }),
+  threat: threat.default(threatDefaults),
   policy: policy.default({ watch: true, mode: 'enforce' }),
   mfa: mfa.default({
     challengeTimeoutMs: 60_000, pollIntervalMs: 2_000, numberMatching: false, failMode: 'known-endpoint', unenrolled: 'secure', rememberMs: 300_000,

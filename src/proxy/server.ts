@@ -21,7 +21,7 @@ import { normalizeAddress, Session, type SessionLockout } from './session.js';
 import { DirectoryPool } from './upstream.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { cidrContains } from '../util/cidr.js';
-import { ThreatPool, type ThreatMode } from '../threat/pool.js';
+import { ThreatPool, type ThreatMode, type ThreatVerdict } from '../threat/pool.js';
 import type { ThreatStore } from '../store/threat-store.js';
 import { Honeytokens } from '../threat/honeytokens.js';
 import { SmartLockout, type Bucket } from '../threat/lockout.js';
@@ -111,7 +111,15 @@ export class Proxy {
     this.#onHoneytoken = opts.onHoneytoken;
     this.#honeytokens = new Honeytokens(t.honeytokens.accounts);
     this.lockout = anyOn ? new SmartLockout(t.lockout, this.#clock) : undefined;
+    // What each listener's sessions get from the pool and lockout, built once.
+    for (const l of opts.config.listeners) {
+      if (!this.threat || this.#threatMode(l) === 'off') continue;
+      const pool = this.threat;
+      this.#guards.set(l.name, { threat: { verdict: (a) => pool.verdict(a), enforce: this.#threatMode(l) === 'enforce' }, lockout: this.#sessionLockout(l) });
+    }
   }
+
+  readonly #guards = new Map<string, { threat: { verdict: (address: string) => ThreatVerdict; enforce: boolean }; lockout: SessionLockout | undefined }>();
 
   /** Smart lockout; absent when every listener's threat mode is off. */
   readonly lockout: SmartLockout | undefined;
@@ -119,25 +127,23 @@ export class Proxy {
   #sessionLockout(l: Listener): SessionLockout | undefined {
     const lock = this.lockout;
     if (!lock || this.#threatMode(l) === 'off') return undefined;
-    const bucket = (name: string, address: string): Bucket => (this.#behavior?.knowsDevice?.(name, address) ? 'familiar' : 'unfamiliar');
-    // One counter per person whichever name form the client binds with, when behaviour knows them.
-    const who = (name: string): string => this.#behavior?.identityOf?.(name) ?? normalizeDn(name);
     return {
       enforce: this.#threatMode(l) === 'enforce',
       check: (name, address) => {
-        const b = bucket(name, address);
-        const until = lock.lockedUntil(who(name), b);
-        return until > 0 ? { bucket: b, until } : undefined;
+        // One counter per person whichever name form the client binds with, when behaviour knows them.
+        const identity = this.#behavior?.identityOf?.(name) ?? normalizeDn(name);
+        const bucket: Bucket = this.#behavior?.knowsDevice?.(name, address) ? 'familiar' : 'unfamiliar';
+        return { identity, bucket, until: lock.lockedUntil(identity, bucket) };
       },
       tag: (password) => lock.tag(password),
-      failed: (name, address, tag) => {
-        const b = bucket(name, address);
-        const until = lock.failed(who(name), b, tag);
-        if (until > 0) this.#warnAbout(address, { event: 'lockout', identity: name, bucket: b, until: new Date(until).toISOString(), code: ErrorCode.LockedOut }, `${name} locked out at the proxy from ${b} sources`);
+      failed: (key, address, tag) => {
+        const until = lock.failed(key.identity, key.bucket, tag);
+        if (until > 0) this.#warnAbout(address, { event: 'lockout', identity: key.identity, bucket: key.bucket, until: new Date(until).toISOString(), code: ErrorCode.LockedOut }, `${key.identity} locked out at the proxy from ${key.bucket} sources`);
       },
-      succeeded: (name, address) => lock.succeeded(who(name), bucket(name, address)),
+      succeeded: (key) => lock.succeeded(key.identity, key.bucket),
     };
   }
+
 
   readonly #onHoneytoken: ((ev: BindEvent) => void) | undefined;
   readonly #honeytokens: Honeytokens;
@@ -312,7 +318,7 @@ export class Proxy {
     const raw = (sock as tls.TLSSocket & { _parent?: net.Socket })._parent ?? sock;
     if (isRefused(raw) || isRefused(sock)) return;
     const id = this.#nextId++;
-    const lockout = this.#sessionLockout(l);
+    const guard = this.#guards.get(l.name);
     const session = new Session(id, sock, {
       config: this.config,
       listener: l,
@@ -327,9 +333,9 @@ export class Proxy {
       deadlines: this.#deadlines,
       warnAbout: this.#warnAbout,
       ...(peer ? { peer } : {}),
-      ...(lockout ? { lockout } : {}),
+      ...(guard?.lockout ? { lockout: guard.lockout } : {}),
       ...(this.#honeytokens.size > 0 ? { isHoneytoken: (name: string) => this.#honeytokens.matches(name) } : {}),
-      ...(this.threat && this.#threatMode(l) !== 'off' ? { threat: { verdict: (a: string) => this.threat!.verdict(a), enforce: this.#threatMode(l) === 'enforce' } } : {}),
+      ...(guard?.threat ? { threat: guard.threat } : {}),
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {
         this.#sessions.delete(s);

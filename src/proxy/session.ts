@@ -66,14 +66,20 @@ export interface SessionDeps {
   onClosed: (session: Session) => void;
 }
 
-/** What a session asks of smart lockout; the proxy resolves identities and buckets. */
+/** Who binds, from which kind of source, and until when that is locked out (0: it is not). */
+export interface LockoutKey {
+  identity: string;
+  bucket: 'familiar' | 'unfamiliar';
+  until: number;
+}
+
+/** What a session asks of smart lockout; the proxy resolves identity and bucket once per bind. */
 export interface SessionLockout {
   enforce: boolean;
-  /** The lock on this name from this source's bucket, if any. */
-  check(bindName: string, address: string): { bucket: 'familiar' | 'unfamiliar'; until: number } | undefined;
+  check(bindName: string, address: string): LockoutKey;
   tag(password: Uint8Array): string;
-  failed(bindName: string, address: string, tag: string): void;
-  succeeded(bindName: string, address: string): void;
+  failed(key: LockoutKey, address: string, tag: string): void;
+  succeeded(key: LockoutKey): void;
 }
 
 type State = 'connecting' | 'ready' | 'unavailable' | 'closed';
@@ -98,8 +104,9 @@ interface PendingBind {
   threat?: BindEvent['threat'];
   honeytoken?: true;
   lockout?: BindEvent['lockout'];
-  /** A keyed hash of the password (never the password), for smart lockout's retry rule. */
+  /** A keyed hash of the password (never the password), for smart lockout's retry rule, and whose bucket it counts in. */
   passwordTag?: string;
+  lockoutKey?: LockoutKey;
   connection: ConnectionContext;
 }
 
@@ -616,11 +623,12 @@ export class Session {
     // directory's own counter does not move.
     const lock = this.#d.lockout;
     if (lock && method === BindMethod.Simple && !pending.honeytoken) {
-      const l = lock.check(req.name, this.clientAddress);
-      if (l) {
-        pending.lockout = { bucket: l.bucket, until: l.until, enforced: lock.enforce };
+      const key = lock.check(req.name, this.clientAddress);
+      if (key.until > 0) {
+        pending.lockout = { bucket: key.bucket, until: key.until, enforced: lock.enforce };
         if (lock.enforce) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.LockedOut);
       }
+      pending.lockoutKey = key;
       pending.passwordTag = lock.tag(password!);
     }
     // A source in the threat pool at high is answered here, as a wrong password would be: its
@@ -745,9 +753,9 @@ export class Session {
     }
     p.directoryResultCode = res.resultCode;
     if (res.diagnosticMessage) p.directoryDiagnostic = res.diagnosticMessage;
-    if (p.passwordTag !== undefined && this.#d.lockout) {
-      if (res.resultCode === ResultCode.invalidCredentials) this.#d.lockout.failed(p.req.name, this.clientAddress, p.passwordTag);
-      else if (res.resultCode === ResultCode.success) this.#d.lockout.succeeded(p.req.name, this.clientAddress);
+    if (p.passwordTag !== undefined && p.lockoutKey && this.#d.lockout) {
+      if (res.resultCode === ResultCode.invalidCredentials) this.#d.lockout.failed(p.lockoutKey, this.clientAddress, p.passwordTag);
+      else if (res.resultCode === ResultCode.success) this.#d.lockout.succeeded(p.lockoutKey);
       delete p.passwordTag;
     }
     if ((res.resultCode !== ResultCode.success && res.resultCode !== ResultCode.saslBindInProgress) || p.method === BindMethod.Anonymous) {

@@ -5,17 +5,8 @@
  * attempt becomes a critical incident and puts its source in the threat pool at high. Names
  * match in every form (a DN as RFC 4514 compares it, DOMAIN\\name, name@domain, uid=/cn=).
  */
-import { normalizeDn, unescapeDnValue } from '../util/dn.js';
+import { loginNameOf, normalizeDn } from '../util/dn.js';
 
-/** The login name a bind name carries, lower case. */
-function loginName(bindName: string): string {
-  const name = bindName.trim();
-  const slash = name.indexOf('\\');
-  if (slash > 0 && !name.includes('=')) return name.slice(slash + 1).toLowerCase();
-  if (!name.includes('=') && name.includes('@')) return name.slice(0, name.lastIndexOf('@')).toLowerCase();
-  const m = /^\s*(?:uid|cn|samaccountname|userid)\s*=\s*((?:\\.|[^,+])+)/i.exec(name);
-  return (m ? unescapeDnValue(m[1]!) : name).normalize('NFC').trim().toLowerCase();
-}
 
 export class Honeytokens {
   readonly #dns: ReadonlySet<string>;
@@ -23,7 +14,7 @@ export class Honeytokens {
 
   constructor(accounts: readonly string[]) {
     this.#dns = new Set(accounts.filter((a) => a.includes('=')).map(normalizeDn));
-    this.#names = new Set(accounts.filter((a) => !a.includes('=')).map((a) => loginName(a)));
+    this.#names = new Set(accounts.filter((a) => !a.includes('=')).map((a) => loginNameOf(a)));
   }
 
   get size(): number {
@@ -33,6 +24,6 @@ export class Honeytokens {
   matches(bindName: string): boolean {
     if (this.size === 0 || bindName === '') return false;
     if (this.#dns.size > 0 && bindName.includes('=') && this.#dns.has(normalizeDn(bindName))) return true;
-    return this.#names.size > 0 && this.#names.has(loginName(bindName));
+    return this.#names.size > 0 && this.#names.has(loginNameOf(bindName));
   }
 }

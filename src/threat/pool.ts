@@ -170,19 +170,11 @@ export class ThreatPool {
   list(): ThreatEntry[] {
     const now = this.#clock.now();
     const out: ThreatEntry[] = [];
-    for (const k of this.#keys()) {
+    for (const k of this.#entries.keys()) {
       const e = this.#live(k, now);
       if (e) out.push({ ...e, reasons: [...e.reasons] });
     }
     return out.sort((a, b) => RANK[b.level] - RANK[a.level] || b.updated - a.updated);
-  }
-
-  /** An admin's entry (an address or a CIDR-aligned /24, /64), until a time. */
-  add(key: string, level: ThreatLevel, until: number, reason: string): ThreatEntry {
-    const now = this.#clock.now();
-    const e: ThreatEntry = { key, level, reasons: [reason], since: now, updated: now, expires: until, manual: true };
-    this.#entries.set(key, e);
-    return e;
   }
 
   /** Forgets an entry and its evidence; true when there was one. */
@@ -192,10 +184,6 @@ export class ThreatPool {
     this.#windows.delete(key);
     this.#highInSubnet.get(subnetOf(key))?.delete(key);
     return had;
-  }
-
-  #keys(): IterableIterator<string> {
-    return this.#entries.keys();
   }
 
   #live(key: string, now: number): ThreatEntry | undefined {

@@ -58,6 +58,21 @@ export function normalizeRdn(rdn: string): string {
   return `${rdn.slice(0, eq).trim().toLowerCase()}=${fold(rdn.slice(eq + 1))}`;
 }
 
+/**
+ * The user name inside any bind-name form: "uid=alice,ou=…" → alice, "alice@corp.example"
+ * → alice, "CORP\\alice" → alice, "cn=Alice Archer,…" → alice archer. `cn=Smith\, John` and
+ * `cn=Smith\2C John` are one person; so are `caf\C3\A9` and `café`.
+ */
+export function loginNameOf(bindName: string): string {
+  const name = bindName.trim();
+  const backslash = name.indexOf('\\');
+  if (backslash > 0 && !name.includes('=')) return name.slice(backslash + 1).toLowerCase();
+  if (!name.includes('=') && name.includes('@')) return name.slice(0, name.lastIndexOf('@')).toLowerCase();
+  const m = /^\s*(uid|samaccountname|cn|userid)\s*=\s*((?:\\.|[^,+])+)/i.exec(name);
+  if (m) return unescapeDnValue(m[2]!).normalize('NFC').trim().toLowerCase();
+  return name.normalize('NFC').toLowerCase();
+}
+
 /** Nothing here needs the parser: printable ASCII without escapes, quotes or multi-valued RDNs. */
 const SIMPLE = /^[\x20-\x7e]*$/;
 const SPECIAL = /[\\"+#;<>]/;

@@ -4,8 +4,8 @@
  * password in it), and puts the source in the pool at high; names match in every form.
  */
 import test from 'ava';
-import { LdapClient } from '../../src/ldap/client.js';
 import { Honeytokens } from '../../src/threat/honeytokens.js';
+import { bindFrom } from '../helpers/bind-from.js';
 import { startProxy } from '../helpers/proxy.js';
 import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 
@@ -18,13 +18,8 @@ test.after.always(async () => {
 });
 
 async function bind(url: string, from: string, name: string, pw: string): Promise<{ resultCode: number; diagnosticMessage: string; matchedDn: string }> {
-  const c = await LdapClient.connect(url, { localAddress: from });
-  try {
-    const r = await c.bind(name, pw);
-    return { resultCode: r.resultCode, diagnosticMessage: r.diagnosticMessage, matchedDn: r.matchedDn };
-  } finally {
-    c.destroy();
-  }
+  const r = await bindFrom(url, from, name, pw);
+  return { resultCode: r.resultCode, diagnosticMessage: r.diagnosticMessage, matchedDn: r.matchedDn };
 }
 
 test('names match in every form: DN as RFC 4514 compares it, DOMAIN\\name, UPN, uid=', (t) => {

@@ -5,9 +5,9 @@
  * before the directory sees more guesses, while the owner at their own machine binds.
  */
 import test from 'ava';
-import { LdapClient } from '../../src/ldap/client.js';
 import { SmartLockout } from '../../src/threat/lockout.js';
 import { ManualClock } from '../../src/util/clock.js';
+import { bindFrom } from '../helpers/bind-from.js';
 import { startProxy } from '../helpers/proxy.js';
 import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 
@@ -45,14 +45,7 @@ test.after.always(async () => {
   await slapd?.stop();
 });
 
-async function bind(url: string, from: string, pw: string): Promise<number> {
-  const c = await LdapClient.connect(url, { localAddress: from });
-  try {
-    return (await c.bind(`uid=alice,ou=people,${BASE_DN}`, pw)).resultCode;
-  } finally {
-    c.destroy();
-  }
-}
+const bind = async (url: string, from: string, pw: string): Promise<number> => (await bindFrom(url, from, `uid=alice,ou=people,${BASE_DN}`, pw)).resultCode;
 
 test('through the proxy: the attacker\'s source is locked out at bindwall; alice at her own machine binds', async (t) => {
   const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { mode: 'enforce', lockout: { threshold: 5 } } }, { behavior: true });

@@ -5,9 +5,9 @@
 import test from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LdapClient } from '../../src/ldap/client.js';
 import { loadPolicyDir } from '../../src/policy/compile.js';
 import { tempDir } from '../helpers/paths.js';
+import { bindFrom } from '../helpers/bind-from.js';
 import { startProxy } from '../helpers/proxy.js';
 import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 
@@ -28,14 +28,7 @@ rules:
 default: { action: approve }
 `;
 
-async function bind(url: string, from: string, uid: string, pw: string): Promise<number> {
-  const c = await LdapClient.connect(url, { localAddress: from });
-  try {
-    return (await c.bind(`uid=${uid},ou=people,${BASE_DN}`, pw)).resultCode;
-  } finally {
-    c.destroy();
-  }
-}
+const bind = async (url: string, from: string, uid: string, pw: string): Promise<number> => (await bindFrom(url, from, `uid=${uid},ou=people,${BASE_DN}`, pw)).resultCode;
 
 test('threat: medium matches a source at medium (and above), not one without an entry', async (t) => {
   const dir = tempDir(t);

@@ -8,6 +8,7 @@
  */
 import test from 'ava';
 import { Filter, LdapClient } from '../../src/ldap/client.js';
+import { bindFrom } from '../helpers/bind-from.js';
 import { startProxy } from '../helpers/proxy.js';
 import { ADMIN_DN, ADMIN_PW, BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 
@@ -21,14 +22,7 @@ test.after.always(async () => {
 
 const bulk = (i: number): string => `uid=user${String(i).padStart(5, '0')},ou=bulk,${BASE_DN}`;
 
-async function bind(url: string, from: string, dn: string, pw: string): Promise<number> {
-  const c = await LdapClient.connect(url, { localAddress: from });
-  try {
-    return (await c.bind(dn, pw)).resultCode;
-  } finally {
-    c.destroy();
-  }
-}
+const bind = async (url: string, from: string, dn: string, pw: string): Promise<number> => (await bindFrom(url, from, dn, pw)).resultCode;
 
 /** Entries the directory has locked (ppolicy's operational attribute). */
 async function lockedInDirectory(): Promise<string[]> {

@@ -5,7 +5,7 @@
  * answer and records the would-be block; an exempt zone is never blocked as a whole.
  */
 import test from 'ava';
-import { LdapClient } from '../../src/ldap/client.js';
+import { bindFrom } from '../helpers/bind-from.js';
 import { startProxy } from '../helpers/proxy.js';
 import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 
@@ -19,14 +19,7 @@ test.after.always(async () => {
 
 const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
 
-async function bind(url: string, from: string, uid: string, pw: string): Promise<{ resultCode: number; diagnosticMessage: string; msgId?: number }> {
-  const c = await LdapClient.connect(url, { localAddress: from });
-  try {
-    return await c.bind(dn(uid), pw);
-  } finally {
-    c.destroy();
-  }
-}
+const bind = (url: string, from: string, uid: string, pw: string): ReturnType<typeof bindFrom> => bindFrom(url, from, dn(uid), pw);
 
 test('enforce: a spraying source is answered 49 by bindwall once high, the directory never sees it; others are unaffected', async (t) => {
   const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { mode: 'enforce' } });

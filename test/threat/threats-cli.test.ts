@@ -5,8 +5,8 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { LdapClient } from '../../src/ldap/client.js';
 import { spawnBindwall } from '../helpers/cli.js';
+import { bindFrom } from '../helpers/bind-from.js';
 import { startProxy } from '../helpers/proxy.js';
 import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 
@@ -18,20 +18,13 @@ test.after.always(async () => {
   await slapd?.stop();
 });
 
-async function bindFrom(url: string, from: string, uid: string, pw: string): Promise<number> {
-  const c = await LdapClient.connect(url, { localAddress: from });
-  try {
-    return (await c.bind(`uid=${uid},ou=people,${BASE_DN}`, pw)).resultCode;
-  } finally {
-    c.destroy();
-  }
-}
+const bindAs = async (url: string, from: string, uid: string, pw: string): Promise<number> => (await bindFrom(url, from, `uid=${uid},ou=people,${BASE_DN}`, pw)).resultCode;
 
 test('list what the proxy stored, add an entry it enforces, release it; usage errors change nothing', async (t) => {
   const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { mode: 'enforce' } }, { policy: true });
   t.teardown(() => p.stop());
   const db = p.config.storage.path;
-  for (let i = 1; i <= 10; i++) await bindFrom(p.url, '127.0.0.91', `nobody${i}`, 'x');
+  for (let i = 1; i <= 10; i++) await bindAs(p.url, '127.0.0.91', `nobody${i}`, 'x');
   const list = spawnBindwall(['threats', 'list', '--db', db, '--json']);
   t.is(await list.exited, 0, list.stderr());
   const rows = JSON.parse(list.stdout()) as { key: string; level: string; reasons: string[] }[];
@@ -43,7 +36,7 @@ test('list what the proxy stored, add an entry it enforces, release it; usage er
   t.regex(add.stdout(), /127\.0\.0\.92 added at high until /);
   // The running proxy takes it in at its next sync (every 5 s); here, now.
   p.proxy.syncThreats();
-  t.is(await bindFrom(p.url, '127.0.0.92', 'alice', 'Alice-Pass-1'), 49, 'enforced by the running proxy');
+  t.is(await bindAs(p.url, '127.0.0.92', 'alice', 'Alice-Pass-1'), 49, 'enforced by the running proxy');
   t.like(p.events.at(-1), { outcome: 'threat_blocked', threat: { reasons: ['seen in the SOC'] } });
 
   const show = spawnBindwall(['threats', 'show', '127.0.0.92', '--db', db]);
@@ -52,7 +45,7 @@ test('list what the proxy stored, add an entry it enforces, release it; usage er
   const release = spawnBindwall(['threats', 'release', '127.0.0.92', '--db', db]);
   t.is(await release.exited, 0);
   p.proxy.syncThreats();
-  t.is(await bindFrom(p.url, '127.0.0.92', 'alice', 'Alice-Pass-1'), 0, 'released');
+  t.is(await bindAs(p.url, '127.0.0.92', 'alice', 'Alice-Pass-1'), 0, 'released');
 
   for (const bad of [['threats', 'add', '127.0.0.93', '--db', db], ['threats', 'add', '10.0.0.0/16', '--level', 'high', '--db', db], ['threats', 'show', 'not-an-address', '--db', db], ['threats', 'nuke']]) {
     const r = spawnBindwall(bad);
