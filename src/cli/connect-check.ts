@@ -10,6 +10,8 @@ import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import { silentLogger } from '../log/logger.js';
 import { DirectoryPool } from '../proxy/upstream.js';
 import { systemClock } from '../util/clock.js';
+import { lockoutPolicySource } from '../directory/lockout-policy.js';
+import { effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 
 export interface ConnectCheck {
   what: string;
@@ -53,4 +55,19 @@ export async function checkConnections(config: Config): Promise<ConnectCheck[]> 
     }
   }
   return out;
+}
+
+/**
+ * Which smart-lockout threshold the proxy would use: the configured one, the one derived from
+ * the directory's policy (read now through the lookup account), or the default — and why.
+ */
+export async function checkLockoutThreshold(config: Config): Promise<EffectiveThreshold> {
+  const configured = config.threat.lockout.threshold;
+  const read = lockoutPolicySource(config, systemClock, silentLogger());
+  if (!read) return effectiveThreshold(configured, undefined, 'no directory.lookup account to read it with');
+  try {
+    return effectiveThreshold(configured, await read());
+  } catch (err) {
+    return effectiveThreshold(configured, undefined, describeError(err).message);
+  }
 }

@@ -21,7 +21,9 @@ import { loadPolicyDir } from '../policy/compile.js';
 import { checkPolicyAgainstConfig } from '../policy/config-check.js';
 import { quarantineCommand } from './quarantine.js';
 import { threatsCommand } from './threats.js';
-import { checkConnections } from './connect-check.js';
+import { lockoutsCommand } from './lockouts.js';
+import { checkConnections, checkLockoutThreshold } from './connect-check.js';
+import { DEFAULT_LOCKOUT_THRESHOLD, effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { incidentsCommand } from './incidents.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 
@@ -47,6 +49,9 @@ Usage:
                                     failed step-up challenges (with --config FILE or --db PATH; --json)
   bindwall quarantine list | add USER [--until T] [--reason R] | release USER
   bindwall threats list | show ADDR | add ADDR|CIDR --level L [--until T] | release ADDR
+                                    the malicious-source pool (with --config FILE or --db PATH; --json)
+  bindwall lockouts list | show USER | release USER
+                                    identities smart lockout locked out at the proxy (--config/--db; --json)
   bindwall simulate [--evaluate]    simulate an organisation's logons and attacks; score them
       (--seed N --users N --services N --days N --warmup-days N --attacks N --out FILE.jsonl --json)
   bindwall --version | --help
@@ -64,6 +69,7 @@ const print = (line: string): void => {
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
+    if (command !== undefined && !command.startsWith('-') && command !== 'help' && wantsHelp(rest)) return commandHelp(command);
     switch (command) {
       case undefined:
       case '-h':
@@ -94,6 +100,8 @@ export async function main(argv: string[]): Promise<number> {
         return quarantineCommand(rest, print);
       case 'threats':
         return threatsCommand(rest, print);
+      case 'lockouts':
+        return lockoutsCommand(rest, print);
       case 'incidents':
         return incidentsCommand(rest, print);
       default:
@@ -117,6 +125,22 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`bindwall: ${message}${err instanceof BindwallError ? ` [${code}]` : ''}\n`);
     return 1;
   }
+}
+
+const wantsHelp = (args: readonly string[]): boolean => args.includes('--help') || args.includes('-h');
+
+/** `bindwall COMMAND --help`: that command's lines of the help, on stdout, exit 0. */
+function commandHelp(command: string): number {
+  const lines = HELP.split('\n');
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.startsWith(`  bindwall ${command}`)) continue;
+    out.push(lines[i]!);
+    while (i + 1 < lines.length && /^ {6,}\S/.test(lines[i + 1]!)) out.push(lines[++i]!);
+  }
+  if (out.length === 0) throw new UsageError(`unknown command "${command}"`);
+  process.stdout.write(`Usage:\n${out.join('\n')}\n\nExit codes: 0 ok, 1 invalid input or runtime failure, 2 bad usage.\n`);
+  return 0;
 }
 
 async function start(args: string[]): Promise<number> {
@@ -151,8 +175,15 @@ async function demo(args: string[]): Promise<number> {
 }
 
 /** Which threat mode each listener runs in (its own threatMode, else threat.mode). */
-function threatModes(config: Config): { listener: string; mode: string; lockoutThreshold: number }[] {
-  return config.listeners.map((l) => ({ listener: l.name, mode: l.threatMode ?? config.threat.mode, lockoutThreshold: config.threat.lockout.threshold }));
+function threatModes(config: Config): { listener: string; mode: string }[] {
+  return config.listeners.map((l) => ({ listener: l.name, mode: l.threatMode ?? config.threat.mode }));
+}
+
+/** Without --connect the directory's policy is not read: say what start will do. */
+function offlineThreshold(config: Config): EffectiveThreshold | { threshold: null; source: 'directory'; explanation: string } {
+  const t = config.threat.lockout.threshold;
+  if (t !== undefined || !config.directory.lookup) return effectiveThreshold(t, undefined, t === undefined ? 'no directory.lookup account to read it with' : undefined);
+  return { threshold: null, source: 'directory', explanation: `smart lockout's threshold is read from the directory at start (--connect reads it now); ${DEFAULT_LOCKOUT_THRESHOLD} if it cannot be` };
 }
 
 async function configCommand(args: string[]): Promise<number> {
@@ -180,14 +211,17 @@ async function configCommand(args: string[]): Promise<number> {
   }
   // --connect: the directory URLs and the lookup account, for real.
   const connections = values.connect ? await checkConnections(config!) : [];
+  const lockout = values.connect ? await checkLockoutThreshold(config!) : offlineThreshold(config!);
   const failed = connections.filter((c) => !c.ok);
+  if ('warning' in lockout && lockout.warning) process.stderr.write(`bindwall: warning: ${lockout.warning}\n`);
   for (const c of failed) process.stderr.write(`bindwall: ${c.what}: ${c.message} [${c.code}]\n  fix: ${c.fix}\n`);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ file, ok: failed.length === 0, policy: policy!.policy!.hash, diagnostics: all.map(formatDiagnostic), threat: threatModes(config!), ...(values.connect ? { connections } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ file, ok: failed.length === 0, policy: policy!.policy!.hash, diagnostics: all.map(formatDiagnostic), threat: threatModes(config!), lockout, ...(values.connect ? { connections } : {}) })}\n`);
     return failed.length === 0 ? 0 : 1;
   }
   for (const c of connections.filter((x) => x.ok)) process.stdout.write(`${c.what}: ok\n`);
   for (const t of threatModes(config!)) process.stdout.write(`listener ${t.listener}: threat pool and smart lockout ${t.mode === 'enforce' ? 'enforced' : t.mode === 'log' ? 'logged only (threat.mode: enforce to refuse)' : 'off'}\n`);
+  process.stdout.write(`${lockout.explanation}\n`);
   if (failed.length > 0) return 1;
   process.stdout.write(`${file}: ok (policy ${policy!.policy!.hash} from ${config!.policy.dir})\n`);
   return 0;

@@ -9,6 +9,8 @@ import type { RunningPolicy } from '../policy/setup.js';
 import type { RunningMfa } from '../mfa/setup.js';
 import { startDecisionPoint, type DecisionPoint } from './decision-point.js';
 import { ThreatStore } from '../store/threat-store.js';
+import { LockoutStore } from '../store/lockout-store.js';
+import { lockoutPolicySource } from '../directory/lockout-policy.js';
 import { systemClock } from '../util/clock.js';
 import { packageVersion } from '../util/package-root.js';
 
@@ -40,7 +42,8 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     });
     const decide = opts.decide ?? point.policy!.decider.decide;
     const challenge = opts.challenge ?? point.mfa!.challenger;
-    proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
+    const lockoutPolicy = lockoutPolicySource(config, systemClock, log);
+    proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db), ...(lockoutPolicy ? { lockoutPolicy } : {}), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
     await point.startPage();
     listeners = await proxy.start();
   } catch (err) {

@@ -269,15 +269,21 @@ const incidents = z.strictObject({
 });
 
 const threatDefaults = {
-  mode: 'log' as const, exempt: [], maxSources: 100_000,
+  mode: 'enforce' as const, exempt: [], maxSources: 100_000,
   honeytokens: { accounts: [], notify: [] },
-  lockout: { threshold: 3, durationMs: 60_000, maxDurationMs: 3_600_000 },
+  lockout: { durationMs: 60_000, maxDurationMs: 3_600_000 },
+  tarpit: { delayMs: 2_000, maxHeld: 256 },
+  passwordOracles: { compare: 'count' as const, passwordModify: 'count' as const },
 };
 
 /** The malicious-source pool (src/threat/). */
 const threat = z.strictObject({
-  /** off: nothing; log: entries and would-be blocks recorded, nothing refused; enforce: high-threat sources answered 49 by bindwall. */
-  mode: z.enum(['off', 'log', 'enforce']).default('log'),
+  /**
+   * enforce (the default, as Entra's smart lockout is on for every tenant): high-threat
+   * sources answered 49 by bindwall, low and medium slowed, smart lockout on; log: entries,
+   * would-be blocks and lockouts recorded, no answer changed; off: nothing.
+   */
+  mode: z.enum(['off', 'log', 'enforce']).default('enforce'),
   /** Zones never blocked as a whole (a conference NAT, a partner's gateway): attacks through them are per account. */
   exempt: z.array(z.strictObject({ name: z.string().min(1), addresses: z.array(z.string().min(1)).min(1) })).default([]),
   /** Sources (and networks) tracked at most. */
@@ -297,10 +303,30 @@ const threat = z.strictObject({
    * Keep it below the directory's own lockout threshold.
    */
   lockout: z.strictObject({
-    threshold: z.int().min(1).max(1_000).default(3),
+    /**
+     * Unset (the default): derived from the directory's own threshold, read through the lookup
+     * account (AD lockoutThreshold, ppolicy pwdMaxFailure) so that both buckets together stay
+     * below it; 3 when it cannot be read. `config check --connect` says which applies.
+     */
+    threshold: z.int().min(1).max(1_000).optional(),
     durationMs: ms(60_000),
     maxDurationMs: ms(3_600_000),
   }).default(threatDefaults.lockout),
+  /** Enforce mode slows low- and medium-threat binds by delayMs, holding at most maxHeld at once (then busy). */
+  tarpit: z.strictObject({
+    delayMs: z.int().min(0).max(60_000).default(2_000),
+    maxHeld: z.int().min(1).max(100_000).default(256),
+  }).default(threatDefaults.tarpit),
+  /**
+   * Ways to test a password other than a bind: a compare on userPassword / unicodePwd, and the
+   * password-modify operation (RFC 3062) with the old password. count: they count for the pool
+   * and smart lockout like binds (and a blocked source or locked identity is answered as a wrong
+   * password); refuse: refused outright (an app that authenticates by compare bypasses step-up).
+   */
+  passwordOracles: z.strictObject({
+    compare: z.enum(['count', 'refuse']).default('count'),
+    passwordModify: z.enum(['count', 'refuse']).default('count'),
+  }).default(threatDefaults.passwordOracles),
 });
 
 export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;

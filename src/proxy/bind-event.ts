@@ -27,6 +27,8 @@ export const BindOutcome = {
   ThreatBlocked: 'threat_blocked',
   /** The identity is locked out at the proxy from this kind of source (smart lockout): answered as a wrong password. */
   LockedOut: 'locked_out',
+  /** The same wrong password again from this kind of source (an app retrying): answered as the directory answered it before, without it. */
+  RepeatedWrong: 'repeated_wrong',
   /** bindwall refused it before the directory saw it (config: unauthenticated, SASL, TLS required). */
   Refused: 'refused',
   /** Passed through unexamined by configuration (anonymous or SASL forward). */
@@ -80,10 +82,12 @@ export interface BindEvent {
   audit?: { ruleId: string; action: string };
   /** Smart lockout: the identity was locked out from this kind of source (enforced, or in log mode only recorded). */
   lockout?: { bucket: 'familiar' | 'unfamiliar'; until: number; enforced: boolean };
+  /** The password was one already wrong for this identity from this kind of source (a retry). */
+  repeatedPassword?: true;
   /** A honeytoken account was used (the directory was sent a random password). */
   honeytoken?: true;
   /** The source's threat-pool entry when it has one: what enforce mode did, or (log mode) would do. */
-  threat?: { level: string; action: 'allow' | 'block'; enforced: boolean; reasons: readonly string[] };
+  threat?: { level: string; action: 'allow' | 'slow' | 'block'; enforced: boolean; reasons: readonly string[] };
   /** Extra, secret-free detail (e.g. why a challenge failed). */
   detail?: string;
   /** The behaviour score and reasons (set before the decision, or when the event is recorded). */

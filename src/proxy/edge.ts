@@ -62,5 +62,7 @@ export const Diagnostics = {
   passwordTooLong: 'bindwall: password too long',
   saslMechanismInvalid: 'bindwall: invalid SASL mechanism name',
   tooManyConnections: 'bindwall: too many connections',
+  tarpitFull: 'bindwall: busy, try again later',
+  oracleRefused: 'bindwall: password tests by compare are refused here; authenticate with a bind',
   proxyProtocolUntrusted: 'bindwall: this port takes connections only through the load balancer',
 } as const;

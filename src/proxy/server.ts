@@ -12,7 +12,7 @@ import { bindLineWriter } from '../log/bind-line.js';
 import { LogBudget } from '../log/budget.js';
 import type { Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import type { BindEvent, BindEventSink } from './bind-event.js';
+import { BindOutcome, type BindEvent, type BindEventSink } from './bind-event.js';
 import type { Assessment } from '../behavior/engine.js';
 import { approveAll, noChallenger, type BindAttempt, type Challenger, type DecideFn } from './decision.js';
 import { Deadlines } from './deadlines.js';
@@ -23,10 +23,14 @@ import { readProxyHeader } from './proxy-protocol.js';
 import { cidrContains } from '../util/cidr.js';
 import { ThreatPool, type ThreatMode, type ThreatVerdict } from '../threat/pool.js';
 import type { ThreatStore } from '../store/threat-store.js';
+import type { LockoutStore } from '../store/lockout-store.js';
 import { Honeytokens } from '../threat/honeytokens.js';
 import { SmartLockout, type Bucket } from '../threat/lockout.js';
-import { normalizeDn } from '../util/dn.js';
+import { loginNameOf } from '../util/dn.js';
 import type { TimerHandle } from '../util/clock.js';
+import type { DirectoryLockoutPolicy } from '../directory/lockout-policy.js';
+import { effectiveThreshold, DEFAULT_LOCKOUT_THRESHOLD, type EffectiveThreshold } from '../threat/lockout-threshold.js';
+import { BoundedTarpit } from '../threat/tarpit.js';
 
 /** A raw socket #admit refused (the flag tells the accept path not to start a session on it). */
 type RefusableSocket = net.Socket & { bindwallRefused?: boolean };
@@ -43,9 +47,19 @@ export interface ProxyOptions {
   behavior?: BehaviorHook;
   /** Where threat entries are kept: the CLI lists, adds and releases them there. */
   threatStore?: ThreatStore;
+  /** Where smart-lockout state is kept: `bindwall lockouts` lists and releases it there. */
+  lockoutStore?: LockoutStore;
   /** A honeytoken account was used: the incident (and its notifications). */
   onHoneytoken?: (ev: BindEvent) => void;
+  /** Reads the directory's own lockout policy (through the lookup account), for smart lockout's threshold. */
+  lockoutPolicy?: () => Promise<DirectoryLockoutPolicy | null>;
 }
+
+/** How often the directory's lockout policy is read again. */
+const LOCKOUT_POLICY_REFRESH_MS = 3_600_000;
+
+/** Outcomes bindwall answered itself, without the directory (smart lockout, the pool, a known-wrong retry). */
+const ANSWERED_HERE: ReadonlySet<string> = new Set([BindOutcome.ThreatBlocked, BindOutcome.LockedOut, BindOutcome.RepeatedWrong]);
 
 /** How often the pool takes in what the CLI changed in storage. */
 const THREAT_SYNC_MS = 5_000;
@@ -88,6 +102,8 @@ export class Proxy {
   readonly #deadlines: Deadlines;
   /** Warnings a client can trigger at will: 20 a minute per address, then counted only. */
   readonly #warnBudget: LogBudget;
+  /** Bind lines of binds bindwall answered itself: 60 a minute per address, then counted. */
+  readonly #answeredHereBudget: LogBudget;
   readonly #behavior: BehaviorHook | undefined;
   /** The malicious-source pool; absent when every listener's mode is off. */
   readonly threat: ThreatPool | undefined;
@@ -103,20 +119,63 @@ export class Proxy {
     this.#writeBindLine = bindLineWriter(opts.log, opts.config.log.flushBeforeAnswer);
     this.#behavior = opts.behavior;
     this.#warnBudget = new LogBudget(this.#clock, { perWindow: 20, windowMs: 60_000 });
+    this.#answeredHereBudget = new LogBudget(this.#clock, { perWindow: 60, windowMs: 60_000 });
     this.#deadlines = new Deadlines(this.#clock, Math.min(1_000, Math.ceil(opts.config.directory.operationTimeoutMs / 4)));
     const t = opts.config.threat;
     const anyOn = opts.config.listeners.some((l) => this.#threatMode(l) !== 'off');
     this.threat = anyOn ? new ThreatPool({ mode: 'log', exempt: t.exempt, maxSources: t.maxSources }, this.#clock) : undefined;
     this.#threatStore = opts.threatStore;
+    this.#lockoutStore = opts.lockoutStore;
     this.#onHoneytoken = opts.onHoneytoken;
     this.#honeytokens = new Honeytokens(t.honeytokens.accounts);
-    this.lockout = anyOn ? new SmartLockout(t.lockout, this.#clock) : undefined;
+    this.lockout = anyOn ? new SmartLockout({ ...t.lockout, threshold: t.lockout.threshold ?? DEFAULT_LOCKOUT_THRESHOLD }, this.#clock) : undefined;
+    this.lockoutThreshold = effectiveThreshold(t.lockout.threshold, undefined);
+    this.#lockoutPolicy = opts.lockoutPolicy;
+    this.tarpit = anyOn ? new BoundedTarpit(t.tarpit) : undefined;
     // What each listener's sessions get from the pool and lockout, built once.
     for (const l of opts.config.listeners) {
       if (!this.threat || this.#threatMode(l) === 'off') continue;
       const pool = this.threat;
       this.#guards.set(l.name, { threat: { verdict: (a) => pool.verdict(a), enforce: this.#threatMode(l) === 'enforce' }, lockout: this.#sessionLockout(l) });
     }
+  }
+
+  /** Which smart-lockout threshold applies and why (the directory's policy once read). */
+  lockoutThreshold: EffectiveThreshold;
+  readonly #lockoutPolicy: (() => Promise<DirectoryLockoutPolicy | null>) | undefined;
+  #lockoutPolicyTimer: TimerHandle | undefined;
+  /** Slows low- and medium-threat binds in enforce mode; absent when every listener's mode is off. */
+  readonly tarpit: BoundedTarpit | undefined;
+
+  /**
+   * Reads the directory's lockout policy and sets smart lockout's threshold from it. A failure
+   * is said, and the threshold stays what it was (the configured one, or the default).
+   */
+  async readLockoutPolicy(): Promise<EffectiveThreshold> {
+    const lock = this.lockout;
+    if (!lock || !this.#lockoutPolicy) return this.lockoutThreshold;
+    const configured = this.config.threat.lockout.threshold;
+    let next: EffectiveThreshold;
+    try {
+      next = effectiveThreshold(configured, await this.#lockoutPolicy());
+    } catch (err) {
+      const e = describeError(err);
+      if (this.lockoutThreshold.source === 'directory') return this.lockoutThreshold; // keep what was read before
+      next = effectiveThreshold(configured, undefined, e.message);
+      this.#log.warn({ event: 'lockout_policy_unreadable', code: e.code, error: e, threshold: next.threshold }, next.explanation);
+    }
+    const changed = next.threshold !== this.lockoutThreshold.threshold || next.source !== this.lockoutThreshold.source;
+    this.lockoutThreshold = next;
+    lock.setThreshold(next.threshold);
+    if (next.warning) this.#log.warn({ event: 'lockout_threshold_unsafe', threshold: next.threshold, directoryThreshold: next.directory?.threshold }, next.warning);
+    else if (changed && next.source !== 'default') this.#log.info({ event: 'lockout_threshold', threshold: next.threshold, source: next.source, ...(next.directory ? { directory: next.directory } : {}) }, next.explanation);
+    return next;
+  }
+
+  #readLockoutPolicyEvery(): void {
+    this.#lockoutPolicyTimer = this.#clock.setTimer(LOCKOUT_POLICY_REFRESH_MS, () => {
+      void this.readLockoutPolicy().finally(() => this.#readLockoutPolicyEvery());
+    });
   }
 
   readonly #guards = new Map<string, { threat: { verdict: (address: string) => ThreatVerdict; enforce: boolean }; lockout: SessionLockout | undefined }>();
@@ -131,11 +190,12 @@ export class Proxy {
       enforce: this.#threatMode(l) === 'enforce',
       check: (name, address) => {
         // One counter per person whichever name form the client binds with, when behaviour knows them.
-        const identity = this.#behavior?.identityOf?.(name) ?? normalizeDn(name);
+        const identity = this.#behavior?.identityOf?.(name) ?? loginNameOf(name);
         const bucket: Bucket = this.#behavior?.knowsDevice?.(name, address) ? 'familiar' : 'unfamiliar';
         return { identity, bucket, until: lock.lockedUntil(identity, bucket) };
       },
       tag: (password) => lock.tag(password),
+      repeated: (key, tag) => lock.repeated(key.identity, key.bucket, tag),
       failed: (key, address, tag) => {
         const until = lock.failed(key.identity, key.bucket, tag);
         if (until > 0) this.#warnAbout(address, { event: 'lockout', identity: key.identity, bucket: key.bucket, until: new Date(until).toISOString(), code: ErrorCode.LockedOut }, `${key.identity} locked out at the proxy from ${key.bucket} sources`);
@@ -149,6 +209,7 @@ export class Proxy {
   readonly #honeytokens: Honeytokens;
 
   readonly #threatStore: ThreatStore | undefined;
+  readonly #lockoutStore: LockoutStore | undefined;
   #threatTimer: TimerHandle | undefined;
 
   /**
@@ -157,11 +218,20 @@ export class Proxy {
    */
   syncThreats(): void {
     const store = this.#threatStore;
-    if (!store || !this.threat) return;
-    try {
-      this.threat.sync(store.active(this.#clock.now()));
-    } catch (err) {
-      this.#log.error({ event: 'threat_sync_failed', error: describeError(err) }, 'could not read threat entries; keeping the ones in memory');
+    if (store && this.threat) {
+      try {
+        this.threat.sync(store.active(this.#clock.now()));
+      } catch (err) {
+        this.#log.error({ event: 'threat_sync_failed', error: describeError(err) }, 'could not read threat entries; keeping the ones in memory');
+      }
+    }
+    const locks = this.#lockoutStore;
+    if (locks && this.lockout) {
+      try {
+        this.lockout.sync(locks.active(this.#clock.now()));
+      } catch (err) {
+        this.#log.error({ event: 'lockout_sync_failed', error: describeError(err) }, 'could not read smart-lockout state; keeping the state in memory');
+      }
     }
   }
 
@@ -196,7 +266,22 @@ export class Proxy {
           this.#log.error({ event: 'threat_store_failed', key: e.key, error: describeError(err) }, 'could not store a threat entry');
         }
       };
-      this.#syncThreatsEvery();
+    }
+    if (this.lockout && this.#lockoutStore) {
+      const store = this.#lockoutStore;
+      this.lockout.onLocked = (st) => {
+        try {
+          store.put(st);
+        } catch (err) {
+          this.#log.error({ event: 'lockout_store_failed', identity: st.identity, error: describeError(err) }, 'could not store a smart lockout');
+        }
+      };
+    }
+    if ((this.threat && this.#threatStore) || (this.lockout && this.#lockoutStore)) this.#syncThreatsEvery();
+    // Before the first bind: smart lockout's threshold below the directory's own (bounded by the lookup timeout).
+    if (this.lockout && this.#lockoutPolicy) {
+      await this.readLockoutPolicy();
+      this.#readLockoutPolicyEvery();
     }
     try {
       for (const l of this.config.listeners) this.#listening.push(await this.#listen(l));
@@ -336,6 +421,7 @@ export class Proxy {
       ...(guard?.lockout ? { lockout: guard.lockout } : {}),
       ...(this.#honeytokens.size > 0 ? { isHoneytoken: (name: string) => this.#honeytokens.matches(name) } : {}),
       ...(guard?.threat ? { threat: guard.threat } : {}),
+      ...(guard?.threat && this.tarpit ? { tarpit: this.tarpit } : {}),
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {
         this.#sessions.delete(s);
@@ -346,7 +432,11 @@ export class Proxy {
   }
 
   readonly #emit = (ev: BindEvent): void => {
-    if (this.#behavior) {
+    // Answered by bindwall without the directory (a blocked source, a locked identity, a
+    // retried wrong password): whether the password was right is unknown or already counted,
+    // so behaviour does not learn it as the account's failure; the pool still counts it.
+    const answeredHere = ANSWERED_HERE.has(ev.outcome);
+    if (this.#behavior && !answeredHere) {
       try {
         const a = this.#behavior.record(ev);
         if (a) ev.assessment = a;
@@ -364,7 +454,12 @@ export class Proxy {
         this.#log.error({ event: 'honeytoken_incident_failed', error: describeError(err) }, 'could not record the honeytoken incident');
       }
     }
-    this.#writeBindLine(ev);
+    if (!answeredHere) this.#writeBindLine(ev);
+    else {
+      // A spray answered here can be thousands a second: its lines are budgeted per address.
+      const suppressed = this.#answeredHereBudget.take(ev.clientAddress);
+      if (suppressed !== undefined) this.#writeBindLine(suppressed > 0 ? { ...ev, detail: `${suppressed} more answered by bindwall from this address not logged` } : ev);
+    }
     for (const sink of this.#sinks) {
       try {
         sink(ev);
@@ -376,14 +471,16 @@ export class Proxy {
 
   /** The pool learns from simple binds the directory (or the pool itself) answered. */
   #observeThreat(ev: BindEvent): void {
-    if (!this.threat || ev.method !== 'simple') return;
-    const blocked = ev.outcome === 'threat_blocked';
+    // A retry of a password already counted is not a new guess (an app retrying is not brute force).
+    if (!this.threat || ev.method !== 'simple' || ev.repeatedPassword) return;
+    const blocked = ev.outcome === BindOutcome.ThreatBlocked || ev.outcome === BindOutcome.LockedOut;
     if (!blocked && ev.directoryResultCode !== ResultCode.success && ev.directoryResultCode !== ResultCode.invalidCredentials) return;
     const a = ev.assessment;
     const role = a?.endpointRole;
     this.threat.observe({
       time: ev.time, address: ev.clientAddress, account: ev.bindDn.trim().toLowerCase(),
       failed: blocked || ev.directoryResultCode === ResultCode.invalidCredentials,
+      ...(ev.outcome === BindOutcome.ThreatBlocked ? { blocked: true } : {}),
       relaying: role === 'app_server' || role === 'pool',
       ...(a ? { sprayingPoints: a.signals.find((s) => s.code === 'spraying_source')?.points ?? 0 } : {}),
     });
@@ -415,6 +512,7 @@ export class Proxy {
       await closed;
       this.#deadlines.stop();
       this.#threatTimer?.cancel();
+      this.#lockoutPolicyTimer?.cancel();
       this.#log.info({ event: 'stopped' }, 'stopped');
     })();
     return this.#stopping;

@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ThreatVerdict } from '../threat/pool.js';
+import type { Tarpit } from '../threat/tarpit.js';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { Listener } from '../config/load.js';
@@ -63,6 +64,8 @@ export interface SessionDeps {
   isHoneytoken?: (bindName: string) => boolean;
   /** The threat pool's verdict for a source, and whether this listener enforces it. */
   threat?: { verdict: (address: string) => ThreatVerdict; enforce: boolean };
+  /** Where enforce mode slows low- and medium-threat binds: a bounded number held at once. */
+  tarpit?: Tarpit;
   onClosed: (session: Session) => void;
 }
 
@@ -78,6 +81,8 @@ export interface SessionLockout {
   enforce: boolean;
   check(bindName: string, address: string): LockoutKey;
   tag(password: Uint8Array): string;
+  /** The same wrong password again (for this identity and kind of source, within the window). */
+  repeated(key: LockoutKey, tag: string): boolean;
   failed(key: LockoutKey, address: string, tag: string): void;
   succeeded(key: LockoutKey): void;
 }
@@ -89,8 +94,8 @@ interface PendingBind {
   method: BindMethod;
   saslMechanism?: string;
   receivedAt: number;
-  /** waiting for the directory | deciding | resetting the upstream to anonymous after a refusal */
-  phase: 'directory' | 'deciding' | 'reset';
+  /** held back (tarpit) | waiting for the directory | deciding | resetting the upstream to anonymous after a refusal */
+  phase: 'tarpit' | 'directory' | 'deciding' | 'reset';
   /** Clock time by which the directory must have answered (not while deciding). */
   deadline: number;
   abort?: AbortController;
@@ -107,6 +112,8 @@ interface PendingBind {
   /** A keyed hash of the password (never the password), for smart lockout's retry rule, and whose bucket it counts in. */
   passwordTag?: string;
   lockoutKey?: LockoutKey;
+  /** The password was already wrong for this identity and kind of source (a retry). */
+  repeatedPassword?: true;
   connection: ConnectionContext;
 }
 
@@ -246,6 +253,7 @@ export class Session {
     if (this.#state === 'closed') return;
     this.#state = 'closed';
     this.#pending?.abort?.abort();
+    this.#tarpitRelease?.();
     this.#d.deadlines.unwatch(this);
     this.#fromClient.kill();
     this.#fromUpstream.kill();
@@ -630,14 +638,27 @@ export class Session {
       }
       pending.lockoutKey = key;
       pending.passwordTag = lock.tag(password!);
+      // A password the directory already called wrong (an app or phone retrying a stale one):
+      // in enforce mode answered here as the directory answered it, so retries cannot lock the account.
+      if (lock.repeated(key, pending.passwordTag)) {
+        pending.repeatedPassword = true;
+        if (lock.enforce) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.RepeatedWrong);
+      }
     }
     // A source in the threat pool at high is answered here, as a wrong password would be: its
     // guesses never reach the directory, whose failure counters (and lockouts) do not move.
     const threat = this.#d.threat && method !== BindMethod.Anonymous ? this.#d.threat.verdict(this.clientAddress) : undefined;
+    let slowed = false;
     if (threat?.entry) {
-      const enforced = this.#d.threat!.enforce && threat.action === 'block';
+      const enforced = this.#d.threat!.enforce && threat.action !== 'allow';
       pending.threat = { level: threat.entry.level, action: threat.action, enforced, reasons: threat.entry.reasons };
-      if (enforced) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.ThreatBlocked);
+      if (enforced && threat.action === 'block') return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.ThreatBlocked);
+      // Low and medium threat is slowed, in a bounded number of slots: when they are all
+      // taken the bind is answered busy (a client retries), never queued without limit.
+      if (enforced && this.#d.tarpit) {
+        if (!this.#d.tarpit.acquire()) return refuse(ResultCode.busy, Diagnostics.tarpitFull, BindOutcome.Refused);
+        slowed = true;
+      }
     }
 
     const delimiter = this.#d.config.mfa.otpDelimiter;
@@ -650,10 +671,33 @@ export class Session {
       }
     }
     this.#setPending(pending);
-    this.#upstreamBound = true; // from now on, until a failed or reset bind says otherwise
-    pending.deadline = receivedAt + this.#d.config.directory.operationTimeoutMs;
-    this.#toUpstream(pdu);
+    if (slowed) {
+      pending.phase = 'tarpit';
+      const tarpit = this.#d.tarpit!;
+      this.#tarpitRelease = () => {
+        this.#tarpitRelease = undefined;
+        timer.cancel();
+        tarpit.release();
+      };
+      const timer = this.#d.clock.setTimer(tarpit.delayMs, () => {
+        this.#tarpitRelease?.();
+        if (this.#pending !== pending || this.#isClosed()) return;
+        this.#forwardBind(pending, pdu);
+      });
+      return false;
+    }
+    this.#forwardBind(pending, pdu);
     return false; // hold the client until the bind is decided
+  }
+
+  /** Set while a bind is held in the tarpit: frees its slot (on time, or when the session closes). */
+  #tarpitRelease: (() => void) | undefined;
+
+  #forwardBind(pending: PendingBind, pdu: Buffer): void {
+    pending.phase = 'directory';
+    this.#upstreamBound = true; // from now on, until a failed or reset bind says otherwise
+    pending.deadline = this.#d.clock.now() + this.#d.config.directory.operationTimeoutMs;
+    this.#toUpstream(pdu);
   }
 
   #setPending(p: PendingBind | null): void {
@@ -754,7 +798,8 @@ export class Session {
     p.directoryResultCode = res.resultCode;
     if (res.diagnosticMessage) p.directoryDiagnostic = res.diagnosticMessage;
     if (p.passwordTag !== undefined && p.lockoutKey && this.#d.lockout) {
-      if (res.resultCode === ResultCode.invalidCredentials) this.#d.lockout.failed(p.lockoutKey, this.clientAddress, p.passwordTag);
+      // Only a plain wrong password counts: AD answers an expired or must-change password (a right one) with 49 too.
+      if (res.resultCode === ResultCode.invalidCredentials && isPlainWrongPassword(res.diagnosticMessage)) this.#d.lockout.failed(p.lockoutKey, this.clientAddress, p.passwordTag);
       else if (res.resultCode === ResultCode.success) this.#d.lockout.succeeded(p.lockoutKey);
       delete p.passwordTag;
     }
@@ -912,6 +957,7 @@ export class Session {
       ...(p.threat ? { threat: p.threat } : {}),
       ...(p.honeytoken ? { honeytoken: true as const } : {}),
       ...(p.lockout ? { lockout: p.lockout } : {}),
+      ...(p.repeatedPassword ? { repeatedPassword: true as const } : {}),
       assessment: p.assessment,
       latencyMs: this.#d.clock.now() - p.receivedAt,
       connection: p.connection,

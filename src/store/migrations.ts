@@ -135,4 +135,19 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       );
     `,
   },
+  {
+    version: 7,
+    description: 'smart-lockout state (identities locked out at the proxy) and guesses the pool answered per source',
+    sql: `
+      ALTER TABLE threats ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+      CREATE TABLE lockouts (
+        identity TEXT NOT NULL,
+        bucket TEXT NOT NULL,
+        locked_until INTEGER NOT NULL,
+        lockouts INTEGER NOT NULL,
+        since INTEGER NOT NULL,
+        PRIMARY KEY (identity, bucket)
+      );
+    `,
+  },
 ]);

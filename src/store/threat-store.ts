@@ -11,11 +11,12 @@ interface Row {
   expires: number;
   exempt: string | null;
   manual: number;
+  blocked: number;
 }
 
 const toEntry = (r: Row): ThreatEntry => ({
   key: r.key, level: r.level as ThreatLevel, reasons: JSON.parse(r.reasons) as string[], since: r.since, updated: r.updated, expires: r.expires,
-  ...(r.exempt ? { exempt: r.exempt } : {}), ...(r.manual ? { manual: true } : {}),
+  ...(r.exempt ? { exempt: r.exempt } : {}), ...(r.manual ? { manual: true } : {}), ...(r.blocked ? { blocked: r.blocked } : {}),
 });
 
 export class ThreatStore {
@@ -26,10 +27,10 @@ export class ThreatStore {
   }
 
   put(e: ThreatEntry): void {
-    this.#db.prepare(`INSERT INTO threats (key, level, reasons, since, updated, expires, exempt, manual) VALUES (@key, @level, @reasons, @since, @updated, @expires, @exempt, @manual)
+    this.#db.prepare(`INSERT INTO threats (key, level, reasons, since, updated, expires, exempt, manual, blocked) VALUES (@key, @level, @reasons, @since, @updated, @expires, @exempt, @manual, @blocked)
       ON CONFLICT(key) DO UPDATE SET level = excluded.level, reasons = excluded.reasons, since = excluded.since, updated = excluded.updated,
-        expires = excluded.expires, exempt = excluded.exempt, manual = excluded.manual`)
-      .run({ key: e.key, level: e.level, reasons: JSON.stringify(e.reasons), since: e.since, updated: e.updated, expires: e.expires, exempt: e.exempt ?? null, manual: e.manual ? 1 : 0 });
+        expires = excluded.expires, exempt = excluded.exempt, manual = excluded.manual, blocked = MAX(threats.blocked, excluded.blocked)`)
+      .run({ key: e.key, level: e.level, reasons: JSON.stringify(e.reasons), since: e.since, updated: e.updated, expires: e.expires, exempt: e.exempt ?? null, manual: e.manual ? 1 : 0, blocked: e.blocked ?? 0 });
   }
 
   remove(key: string): boolean {

@@ -53,10 +53,24 @@ export class SmartLockout {
   readonly #key = randomBytes(32);
   readonly #counters: LruMap<Counter>;
 
+  /** Told when an identity is locked out (storage: `bindwall lockouts` reads it there). */
+  onLocked: ((s: LockoutState & { since: number }) => void) | undefined;
+  /** Buckets this process stored, to tell a release by the CLI from one it never wrote. */
+  readonly #written = new Set<string>();
+
   constructor(o: Partial<LockoutOptions>, clock: Clock) {
     this.#o = { ...defaultLockoutOptions, ...o };
     this.#clock = clock;
     this.#counters = new LruMap(this.#o.maxIdentities);
+  }
+
+  get threshold(): number {
+    return this.#o.threshold;
+  }
+
+  /** The threshold once the directory's own is known (threat/lockout-threshold.ts). */
+  setThreshold(n: number): void {
+    this.#o.threshold = Math.max(1, Math.floor(n));
   }
 
   /** A keyed hash of a password, to recognise a retry without keeping the password. */
@@ -69,6 +83,15 @@ export class SmartLockout {
     const c = this.#counters.get(`${bucket}\u0000${identity}`);
     const now = this.#clock.now();
     return c && c.lockedUntil > now ? c.lockedUntil : 0;
+  }
+
+  /**
+   * Was this exact password already wrong for this identity from this kind of source, within
+   * the window? (An app retrying a stale password: enforce mode answers it without the directory.)
+   */
+  repeated(identity: string, bucket: Bucket, tag: string): boolean {
+    const c = this.#counters.get(`${bucket}\u0000${identity}`);
+    return c !== undefined && this.#clock.now() - c.since <= this.#o.windowMs && c.tags.includes(tag);
   }
 
   /** A wrong password from this kind of source; returns the lock's end when this one locked it. */
@@ -88,8 +111,12 @@ export class SmartLockout {
     c.lockedUntil = now + Math.min(this.#o.maxDurationMs, this.#o.durationMs * 2 ** c.lockouts);
     c.lockouts++;
     c.failures = 0;
-    c.tags = [];
     c.since = now;
+    if (this.onLocked) {
+      this.#written.add(key);
+      if (this.#written.size > this.#o.maxIdentities) this.#written.delete(this.#written.values().next().value as string);
+      this.onLocked({ identity, bucket, failures: this.#o.threshold, lockedUntil: c.lockedUntil, lockouts: c.lockouts, since: now });
+    }
     return c.lockedUntil;
   }
 
@@ -98,6 +125,29 @@ export class SmartLockout {
     const key = `${bucket}\u0000${identity}`;
     const c = this.#counters.get(key);
     if (c && c.lockedUntil <= this.#clock.now()) this.#counters.set(key, { ...c, failures: 0, tags: [], since: this.#clock.now() });
+  }
+
+  /**
+   * Takes in what storage holds: a lockout stored elsewhere (another run) is adopted; one this
+   * process stored that storage no longer has was released (bindwall lockouts release).
+   */
+  sync(stored: readonly { identity: string; bucket: Bucket; lockedUntil: number; lockouts: number }[]): void {
+    const now = this.#clock.now();
+    const keys = new Set<string>();
+    for (const s of stored) {
+      const key = `${s.bucket}\u0000${s.identity}`;
+      keys.add(key);
+      const c = this.#counters.get(key);
+      if (!c) this.#counters.set(key, { failures: 0, since: now, tags: [], lockedUntil: s.lockedUntil, lockouts: s.lockouts });
+      else if (c.lockedUntil < s.lockedUntil) c.lockedUntil = s.lockedUntil;
+      this.#written.add(key);
+    }
+    for (const key of [...this.#written]) {
+      if (keys.has(key)) continue;
+      this.#written.delete(key);
+      const c = this.#counters.get(key);
+      if (c && c.lockedUntil > now) this.#counters.delete(key);
+    }
   }
 
   /** Identities locked out now. */

@@ -55,6 +55,8 @@ export interface ThreatEntry {
   exempt?: string;
   /** Added by an admin (bindwall threats add), not by evidence. */
   manual?: boolean;
+  /** Guesses from here bindwall answered itself (enforce mode), which the directory never saw. */
+  blocked?: number;
 }
 
 export interface ThreatObservation {
@@ -66,11 +68,13 @@ export interface ThreatObservation {
   relaying?: boolean;
   /** The behaviour engine's spraying_source points for this bind, if any. */
   sprayingPoints?: number;
+  /** The pool itself answered it (enforce mode): counted on the entry that blocked it. */
+  blocked?: boolean;
 }
 
 export interface ThreatVerdict {
-  /** What enforce mode does with the next bind from here. */
-  action: 'allow' | 'block';
+  /** What enforce mode does with the next bind from here: high is blocked, low and medium slowed. */
+  action: 'allow' | 'slow' | 'block';
   entry?: ThreatEntry;
 }
 
@@ -114,6 +118,7 @@ export class ThreatPool {
   /** Learns from one bind's outcome (every bind, whoever answered it). */
   observe(ob: ThreatObservation): void {
     if (this.#o.mode === ThreatMode.Off) return;
+    if (ob.blocked) this.#countBlocked(ob.address, ob.time);
     const w = this.#window(ob.address, ob.time);
     let c = w.perAccount.get(ob.account);
     if (!c) {
@@ -162,8 +167,8 @@ export class ThreatPool {
     const entry = own && net ? (RANK[net.level] > RANK[own.level] ? net : own) : own ?? net;
     if (!entry) return { action: 'allow' };
     const exempt = own?.exempt ?? this.#exemptZone(address);
-    const block = entry.level === ThreatLevel.High && exempt === undefined;
-    return { action: block ? 'block' : 'allow', entry: exempt && !entry.exempt ? { ...entry, exempt } : entry };
+    const action = exempt !== undefined ? 'allow' : entry.level === ThreatLevel.High ? 'block' : 'slow';
+    return { action, entry: exempt && !entry.exempt ? { ...entry, exempt } : entry };
   }
 
   /** Entries in force now, highest first. */
@@ -191,6 +196,13 @@ export class ThreatPool {
     return e && e.expires > now ? e : undefined;
   }
 
+  #countBlocked(address: string, now: number): void {
+    const e = this.#live(address, now) ?? this.#live(subnetOf(address), now);
+    if (!e) return;
+    e.blocked = (e.blocked ?? 0) + 1;
+    this.#changed(e, now);
+  }
+
   #window(address: string, now: number): SourceWindow {
     let w = this.#windows.get(address);
     if (!w || now - w.started >= this.#o.windowMs) this.#windows.set(address, (w = { started: now, perAccount: new Map(), failedOnly: 0 }));
@@ -209,7 +221,7 @@ export class ThreatPool {
     const reasons = e ? [...new Set([reason, ...e.reasons])].slice(0, 5) : [reason];
     const entry: ThreatEntry = {
       key, level: lvl, reasons, since: e?.since ?? now, updated: now, expires: Math.max(e?.expires ?? 0, now + this.#o.ttlMs[lvl]),
-      ...(exempt ? { exempt } : {}), ...(e?.manual ? { manual: true } : {}),
+      ...(exempt ? { exempt } : {}), ...(e?.manual ? { manual: true } : {}), ...(e?.blocked ? { blocked: e.blocked } : {}),
     };
     this.#entries.set(key, entry);
     this.#changed(entry, now);

@@ -20,6 +20,8 @@ import type { RunningMfa } from '../../src/mfa/setup.js';
 import type { Quarantine } from '../../src/incidents/quarantine.js';
 import { startDecisionPoint } from '../../src/cli/decision-point.js';
 import { systemClock } from '../../src/util/clock.js';
+import { lockoutPolicySource } from '../../src/directory/lockout-policy.js';
+import { LockoutStore } from '../../src/store/lockout-store.js';
 import { ThreatStore } from '../../src/store/threat-store.js';
 
 export interface TestProxy {
@@ -61,12 +63,14 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
   const policy = point?.policy;
   const mfa = point?.mfa;
   const quarantine = point?.quarantine;
+  const lockoutPolicy = lockoutPolicySource(config, opts.clock ?? systemClock, log);
   const proxy = new Proxy({
     config, log, sinks: [(e) => events.push(e)],
     ...(policy && mfa ? { decide: policy.decider.decide, challenge: mfa.challenger } : {}),
-    ...(point ? { threatStore: new ThreatStore(point.db) } : {}),
+    ...(point ? { threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db) } : {}),
     ...(mfa ? { onHoneytoken: mfa.honeytoken } : {}),
     ...proxyOpts, ...(behavior ? { behavior: behavior.service } : {}),
+    ...(lockoutPolicy ? { lockoutPolicy } : {}),
   });
   await point?.startPage();
   const listeners = await proxy.start();

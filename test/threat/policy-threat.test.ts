@@ -33,7 +33,7 @@ const bind = async (url: string, from: string, uid: string, pw: string): Promise
 test('threat: medium matches a source at medium (and above), not one without an entry', async (t) => {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'p.yaml'), POLICY);
-  const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { mode: 'enforce' }, policy: { dir, watch: false } }, { policy: true });
+  const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { mode: 'enforce', tarpit: { delayMs: 0 } }, policy: { dir, watch: false } }, { policy: true });
   t.teardown(() => p.stop());
   for (let i = 1; i <= 6; i++) await bind(p.url, '127.0.0.71', `nobody${i}`, 'x');
   t.is(p.proxy.threat!.verdict('127.0.0.71').entry?.level, 'medium');

@@ -22,7 +22,7 @@ const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
 const bind = (url: string, from: string, uid: string, pw: string): ReturnType<typeof bindFrom> => bindFrom(url, from, dn(uid), pw);
 
 test('enforce: a spraying source is answered 49 by bindwall once high, the directory never sees it; others are unaffected', async (t) => {
-  const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { mode: 'enforce' } });
+  const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { mode: 'enforce', tarpit: { delayMs: 0 } } });
   t.teardown(() => p.stop());
   const normal = await bind(p.url, '127.0.0.31', 'alice', 'wrong-once');
   t.is(normal.resultCode, 49);

@@ -21,7 +21,7 @@ test.after.always(async () => {
 const bindAs = async (url: string, from: string, uid: string, pw: string): Promise<number> => (await bindFrom(url, from, `uid=${uid},ou=people,${BASE_DN}`, pw)).resultCode;
 
 test('list what the proxy stored, add an entry it enforces, release it; usage errors change nothing', async (t) => {
-  const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { mode: 'enforce' } }, { policy: true });
+  const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { mode: 'enforce', tarpit: { delayMs: 0 } } }, { policy: true });
   t.teardown(() => p.stop());
   const db = p.config.storage.path;
   for (let i = 1; i <= 10; i++) await bindAs(p.url, '127.0.0.91', `nobody${i}`, 'x');
