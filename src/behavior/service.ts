@@ -8,7 +8,7 @@ import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { BindEvent } from '../proxy/bind-event.js';
 import type { BindAttempt } from '../proxy/decision.js';
-import type { BehaviorStore, StoredEvent } from '../store/behavior-store.js';
+import type { BehaviorStore, StoredEvent, ThreatNote } from '../store/behavior-store.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { DAY_MS } from './decay.js';
 import type { Assessment, BehaviorEngine } from './engine.js';
@@ -108,9 +108,11 @@ export class BehaviorService {
     this.engine.learn(logon, assessment);
     if (ev.outcome === 'challenge_passed') this.engine.confirm(logon);
     if (this.#o.store) {
+      const note = threatNoteOf(ev);
       this.#queue.push({
         logon, assessment, outcome: ev.outcome, listener: ev.listener, tls: ev.tls,
         ...(ev.action ? { decision: { action: ev.action, ...(ev.ruleId ? { ruleId: ev.ruleId } : {}), ...(ev.policyHash ? { policyHash: ev.policyHash } : {}), ...(ev.audit ? { audit: ev.audit } : {}) } } : {}),
+        ...(note ? { threat: note } : {}),
       });
       if (facts && !this.#factsSeen.has(facts)) {
         this.#factsSeen.add(facts);
@@ -170,4 +172,15 @@ export class BehaviorService {
     this.#o.facts?.close();
     this.flush();
   }
+}
+
+/** What the threat pool and smart lockout said of a bind, for storage (undefined: nothing). */
+function threatNoteOf(ev: BindEvent): ThreatNote | undefined {
+  if (!ev.threat && !ev.lockout && !ev.repeatedPassword && !ev.honeytoken) return undefined;
+  return {
+    ...(ev.threat ? { pool: { level: ev.threat.level, action: ev.threat.action, enforced: ev.threat.enforced } } : {}),
+    ...(ev.lockout ? { lockout: { bucket: ev.lockout.bucket, enforced: ev.lockout.enforced } } : {}),
+    ...(ev.repeatedPassword ? { repeatedPassword: true as const } : {}),
+    ...(ev.honeytoken ? { honeytoken: true as const } : {}),
+  };
 }

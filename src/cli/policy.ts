@@ -17,6 +17,7 @@ import { Quarantine } from '../incidents/quarantine.js';
 import { compileRead, PolicyError, readPolicyDir, readPolicyFile, type CompileResult, type PolicySourceFile } from '../policy/compile.js';
 import { PolicyDecider } from '../policy/decider.js';
 import { formatExplanation } from '../policy/explain-format.js';
+import { threatContext } from './threat-context.js';
 import { replay, formatReplay } from '../policy/replay.js';
 import { policyJsonSchema } from '../policy/schema.js';
 import { checkPolicyAgainstConfig } from '../policy/config-check.js';
@@ -153,9 +154,11 @@ function explain(args: string[], out: Out, _err: Err): number {
     const account = canonicalAccount(values.user);
     const facts = storage?.store.facts(account) ?? null;
     const listener = config?.listeners[0]?.name ?? 'ldap';
+    // The gate in front of the policy: the pool's entry for the endpoint (and the policy's threat condition), lockouts.
+    const threat = storage ? threatContext(storage.db, config, values.endpoint, values.user, at) : undefined;
     const attempt = {
       connectionId: 0, listener, clientAddress: values.endpoint, clientPort: 0, bindDn: values.user, tls: values.tls, receivedAt: at,
-      signal: new AbortController().signal, ...(facts ? { facts } : {}),
+      signal: new AbortController().signal, ...(facts ? { facts } : {}), ...(threat?.entry ? { threatLevel: threat.entry.level } : {}),
     };
     const logon = mapper.fromAttempt(attempt, facts);
     if (values.app) logon.app = values.app;
@@ -164,9 +167,13 @@ function explain(args: string[], out: Out, _err: Err): number {
     const input = { ...new PolicyDecider(policy, mapper, quarantine).inputFor({ ...attempt, assessment }), app: logon.app };
     const explanation = policy.explain(input, config?.policy.mode === 'audit');
     if (values.json) {
-      out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, learning, explanation }, null, 2));
+      out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, learning, explanation, ...(threat ? { threat } : {}) }, null, 2));
     } else {
       out(formatExplanation({ policy, input, explanation, dir, hasStorage: storage !== undefined, learning: describeLearning(learning) }));
+      if (threat) {
+        out('threat pool and smart lockout (before the policy):');
+        for (const g of threat.gate) out(`  ${g}`);
+      }
     }
     return 0;
   } finally {

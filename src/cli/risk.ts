@@ -9,16 +9,30 @@ import { valueAt } from '../behavior/decay.js';
 import { canonicalAccount } from '../behavior/logon-event.js';
 import { defaultBehaviorOptions } from '../behavior/options.js';
 import { loadConfigFile } from '../config/load.js';
-import { BehaviorStore } from '../store/behavior-store.js';
+import { BehaviorStore, type ThreatNote } from '../store/behavior-store.js';
+import type { Db } from '../store/db.js';
+import { lockoutsFor, threatEntryFor } from './threat-context.js';
 import { openDatabase } from '../store/db.js';
 import { UsageError } from './usage.js';
 
 const DAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
 
+/** A stored event's threat decision, in words. */
+function threatWords(t: ThreatNote | undefined): string[] {
+  if (!t) return [];
+  const out: string[] = [];
+  if (t.pool) out.push(`threat pool: source at ${t.pool.level}, ${t.pool.action}${t.pool.enforced ? '' : ' (not enforced)'}`);
+  if (t.lockout) out.push(`locked out from ${t.lockout.bucket} sources${t.lockout.enforced ? '' : ' (not enforced)'}`);
+  if (t.repeatedPassword) out.push('a wrong password retried');
+  if (t.honeytoken) out.push('honeytoken account');
+  return out;
+}
+
 interface Common {
   account: string;
   json: boolean;
+  db: Db;
   store: BehaviorStore;
   close(): void;
   timeZone: string;
@@ -40,7 +54,7 @@ function open(args: string[], usage: string): Common {
     } else dbPath = 'data/bindwall.db';
   }
   const db = openDatabase(dbPath, { readonly: true });
-  return { account: canonicalAccount(positionals[0]!), json: !!values.json, store: new BehaviorStore(db), close: () => db.close(), timeZone };
+  return { account: canonicalAccount(positionals[0]!), json: !!values.json, db, store: new BehaviorStore(db), close: () => db.close(), timeZone };
 }
 
 const iso = (t: number): string => new Date(t).toISOString().replace('T', ' ').slice(0, 16);
@@ -79,7 +93,10 @@ export function riskShow(args: string[], out: (s: string) => void): number {
       endpoints: b.endpoints.size, subnets: [...b.subnets.keys()],
       apps: [...b.apps].map(([app, f]) => ({ app, count: f.count })).sort((x, y) => y.count - x.count),
       usualHours: usualHours(b), timeZone: c.timeZone,
-      recent: recent.map((e) => ({ time: e.time, endpoint: e.endpoint, app: e.app, result: e.result, outcome: e.outcome, score: e.score, signals: e.codes, reasons: e.reasons })),
+      recent: recent.map((e) => ({ time: e.time, endpoint: e.endpoint, app: e.app, result: e.result, outcome: e.outcome, score: e.score, signals: e.codes, reasons: e.reasons, ...(e.threat ? { threat: e.threat } : {}) })),
+      // Smart lockout now, and which of the account's usual sources are in the threat pool.
+      lockouts: lockoutsFor(c.db, b.account, now),
+      sourcesInPool: [...b.endpoints.keys()].map((ep) => threatEntryFor(c.db, ep, now)).filter((e) => e !== null),
     };
     if (c.json) {
       out(JSON.stringify(view, null, 2));
@@ -93,8 +110,10 @@ export function riskShow(args: string[], out: (s: string) => void): number {
     out(`  endpoints ${view.endpoints} (bindwall endpoints ${view.account}), networks ${view.subnets.join(', ') || '-'}`);
     out(`  apps ${view.apps.map((a) => `${a.app} (${a.count})`).join(', ') || '-'}`);
     out(`  usual hours (${view.timeZone}): ${view.usualHours.map((h) => `${h.hour} ${Math.round(h.share * 100)}%`).join(', ') || '-'}`);
+    for (const l of view.lockouts) out(`  locked out at the proxy from ${l.bucket} sources until ${iso(l.lockedUntil)} UTC (lockout ${l.lockouts}; bindwall lockouts release ${view.account})`);
+    for (const e of view.sourcesInPool) out(`  its endpoint ${e.key} is in the threat pool at ${e.level}: ${e.reasons.join('; ')}`);
     out(recent.length ? '  recent reasons:' : '  recent reasons: none');
-    for (const e of view.recent) out(`    ${iso(e.time)}  score ${String(e.score).padStart(3)}  ${e.endpoint}  ${e.reasons.join('; ')}`);
+    for (const e of view.recent) out(`    ${iso(e.time)}  score ${String(e.score).padStart(3)}  ${e.endpoint}  ${[...e.reasons, ...threatWords(e.threat)].join('; ')}`);
     return 0;
   });
 }

@@ -61,6 +61,8 @@ export const ResultCode = {
   protocolError: 2,
   timeLimitExceeded: 3,
   sizeLimitExceeded: 4,
+  compareFalse: 5,
+  compareTrue: 6,
   authMethodNotSupported: 7,
   strongerAuthRequired: 8,
   confidentialityRequired: 13,

@@ -63,6 +63,7 @@ export const Diagnostics = {
   saslMechanismInvalid: 'bindwall: invalid SASL mechanism name',
   tooManyConnections: 'bindwall: too many connections',
   tarpitFull: 'bindwall: busy, try again later',
-  oracleRefused: 'bindwall: password tests by compare are refused here; authenticate with a bind',
+  oracleRefused: 'bindwall: comparing a password attribute is refused here; authenticate with a bind',
+  passwordModifyRefused: 'bindwall: password changes with the old password are refused here (threat.passwordOracles)',
   proxyProtocolUntrusted: 'bindwall: this port takes connections only through the load balancer',
 } as const;

@@ -31,6 +31,7 @@ import type { TimerHandle } from '../util/clock.js';
 import type { DirectoryLockoutPolicy } from '../directory/lockout-policy.js';
 import { effectiveThreshold, DEFAULT_LOCKOUT_THRESHOLD, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { BoundedTarpit } from '../threat/tarpit.js';
+import { OracleKind, type OracleGuard } from '../threat/oracles.js';
 
 /** A raw socket #admit refused (the flag tells the accept path not to start a session on it). */
 type RefusableSocket = net.Socket & { bindwallRefused?: boolean };
@@ -136,8 +137,50 @@ export class Proxy {
     for (const l of opts.config.listeners) {
       if (!this.threat || this.#threatMode(l) === 'off') continue;
       const pool = this.threat;
-      this.#guards.set(l.name, { threat: { verdict: (a) => pool.verdict(a), enforce: this.#threatMode(l) === 'enforce' }, lockout: this.#sessionLockout(l) });
+      const lockout = this.#sessionLockout(l);
+      this.#guards.set(l.name, { threat: { verdict: (a) => pool.verdict(a), enforce: this.#threatMode(l) === 'enforce' }, lockout, oracles: this.#oracleGuard(l, lockout) });
     }
+  }
+
+  /** Until the directory has answered one: OpenLDAP's answer to a wrong old password. */
+  readonly #passwordModifyWrong = { code: ResultCode.unwillingToPerform as number, text: 'unwilling to verify old password' };
+
+  /** Password tests other than binds go through the same pool and lockout as binds (threat/oracles.ts). */
+  #oracleGuard(l: Listener, lockout: SessionLockout | undefined): OracleGuard | undefined {
+    const pool = this.threat;
+    if (!pool || !lockout) return undefined;
+    const modes = this.config.threat.passwordOracles;
+    const enforce = this.#threatMode(l) === 'enforce';
+    const said = (address: string, kind: OracleKind, name: string, outcome: string): void => {
+      const suppressed = this.#answeredHereBudget.take(address);
+      if (suppressed === undefined) return;
+      this.#log.info({ event: 'password_oracle', client: address, kind, name, outcome, listener: l.name, ...(suppressed > 0 ? { suppressed } : {}) }, `password test by ${kind.replace('_', ' ')}: ${outcome}`);
+    };
+    return {
+      check: (kind, name, address, secret) => {
+        if ((kind === OracleKind.Compare ? modes.compare : modes.passwordModify) === 'refuse') {
+          said(address, kind, name, 'refused (threat.passwordOracles)');
+          return { action: 'refuse' };
+        }
+        const key = lockout.check(name, address);
+        const tag = lockout.tag(secret);
+        const threat = pool.verdict(address);
+        const why = threat.action === 'block' ? 'threat' as const : key.until > 0 ? 'locked_out' as const : lockout.repeated(key, tag) ? 'repeated' as const : undefined;
+        if (why && enforce) {
+          if (why === 'threat') pool.observe({ time: this.#clock.now(), address, account: name.trim().toLowerCase(), failed: true, blocked: true });
+          said(address, kind, name, `answered as a wrong password by bindwall (${why === 'threat' ? 'threat pool' : why === 'locked_out' ? 'locked out' : 'a retry of a wrong password'})`);
+          return { action: 'wrong', why };
+        }
+        return { action: 'forward', attempt: { kind, identity: key.identity, bucket: key.bucket, tag, address, account: name.trim().toLowerCase() } };
+      },
+      settle: (a, wrong) => {
+        const key = { identity: a.identity, bucket: a.bucket, until: 0 };
+        if (wrong) lockout.failed(key, a.address, a.tag);
+        else lockout.succeeded(key);
+        pool.observe({ time: this.#clock.now(), address: a.address, account: a.account, failed: wrong });
+        said(a.address, a.kind, a.account, wrong ? 'wrong password (counted)' : 'right password');
+      },
+    };
   }
 
   /** Which smart-lockout threshold applies and why (the directory's policy once read). */
@@ -178,7 +221,7 @@ export class Proxy {
     });
   }
 
-  readonly #guards = new Map<string, { threat: { verdict: (address: string) => ThreatVerdict; enforce: boolean }; lockout: SessionLockout | undefined }>();
+  readonly #guards = new Map<string, { threat: { verdict: (address: string) => ThreatVerdict; enforce: boolean }; lockout: SessionLockout | undefined; oracles: OracleGuard | undefined }>();
 
   /** Smart lockout; absent when every listener's threat mode is off. */
   readonly lockout: SmartLockout | undefined;
@@ -422,6 +465,8 @@ export class Proxy {
       ...(this.#honeytokens.size > 0 ? { isHoneytoken: (name: string) => this.#honeytokens.matches(name) } : {}),
       ...(guard?.threat ? { threat: guard.threat } : {}),
       ...(guard?.threat && this.tarpit ? { tarpit: this.tarpit } : {}),
+      ...(guard?.oracles ? { oracles: guard.oracles } : {}),
+      passwordModifyWrong: this.#passwordModifyWrong,
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {
         this.#sessions.delete(s);

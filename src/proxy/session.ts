@@ -8,6 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { ThreatVerdict } from '../threat/pool.js';
 import type { Tarpit } from '../threat/tarpit.js';
+import { compareVerdict, OracleKind, passwordModifyVerdict, type OracleAttempt } from '../threat/oracles.js';
+import type { OracleGuard } from '../threat/oracles.js';
+import { decodeCompare, decodePasswordModify, identityName, isPasswordAttribute } from '../ldap/password-ops.js';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { Listener } from '../config/load.js';
@@ -66,6 +69,10 @@ export interface SessionDeps {
   threat?: { verdict: (address: string) => ThreatVerdict; enforce: boolean };
   /** Where enforce mode slows low- and medium-threat binds: a bounded number held at once. */
   tarpit?: Tarpit;
+  /** Password tests other than binds (compare on a password attribute, password modify with the old one). */
+  oracles?: OracleGuard;
+  /** Shared across sessions: how the directory answers a password modify with a wrong old password, to mimic. */
+  passwordModifyWrong: { code: number; text: string };
   onClosed: (session: Session) => void;
 }
 
@@ -456,6 +463,8 @@ export class Session {
               // Searches and compares of a read-restricted session are inspected first.
               if (this.#restricted.readRestricted && (op === Op.SearchRequest || op === Op.CompareRequest)) return Disposition.Collect;
             }
+            // A compare may test a password: looked at first when password oracles are guarded.
+            if (op === Op.CompareRequest && this.#d.oracles) return Disposition.Collect;
             this.#track(msgId, op);
             return Disposition.Pass;
         }
@@ -487,10 +496,27 @@ export class Session {
   #onClientPdu(pdu: Buffer, op: number): boolean {
     try {
       if (op === Op.BindRequest) return this.#onBindRequest(pdu);
+      if (op === Op.CompareRequest && this.#d.oracles) {
+        const cmp = decodeCompare(pdu);
+        if (isPasswordAttribute(cmp.attribute) && this.#passwordTest(OracleKind.Compare, cmp.msgId, cmp.entry, cmp.value)) return true;
+        if (this.#restricted?.readRestricted) {
+          this.#onRestrictedRead(pdu, op);
+          if (!this.#outstanding.has(cmp.msgId)) this.#oracleWaits.delete(cmp.msgId); // answered by the restriction
+          return true;
+        }
+        this.#track(cmp.msgId, op);
+        this.#toUpstream(pdu);
+        return true;
+      }
       if (op === Op.SearchRequest || op === Op.CompareRequest) return this.#onRestrictedRead(pdu, op);
       if (op === Op.ExtendedRequest) {
         const ext = decodeExtendedRequest(pdu);
         if (ext.oid === Oid.startTls) return this.#onStartTls(ext.msgId);
+        if (ext.oid === Oid.passwordModify && this.#d.oracles) {
+          const pm = decodePasswordModify(pdu);
+          const name = pm?.userIdentity !== undefined ? identityName(pm.userIdentity) : this.#lastBoundName ?? '';
+          if (pm?.oldPassword && name !== '' && this.#passwordTest(OracleKind.PasswordModify, ext.msgId, name, pm.oldPassword)) return true;
+        }
         this.#track(ext.msgId, op);
         this.#toUpstream(pdu);
         return true;
@@ -506,6 +532,43 @@ export class Session {
       }
       throw err;
     }
+  }
+
+  /** Password tests sent to the directory, by message ID, awaiting its answer (at most one per outstanding operation). */
+  readonly #oracleWaits = new Map<number, OracleAttempt>();
+
+  /**
+   * A compare on a password attribute or a password modify with the old password: refused by
+   * configuration, answered as a wrong password (a blocked source, a locked identity, a
+   * known-wrong retry), or sent on and counted when the directory answers. True: answered here.
+   */
+  #passwordTest(kind: OracleKind, msgId: number, name: string, secret: Buffer): boolean {
+    const v = this.#d.oracles!.check(kind, name, this.clientAddress, secret);
+    if (v.action === 'forward') {
+      this.#oracleWaits.set(msgId, v.attempt);
+      return false;
+    }
+    const refused = v.action === 'refuse';
+    if (kind === OracleKind.Compare) {
+      this.#client.write(refused ? encodeResult(msgId, Op.CompareResponse, ResultCode.insufficientAccessRights, Diagnostics.oracleRefused)
+        : encodeResult(msgId, Op.CompareResponse, ResultCode.compareFalse));
+    } else {
+      const wrong = this.#d.passwordModifyWrong;
+      this.#client.write(refused ? encodeExtendedResponse(msgId, ResultCode.unwillingToPerform, Diagnostics.passwordModifyRefused)
+        : encodeExtendedResponse(msgId, wrong.code, wrong.text));
+    }
+    return true;
+  }
+
+  /** The directory answered a password test: counted as wrong or right, then passed on unchanged. */
+  #onOracleAnswer(pdu: Buffer, msgId: number, op: number): void {
+    const attempt = this.#oracleWaits.get(msgId)!;
+    this.#oracleWaits.delete(msgId);
+    const res = decodeResult(pdu, op);
+    const wrong = op === Op.CompareResponse ? compareVerdict(res.resultCode) : passwordModifyVerdict(res.resultCode, res.diagnosticMessage);
+    if (op === Op.ExtendedResponse && wrong === true) Object.assign(this.#d.passwordModifyWrong, { code: res.resultCode, text: res.diagnosticMessage });
+    if (wrong !== undefined) this.#d.oracles!.settle(attempt, wrong);
+    this.#toClient(pdu);
   }
 
   /**
@@ -1011,18 +1074,23 @@ export class Session {
         if (p !== null && op === Op.BindResponse && msgId === p.req.msgId) return Disposition.Collect;
         if (op === Op.SearchResultEntry && this.#restricted?.readRestricted) return Disposition.Collect;
         if (msgId !== 0 && this.#outstanding.size > 0 && isFinalResponse(op)) this.#untrack(msgId);
+        if (this.#oracleWaits.size > 0 && (op === Op.CompareResponse || op === Op.ExtendedResponse) && this.#oracleWaits.has(msgId)) return Disposition.Collect;
         return Disposition.Pass;
       },
       pass: (bytes) => {
         this.#toClient(bytes);
         if (this.#draining) this.#closeIfDrained();
       },
-      collected: (pdu, _msgId, op) => {
+      collected: (pdu, msgId, op) => {
         try {
           if (op === Op.SearchResultEntry) {
             const r = this.#restricted ?? writesRefused;
             const entry = restrictSearchEntry(pdu, r.hidesDn, r.stripsValue, r.stripsWhole);
             if (entry) this.#toClient(entry);
+            return true;
+          }
+          if (op === Op.CompareResponse || op === Op.ExtendedResponse) {
+            this.#onOracleAnswer(pdu, msgId, op);
             return true;
           }
           return this.#onBindResponse(pdu);

@@ -19,6 +19,15 @@ export interface StoredEvent {
   tls?: boolean;
   /** The decision made on this bind (policy issue), when one was made. */
   decision?: { action: string; ruleId?: string; policyHash?: string; audit?: { ruleId: string; action: string } };
+  /** What the threat pool and smart lockout said of this bind (threat/), when they said anything. */
+  threat?: ThreatNote;
+}
+
+export interface ThreatNote {
+  pool?: { level: string; action: string; enforced: boolean };
+  lockout?: { bucket: string; enforced: boolean };
+  repeatedPassword?: true;
+  honeytoken?: true;
 }
 
 /** An event as `policy replay` reads it back. */
@@ -57,6 +66,7 @@ export interface EventRow {
   score: number;
   codes: string[];
   reasons: string[];
+  threat?: ThreatNote;
 }
 
 export interface EngineState {
@@ -78,9 +88,9 @@ export class BehaviorStore {
   constructor(db: Db) {
     this.#db = db;
     this.#insertEvent = db.prepare(`INSERT INTO events (time, account, bind_name, kind, endpoint, subnet, endpoint_name, app, result, peer_group, outcome, score, codes, reasons,
-        listener, tls, action, rule_id, policy_hash, account_risk, endpoint_risk, audit_rule_id, audit_action)
+        listener, tls, action, rule_id, policy_hash, account_risk, endpoint_risk, audit_rule_id, audit_action, threat)
       VALUES (@time, @account, @bindName, @kind, @endpoint, @subnet, @endpointName, @app, @result, @peerGroup, @outcome, @score, @codes, @reasons,
-        @listener, @tls, @action, @ruleId, @policyHash, @accountRisk, @endpointRisk, @auditRuleId, @auditAction)`);
+        @listener, @tls, @action, @ruleId, @policyHash, @accountRisk, @endpointRisk, @auditRuleId, @auditAction, @threat)`);
     this.#upsertFacts = db.prepare('INSERT INTO facts (account, data, updated) VALUES (?, ?, ?) ON CONFLICT(account) DO UPDATE SET data = excluded.data, updated = excluded.updated');
     this.#upsertBaseline = db.prepare('INSERT INTO baselines (kind, key, data, updated) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET data = excluded.data, updated = excluded.updated');
     this.#getBaseline = db.prepare('SELECT data FROM baselines WHERE kind = ? AND key = ?').pluck();
@@ -102,6 +112,7 @@ export class BehaviorStore {
           ruleId: e.decision?.ruleId ?? null, policyHash: e.decision?.policyHash ?? null,
           accountRisk: e.assessment.accountRisk, endpointRisk: e.assessment.endpointRisk,
           auditRuleId: e.decision?.audit?.ruleId ?? null, auditAction: e.decision?.audit?.action ?? null,
+          threat: e.threat ? JSON.stringify(e.threat) : null,
         });
       }
       for (const f of facts) this.#upsertFacts.run(f.account, encodeJson(f.facts), now);
@@ -164,9 +175,11 @@ export class BehaviorStore {
   }
 
   recentEvents(account: string, limit: number, minScore = 0): EventRow[] {
-    const rows = this.#db.prepare(`SELECT time, account, endpoint, endpoint_name AS endpointName, app, result, outcome, score, codes, reasons
-      FROM events WHERE account = ? AND score >= ? ORDER BY time DESC, id DESC LIMIT ?`).all(account, minScore, limit) as (Omit<EventRow, 'codes' | 'reasons'> & { codes: string; reasons: string })[];
-    return rows.map((r) => ({ ...r, codes: JSON.parse(r.codes) as string[], reasons: JSON.parse(r.reasons) as string[] }));
+    // Threat decisions are shown whatever the score (schema 7 on; older databases have no such column).
+    const hasThreat = (this.#db.pragma('user_version', { simple: true }) as number) >= 7;
+    const rows = this.#db.prepare(`SELECT time, account, endpoint, endpoint_name AS endpointName, app, result, outcome, score, codes, reasons${hasThreat ? ', threat' : ''}
+      FROM events WHERE account = ? AND (score >= ?${hasThreat ? ' OR threat IS NOT NULL' : ''}) ORDER BY time DESC, id DESC LIMIT ?`).all(account, minScore, limit) as (Omit<EventRow, 'codes' | 'reasons' | 'threat'> & { codes: string; reasons: string; threat?: string | null })[];
+    return rows.map(({ threat, ...r }) => ({ ...r, codes: JSON.parse(r.codes) as string[], reasons: JSON.parse(r.reasons) as string[], ...(threat ? { threat: JSON.parse(threat) as ThreatNote } : {}) }));
   }
 
   /** Events the directory accepted (so a policy decided them), oldest first, for replay. */

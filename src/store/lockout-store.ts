@@ -36,6 +36,14 @@ export class LockoutStore {
     return live.n > 0;
   }
 
+  /** Lockouts in force at `now` (optionally one identity's), read only (for readonly storage). */
+  list(now: number, identity?: string): StoredLockout[] {
+    const rows = identity === undefined
+      ? this.#db.prepare('SELECT * FROM lockouts WHERE locked_until > ? ORDER BY locked_until DESC').all(now) as Row[]
+      : this.#db.prepare('SELECT * FROM lockouts WHERE identity = ? AND locked_until > ?').all(identity, now) as Row[];
+    return rows.map(toState);
+  }
+
   /** Lockouts in force at `now` (optionally one identity's), and forgets the ended ones. */
   active(now: number, identity?: string): StoredLockout[] {
     this.#db.prepare('DELETE FROM lockouts WHERE locked_until <= ?').run(now);

@@ -137,9 +137,10 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
   },
   {
     version: 7,
-    description: 'smart-lockout state (identities locked out at the proxy) and guesses the pool answered per source',
+    description: 'smart-lockout state (identities locked out at the proxy), guesses the pool answered per source, and each event\'s threat decision',
     sql: `
       ALTER TABLE threats ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE events ADD COLUMN threat TEXT;
       CREATE TABLE lockouts (
         identity TEXT NOT NULL,
         bucket TEXT NOT NULL,
