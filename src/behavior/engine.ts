@@ -573,6 +573,11 @@ export class BehaviorEngine {
     return acc.endpoints.has(deviceOf({ kind: acc.kind as AccountKind, account, endpoint: address, time: now, ...(endpointName ? { endpointName } : {}) }, ep));
   }
 
+  /** Does this address bind for many people (a declared or learned app server, a pool)? */
+  relays(address: string, declaredRole?: EndpointRole): boolean {
+    return isRelayingRole(roleOf(this.#endpoint(address), declaredRole));
+  }
+
   /** An account's baseline (loaded from storage when it is not in memory). */
   account(key: string): AccountBaseline | undefined {
     return this.#account(key);

@@ -176,7 +176,7 @@ export class EventMapper {
  * Is this bind an app authenticating its user? Yes when the connection was bound as another
  * account, or anonymously (or never) and then searched, before this bind.
  */
-function relayedVia(account: string, c: ConnectionContext | undefined): { relayed: boolean; previousAccount?: string } {
+export function relayedVia(account: string, c: ConnectionContext | undefined): { relayed: boolean; previousAccount?: string } {
   if (!c) return { relayed: false };
   const previous = c.previousBind ? canonicalAccount(c.previousBind) : '';
   // The previous account searched before this bind: it is the app's service account. (An

@@ -6,13 +6,14 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { BindEvent } from '../proxy/bind-event.js';
+import type { BindEvent, ConnectionContext } from '../proxy/bind-event.js';
 import type { BindAttempt } from '../proxy/decision.js';
 import type { BehaviorStore, StoredEvent, ThreatNote } from '../store/behavior-store.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { DAY_MS } from './decay.js';
+import { viaBucket, type Bucket } from '../threat/lockout.js';
 import type { Assessment, BehaviorEngine } from './engine.js';
-import { canonicalAccount, type EventMapper } from './logon-event.js';
+import { canonicalAccount, relayedVia, type EventMapper } from './logon-event.js';
 import type { DirectoryFacts, UserFacts } from '../directory/facts.js';
 
 export interface BehaviorServiceOptions {
@@ -50,6 +51,23 @@ export class BehaviorService {
   /** Has the identity behind this bind name logged on from the device at this address (smart lockout's familiar bucket)? */
   knowsDevice(bindName: string, address: string): boolean {
     return this.engine.knowsDevice(this.identityOf(bindName), address, this.#o.clock.now(), this.#o.mapper.nameOf(address));
+  }
+
+  /**
+   * Smart lockout's bucket for a bind: an app server or pool binding for its users is its own
+   * bucket (via ADDRESS); otherwise the identity's own device (familiar) or not (unfamiliar).
+   */
+  bucketOf(bindName: string, address: string, connection?: ConnectionContext): Bucket {
+    if (this.relays(address, bindName, connection)) return viaBucket(address);
+    return this.knowsDevice(bindName, address) ? 'familiar' : 'unfamiliar';
+  }
+
+  /**
+   * Does this bind come through something that binds for many people — an app server or pool
+   * (declared or learned), or a connection that bound as a service account and searched first?
+   */
+  relays(address: string, bindName: string, connection?: ConnectionContext): boolean {
+    return this.engine.relays(address, this.#o.mapper.declaredRole(address)) || relayedVia(canonicalAccount(bindName), connection).relayed;
   }
 
   /** The identity behind a bind name: the directory's login name when its facts are cached, else the name inside the bind name. */

@@ -170,7 +170,7 @@ function explain(args: string[], out: Out, _err: Err): number {
       out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, learning, explanation, ...(threat ? { threat } : {}) }, null, 2));
     } else {
       out(formatExplanation({ policy, input, explanation, dir, hasStorage: storage !== undefined, learning: describeLearning(learning) }));
-      if (threat) {
+      if (threat && threat.gate.length > 0) {
         out('threat pool and smart lockout (before the policy):');
         for (const g of threat.gate) out(`  ${g}`);
       }

@@ -76,7 +76,7 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
     const dir = values.policy ?? join(packageRoot, 'policies');
     const { policy, diagnostics } = loadPolicyDir(dir);
     if (!policy) throw new PolicyError(dir, diagnostics);
-    const report = evaluate(sim, {}, policy);
+    const report = evaluate(sim, {}, policy, { threatDirectoryThreshold: 5 });
     const dayOne = evaluate(sim, {}, policy, { fromDayOne: true });
     // Without directory facts (no lookup account): every name form is its own account.
     const noFacts = evaluate(sim, {}, policy, { facts: false });

@@ -48,7 +48,7 @@ export function threatContext(db: Db, config: Config | undefined, address: strin
   if (entry) {
     const what = entry.exempt ? `exempt (${entry.exempt}): never blocked as a whole` : entry.level === 'high' ? 'its binds are answered 49 by bindwall without the directory, before the policy' : 'its binds wait in the tarpit before they go to the directory';
     gate.push(`${entry.key} is in the threat pool at ${entry.level} until ${iso(entry.expires)} (${entry.reasons.join('; ')}${entry.blocked ? `; ${entry.blocked} guesses answered by bindwall` : ''}): ${what}${act}`);
-  } else if (address) gate.push(`${address} is not in the threat pool`);
+  }
   for (const l of lockouts) gate.push(`${l.identity} is locked out at the proxy from ${l.bucket} sources until ${iso(l.lockedUntil)} (lockout ${l.lockouts}): binds from there are answered 49 without the directory${act}`);
   return { mode, entry, lockouts, gate };
 }

@@ -19,6 +19,8 @@ export interface DirectoryLockoutPolicy {
   source: 'ad' | 'ad-pso' | 'ppolicy';
   /** Failures that lock the account; 0: this directory never locks accounts. */
   threshold: number;
+  /** How long the directory remembers a failure (AD lockOutObservationWindow, ppolicy pwdFailureCountInterval); 0: until a success; absent: not said. */
+  windowMs?: number;
   dn: string;
 }
 
@@ -50,21 +52,23 @@ export async function readLockoutPolicy(pool: DirectoryPool, o: LockoutPolicyRea
     const root = await client.searchEntries('', Filter.present('objectClass'), { scope: 0, attributes: ['defaultNamingContext'] });
     const domain = root.entries[0] ? attr(root.entries[0], 'defaultNamingContext') : undefined;
     if (domain) {
-      const d = await client.searchEntries(domain, Filter.present('objectClass'), { scope: 0, attributes: ['lockoutThreshold'] });
+      const d = await client.searchEntries(domain, Filter.present('objectClass'), { scope: 0, attributes: ['lockoutThreshold', 'lockOutObservationWindow'] });
       const v = d.entries[0] ? attr(d.entries[0], 'lockoutThreshold') : undefined;
-      if (v !== undefined && /^\d+$/.test(v)) found.push({ source: 'ad', threshold: Number(v), dn: d.entries[0]!.dn });
-      const pso = await client.searchEntries(`CN=Password Settings Container,CN=System,${domain}`, Filter.equality('objectClass', 'msDS-PasswordSettings'), { attributes: ['msDS-LockoutThreshold'], sizeLimit: 100 });
+      if (v !== undefined && /^\d+$/.test(v)) found.push({ source: 'ad', threshold: Number(v), ...adWindow(attr(d.entries[0]!, 'lockOutObservationWindow')), dn: d.entries[0]!.dn });
+      const pso = await client.searchEntries(`CN=Password Settings Container,CN=System,${domain}`, Filter.equality('objectClass', 'msDS-PasswordSettings'), { attributes: ['msDS-LockoutThreshold', 'msDS-LockoutObservationWindow'], sizeLimit: 100 });
       for (const e of pso.entries) {
         const t = attr(e, 'msDS-LockoutThreshold');
-        if (t !== undefined && /^\d+$/.test(t)) found.push({ source: 'ad-pso', threshold: Number(t), dn: e.dn });
+        if (t !== undefined && /^\d+$/.test(t)) found.push({ source: 'ad-pso', threshold: Number(t), ...adWindow(attr(e, 'msDS-LockoutObservationWindow')), dn: e.dn });
       }
     }
     // OpenLDAP ppolicy: policy entries are ordinary entries in the tree.
-    const pp = await client.searchEntries(o.baseDn, Filter.equality('objectClass', 'pwdPolicy'), { attributes: ['pwdMaxFailure', 'pwdLockout'], sizeLimit: 100 });
+    const pp = await client.searchEntries(o.baseDn, Filter.equality('objectClass', 'pwdPolicy'), { attributes: ['pwdMaxFailure', 'pwdLockout', 'pwdFailureCountInterval'], sizeLimit: 100 });
     for (const e of pp.entries) {
       const max = attr(e, 'pwdMaxFailure');
       const locks = (attr(e, 'pwdLockout') ?? 'FALSE').toUpperCase() === 'TRUE';
-      if (max !== undefined && /^\d+$/.test(max)) found.push({ source: 'ppolicy', threshold: locks ? Number(max) : 0, dn: e.dn });
+      // pwdFailureCountInterval: seconds; 0 or absent, failures are forgotten only on a success.
+      const interval = attr(e, 'pwdFailureCountInterval');
+      if (max !== undefined && /^\d+$/.test(max)) found.push({ source: 'ppolicy', threshold: locks ? Number(max) : 0, windowMs: interval && /^\d+$/.test(interval) ? Number(interval) * 1000 : 0, dn: e.dn });
     }
     return strictest(found);
   })();
@@ -81,6 +85,11 @@ export async function readLockoutPolicy(pool: DirectoryPool, o: LockoutPolicyRea
     client?.destroy();
     work.catch(() => undefined);
   }
+}
+
+/** AD keeps durations as negative counts of 100 ns ("-18000000000" is 30 minutes). */
+function adWindow(v: string | undefined): { windowMs?: number } {
+  return v !== undefined && /^-?\d+$/.test(v) ? { windowMs: Math.abs(Number(v)) / 10_000 } : {};
 }
 
 /** The policy that locks soonest; one that never locks only when none does. */

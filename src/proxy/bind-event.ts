@@ -81,7 +81,7 @@ export interface BindEvent {
   /** What a rule in audit mode would have decided instead. */
   audit?: { ruleId: string; action: string };
   /** Smart lockout: the identity was locked out from this kind of source (enforced, or in log mode only recorded). */
-  lockout?: { bucket: 'familiar' | 'unfamiliar'; until: number; enforced: boolean };
+  lockout?: { bucket: string; until: number; enforced: boolean };
   /** The password was one already wrong for this identity from this kind of source (a retry). */
   repeatedPassword?: true;
   /** A honeytoken account was used (the directory was sent a random password). */

@@ -12,12 +12,12 @@ import { bindLineWriter } from '../log/bind-line.js';
 import { LogBudget } from '../log/budget.js';
 import type { Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { BindOutcome, type BindEvent, type BindEventSink } from './bind-event.js';
+import { BindOutcome, type BindEvent, type BindEventSink, type ConnectionContext } from './bind-event.js';
 import type { Assessment } from '../behavior/engine.js';
 import { approveAll, noChallenger, type BindAttempt, type Challenger, type DecideFn } from './decision.js';
 import { Deadlines } from './deadlines.js';
 import { Diagnostics } from './edge.js';
-import { normalizeAddress, Session, type SessionLockout } from './session.js';
+import { normalizeAddress, Session, type SessionDeps, type SessionLockout } from './session.js';
 import { DirectoryPool } from './upstream.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { cidrContains } from '../util/cidr.js';
@@ -29,7 +29,7 @@ import { SmartLockout, type Bucket } from '../threat/lockout.js';
 import { loginNameOf } from '../util/dn.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { DirectoryLockoutPolicy } from '../directory/lockout-policy.js';
-import { effectiveThreshold, DEFAULT_LOCKOUT_THRESHOLD, type EffectiveThreshold } from '../threat/lockout-threshold.js';
+import { effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { BoundedTarpit } from '../threat/tarpit.js';
 import { OracleKind, type OracleGuard } from '../threat/oracles.js';
 
@@ -68,8 +68,10 @@ const THREAT_SYNC_MS = 5_000;
 export interface BehaviorHook {
   assessAttempt(attempt: BindAttempt): Assessment | Promise<Assessment>;
   record(ev: BindEvent): Assessment | undefined;
-  /** Has the identity behind this bind name logged on from the device at this address before? */
-  knowsDevice?(bindName: string, address: string): boolean;
+  /** Smart lockout's bucket: the identity's own device, another direct source, or the app server binding for it. */
+  bucketOf?(bindName: string, address: string, connection?: ConnectionContext): Bucket;
+  /** Does the bind come through an app server or pool (never blocked as a whole by the pool)? */
+  relays?(address: string, bindName: string, connection?: ConnectionContext): boolean;
   /** The identity behind a bind name (with directory facts, one for every name form). */
   identityOf?(bindName: string): string;
 }
@@ -129,8 +131,9 @@ export class Proxy {
     this.#lockoutStore = opts.lockoutStore;
     this.#onHoneytoken = opts.onHoneytoken;
     this.#honeytokens = new Honeytokens(t.honeytokens.accounts);
-    this.lockout = anyOn ? new SmartLockout({ ...t.lockout, threshold: t.lockout.threshold ?? DEFAULT_LOCKOUT_THRESHOLD }, this.#clock) : undefined;
     this.lockoutThreshold = effectiveThreshold(t.lockout.threshold, undefined);
+    const lt = this.lockoutThreshold;
+    this.lockout = anyOn ? new SmartLockout({ durationMs: t.lockout.durationMs, maxDurationMs: t.lockout.maxDurationMs, threshold: lt.threshold, budget: lt.budget, windowMs: lt.windowMs }, this.#clock) : undefined;
     this.#lockoutPolicy = opts.lockoutPolicy;
     this.tarpit = anyOn ? new BoundedTarpit(t.tarpit) : undefined;
     // What each listener's sessions get from the pool and lockout, built once.
@@ -138,7 +141,9 @@ export class Proxy {
       if (!this.threat || this.#threatMode(l) === 'off') continue;
       const pool = this.threat;
       const lockout = this.#sessionLockout(l);
-      this.#guards.set(l.name, { threat: { verdict: (a) => pool.verdict(a), enforce: this.#threatMode(l) === 'enforce' }, lockout, oracles: this.#oracleGuard(l, lockout) });
+      // An app server's sources are never blocked as a whole, learned or declared, or seen relaying on this connection.
+      const verdict = (a: string, name: string, connection?: ConnectionContext): ThreatVerdict => pool.verdict(a, this.#behavior?.relays?.(a, name, connection) ?? false);
+      this.#guards.set(l.name, { threat: { verdict, enforce: this.#threatMode(l) === 'enforce' }, lockout, oracles: this.#oracleGuard(l, lockout) });
     }
   }
 
@@ -164,7 +169,7 @@ export class Proxy {
         }
         const key = lockout.check(name, address);
         const tag = lockout.tag(secret);
-        const threat = pool.verdict(address);
+        const threat = pool.verdict(address, this.#behavior?.relays?.(address, name) ?? false);
         const why = threat.action === 'block' ? 'threat' as const : key.until > 0 ? 'locked_out' as const : lockout.repeated(key, tag) ? 'repeated' as const : undefined;
         if (why && enforce) {
           if (why === 'threat') pool.observe({ time: this.#clock.now(), address, account: name.trim().toLowerCase(), failed: true, blocked: true });
@@ -209,7 +214,8 @@ export class Proxy {
     }
     const changed = next.threshold !== this.lockoutThreshold.threshold || next.source !== this.lockoutThreshold.source;
     this.lockoutThreshold = next;
-    lock.setThreshold(next.threshold);
+    // A directory that forgets failures only on a success: the budget's wait is bindwall's longest lockout.
+    lock.setThreshold(next.threshold, next.budget, next.windowMs > 0 ? next.windowMs : this.config.threat.lockout.maxDurationMs);
     if (next.warning) this.#log.warn({ event: 'lockout_threshold_unsafe', threshold: next.threshold, directoryThreshold: next.directory?.threshold }, next.warning);
     else if (changed && next.source !== 'default') this.#log.info({ event: 'lockout_threshold', threshold: next.threshold, source: next.source, ...(next.directory ? { directory: next.directory } : {}) }, next.explanation);
     return next;
@@ -221,7 +227,7 @@ export class Proxy {
     });
   }
 
-  readonly #guards = new Map<string, { threat: { verdict: (address: string) => ThreatVerdict; enforce: boolean }; lockout: SessionLockout | undefined; oracles: OracleGuard | undefined }>();
+  readonly #guards = new Map<string, { threat: SessionDeps['threat'] & object; lockout: SessionLockout | undefined; oracles: OracleGuard | undefined }>();
 
   /** Smart lockout; absent when every listener's threat mode is off. */
   readonly lockout: SmartLockout | undefined;
@@ -231,10 +237,10 @@ export class Proxy {
     if (!lock || this.#threatMode(l) === 'off') return undefined;
     return {
       enforce: this.#threatMode(l) === 'enforce',
-      check: (name, address) => {
+      check: (name, address, connection) => {
         // One counter per person whichever name form the client binds with, when behaviour knows them.
         const identity = this.#behavior?.identityOf?.(name) ?? loginNameOf(name);
-        const bucket: Bucket = this.#behavior?.knowsDevice?.(name, address) ? 'familiar' : 'unfamiliar';
+        const bucket: Bucket = this.#behavior?.bucketOf?.(name, address, connection) ?? 'unfamiliar';
         return { identity, bucket, until: lock.lockedUntil(identity, bucket) };
       },
       tag: (password) => lock.tag(password),

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ThreatVerdict } from '../threat/pool.js';
 import type { Tarpit } from '../threat/tarpit.js';
+import type { Bucket } from '../threat/lockout.js';
 import { compareVerdict, OracleKind, passwordModifyVerdict, type OracleAttempt } from '../threat/oracles.js';
 import type { OracleGuard } from '../threat/oracles.js';
 import { decodeCompare, decodePasswordModify, identityName, isPasswordAttribute } from '../ldap/password-ops.js';
@@ -66,7 +67,7 @@ export interface SessionDeps {
   /** Is this bind name a honeytoken account (threat/honeytokens.ts)? */
   isHoneytoken?: (bindName: string) => boolean;
   /** The threat pool's verdict for a source, and whether this listener enforces it. */
-  threat?: { verdict: (address: string) => ThreatVerdict; enforce: boolean };
+  threat?: { verdict: (address: string, bindName: string, connection?: ConnectionContext) => ThreatVerdict; enforce: boolean };
   /** Where enforce mode slows low- and medium-threat binds: a bounded number held at once. */
   tarpit?: Tarpit;
   /** Password tests other than binds (compare on a password attribute, password modify with the old one). */
@@ -79,14 +80,14 @@ export interface SessionDeps {
 /** Who binds, from which kind of source, and until when that is locked out (0: it is not). */
 export interface LockoutKey {
   identity: string;
-  bucket: 'familiar' | 'unfamiliar';
+  bucket: Bucket;
   until: number;
 }
 
 /** What a session asks of smart lockout; the proxy resolves identity and bucket once per bind. */
 export interface SessionLockout {
   enforce: boolean;
-  check(bindName: string, address: string): LockoutKey;
+  check(bindName: string, address: string, connection?: ConnectionContext): LockoutKey;
   tag(password: Uint8Array): string;
   /** The same wrong password again (for this identity and kind of source, within the window). */
   repeated(key: LockoutKey, tag: string): boolean;
@@ -694,7 +695,7 @@ export class Session {
     // directory's own counter does not move.
     const lock = this.#d.lockout;
     if (lock && method === BindMethod.Simple && !pending.honeytoken) {
-      const key = lock.check(req.name, this.clientAddress);
+      const key = lock.check(req.name, this.clientAddress, connection);
       if (key.until > 0) {
         pending.lockout = { bucket: key.bucket, until: key.until, enforced: lock.enforce };
         if (lock.enforce) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.LockedOut);
@@ -710,7 +711,7 @@ export class Session {
     }
     // A source in the threat pool at high is answered here, as a wrong password would be: its
     // guesses never reach the directory, whose failure counters (and lockouts) do not move.
-    const threat = this.#d.threat && method !== BindMethod.Anonymous ? this.#d.threat.verdict(this.clientAddress) : undefined;
+    const threat = this.#d.threat && method !== BindMethod.Anonymous ? this.#d.threat.verdict(this.clientAddress, req.name, connection) : undefined;
     let slowed = false;
     if (threat?.entry) {
       const enforced = this.#d.threat!.enforce && threat.action !== 'allow';

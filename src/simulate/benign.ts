@@ -14,7 +14,8 @@ import { Rng } from '../util/random.js';
 import { computerLogon, personLogon, serviceLogon, type Via } from './logons.js';
 import { movedAddress, Persona, VPN_POOL_PREFIX, type AppServer, type Organisation, type Person } from './org.js';
 
-export type Push = (ev: LogonEvent, campaign?: number) => void;
+/** `password` names which wrong password a failure tried, when it repeats one (a phone's stale password): smart lockout counts it once. */
+export type Push = (ev: LogonEvent, campaign?: number, password?: string) => void;
 
 export interface DayFrame {
   start: number;
@@ -69,7 +70,7 @@ export function benignPerson(p: Person, org: Organisation, f: DayFrame, rng: Rng
         // The mail client still has the old password: failures through the mail server until it is updated.
         if (p.usesMail) {
           for (let i = 0, n = rng.int(2, 6); i < n; i++) {
-            push(personLogon(org, p, time + rng.int(1, 90) * MINUTE_MS, inf.mail.address, 'mail', 'bad_password', { server: inf.mail, relayed: rng.chance(0.95) }));
+            push(personLogon(org, p, time + rng.int(1, 90) * MINUTE_MS, inf.mail.address, 'mail', 'bad_password', { server: inf.mail, relayed: rng.chance(0.95) }), undefined, 'previous');
           }
         }
       }

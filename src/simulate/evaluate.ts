@@ -11,6 +11,7 @@ import type { BehaviorOptions } from '../behavior/options.js';
 import { AttackType, type Simulation } from './generate.js';
 import { canonicalAccount, EventMapper, parentOu, type LogonEvent } from '../behavior/logon-event.js';
 import type { CompiledPolicy } from '../policy/policy.js';
+import { formatThreatReplay, ThreatReplay, type ThreatReplayReport } from './threat-replay.js';
 
 /** Default policy thresholds the evaluation assumes (the policy engine makes them configurable). */
 export const Thresholds = { stepUp: 50, block: 90 } as const;
@@ -45,6 +46,8 @@ export interface EvaluationReport {
   worstPerson?: { account: string; persona: string; perMonth: number };
   /** What a real policy decided for the binds the directory accepted (with `policy`). */
   policy?: PolicyOutcomes;
+  /** The threat pool and smart lockout replayed in enforce mode (with `threat`). */
+  threat?: ThreatReplayReport;
 }
 
 /** Decisions by a policy over the measured binds the directory accepted. */
@@ -79,6 +82,8 @@ export interface EvaluationRun {
   fromDayOne?: boolean;
   /** Directory facts resolve every name form to one identity and say who is privileged (default true). */
   facts?: boolean;
+  /** Replay the threat pool and smart lockout in front of a directory locking after this many failures. */
+  threatDirectoryThreshold?: number;
 }
 
 export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, policy?: CompiledPolicy, o: EvaluationRun = {}): EvaluationReport {
@@ -103,6 +108,7 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, p
     m[k] = (m[k] ?? 0) + 1;
   };
 
+  const replay = o.threatDirectoryThreshold !== undefined ? new ThreatReplay(o.threatDirectoryThreshold) : undefined;
   const t0 = process.hrtime.bigint();
   for (const labelled of sim.events) {
     const { campaign } = labelled;
@@ -110,6 +116,7 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, p
     const person = labelled.event.account;
     const event = facts ? labelled.event : withoutFacts(labelled.event);
     const a = engine.assess(event);
+    replay?.step(event, a, engine, { ...(campaign !== undefined ? { attackType: campaignOf.get(campaign)!.type } : {}), ...(labelled.password !== undefined ? { password: labelled.password } : {}), measured: event.time >= measureFrom });
     engine.learn(event, a);
     // The closed loop: a real person passes the step-up (which teaches the engine); an
     // attacker does not.
@@ -183,6 +190,7 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, p
     falseStepUpsPerUserMonth: activeUsers.size ? falseStepUps / activeUsers.size / months : 0,
     rocAuc: rocAuc(scores), eventsPerSecond: sim.events.length / seconds,
     falseStepUpReasons: [...falseReasons].sort((a, b) => b[1] - a[1]),
+    ...(replay ? { threat: replay.report() } : {}),
     ...(po && policy ? {
       policy: {
         hash: policy.hash, benign: po.benign, attacks: po.attacks, byType: po.byType,
@@ -256,6 +264,10 @@ export function formatReport(r: EvaluationReport): string {
     if (p.benignRules.length) lines.push(`  rules stepping up or blocking benign binds: ${p.benignRules.map(([id, n]) => `${id} ${n}`).join(', ')}`);
     lines.push(`  attacks: ${counts(p.attacks)} (approve = missed)`);
     for (const [type, m] of Object.entries(p.byType)) lines.push(`    ${type.padEnd(26)}${counts(m)}`);
+  }
+  if (r.threat) {
+    lines.push('');
+    lines.push(formatThreatReplay(r.threat));
   }
   return lines.join('\n');
 }

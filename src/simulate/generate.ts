@@ -14,6 +14,8 @@ export interface LabelledEvent {
   event: LogonEvent;
   /** The campaign this event belongs to; absent for benign events. */
   campaign?: number;
+  /** A wrong password that repeats an earlier one of the same person (else each failure is a new guess). */
+  password?: string;
 }
 
 export interface SimulationOptions {
@@ -44,8 +46,8 @@ export function simulate(opts: Partial<SimulationOptions> = {}): Simulation {
   const org = buildOrganisation(o);
   const rng = new Rng(o.seed * 7919 + 1);
   const events: LabelledEvent[] = [];
-  const push = (ev: LogonEvent, campaign?: number): void => {
-    events.push(campaign === undefined ? { event: ev } : { event: ev, campaign });
+  const push = (ev: LogonEvent, campaign?: number, password?: string): void => {
+    events.push({ event: ev, ...(campaign !== undefined ? { campaign } : {}), ...(password !== undefined ? { password } : {}) });
   };
   const ctx = { conference: conferenceAttendees(org, rng), expired: expiredPasswords(org, rng) };
   for (const p of org.people) benignPerson(p, org, o, rng, push, ctx);

@@ -1,32 +1,44 @@
 /**
  * Smart lockout at the proxy (after Microsoft Entra's): failed binds are counted per identity
- * and per kind of source — one the identity is known to use (familiar) or not — and past the
- * threshold that bucket is locked at the proxy, for a minute first and longer on repeats,
- * before the directory's own lockout threshold is reached. The owner at a familiar device
- * keeps working while an attacker's unfamiliar sources are locked out. The same wrong
- * password retried (an app retrying) counts once: only a keyed hash of the last few wrong
- * passwords is kept, with a per-process random key, in memory, never stored or logged.
+ * and per kind of source — a device the identity is known to use (familiar), any other
+ * direct source (unfamiliar), and each app server that binds for its users (its own bucket,
+ * so a spray through the portal does not spend the person's typos at the mail server) — and
+ * past the threshold a non-familiar bucket is locked at the proxy, for a minute first and
+ * longer on repeats. Whatever the buckets, the directory's own counter is budgeted: the
+ * failures passed to it since the identity's last success stay below its lockout threshold,
+ * so the directory never locks the account; the owner at a familiar device has the budget the
+ * attacker's buckets cannot spend. The same wrong password retried counts once: only a keyed
+ * hash of the last few wrong passwords is kept, with a per-process random key, in memory,
+ * never stored or logged.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
 import { LruMap } from '../util/lru.js';
 
 export interface LockoutOptions {
-  /** Failed binds (distinct wrong passwords) per identity and bucket before it is locked. */
+  /** Failed binds (distinct wrong passwords) per identity in a non-familiar bucket before it is locked. */
   threshold: number;
+  /**
+   * Failures the directory may see from bindwall per identity since its last success
+   * (its lockout threshold minus one); at the budget every bucket waits for the directory
+   * to forget (windowMs after the last failure) or for an administrator's release.
+   */
+  budget: number;
   /** The first lockout; each repeat doubles it, up to maxDurationMs. */
   durationMs: number;
   maxDurationMs: number;
-  /** Failures older than this are forgotten. */
+  /** Failures older than this are forgotten (the directory's observation window: AD's default is 30 minutes). */
   windowMs: number;
   maxIdentities: number;
 }
 
 export const defaultLockoutOptions: Readonly<LockoutOptions> = Object.freeze({
-  threshold: 3, durationMs: 60_000, maxDurationMs: 3_600_000, windowMs: 30 * 60_000, maxIdentities: 100_000,
+  threshold: 3, budget: 6, durationMs: 60_000, maxDurationMs: 3_600_000, windowMs: 30 * 60_000, maxIdentities: 100_000,
 });
 
-export type Bucket = 'familiar' | 'unfamiliar';
+/** "familiar", "unfamiliar", or "via ADDRESS" for an app server binding for its users. */
+export type Bucket = 'familiar' | 'unfamiliar' | `via ${string}`;
+export const viaBucket = (address: string): Bucket => `via ${address}`;
 
 interface Counter {
   failures: number;
@@ -37,9 +49,15 @@ interface Counter {
   lockouts: number;
 }
 
+/** What the directory has seen from bindwall for one identity since its last success. */
+interface Budget {
+  failures: number;
+  last: number;
+}
+
 export interface LockoutState {
   identity: string;
-  bucket: Bucket;
+  bucket: Bucket | 'all';
   failures: number;
   lockedUntil: number;
   lockouts: number;
@@ -52,6 +70,7 @@ export class SmartLockout {
   readonly #clock: Clock;
   readonly #key = randomBytes(32);
   readonly #counters: LruMap<Counter>;
+  readonly #budgets: LruMap<Budget>;
 
   /** Told when an identity is locked out (storage: `bindwall lockouts` reads it there). */
   onLocked: ((s: LockoutState & { since: number }) => void) | undefined;
@@ -60,17 +79,25 @@ export class SmartLockout {
 
   constructor(o: Partial<LockoutOptions>, clock: Clock) {
     this.#o = { ...defaultLockoutOptions, ...o };
+    if (o.budget === undefined) this.#o.budget = 2 * this.#o.threshold;
     this.#clock = clock;
     this.#counters = new LruMap(this.#o.maxIdentities);
+    this.#budgets = new LruMap(this.#o.maxIdentities);
   }
 
   get threshold(): number {
     return this.#o.threshold;
   }
 
-  /** The threshold once the directory's own is known (threat/lockout-threshold.ts). */
-  setThreshold(n: number): void {
+  get budget(): number {
+    return this.#o.budget;
+  }
+
+  /** The thresholds once the directory's own is known (threat/lockout-threshold.ts). */
+  setThreshold(n: number, budget = 2 * n, windowMs = this.#o.windowMs): void {
     this.#o.threshold = Math.max(1, Math.floor(n));
+    this.#o.budget = Math.max(1, Math.floor(budget));
+    this.#o.windowMs = windowMs;
   }
 
   /** A keyed hash of a password, to recognise a retry without keeping the password. */
@@ -80,9 +107,18 @@ export class SmartLockout {
 
   /** Until when this identity is locked out from this kind of source (0: it is not). */
   lockedUntil(identity: string, bucket: Bucket): number {
-    const c = this.#counters.get(`${bucket}\u0000${identity}`);
     const now = this.#clock.now();
-    return c && c.lockedUntil > now ? c.lockedUntil : 0;
+    const c = this.#counters.get(`${bucket}\u0000${identity}`);
+    const own = c && c.lockedUntil > now ? c.lockedUntil : 0;
+    return Math.max(own, this.#budgetLockedUntil(identity, now));
+  }
+
+  /** The whole budget spent: nothing more may reach the directory until it forgets. */
+  #budgetLockedUntil(identity: string, now: number): number {
+    const b = this.#budgets.get(identity);
+    if (!b || b.failures < this.#o.budget) return 0;
+    const until = b.last + this.#o.windowMs;
+    return until > now ? until : 0;
   }
 
   /**
@@ -94,7 +130,7 @@ export class SmartLockout {
     return c !== undefined && this.#clock.now() - c.since <= this.#o.windowMs && c.tags.includes(tag);
   }
 
-  /** A wrong password from this kind of source; returns the lock's end when this one locked it. */
+  /** A wrong password from this kind of source, which the directory saw; returns the lock's end when this one locked it. */
   failed(identity: string, bucket: Bucket, tag: string): number {
     const key = `${bucket}\u0000${identity}`;
     const now = this.#clock.now();
@@ -103,48 +139,73 @@ export class SmartLockout {
       c = { failures: 0, since: now, tags: [], lockedUntil: 0, lockouts: c?.lockouts ?? 0 };
     }
     this.#counters.set(key, c);
-    if (c.tags.includes(tag)) return 0; // the same wrong password again: an app retrying
+    // The directory counts every failure it sees, a retry too: the budget spent, every bucket waits.
+    let b = this.#budgets.get(identity);
+    if (!b || now - b.last > this.#o.windowMs) b = { failures: 0, last: now };
+    b.failures++;
+    b.last = now;
+    this.#budgets.set(identity, b);
+    const spent = b.failures === this.#o.budget ? now + this.#o.windowMs : 0;
+    if (spent) this.#told(identity, 'all', spent, c.lockouts + 1, now);
+    if (c.tags.includes(tag)) return spent; // the same wrong password again: an app retrying
     c.tags.push(tag);
     if (c.tags.length > MAX_TAGS) c.tags.shift();
     c.failures++;
-    if (c.failures < this.#o.threshold || c.lockedUntil > now) return 0;
+    // The owner's own devices have the budget; other buckets their threshold each.
+    if (bucket === 'familiar' || c.failures < this.#o.threshold || c.lockedUntil > now) return spent;
     c.lockedUntil = now + Math.min(this.#o.maxDurationMs, this.#o.durationMs * 2 ** c.lockouts);
     c.lockouts++;
     c.failures = 0;
     c.since = now;
-    if (this.onLocked) {
-      this.#written.add(key);
-      if (this.#written.size > this.#o.maxIdentities) this.#written.delete(this.#written.values().next().value as string);
-      this.onLocked({ identity, bucket, failures: this.#o.threshold, lockedUntil: c.lockedUntil, lockouts: c.lockouts, since: now });
-    }
-    return c.lockedUntil;
+    this.#told(identity, bucket, c.lockedUntil, c.lockouts, now);
+    return Math.max(spent, c.lockedUntil);
   }
 
-  /** A right password: that bucket starts over (its lockout history stays for the next). */
+  #told(identity: string, bucket: Bucket | 'all', lockedUntil: number, lockouts: number, now: number): void {
+    if (!this.onLocked) return;
+    const key = `${bucket}\u0000${identity}`;
+    this.#written.add(key);
+    if (this.#written.size > this.#o.maxIdentities) this.#written.delete(this.#written.values().next().value as string);
+    this.onLocked({ identity, bucket, failures: this.#o.threshold, lockedUntil, lockouts, since: now });
+  }
+
+  /** A right password: the directory's counter is reset, and that bucket starts over (its lockout history stays). */
   succeeded(identity: string, bucket: Bucket): void {
+    const now = this.#clock.now();
+    this.#budgets.delete(identity);
     const key = `${bucket}\u0000${identity}`;
     const c = this.#counters.get(key);
-    if (c && c.lockedUntil <= this.#clock.now()) this.#counters.set(key, { ...c, failures: 0, tags: [], since: this.#clock.now() });
+    if (c && c.lockedUntil <= now) this.#counters.set(key, { ...c, failures: 0, tags: [], since: now });
   }
 
   /**
    * Takes in what storage holds: a lockout stored elsewhere (another run) is adopted; one this
    * process stored that storage no longer has was released (bindwall lockouts release).
    */
-  sync(stored: readonly { identity: string; bucket: Bucket; lockedUntil: number; lockouts: number }[]): void {
+  sync(stored: readonly { identity: string; bucket: Bucket | 'all'; lockedUntil: number; lockouts: number }[]): void {
     const now = this.#clock.now();
     const keys = new Set<string>();
     for (const s of stored) {
       const key = `${s.bucket}\u0000${s.identity}`;
       keys.add(key);
+      this.#written.add(key);
+      if (s.bucket === 'all') {
+        const b = this.#budgets.get(s.identity);
+        if (!b || b.failures < this.#o.budget) this.#budgets.set(s.identity, { failures: this.#o.budget, last: s.lockedUntil - this.#o.windowMs });
+        continue;
+      }
       const c = this.#counters.get(key);
       if (!c) this.#counters.set(key, { failures: 0, since: now, tags: [], lockedUntil: s.lockedUntil, lockouts: s.lockouts });
       else if (c.lockedUntil < s.lockedUntil) c.lockedUntil = s.lockedUntil;
-      this.#written.add(key);
     }
     for (const key of [...this.#written]) {
       if (keys.has(key)) continue;
       this.#written.delete(key);
+      const [bucket, identity] = key.split('\u0000') as [string, string];
+      if (bucket === 'all') {
+        if (this.#budgetLockedUntil(identity, now) > 0) this.#budgets.delete(identity);
+        continue;
+      }
       const c = this.#counters.get(key);
       if (c && c.lockedUntil > now) this.#counters.delete(key);
     }
@@ -159,16 +220,21 @@ export class SmartLockout {
       const [bucket, identity] = key.split('\u0000') as [Bucket, string];
       out.push({ identity, bucket, failures: c.failures, lockedUntil: c.lockedUntil, lockouts: c.lockouts });
     }
+    for (const [identity, b] of this.#budgets.entries()) {
+      const until = this.#budgetLockedUntil(identity, now);
+      if (until > 0) out.push({ identity, bucket: 'all', failures: b.failures, lockedUntil: until, lockouts: 1 });
+    }
     return out;
   }
 
-  /** Lifts an identity's lockouts (both buckets); true when it was locked. */
+  /** Lifts an identity's lockouts (every bucket, and the directory budget); true when it was locked. */
   release(identity: string): boolean {
-    let was = false;
-    for (const bucket of ['familiar', 'unfamiliar'] as const) {
-      const key = `${bucket}\u0000${identity}`;
-      const c = this.#counters.get(key);
-      if (c && c.lockedUntil > this.#clock.now()) was = true;
+    const now = this.#clock.now();
+    let was = this.#budgetLockedUntil(identity, now) > 0;
+    this.#budgets.delete(identity);
+    for (const [key, c] of [...this.#counters.entries()]) {
+      if (!key.endsWith(`\u0000${identity}`)) continue;
+      if (c.lockedUntil > now) was = true;
       this.#counters.delete(key);
     }
     return was;

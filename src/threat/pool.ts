@@ -24,6 +24,11 @@ export interface ThreatOptions {
   windowMs: number;
   /** Accounts failing from one source (none succeeding after) within the window, per level. */
   sprayAccounts: Record<ThreatLevel, number>;
+  /** Slow spraying: accounts failing from one source (none succeeding after) within slowWindowMs (no low level). */
+  slowWindowMs: number;
+  slowSprayAccounts: { medium: number; high: number };
+  /** Spraying needs failed-only accounts to be at least this share of the accounts a source tried in the window. */
+  sprayShare: number;
   /** Failed binds for one account from one source within the window, per level. */
   bruteForceAttempts: Record<ThreatLevel, number>;
   /** How long an entry lasts after its last evidence, per level. */
@@ -38,6 +43,9 @@ export const defaultThreatOptions: Readonly<ThreatOptions> = Object.freeze({
   exempt: [],
   windowMs: 10 * 60_000,
   sprayAccounts: { low: 4, medium: 6, high: 10 },
+  slowWindowMs: 6 * 3_600_000,
+  slowSprayAccounts: { medium: 10, high: 20 },
+  sprayShare: 0.5,
   bruteForceAttempts: { low: 6, medium: 10, high: 20 },
   ttlMs: { low: 15 * 60_000, medium: 30 * 60_000, high: 60 * 60_000 },
   subnetHighSources: 3,
@@ -87,6 +95,21 @@ interface SourceWindow {
 
 const MAX_ACCOUNTS_PER_WINDOW = 4_096;
 
+/** Counts one bind in a window; undefined when the window is full (its accounts are bounded). */
+function count(w: SourceWindow, account: string, failed: boolean): { failed: number; ok: number } | undefined {
+  let c = w.perAccount.get(account);
+  if (!c) {
+    if (w.perAccount.size >= MAX_ACCOUNTS_PER_WINDOW) return undefined;
+    w.perAccount.set(account, (c = { failed: 0, ok: 0 }));
+  }
+  const wasFailedOnly = c.failed > 0 && c.ok === 0;
+  if (failed) c.failed++;
+  else c.ok++;
+  const isFailedOnly = c.failed > 0 && c.ok === 0;
+  w.failedOnly += (isFailedOnly ? 1 : 0) - (wasFailedOnly ? 1 : 0);
+  return c;
+}
+
 /** Written at most this often per entry while only its expiry moves (a spray renews it every guess). */
 const REWRITE_MS = 60_000;
 
@@ -98,6 +121,7 @@ export class ThreatPool {
   readonly #clock: Clock;
   readonly #exempt: { name: string; cidrs: Cidr[] }[];
   readonly #windows: LruMap<SourceWindow>;
+  readonly #slowWindows: LruMap<SourceWindow>;
   readonly #entries: LruMap<ThreatEntry>;
   /** Per /24 or /64: its addresses that went high (bounded), for the network's own entry. */
   readonly #highInSubnet: LruMap<Set<string>>;
@@ -107,6 +131,7 @@ export class ThreatPool {
     this.#clock = clock;
     this.#exempt = this.#o.exempt.map((z) => ({ name: z.name, cidrs: z.addresses.map((a) => parseCidr(a)).filter((c): c is Cidr => !('error' in c)) }));
     this.#windows = new LruMap(this.#o.maxSources);
+    this.#slowWindows = new LruMap(this.#o.maxSources);
     this.#entries = new LruMap(this.#o.maxSources);
     this.#highInSubnet = new LruMap(this.#o.maxSources);
   }
@@ -118,25 +143,26 @@ export class ThreatPool {
   /** Learns from one bind's outcome (every bind, whoever answered it). */
   observe(ob: ThreatObservation): void {
     if (this.#o.mode === ThreatMode.Off) return;
-    if (ob.blocked) this.#countBlocked(ob.address, ob.time);
-    const w = this.#window(ob.address, ob.time);
-    let c = w.perAccount.get(ob.account);
-    if (!c) {
-      if (w.perAccount.size >= MAX_ACCOUNTS_PER_WINDOW) return;
-      w.perAccount.set(ob.account, (c = { failed: 0, ok: 0 }));
-    }
-    const wasFailedOnly = c.failed > 0 && c.ok === 0;
-    if (ob.failed) c.failed++;
-    else c.ok++;
-    const isFailedOnly = c.failed > 0 && c.ok === 0;
-    w.failedOnly += (isFailedOnly ? 1 : 0) - (wasFailedOnly ? 1 : 0);
+    // A guess the pool answered: it renews the entry that blocked it; the windows (bounded
+    // memory) only count what reached the directory.
+    if (ob.blocked) return this.#countBlocked(ob.address, ob.time);
+    const w = this.#window(this.#windows, this.#o.windowMs, ob.address, ob.time);
+    const c = count(w, ob.account, ob.failed);
+    if (!c) return;
+    const slow = count(this.#window(this.#slowWindows, this.#o.slowWindowMs, ob.address, ob.time), ob.account, ob.failed);
     const reasons: [ThreatLevel, string][] = [];
     const level = (counts: Record<ThreatLevel, number>, n: number): ThreatLevel | undefined =>
       n >= counts.high ? ThreatLevel.High : n >= counts.medium ? ThreatLevel.Medium : n >= counts.low ? ThreatLevel.Low : undefined;
     const minutes = Math.round(this.#o.windowMs / 60_000);
     // Failures for many accounts that do not then succeed: a typo corrected by its owner is not counted.
-    const spray = level(this.#o.sprayAccounts, w.failedOnly);
+    // Spraying fails for most accounts it tries; a busy app server's uncorrected typos are a few per cent.
+    const spraying = (win: SourceWindow): boolean => win.failedOnly >= this.#o.sprayShare * win.perAccount.size;
+    const spray = spraying(w) ? level(this.#o.sprayAccounts, w.failedOnly) : undefined;
     if (spray && ob.failed) reasons.push([spray, `failed binds for ${w.failedOnly} accounts within ${minutes} minutes (password spraying)`]);
+    // Low and slow: one guess every quarter of an hour stays under the short window, not under this one.
+    const sw = slow ? this.#slowWindows.get(ob.address) : undefined;
+    const slowLevel = sw && ob.failed && spraying(sw) ? (sw.failedOnly >= this.#o.slowSprayAccounts.high ? ThreatLevel.High : sw.failedOnly >= this.#o.slowSprayAccounts.medium ? ThreatLevel.Medium : undefined) : undefined;
+    if (slowLevel) reasons.push([slowLevel, `failed binds for ${sw!.failedOnly} accounts within ${Math.round(this.#o.slowWindowMs / 3_600_000)} hours (slow password spraying)`]);
     const brute = level(this.#o.bruteForceAttempts, ob.failed && c.ok === 0 ? c.failed : 0);
     if (brute) reasons.push([brute, `${c.failed} failed binds for ${ob.account} within ${minutes} minutes (brute force)`]);
     if ((ob.sprayingPoints ?? 0) >= 85) reasons.push([ThreatLevel.High, 'the behaviour engine sees password spraying from it']);
@@ -159,14 +185,14 @@ export class ThreatPool {
   }
 
   /** What enforce mode does with a bind from this address now. Never blocks an exempt source. */
-  verdict(address: string): ThreatVerdict {
+  verdict(address: string, relaying = false): ThreatVerdict {
     if (this.#o.mode === ThreatMode.Off) return { action: 'allow' };
     const now = this.#clock.now();
     const own = this.#live(address, now);
     const net = this.#live(subnetOf(address), now);
     const entry = own && net ? (RANK[net.level] > RANK[own.level] ? net : own) : own ?? net;
     if (!entry) return { action: 'allow' };
-    const exempt = own?.exempt ?? this.#exemptZone(address);
+    const exempt = own?.exempt ?? (relaying ? 'app server' : this.#exemptZone(address));
     const action = exempt !== undefined ? 'allow' : entry.level === ThreatLevel.High ? 'block' : 'slow';
     return { action, entry: exempt && !entry.exempt ? { ...entry, exempt } : entry };
   }
@@ -187,6 +213,7 @@ export class ThreatPool {
     const had = this.#live(key, this.#clock.now()) !== undefined;
     this.#entries.delete(key);
     this.#windows.delete(key);
+    this.#slowWindows.delete(key);
     this.#highInSubnet.get(subnetOf(key))?.delete(key);
     return had;
   }
@@ -200,13 +227,15 @@ export class ThreatPool {
     const e = this.#live(address, now) ?? this.#live(subnetOf(address), now);
     if (!e) return;
     e.blocked = (e.blocked ?? 0) + 1;
+    e.updated = now;
+    if (!e.manual) e.expires = Math.max(e.expires, now + this.#o.ttlMs[e.level]);
     this.#changed(e, now);
   }
 
-  #window(address: string, now: number): SourceWindow {
-    let w = this.#windows.get(address);
-    if (!w || now - w.started >= this.#o.windowMs) this.#windows.set(address, (w = { started: now, perAccount: new Map(), failedOnly: 0 }));
-    else this.#windows.use(address, w);
+  #window(windows: LruMap<SourceWindow>, windowMs: number, address: string, now: number): SourceWindow {
+    let w = windows.get(address);
+    if (!w || now - w.started >= windowMs) windows.set(address, (w = { started: now, perAccount: new Map(), failedOnly: 0 }));
+    else windows.use(address, w);
     return w;
   }
 
@@ -253,6 +282,7 @@ export class ThreatPool {
       this.#written.delete(k);
       this.#entries.delete(k);
       this.#windows.delete(k);
+      this.#slowWindows.delete(k);
     }
   }
 

@@ -61,9 +61,9 @@ test.serial('the threshold comes from the directory\'s ppolicy through the looku
   const lookup = { bindDn: ADMIN_DN, passwordFile: join(dir, 'lookup.pw'), baseDn: BASE_DN, onFailure: 'facts-optional' as const };
   const p = await startProxy({ directory: { urls: [slapd.url], lookup } });
   t.teardown(() => p.stop());
-  t.like(p.proxy.lockoutThreshold, { threshold: 2, source: 'directory', directory: { source: 'ppolicy', threshold: 5 } });
+  t.like(p.proxy.lockoutThreshold, { threshold: 2, budget: 4, windowMs: 0, source: 'directory', directory: { source: 'ppolicy', threshold: 5 } });
   t.is(p.proxy.lockout!.threshold, 2);
-  // Both buckets: two from the attacker's source, two from the owner's familiar one: 4 < 5.
+  // Two from the attacker's source; the owner keeps the rest of the directory's budget (4 < 5).
   for (const pw of ['a1', 'a2']) await bindFrom(p.url, '127.0.0.62', dn('carol'), pw);
   t.is((await bindFrom(p.url, '127.0.0.62', dn('carol'), 'a3')).resultCode, 49);
   t.like(p.events.at(-1), { outcome: 'locked_out' }, 'the third from there never reaches the directory');
@@ -72,15 +72,15 @@ test.serial('the threshold comes from the directory\'s ppolicy through the looku
   writeFileSync(file, `listeners:\n  - name: edge\n    port: 0\ndirectory:\n  urls: [${slapd.url}]\n  lookup:\n    bindDn: "${ADMIN_DN}"\n    passwordFile: lookup.pw\n    baseDn: "${BASE_DN}"\nstorage:\n  path: data/bindwall.db\n`);
   const check = spawnBindwall(['config', 'check', file, '--connect'], { cwd: dir });
   t.is(await check.exited, 0, check.stderr());
-  t.regex(check.stdout(), /smart lockout after 2 wrong passwords per bucket: the directory locks after 5 \(ppolicy pwdMaxFailure at cn=default,ou=policies/);
+  t.regex(check.stdout(), /smart lockout after 2 wrong passwords per unfamiliar source or app server, at most 4 per identity reaching the directory between successes: the directory locks after 5 \(ppolicy pwdMaxFailure at cn=default,ou=policies/);
   writeFileSync(file, 'threat:\n  lockout:\n    threshold: 3\n', { flag: 'a' });
   const unsafe = spawnBindwall(['config', 'check', file, '--connect', '--json'], { cwd: dir });
   t.is(await unsafe.exited, 0, unsafe.stderr());
   const report = JSON.parse(unsafe.stdout()) as { lockout: { threshold: number; source: string; warning?: string } };
   t.like(report.lockout, { threshold: 3, source: 'configured' });
-  t.regex(report.lockout.warning!, /set it to 2/);
+  t.regex(report.lockout.warning!, /spend 3 of the 4 wrong passwords the directory allows.*set it to 2/);
   t.regex(unsafe.stderr(), /warning: threat\.lockout\.threshold 3/);
   const offline = spawnBindwall(['config', 'check', file], { cwd: dir });
   t.is(await offline.exited, 0, offline.stderr());
-  t.regex(offline.stdout(), /smart lockout after 3 wrong passwords per bucket \(threat\.lockout\.threshold\)/);
+  t.regex(offline.stdout(), /smart lockout after 3 wrong passwords per unfamiliar source or app server, at most 6 per identity .*\(threat\.lockout\.threshold\)/);
 });

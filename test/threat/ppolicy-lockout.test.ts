@@ -8,6 +8,9 @@
  * the time is never blocked.
  */
 import test from 'ava';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDir } from '../helpers/paths.js';
 import { Filter, LdapClient } from '../../src/ldap/client.js';
 import { bindFrom } from '../helpers/bind-from.js';
 import { startProxy } from '../helpers/proxy.js';
@@ -77,4 +80,23 @@ test.serial('through bindwall in enforce mode: a spray and a brute force lock no
     t.true(first >= 0 && first <= 10 && mine[first]!.time - mine[0]!.time < 60_000, `${s} blocked after ${first} guesses`);
   }
   t.false(p.events.some((e) => e.clientAddress === '127.0.3.1' && e.threat?.enforced), 'the app server is never slowed or blocked');
+});
+
+test.serial('the directory budget: an attacker\'s guesses and the owner\'s typos together never lock the entry; a release lets her in', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'lookup.pw'), `${ADMIN_PW}\n`);
+  const lookup = { bindDn: ADMIN_DN, passwordFile: join(dir, 'lookup.pw'), baseDn: BASE_DN, onFailure: 'facts-optional' as const };
+  const p = await startProxy({ directory: { urls: [slapd.url], lookup }, threat: { tarpit: { delayMs: 0 } } }, { behavior: true });
+  t.teardown(() => p.stop());
+  t.like(p.proxy.lockoutThreshold, { threshold: 2, budget: 4 }, 'from pwdMaxFailure 5');
+  const owner = bulk(400);
+  t.is(await bind(p.url, '127.0.1.40', owner, 'Bulk-Pass-400'), 0, 'her machine becomes familiar');
+  for (let i = 0; i < 10; i++) t.is(await bind(p.url, '127.0.2.40', owner, `guess-${i}`), 49);
+  for (let i = 0; i < 4; i++) t.is(await bind(p.url, '127.0.1.40', owner, `typo-${i}`), 49, `her typo ${i + 1}`);
+  const seen = p.events.filter((e) => e.bindDn === owner && e.directoryResultCode === 49).length;
+  t.is(seen, 4, 'the directory saw two guesses and two typos, one short of its threshold');
+  t.deepEqual((await lockedInDirectory()).filter((d) => d === owner), [], 'not locked in the directory');
+  t.is(await bind(p.url, '127.0.1.40', owner, 'Bulk-Pass-400'), 49, 'the budget is spent: she waits (the directory never forgets a failure here)');
+  t.true(p.proxy.lockout!.release('user00400'));
+  t.is(await bind(p.url, '127.0.1.40', owner, 'Bulk-Pass-400'), 0, 'released: her password works, and the directory\'s counter resets');
 });
