@@ -176,9 +176,11 @@ export class EventMapper {
  * Is this bind an app authenticating its user? Yes when the connection was bound as another
  * account, or anonymously (or never) and then searched, before this bind.
  */
-export function relayedVia(account: string, c: ConnectionContext | undefined): { relayed: boolean; previousAccount?: string } {
+export function relayedVia(bound: string | (() => string), c: ConnectionContext | undefined): { relayed: boolean; previousAccount?: string } {
   if (!c) return { relayed: false };
-  const previous = c.previousBind ? canonicalAccount(c.previousBind) : '';
+  if (!c.previousBind) return { relayed: c.opsBefore > 0 };
+  const account = typeof bound === 'string' ? bound : bound();
+  const previous = canonicalAccount(c.previousBind);
   // The previous account searched before this bind: it is the app's service account. (An
   // app that binds back as its service account right after a user's bind makes that bind
   // relayed too, but the user is nobody's agent.)

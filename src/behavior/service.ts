@@ -54,12 +54,15 @@ export class BehaviorService {
   }
 
   /**
-   * Smart lockout's bucket for a bind: an app server or pool binding for its users is its own
-   * bucket (via ADDRESS); otherwise the identity's own device (familiar) or not (unfamiliar).
+   * Smart lockout's identity and bucket for a bind: an app server or pool binding for its
+   * users is its own bucket (via ADDRESS); otherwise the identity's own device (familiar) or
+   * not (unfamiliar).
    */
-  bucketOf(bindName: string, address: string, connection?: ConnectionContext): Bucket {
-    if (this.relays(address, bindName, connection)) return viaBucket(address);
-    return this.knowsDevice(bindName, address) ? 'familiar' : 'unfamiliar';
+  lockoutKey(bindName: string, address: string, connection?: ConnectionContext): { identity: string; bucket: Bucket } {
+    const identity = this.identityOf(bindName);
+    if (this.relays(address, bindName, connection)) return { identity, bucket: viaBucket(address) };
+    const known = this.engine.knowsDevice(identity, address, this.#o.clock.now(), this.#o.mapper.nameOf(address));
+    return { identity, bucket: known ? 'familiar' : 'unfamiliar' };
   }
 
   /**
@@ -67,7 +70,7 @@ export class BehaviorService {
    * (declared or learned), or a connection that bound as a service account and searched first?
    */
   relays(address: string, bindName: string, connection?: ConnectionContext): boolean {
-    return this.engine.relays(address, this.#o.mapper.declaredRole(address)) || relayedVia(canonicalAccount(bindName), connection).relayed;
+    return this.engine.relays(address, this.#o.mapper.declaredRole(address)) || relayedVia(() => canonicalAccount(bindName), connection).relayed;
   }
 
   /** The identity behind a bind name: the directory's login name when its facts are cached, else the name inside the bind name. */

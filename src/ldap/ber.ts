@@ -116,3 +116,39 @@ export const integer = (value: number, tag = 0x02): Buffer => tlv(tag, encodeInt
 export const octetString = (value: string | Buffer, tag = 0x04): Buffer =>
   tlv(tag, typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
 export const sequence = (...parts: Buffer[]): Buffer => tlv(0x30, ...parts);
+
+// ---- single-buffer writers (for the hot responses; same bytes as tlv/integer) ----
+
+/** Bytes the encoding of a length takes (short or long form). */
+export function lengthLength(len: number): number {
+  return len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : len < 0x1000000 ? 4 : 5;
+}
+
+/** Content bytes of a non-negative integer in minimal two's complement. */
+export function integerLength(value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) throw new RangeError(`integer out of range: ${value}`);
+  let n = 1;
+  for (let v = value; v > 0x7f; v = Math.floor(v / 256)) n++;
+  return n;
+}
+
+/** Writes a tag and a length at `pos`; returns the position after them. */
+export function writeHeader(out: Buffer, pos: number, tag: number, len: number): number {
+  out[pos++] = tag;
+  const n = lengthLength(len);
+  if (n === 1) {
+    out[pos++] = len;
+    return pos;
+  }
+  out[pos++] = 0x80 | (n - 1);
+  for (let i = n - 2; i >= 0; i--) out[pos++] = (len >>> (8 * i)) & 0xff;
+  return pos;
+}
+
+/** Writes an integer element whose content is `len` bytes (integerLength); returns the position after it. */
+export function writeInteger(out: Buffer, pos: number, tag: number, value: number, len: number): number {
+  out[pos++] = tag;
+  out[pos++] = len;
+  for (let i = len - 1; i >= 0; i--) out[pos++] = i >= 4 ? 0 : (value >>> (8 * i)) & 0xff;
+  return pos;
+}

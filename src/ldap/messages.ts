@@ -4,7 +4,7 @@
  * Everything else passes through the proxy as opaque bytes.
  */
 import { Secret } from '../log/secret.js';
-import { BerReader, integer, malformed, octetString, sequence, tlv } from './ber.js';
+import { BerReader, integerLength, lengthLength, writeHeader, writeInteger, integer, malformed, octetString, sequence, tlv } from './ber.js';
 import { Oid, Op, Tag } from './protocol.js';
 
 export type BindAuth =
@@ -115,12 +115,27 @@ function decodeUtf8(bytes: Buffer, what: string): string {
 
 // ---- encoders ----
 
-/** An LDAPResult-shaped response (BindResponse, SearchResultDone, ModifyResponse, …). */
+/**
+ * An LDAPResult-shaped response (BindResponse, SearchResultDone, ModifyResponse, …), written
+ * into one buffer: a spray's refused guesses are answered thousands of times a second.
+ */
 export function encodeResult(msgId: number, opTag: number, resultCode: number, diagnosticMessage = '', matchedDn = ''): Buffer {
-  return sequence(
-    integer(msgId),
-    tlv(opTag, integer(resultCode, Tag.enumerated), octetString(matchedDn), octetString(diagnosticMessage)),
-  );
+  const dnLen = Buffer.byteLength(matchedDn, 'utf8');
+  const textLen = Buffer.byteLength(diagnosticMessage, 'utf8');
+  const idLen = integerLength(msgId);
+  const codeLen = integerLength(resultCode);
+  const opLen = 2 + codeLen + 1 + lengthLength(dnLen) + dnLen + 1 + lengthLength(textLen) + textLen;
+  const msgLen = 2 + idLen + 1 + lengthLength(opLen) + opLen;
+  const out = Buffer.allocUnsafe(1 + lengthLength(msgLen) + msgLen);
+  let pos = writeHeader(out, 0, Tag.sequence, msgLen);
+  pos = writeInteger(out, pos, Tag.integer, msgId, idLen);
+  pos = writeHeader(out, pos, opTag, opLen);
+  pos = writeInteger(out, pos, Tag.enumerated, resultCode, codeLen);
+  pos = writeHeader(out, pos, Tag.octetString, dnLen);
+  pos += out.write(matchedDn, pos, 'utf8');
+  pos = writeHeader(out, pos, Tag.octetString, textLen);
+  out.write(diagnosticMessage, pos, 'utf8');
+  return out;
 }
 
 export function encodeExtendedResponse(msgId: number, resultCode: number, diagnosticMessage = '', responseName?: string): Buffer {

@@ -41,7 +41,8 @@ export function formatBindLine(ev: BindEvent): string {
 }
 
 /** Outcomes whose line is on disk before the client hears the answer (see flushBeforeAnswer). */
-const REFUSALS: ReadonlySet<string> = new Set(['blocked', 'challenge_failed', 'error', 'threat_blocked']);
+// Not threat_blocked: a spray's lines (budgeted per address) are not worth an fsync each.
+const REFUSALS: ReadonlySet<string> = new Set(['blocked', 'challenge_failed', 'error']);
 const DECISIONS: ReadonlySet<string> = new Set([...REFUSALS, 'approved', 'demoted', 'challenge_passed']);
 
 /**

@@ -68,8 +68,8 @@ const THREAT_SYNC_MS = 5_000;
 export interface BehaviorHook {
   assessAttempt(attempt: BindAttempt): Assessment | Promise<Assessment>;
   record(ev: BindEvent): Assessment | undefined;
-  /** Smart lockout's bucket: the identity's own device, another direct source, or the app server binding for it. */
-  bucketOf?(bindName: string, address: string, connection?: ConnectionContext): Bucket;
+  /** Smart lockout's identity (one for every name form) and bucket (own device, other direct source, or the app server binding for it). */
+  lockoutKey?(bindName: string, address: string, connection?: ConnectionContext): { identity: string; bucket: Bucket };
   /** Does the bind come through an app server or pool (never blocked as a whole by the pool)? */
   relays?(address: string, bindName: string, connection?: ConnectionContext): boolean;
   /** The identity behind a bind name (with directory facts, one for every name form). */
@@ -142,9 +142,20 @@ export class Proxy {
       const pool = this.threat;
       const lockout = this.#sessionLockout(l);
       // An app server's sources are never blocked as a whole, learned or declared, or seen relaying on this connection.
-      const verdict = (a: string, name: string, connection?: ConnectionContext): ThreatVerdict => pool.verdict(a, this.#behavior?.relays?.(a, name, connection) ?? false);
+      const verdict = (a: string, name: string, connection?: ConnectionContext): ThreatVerdict => pool.verdict(a, () => this.#behavior?.relays?.(a, name, connection) ?? false);
       this.#guards.set(l.name, { threat: { verdict, enforce: this.#threatMode(l) === 'enforce' }, lockout, oracles: this.#oracleGuard(l, lockout) });
     }
+  }
+
+  /** A wrong password the directory saw; a lockout it starts is said (within the address's warning budget). */
+  #lockoutFailed(key: { identity: string; bucket: Bucket }, address: string, tag: string): void {
+    const lock = this.lockout!;
+    const until = lock.failed(key.identity, key.bucket, tag);
+    if (until === 0) return;
+    // The owner's own devices have no threshold of their own: locked there, the directory's budget is spent.
+    const all = lock.lockedUntil(key.identity, 'familiar') > 0;
+    this.#warnAbout(address, { event: 'lockout', identity: key.identity, bucket: all ? 'all' : key.bucket, until: new Date(until).toISOString(), code: ErrorCode.LockedOut },
+      all ? `${key.identity} locked out at the proxy from every source: one more wrong password would lock it in the directory` : `${key.identity} locked out at the proxy from ${key.bucket} sources`);
   }
 
   /** Until the directory has answered one: OpenLDAP's answer to a wrong old password. */
@@ -153,7 +164,8 @@ export class Proxy {
   /** Password tests other than binds go through the same pool and lockout as binds (threat/oracles.ts). */
   #oracleGuard(l: Listener, lockout: SessionLockout | undefined): OracleGuard | undefined {
     const pool = this.threat;
-    if (!pool || !lockout) return undefined;
+    const smart = this.lockout;
+    if (!pool || !lockout || !smart) return undefined;
     const modes = this.config.threat.passwordOracles;
     const enforce = this.#threatMode(l) === 'enforce';
     const said = (address: string, kind: OracleKind, name: string, outcome: string): void => {
@@ -168,9 +180,9 @@ export class Proxy {
           return { action: 'refuse' };
         }
         const key = lockout.check(name, address);
-        const tag = lockout.tag(secret);
-        const threat = pool.verdict(address, this.#behavior?.relays?.(address, name) ?? false);
-        const why = threat.action === 'block' ? 'threat' as const : key.until > 0 ? 'locked_out' as const : lockout.repeated(key, tag) ? 'repeated' as const : undefined;
+        const tag = smart.tag(secret);
+        const threat = pool.verdict(address, () => this.#behavior?.relays?.(address, name) ?? false);
+        const why = threat.action === 'block' ? 'threat' as const : key.until > 0 ? 'locked_out' as const : smart.repeated(key.identity, key.bucket, tag) ? 'repeated' as const : undefined;
         if (why && enforce) {
           if (why === 'threat') pool.observe({ time: this.#clock.now(), address, account: name.trim().toLowerCase(), failed: true, blocked: true });
           said(address, kind, name, `answered as a wrong password by bindwall (${why === 'threat' ? 'threat pool' : why === 'locked_out' ? 'locked out' : 'a retry of a wrong password'})`);
@@ -180,7 +192,7 @@ export class Proxy {
       },
       settle: (a, wrong) => {
         const key = { identity: a.identity, bucket: a.bucket, until: 0 };
-        if (wrong) lockout.failed(key, a.address, a.tag);
+        if (wrong) this.#lockoutFailed(key, a.address, a.tag);
         else lockout.succeeded(key);
         pool.observe({ time: this.#clock.now(), address: a.address, account: a.account, failed: wrong });
         said(a.address, a.kind, a.account, wrong ? 'wrong password (counted)' : 'right password');
@@ -239,16 +251,12 @@ export class Proxy {
       enforce: this.#threatMode(l) === 'enforce',
       check: (name, address, connection) => {
         // One counter per person whichever name form the client binds with, when behaviour knows them.
-        const identity = this.#behavior?.identityOf?.(name) ?? loginNameOf(name);
-        const bucket: Bucket = this.#behavior?.bucketOf?.(name, address, connection) ?? 'unfamiliar';
-        return { identity, bucket, until: lock.lockedUntil(identity, bucket) };
+        const k = this.#behavior?.lockoutKey?.(name, address, connection) ?? { identity: loginNameOf(name), bucket: 'unfamiliar' as const };
+        return { ...k, until: lock.lockedUntil(k.identity, k.bucket) };
       },
-      tag: (password) => lock.tag(password),
-      repeated: (key, tag) => lock.repeated(key.identity, key.bucket, tag),
-      failed: (key, address, tag) => {
-        const until = lock.failed(key.identity, key.bucket, tag);
-        if (until > 0) this.#warnAbout(address, { event: 'lockout', identity: key.identity, bucket: key.bucket, until: new Date(until).toISOString(), code: ErrorCode.LockedOut }, `${key.identity} locked out at the proxy from ${key.bucket} sources`);
-      },
+      // Hashed only when there is something to compare it with: most binds have no recent failure.
+      repeated: (key, password) => lock.hasRecentFailures(key.identity, key.bucket) && lock.repeated(key.identity, key.bucket, lock.tag(password)),
+      failed: (key, address, password) => this.#lockoutFailed(key, address, lock.tag(password)),
       succeeded: (key) => lock.succeeded(key.identity, key.bucket),
     };
   }

@@ -88,10 +88,10 @@ export interface LockoutKey {
 export interface SessionLockout {
   enforce: boolean;
   check(bindName: string, address: string, connection?: ConnectionContext): LockoutKey;
-  tag(password: Uint8Array): string;
   /** The same wrong password again (for this identity and kind of source, within the window). */
-  repeated(key: LockoutKey, tag: string): boolean;
-  failed(key: LockoutKey, address: string, tag: string): void;
+  repeated(key: LockoutKey, password: Uint8Array): boolean;
+  /** The directory said wrong; only then is the password hashed (a keyed hash, kept in memory). */
+  failed(key: LockoutKey, address: string, password: Uint8Array): void;
   succeeded(key: LockoutKey): void;
 }
 
@@ -117,8 +117,11 @@ interface PendingBind {
   threat?: BindEvent['threat'];
   honeytoken?: true;
   lockout?: BindEvent['lockout'];
-  /** A keyed hash of the password (never the password), for smart lockout's retry rule, and whose bucket it counts in. */
-  passwordTag?: string;
+  /**
+   * For smart lockout when the directory answers: the password as received (a view of the
+   * request this bind already holds, dropped with the answer), and whose bucket it counts in.
+   */
+  lockoutPassword?: Uint8Array;
   lockoutKey?: LockoutKey;
   /** The password was already wrong for this identity and kind of source (a retry). */
   repeatedPassword?: true;
@@ -691,6 +694,16 @@ export class Session {
       pending.honeytoken = true;
       pdu = encodeSimpleBindRequest(req.msgId, req.name, randomBytes(24).toString('base64url'));
     }
+    // A source in the threat pool at high is answered here, as a wrong password would be: its
+    // guesses never reach the directory, whose failure counters (and lockouts) do not move.
+    // First, and cheapest: a spray's guesses cost bindwall as little as possible.
+    const threat = this.#d.threat && method !== BindMethod.Anonymous ? this.#d.threat.verdict(this.clientAddress, req.name, connection) : undefined;
+    const slow = threat?.entry !== undefined && this.#d.threat!.enforce && threat.action === 'slow';
+    if (threat?.entry) {
+      const enforced = this.#d.threat!.enforce && threat.action !== 'allow';
+      pending.threat = { level: threat.entry.level, action: threat.action, enforced, reasons: threat.entry.reasons };
+      if (enforced && threat.action === 'block') return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.ThreatBlocked);
+    }
     // Smart lockout: an identity locked out from this kind of source is answered here, and the
     // directory's own counter does not move.
     const lock = this.#d.lockout;
@@ -701,28 +714,20 @@ export class Session {
         if (lock.enforce) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.LockedOut);
       }
       pending.lockoutKey = key;
-      pending.passwordTag = lock.tag(password!);
+      pending.lockoutPassword = password!;
       // A password the directory already called wrong (an app or phone retrying a stale one):
       // in enforce mode answered here as the directory answered it, so retries cannot lock the account.
-      if (lock.repeated(key, pending.passwordTag)) {
+      if (lock.repeated(key, password!)) {
         pending.repeatedPassword = true;
         if (lock.enforce) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.RepeatedWrong);
       }
     }
-    // A source in the threat pool at high is answered here, as a wrong password would be: its
-    // guesses never reach the directory, whose failure counters (and lockouts) do not move.
-    const threat = this.#d.threat && method !== BindMethod.Anonymous ? this.#d.threat.verdict(this.clientAddress, req.name, connection) : undefined;
+    // Low and medium threat is slowed, in a bounded number of slots: when they are all taken
+    // the bind is answered busy (a client retries), never queued without limit.
     let slowed = false;
-    if (threat?.entry) {
-      const enforced = this.#d.threat!.enforce && threat.action !== 'allow';
-      pending.threat = { level: threat.entry.level, action: threat.action, enforced, reasons: threat.entry.reasons };
-      if (enforced && threat.action === 'block') return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.ThreatBlocked);
-      // Low and medium threat is slowed, in a bounded number of slots: when they are all
-      // taken the bind is answered busy (a client retries), never queued without limit.
-      if (enforced && this.#d.tarpit) {
-        if (!this.#d.tarpit.acquire()) return refuse(ResultCode.busy, Diagnostics.tarpitFull, BindOutcome.Refused);
-        slowed = true;
-      }
+    if (slow && this.#d.tarpit) {
+      if (!this.#d.tarpit.acquire()) return refuse(ResultCode.busy, Diagnostics.tarpitFull, BindOutcome.Refused);
+      slowed = true;
     }
 
     const delimiter = this.#d.config.mfa.otpDelimiter;
@@ -861,11 +866,11 @@ export class Session {
     }
     p.directoryResultCode = res.resultCode;
     if (res.diagnosticMessage) p.directoryDiagnostic = res.diagnosticMessage;
-    if (p.passwordTag !== undefined && p.lockoutKey && this.#d.lockout) {
+    if (p.lockoutPassword !== undefined && p.lockoutKey && this.#d.lockout) {
       // Only a plain wrong password counts: AD answers an expired or must-change password (a right one) with 49 too.
-      if (res.resultCode === ResultCode.invalidCredentials && isPlainWrongPassword(res.diagnosticMessage)) this.#d.lockout.failed(p.lockoutKey, this.clientAddress, p.passwordTag);
+      if (res.resultCode === ResultCode.invalidCredentials && isPlainWrongPassword(res.diagnosticMessage)) this.#d.lockout.failed(p.lockoutKey, this.clientAddress, p.lockoutPassword);
       else if (res.resultCode === ResultCode.success) this.#d.lockout.succeeded(p.lockoutKey);
-      delete p.passwordTag;
+      delete p.lockoutPassword;
     }
     if ((res.resultCode !== ResultCode.success && res.resultCode !== ResultCode.saslBindInProgress) || p.method === BindMethod.Anonymous) {
       this.#upstreamBound = false;

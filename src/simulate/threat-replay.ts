@@ -87,7 +87,7 @@ export class ThreatReplay {
       else this.#benign.binds++;
       this.#without.saw(ev.account, ev.time, failed, by);
     }
-    // As the proxy tells them (behavior/service.ts relays, bucketOf).
+    // As the proxy tells them (behavior/service.ts relays, lockoutKey).
     const relays = engine.relays(ev.endpoint, ev.declaredRole) || ev.relayed === true;
     const bucket: Bucket = relays ? viaBucket(ev.endpoint) : engine.knowsDevice(ev.account, ev.endpoint, ev.time, ev.endpointName) ? 'familiar' : 'unfamiliar';
     const tag = o.password !== undefined ? `${ev.account}:${o.password}` : `guess-${this.#guess++}`;

@@ -121,6 +121,12 @@ export class SmartLockout {
     return until > now ? until : 0;
   }
 
+  /** Any wrong password counted for this identity and bucket within the window (else no retry to recognise)? */
+  hasRecentFailures(identity: string, bucket: Bucket): boolean {
+    const c = this.#counters.get(`${bucket}\u0000${identity}`);
+    return c !== undefined && c.tags.length > 0 && this.#clock.now() - c.since <= this.#o.windowMs;
+  }
+
   /**
    * Was this exact password already wrong for this identity from this kind of source, within
    * the window? (An app retrying a stale password: enforce mode answers it without the directory.)

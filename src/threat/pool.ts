@@ -185,14 +185,16 @@ export class ThreatPool {
   }
 
   /** What enforce mode does with a bind from this address now. Never blocks an exempt source. */
-  verdict(address: string, relaying = false): ThreatVerdict {
+  verdict(address: string, relaying: boolean | (() => boolean) = false): ThreatVerdict {
     if (this.#o.mode === ThreatMode.Off) return { action: 'allow' };
     const now = this.#clock.now();
     const own = this.#live(address, now);
     const net = this.#live(subnetOf(address), now);
     const entry = own && net ? (RANK[net.level] > RANK[own.level] ? net : own) : own ?? net;
     if (!entry) return { action: 'allow' };
-    const exempt = own?.exempt ?? (relaying ? 'app server' : this.#exemptZone(address));
+    // Asked only of a source with an entry: whether it relays costs a lookup or two.
+    const relays = typeof relaying === 'function' ? relaying() : relaying;
+    const exempt = own?.exempt ?? (relays ? 'app server' : this.#exemptZone(address));
     const action = exempt !== undefined ? 'allow' : entry.level === ThreatLevel.High ? 'block' : 'slow';
     return { action, entry: exempt && !entry.exempt ? { ...entry, exempt } : entry };
   }
