@@ -200,6 +200,22 @@ export class Proxy {
     };
   }
 
+  /**
+   * Storage writes the bind path causes, run after the current turn of the event loop (the
+   * answer is out first, and nothing a client can time waits on a disk), the latest per key.
+   */
+  readonly #pendingWrites = new Map<string, () => void>();
+  #later(key: string, write: () => void): void {
+    if (this.#pendingWrites.size === 0) setImmediate(() => this.#flushWrites());
+    this.#pendingWrites.set(key, write);
+  }
+
+  #flushWrites(): void {
+    const writes = [...this.#pendingWrites.values()];
+    this.#pendingWrites.clear();
+    for (const w of writes) w();
+  }
+
   /** Which smart-lockout threshold applies and why (the directory's policy once read). */
   lockoutThreshold: EffectiveThreshold;
   readonly #lockoutPolicy: (() => Promise<DirectoryLockoutPolicy | null>) | undefined;
@@ -274,6 +290,7 @@ export class Proxy {
    * failing must not stop the pool deciding: said, and the pool keeps what it knows.
    */
   syncThreats(): void {
+    this.#flushWrites(); // what this process wrote is in storage before storage is read back
     const store = this.#threatStore;
     if (store && this.threat) {
       try {
@@ -316,23 +333,23 @@ export class Proxy {
   async start(): Promise<readonly BoundListener[]> {
     if (this.threat && this.#threatStore) {
       const store = this.#threatStore;
-      this.threat.onChange = (e) => {
+      this.threat.onChange = (e) => this.#later(`threat ${e.key}`, () => {
         try {
           store.put(e);
         } catch (err) {
           this.#log.error({ event: 'threat_store_failed', key: e.key, error: describeError(err) }, 'could not store a threat entry');
         }
-      };
+      });
     }
     if (this.lockout && this.#lockoutStore) {
       const store = this.#lockoutStore;
-      this.lockout.onLocked = (st) => {
+      this.lockout.onLocked = (st) => this.#later(`lockout ${st.bucket} ${st.identity}`, () => {
         try {
           store.put(st);
         } catch (err) {
           this.#log.error({ event: 'lockout_store_failed', identity: st.identity, error: describeError(err) }, 'could not store a smart lockout');
         }
-      };
+      });
     }
     if ((this.threat && this.#threatStore) || (this.lockout && this.#lockoutStore)) this.#syncThreatsEvery();
     // Before the first bind: smart lockout's threshold below the directory's own (bounded by the lookup timeout).
@@ -507,11 +524,15 @@ export class Proxy {
     if (ev.honeytoken) {
       const role = ev.assessment?.endpointRole;
       this.threat?.honeytoken(ev.clientAddress, ev.bindDn, ev.time, role === 'app_server' || role === 'pool');
-      try {
-        this.#onHoneytoken?.(ev);
-      } catch (err) {
-        this.#log.error({ event: 'honeytoken_incident_failed', error: describeError(err) }, 'could not record the honeytoken incident');
-      }
+      // After this turn of the event loop: the incident's storage and notifications must not
+      // hold up anything a client could time.
+      setImmediate(() => {
+        try {
+          this.#onHoneytoken?.(ev);
+        } catch (err) {
+          this.#log.error({ event: 'honeytoken_incident_failed', error: describeError(err) }, 'could not record the honeytoken incident');
+        }
+      });
     }
     if (!answeredHere) this.#writeBindLine(ev);
     else {
@@ -572,6 +593,7 @@ export class Proxy {
       this.#deadlines.stop();
       this.#threatTimer?.cancel();
       this.#lockoutPolicyTimer?.cancel();
+      this.#flushWrites();
       this.#log.info({ event: 'stopped' }, 'stopped');
     })();
     return this.#stopping;

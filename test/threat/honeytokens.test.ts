@@ -6,6 +6,7 @@
 import test from 'ava';
 import { Honeytokens } from '../../src/threat/honeytokens.js';
 import { bindFrom } from '../helpers/bind-from.js';
+import { timeBinds } from '../helpers/timed-binds.js';
 import { startProxy } from '../helpers/proxy.js';
 import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 
@@ -47,4 +48,22 @@ test('a bind as a honeytoken is a wrong password to the client, a critical incid
   t.is((await bind(p.url, '127.0.0.42', `uid=alice,ou=people,${BASE_DN}`, 'Alice-Pass-1')).resultCode, 49, 'its next bind is answered by bindwall');
   t.is(p.events.at(-1)!.outcome, 'threat_blocked');
   t.is((await bind(p.url, '127.0.0.41', `uid=alice,ou=people,${BASE_DN}`, 'Alice-Pass-1')).resultCode, 0, 'others are unaffected');
+});
+
+test('a honeytoken\'s answer takes as long as a wrong password\'s: its timing is within the normal spread', async (t) => {
+  const p = await startProxy({ directory: { urls: [slapd.url] }, threat: { honeytokens: { accounts: ['carol'] } } }, { policy: true, behavior: true });
+  t.teardown(() => p.stop());
+  // Interleaved, each from its own source (none becomes a spray), timed from another process.
+  const binds = Array.from({ length: 30 }, (_, i) => [
+    { name: `uid=alice,ou=people,${BASE_DN}`, password: `not-alices-${i}`, from: `127.0.3.${10 + i}` },
+    { name: `uid=carol,ou=people,${BASE_DN}`, password: 'Carol-Pass-3', from: `127.0.4.${10 + i}` },
+  ]).flat();
+  const ms = await timeBinds(p.url, binds);
+  const wrong = ms.filter((_, i) => i % 2 === 0);
+  const decoy = ms.filter((_, i) => i % 2 === 1);
+  const q = (xs: number[], f: number): number => [...xs].sort((a, b) => a - b)[Math.floor(f * (xs.length - 1))]!;
+  t.log(`wrong password p10/p50/p90 ${q(wrong, 0.1).toFixed(2)}/${q(wrong, 0.5).toFixed(2)}/${q(wrong, 0.9).toFixed(2)} ms; honeytoken ${q(decoy, 0.1).toFixed(2)}/${q(decoy, 0.5).toFixed(2)}/${q(decoy, 0.9).toFixed(2)} ms`);
+  // The same path to the directory (a random password): the decoy's median sits inside the wrong password's spread.
+  t.true(q(decoy, 0.5) >= q(wrong, 0.1) * 0.5 && q(decoy, 0.5) <= q(wrong, 0.9) * 1.5 + 1, 'the median honeytoken answer is within the normal spread');
+  t.is(p.mfa!.incidents.list().length, 30, 'every attempt is an incident');
 });
