@@ -158,7 +158,7 @@ function explain(args: string[], out: Out, _err: Err): number {
     const threat = storage ? threatContext(storage.db, config, values.endpoint, values.user, at) : undefined;
     const attempt = {
       connectionId: 0, listener, clientAddress: values.endpoint, clientPort: 0, bindDn: values.user, tls: values.tls, receivedAt: at,
-      signal: new AbortController().signal, ...(facts ? { facts } : {}), ...(threat?.entry ? { threatLevel: threat.entry.level } : {}),
+      signal: new AbortController().signal, ...(facts ? { facts } : {}), ...(threat?.entry ? { threatLevel: threat.entry.level, ...(threat.entry.kinds ? { threatKinds: threat.entry.kinds } : {}) } : {}),
     };
     const logon = mapper.fromAttempt(attempt, facts);
     if (values.app) logon.app = values.app;

@@ -66,7 +66,7 @@ export function threatsCommand(args: string[], out: (s: string) => void): number
         return e ? 0 : 1;
       }
       case 'add': {
-        const e: ThreatEntry = { key: key!, level: values.level as ThreatLevel, reasons: [values.reason ?? 'added by an administrator'], since: now, updated: now, expires: until, manual: true };
+        const e: ThreatEntry = { key: key!, level: values.level as ThreatLevel, reasons: [values.reason ?? 'added by an administrator'], kinds: ['manual'], since: now, updated: now, expires: until, manual: true };
         store.put(e);
         if (values.json) out(JSON.stringify(e));
         else out(`${e.key} added at ${e.level} until ${iso(e.expires)}`);

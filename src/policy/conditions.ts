@@ -13,6 +13,9 @@ import type { EvalContext } from './input.js';
 import { SIGNAL_BITS } from './input.js';
 import { DAY_NAMES, type LocalClock } from './local-time.js';
 import { normalizeDn } from '../util/dn.js';
+import { ThreatKind } from '../threat/pool.js';
+
+const THREAT_KINDS: readonly string[] = Object.values(ThreatKind);
 import { AddressMatcher, lower, NameMatcher } from './matchers.js';
 import type { ConditionSpec } from './schema.js';
 
@@ -275,6 +278,19 @@ export function compileCondition(spec: ConditionSpec | undefined, at: Where, env
     const want = THREAT_RANK[spec.threat];
     facets.set('threat', { type: 'exact', value: spec.threat });
     parts.push(leaf(`threat level ≥ ${spec.threat}`, (c) => (THREAT_RANK[c.input.threatLevel ?? ''] ?? 0) >= want, (c) => `threat: ${c.input.threatLevel ?? 'none'}`));
+  }
+  if (spec.threatKind !== undefined) {
+    const values = names('threatKind');
+    for (const v of values) {
+      if (!THREAT_KINDS.includes(v.value)) {
+        const guess = didYouMean(v.value, THREAT_KINDS);
+        env.error(v, `unknown threat kind "${v.value}"`, guess ? `did you mean "${guess}"?` : `known kinds: ${THREAT_KINDS.join(', ')}`);
+      }
+    }
+    const want = new Set(values.map((v) => v.value));
+    facets.set('threatKind', setFacet(values));
+    parts.push(leaf(`threat kind in ${shown(values)}`, (c) => (c.input.threatKinds ?? []).some((k) => want.has(k)),
+      (c) => `threat kinds: ${c.input.threatKinds?.join(', ') || 'none'}`));
   }
   for (const key of ['quarantined', 'tls'] as const) {
     const want = spec[key];

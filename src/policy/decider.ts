@@ -65,6 +65,7 @@ export class PolicyDecider {
       endpointRisk: a?.endpointRisk ?? 0,
       quarantined: this.#quarantine?.isQuarantined(logon.account, attempt.receivedAt) ?? false,
       ...(attempt.threatLevel ? { threatLevel: attempt.threatLevel } : {}),
+      ...(attempt.threatKinds ? { threatKinds: attempt.threatKinds } : {}),
     };
   }
 }

@@ -32,6 +32,8 @@ export interface PolicyInput {
   quarantined: boolean;
   /** The source's level in the threat pool (low, medium, high), when it has an entry. */
   threatLevel?: string;
+  /** The kinds of evidence behind that entry (spraying, slow_spraying, brute_force, behaviour, honeytoken, network, manual). */
+  threatKinds?: readonly string[];
 }
 
 /** Each signal code gets one bit, so "any of these fired" is one AND. */

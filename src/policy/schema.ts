@@ -40,6 +40,7 @@ export interface ConditionSpec {
   signals?: string | string[];
   quarantined?: boolean;
   threat?: 'low' | 'medium' | 'high';
+  threatKind?: string | string[];
   tls?: boolean;
   condition?: string | string[];
   any?: ConditionSpec[];
@@ -70,6 +71,7 @@ export const conditionSchema: z.ZodType<ConditionSpec> = z.strictObject({
   signals: names.optional().meta({ description: 'Any of these behaviour reason codes fired (e.g. endpoint_not_associated).' }),
   quarantined: z.boolean().optional().meta({ description: 'The account is quarantined.' }),
   threat: z.enum(['low', 'medium', 'high']).optional().meta({ description: 'The source is in the threat pool at this level or higher (a high source is refused before policy in threat.mode enforce).' }),
+  threatKind: names.optional().meta({ description: 'The source\'s threat-pool entry comes from any of these: spraying, slow_spraying, brute_force, behaviour, honeytoken, network, manual.' }),
   tls: z.boolean().optional().meta({ description: 'The client connection is encrypted.' }),
   condition: names.optional().meta({ description: 'Named conditions (from `conditions:`) that must all hold.' }),
   get any(): z.ZodOptional<z.ZodArray<z.ZodType<ConditionSpec>>> {

@@ -87,7 +87,7 @@ export interface BindEvent {
   /** A honeytoken account was used (the directory was sent a random password). */
   honeytoken?: true;
   /** The source's threat-pool entry when it has one: what enforce mode did, or (log mode) would do. */
-  threat?: { level: string; action: 'allow' | 'slow' | 'block'; enforced: boolean; reasons: readonly string[] };
+  threat?: { level: string; action: 'allow' | 'slow' | 'block'; enforced: boolean; reasons: readonly string[]; kinds?: readonly string[] };
   /** Extra, secret-free detail (e.g. why a challenge failed). */
   detail?: string;
   /** The behaviour score and reasons (set before the decision, or when the event is recorded). */

@@ -33,6 +33,8 @@ export interface BindAttempt {
   logon?: LogonEvent;
   /** The source's threat-pool level, when it has an entry that did not block it (low, medium; high in log mode). */
   threatLevel?: string;
+  /** Why the source is in the pool (spraying, brute_force, honeytoken, …). */
+  threatKinds?: readonly string[];
   /** A one-time code the client appended to its password (already removed from it). */
   otp?: Secret<string>;
   /** What the connection did before this bind (relayed binds of app servers). */

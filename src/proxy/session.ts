@@ -165,6 +165,10 @@ class Attempt implements BindAttempt {
     return this.#pending.threat?.level;
   }
 
+  get threatKinds(): readonly string[] | undefined {
+    return this.#pending.threat?.kinds;
+  }
+
   get signal(): AbortSignal {
     const p = this.#pending;
     if (!p.abort) {
@@ -701,7 +705,7 @@ export class Session {
     const slow = threat?.entry !== undefined && this.#d.threat!.enforce && threat.action === 'slow';
     if (threat?.entry) {
       const enforced = this.#d.threat!.enforce && threat.action !== 'allow';
-      pending.threat = { level: threat.entry.level, action: threat.action, enforced, reasons: threat.entry.reasons };
+      pending.threat = { level: threat.entry.level, action: threat.action, enforced, reasons: threat.entry.reasons, ...(threat.entry.kinds ? { kinds: threat.entry.kinds } : {}) };
       if (enforced && threat.action === 'block') return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.ThreatBlocked);
     }
     // Smart lockout: an identity locked out from this kind of source is answered here, and the

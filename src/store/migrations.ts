@@ -140,6 +140,7 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
     description: 'smart-lockout state (identities locked out at the proxy), guesses the pool answered per source, and each event\'s threat decision',
     sql: `
       ALTER TABLE threats ADD COLUMN blocked INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE threats ADD COLUMN kinds TEXT;
       ALTER TABLE events ADD COLUMN threat TEXT;
       CREATE TABLE lockouts (
         identity TEXT NOT NULL,

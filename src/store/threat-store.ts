@@ -1,5 +1,5 @@
 /** Threat-pool entries, in the behaviour database: the CLI lists, adds and releases them; a running proxy syncs. */
-import type { ThreatEntry, ThreatLevel } from '../threat/pool.js';
+import type { ThreatEntry, ThreatKind, ThreatLevel } from '../threat/pool.js';
 import type { Db } from './db.js';
 
 interface Row {
@@ -12,11 +12,13 @@ interface Row {
   exempt: string | null;
   manual: number;
   blocked: number;
+  kinds: string | null;
 }
 
 const toEntry = (r: Row): ThreatEntry => ({
   key: r.key, level: r.level as ThreatLevel, reasons: JSON.parse(r.reasons) as string[], since: r.since, updated: r.updated, expires: r.expires,
   ...(r.exempt ? { exempt: r.exempt } : {}), ...(r.manual ? { manual: true } : {}), ...(r.blocked ? { blocked: r.blocked } : {}),
+  ...(r.kinds ? { kinds: JSON.parse(r.kinds) as ThreatKind[] } : {}),
 });
 
 export class ThreatStore {
@@ -27,10 +29,10 @@ export class ThreatStore {
   }
 
   put(e: ThreatEntry): void {
-    this.#db.prepare(`INSERT INTO threats (key, level, reasons, since, updated, expires, exempt, manual, blocked) VALUES (@key, @level, @reasons, @since, @updated, @expires, @exempt, @manual, @blocked)
+    this.#db.prepare(`INSERT INTO threats (key, level, reasons, since, updated, expires, exempt, manual, blocked, kinds) VALUES (@key, @level, @reasons, @since, @updated, @expires, @exempt, @manual, @blocked, @kinds)
       ON CONFLICT(key) DO UPDATE SET level = excluded.level, reasons = excluded.reasons, since = excluded.since, updated = excluded.updated,
-        expires = excluded.expires, exempt = excluded.exempt, manual = excluded.manual, blocked = MAX(threats.blocked, excluded.blocked)`)
-      .run({ key: e.key, level: e.level, reasons: JSON.stringify(e.reasons), since: e.since, updated: e.updated, expires: e.expires, exempt: e.exempt ?? null, manual: e.manual ? 1 : 0, blocked: e.blocked ?? 0 });
+        expires = excluded.expires, exempt = excluded.exempt, manual = excluded.manual, blocked = MAX(threats.blocked, excluded.blocked), kinds = excluded.kinds`)
+      .run({ key: e.key, level: e.level, reasons: JSON.stringify(e.reasons), since: e.since, updated: e.updated, expires: e.expires, exempt: e.exempt ?? null, manual: e.manual ? 1 : 0, blocked: e.blocked ?? 0, kinds: e.kinds ? JSON.stringify(e.kinds) : null });
   }
 
   remove(key: string): boolean {

@@ -14,6 +14,13 @@ export const ThreatLevel = { Low: 'low', Medium: 'medium', High: 'high' } as con
 export type ThreatLevel = (typeof ThreatLevel)[keyof typeof ThreatLevel];
 const RANK: Record<ThreatLevel, number> = { low: 1, medium: 2, high: 3 };
 
+/** Why a source is in the pool, for policy (`threatKind:`) and the CLI. */
+export const ThreatKind = {
+  Spraying: 'spraying', SlowSpraying: 'slow_spraying', BruteForce: 'brute_force', Behaviour: 'behaviour',
+  Honeytoken: 'honeytoken', Network: 'network', Manual: 'manual',
+} as const;
+export type ThreatKind = (typeof ThreatKind)[keyof typeof ThreatKind];
+
 export const ThreatMode = { Off: 'off', Log: 'log', Enforce: 'enforce' } as const;
 export type ThreatMode = (typeof ThreatMode)[keyof typeof ThreatMode];
 
@@ -56,6 +63,8 @@ export interface ThreatEntry {
   key: string;
   level: ThreatLevel;
   reasons: string[];
+  /** The kinds of evidence behind the reasons. */
+  kinds?: ThreatKind[];
   since: number;
   updated: number;
   expires: number;
@@ -150,7 +159,7 @@ export class ThreatPool {
     const c = count(w, ob.account, ob.failed);
     if (!c) return;
     const slow = count(this.#window(this.#slowWindows, this.#o.slowWindowMs, ob.address, ob.time), ob.account, ob.failed);
-    const reasons: [ThreatLevel, string][] = [];
+    const reasons: [ThreatLevel, string, ThreatKind][] = [];
     const level = (counts: Record<ThreatLevel, number>, n: number): ThreatLevel | undefined =>
       n >= counts.high ? ThreatLevel.High : n >= counts.medium ? ThreatLevel.Medium : n >= counts.low ? ThreatLevel.Low : undefined;
     const minutes = Math.round(this.#o.windowMs / 60_000);
@@ -158,20 +167,21 @@ export class ThreatPool {
     // Spraying fails for most accounts it tries; a busy app server's uncorrected typos are a few per cent.
     const spraying = (win: SourceWindow): boolean => win.failedOnly >= this.#o.sprayShare * win.perAccount.size;
     const spray = spraying(w) ? level(this.#o.sprayAccounts, w.failedOnly) : undefined;
-    if (spray && ob.failed) reasons.push([spray, `failed binds for ${w.failedOnly} accounts within ${minutes} minutes (password spraying)`]);
+    if (spray && ob.failed) reasons.push([spray, `failed binds for ${w.failedOnly} accounts within ${minutes} minutes (password spraying)`, ThreatKind.Spraying]);
     // Low and slow: one guess every quarter of an hour stays under the short window, not under this one.
     const sw = slow ? this.#slowWindows.get(ob.address) : undefined;
     const slowLevel = sw && ob.failed && spraying(sw) ? (sw.failedOnly >= this.#o.slowSprayAccounts.high ? ThreatLevel.High : sw.failedOnly >= this.#o.slowSprayAccounts.medium ? ThreatLevel.Medium : undefined) : undefined;
-    if (slowLevel) reasons.push([slowLevel, `failed binds for ${sw!.failedOnly} accounts within ${Math.round(this.#o.slowWindowMs / 3_600_000)} hours (slow password spraying)`]);
+    if (slowLevel) reasons.push([slowLevel, `failed binds for ${sw!.failedOnly} accounts within ${Math.round(this.#o.slowWindowMs / 3_600_000)} hours (slow password spraying)`, ThreatKind.SlowSpraying]);
     const brute = level(this.#o.bruteForceAttempts, ob.failed && c.ok === 0 ? c.failed : 0);
-    if (brute) reasons.push([brute, `${c.failed} failed binds for ${ob.account} within ${minutes} minutes (brute force)`]);
-    if ((ob.sprayingPoints ?? 0) >= 85) reasons.push([ThreatLevel.High, 'the behaviour engine sees password spraying from it']);
-    else if ((ob.sprayingPoints ?? 0) >= 60) reasons.push([ThreatLevel.Medium, 'the behaviour engine sees slow password spraying from it']);
+    if (brute) reasons.push([brute, `${c.failed} failed binds for ${ob.account} within ${minutes} minutes (brute force)`, ThreatKind.BruteForce]);
+    if ((ob.sprayingPoints ?? 0) >= 85) reasons.push([ThreatLevel.High, 'the behaviour engine sees password spraying from it', ThreatKind.Behaviour]);
+    else if ((ob.sprayingPoints ?? 0) >= 60) reasons.push([ThreatLevel.Medium, 'the behaviour engine sees slow password spraying from it', ThreatKind.Behaviour]);
     if (reasons.length === 0) return;
     const top = reasons.reduce((a, b) => (RANK[b[0]] > RANK[a[0]] ? b : a));
     const exempt = ob.relaying ? 'app server' : this.#exemptZone(ob.address);
     const wasHigh = this.#live(ob.address, ob.time)?.level === ThreatLevel.High;
-    this.#raise(ob.address, top[0], top[1], ob.time, exempt);
+    // Every kind of evidence seen here, not only the strongest: a spray the behaviour engine also saw is still a spray.
+    this.#raise(ob.address, top[0], top[1], ob.time, exempt, ...reasons.map((r) => r[2]));
     if (top[0] === ThreatLevel.High && !exempt && !wasHigh) this.#raiseSubnet(ob.address, ob.time);
   }
 
@@ -180,7 +190,7 @@ export class ThreatPool {
     if (this.#o.mode === ThreatMode.Off) return;
     const exempt = relaying ? 'app server' : this.#exemptZone(address);
     const wasHigh = this.#live(address, time)?.level === ThreatLevel.High;
-    this.#raise(address, ThreatLevel.High, `a bind as the honeytoken account ${account}`, time, exempt);
+    this.#raise(address, ThreatLevel.High, `a bind as the honeytoken account ${account}`, time, exempt, ThreatKind.Honeytoken);
     if (!exempt && !wasHigh) this.#raiseSubnet(address, time);
   }
 
@@ -246,12 +256,13 @@ export class ThreatPool {
     return undefined;
   }
 
-  #raise(key: string, level: ThreatLevel, reason: string, now: number, exempt?: string): void {
+  #raise(key: string, level: ThreatLevel, reason: string, now: number, exempt: string | undefined, ...kind: ThreatKind[]): void {
     const e = this.#live(key, now);
     const lvl = e && RANK[e.level] > RANK[level] ? e.level : level;
     const reasons = e ? [...new Set([reason, ...e.reasons])].slice(0, 5) : [reason];
+    const kinds = [...new Set([...kind, ...(e?.kinds ?? [])])];
     const entry: ThreatEntry = {
-      key, level: lvl, reasons, since: e?.since ?? now, updated: now, expires: Math.max(e?.expires ?? 0, now + this.#o.ttlMs[lvl]),
+      key, level: lvl, reasons, kinds, since: e?.since ?? now, updated: now, expires: Math.max(e?.expires ?? 0, now + this.#o.ttlMs[lvl]),
       ...(exempt ? { exempt } : {}), ...(e?.manual ? { manual: true } : {}), ...(e?.blocked ? { blocked: e.blocked } : {}),
     };
     this.#entries.set(key, entry);
@@ -296,6 +307,6 @@ export class ThreatPool {
     members.add(address);
     for (const a of members) if (this.#live(a, now)?.level !== ThreatLevel.High) members.delete(a);
     if (members.size > 256) members.delete(members.values().next().value as string);
-    if (members.size >= this.#o.subnetHighSources) this.#raise(net, ThreatLevel.High, `${members.size} high-threat sources in ${net}`, now);
+    if (members.size >= this.#o.subnetHighSources) this.#raise(net, ThreatLevel.High, `${members.size} high-threat sources in ${net}`, now, undefined, ThreatKind.Network);
   }
 }

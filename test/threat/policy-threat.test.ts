@@ -22,6 +22,10 @@ test.after.always(async () => {
 
 const POLICY = `version: 1
 rules:
+  - id: brute-forcing-sources
+    description: A source brute-forcing an account steps up whoever binds from it (it is not spraying).
+    when: { threatKind: [brute_force] }
+    action: mfa
   - id: threatened-sources
     description: A source spraying at medium or above is refused, whoever binds from it.
     when: { threat: medium }
@@ -50,7 +54,8 @@ test('threat: medium matches a source at medium (and above), not one without an 
   t.regex(explain.stdout(), /127\.0\.0\.71 is in the threat pool at medium until .*password spraying.*: its binds wait in the tarpit/);
   const json = spawnBindwall(['policy', 'explain', '--user', 'alice', '--endpoint', '127.0.0.71', '--policy', dir, '--db', db, '--json']);
   t.is(await json.exited, 0, json.stderr());
-  t.like(JSON.parse(json.stdout()), { input: { threatLevel: 'medium' }, threat: { entry: { key: '127.0.0.71', level: 'medium' } } });
+  t.like(JSON.parse(json.stdout()), { input: { threatLevel: 'medium', threatKinds: ['spraying'] }, threat: { entry: { key: '127.0.0.71', level: 'medium', kinds: ['spraying'] } } });
+  t.regex(explain.stdout(), /✗ brute-forcing-sources[\s\S]*threat kinds: spraying/, 'a spraying source is not a brute-forcing one');
   const risk = spawnBindwall(['risk', 'show', 'alice', '--db', db, '--json']);
   t.is(await risk.exited, 0, risk.stderr());
   const view = JSON.parse(risk.stdout()) as { recent: { endpoint: string; outcome: string; threat?: unknown }[] };
@@ -58,9 +63,12 @@ test('threat: medium matches a source at medium (and above), not one without an 
   const text = spawnBindwall(['risk', 'show', 'alice', '--db', db]);
   t.is(await text.exited, 0, text.stderr());
   t.regex(text.stdout(), /threat pool: source at medium, slow/);
+  const badKind = tempDir(t);
+  writeFileSync(join(badKind, 'p.yaml'), POLICY.replace('threatKind: [brute_force]', 'threatKind: [brute-force]'));
+  t.regex(loadPolicyDir(badKind).diagnostics.map((d) => `${d.message} ${d.hint ?? ''}`).join('\n'), /unknown threat kind "brute-force".*did you mean "brute_force"/);
   const bad = tempDir(t);
   writeFileSync(join(bad, 'p.yaml'), POLICY.replace('threat: medium', 'threat: severe'));
   const { policy, diagnostics } = loadPolicyDir(bad);
   t.is(policy, undefined);
-  t.regex(diagnostics.map((d) => `${d.line} ${d.message}`).join('\n'), /^5 .*"low", "medium", "high"/m);
+  t.regex(diagnostics.map((d) => `${d.line} ${d.message}`).join('\n'), /^9 .*"low", "medium", "high"/m);
 });
