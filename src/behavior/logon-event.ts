@@ -42,6 +42,8 @@ export interface LogonEvent {
   previousAccount?: string;
   /** The endpoint's role when the configuration declares it (apps, pools, kiosks). */
   declaredRole?: EndpointRole;
+  /** Where the logon was seen: an LDAP bind through bindwall (absent) or a cloud sign-in (connectors/). */
+  source?: 'okta';
 }
 
 /** The canonical account key of a bind name (util/dn.ts loginNameOf: every name form). */

@@ -13,7 +13,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { DAY_MS } from './decay.js';
 import { viaBucket, type Bucket } from '../threat/lockout.js';
 import type { Assessment, BehaviorEngine } from './engine.js';
-import { canonicalAccount, relayedVia, type EventMapper } from './logon-event.js';
+import { canonicalAccount, relayedVia, type EventMapper, type LogonEvent } from './logon-event.js';
 import type { DirectoryFacts, UserFacts } from '../directory/facts.js';
 
 export interface BehaviorServiceOptions {
@@ -140,6 +140,20 @@ export class BehaviorService {
         this.#factsQueue.push({ account: logon.account, facts });
       }
     }
+    return assessment;
+  }
+
+  /**
+   * Learns from a sign-in seen elsewhere (a connector: Okta's System Log) and queues it for
+   * storage: the same identity as the person's binds (the directory's login when its facts are
+   * cached), scored by the same signals, one baseline for on-prem and cloud.
+   */
+  recordLogon(logon: LogonEvent): Assessment {
+    const facts = this.#o.facts?.cached(logon.account);
+    const ev: LogonEvent = facts?.login ? { ...logon, account: facts.login } : logon;
+    const assessment = this.engine.assess(ev);
+    this.engine.learn(ev, assessment);
+    if (this.#o.store) this.#queue.push({ logon: ev, assessment, outcome: ev.result === 'success' ? 'cloud_success' : 'cloud_failure', listener: ev.source ?? 'external' });
     return assessment;
   }
 

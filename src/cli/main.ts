@@ -22,6 +22,7 @@ import { checkPolicyAgainstConfig } from '../policy/config-check.js';
 import { quarantineCommand } from './quarantine.js';
 import { threatsCommand } from './threats.js';
 import { lockoutsCommand } from './lockouts.js';
+import { connectorsCommand } from './connectors.js';
 import { checkConnections, checkLockoutThreshold } from './connect-check.js';
 import { DEFAULT_LOCKOUT_THRESHOLD, effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { incidentsCommand } from './incidents.js';
@@ -50,6 +51,7 @@ Usage:
   bindwall quarantine list | add USER [--until T] [--reason R] | release USER
   bindwall threats list | show ADDR | add ADDR|CIDR --level L [--until T] | release ADDR
                                     the malicious-source pool (with --config FILE or --db PATH; --json)
+  bindwall connectors                the Okta SSO connector's health: ok, degraded, failing (--config/--db; --json)
   bindwall lockouts list | show USER | release USER
                                     identities smart lockout locked out at the proxy (--config/--db; --json)
   bindwall simulate [--evaluate]    simulate an organisation's logons and attacks; score them
@@ -102,6 +104,8 @@ export async function main(argv: string[]): Promise<number> {
         return threatsCommand(rest, print);
       case 'lockouts':
         return lockoutsCommand(rest, print);
+      case 'connectors':
+        return connectorsCommand(rest, print);
       case 'incidents':
         return incidentsCommand(rest, print);
       default:

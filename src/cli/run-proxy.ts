@@ -11,6 +11,7 @@ import { startDecisionPoint, type DecisionPoint } from './decision-point.js';
 import { ThreatStore } from '../store/threat-store.js';
 import { LockoutStore } from '../store/lockout-store.js';
 import { lockoutPolicySource } from '../directory/lockout-policy.js';
+import { startConnectors, type RunningConnectors } from '../connectors/setup.js';
 import { systemClock } from '../util/clock.js';
 import { packageVersion } from '../util/package-root.js';
 
@@ -29,9 +30,11 @@ const QUARANTINE_REFRESH_MS = 5_000;
 export async function runProxy(config: Config, log: Logger, opts: { decide?: DecideFn; challenge?: Challenger; onStop?: () => Promise<void> } = {}): Promise<RunningProxy> {
   let behavior: RunningBehavior | undefined;
   let point: DecisionPoint | undefined;
+  let connectors: RunningConnectors | undefined;
   let proxy: Proxy;
   let listeners;
   const closeAll = async (): Promise<void> => {
+    connectors?.stop();
     await point?.close();
     behavior?.close();
   };
@@ -46,6 +49,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db), ...(lockoutPolicy ? { lockoutPolicy } : {}), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
     await point.startPage();
     listeners = await proxy.start();
+    connectors = startConnectors(config, log, { db: point.db, behavior: behavior?.service, version: packageVersion() });
   } catch (err) {
     await closeAll();
     throw err;

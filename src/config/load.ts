@@ -41,6 +41,7 @@ export type LookupConfig = Omit<NonNullable<ParsedConfig['directory']['lookup']>
 export type OktaConfig = Omit<NonNullable<ParsedConfig['mfa']['okta']>, 'apiToken' | 'apiTokenFile' | 'oauth'> & {
   auth: { type: 'ssws'; token: Secret<string> } | { type: 'oauth'; clientId: string; privateKey: KeyObject; keyId?: string; scopes: string[] };
 };
+export type OktaSsoConfig = Omit<NonNullable<ParsedConfig['connectors']['oktaSso']>, 'apiToken' | 'apiTokenFile' | 'oauth'> & { auth: OktaConfig['auth'] };
 export type NotifyTargetConfig = Omit<ParsedConfig['incidents']['notify'][string], 'routingKeyFile'> & { routingKey?: Secret<string> };
 
 export interface Config {
@@ -55,6 +56,7 @@ export interface Config {
   policy: { dir: string; watch: boolean; mode: 'enforce' | 'audit' };
   mfa: Omit<ParsedConfig['mfa'], 'okta' | 'challengePage'> & { okta?: OktaConfig; challengePage?: { host: string; port: number; tls?: TlsMaterial } };
   incidents: { escalation: ParsedConfig['incidents']['escalation']; notify: Readonly<Record<string, NotifyTargetConfig>> };
+  connectors: { oktaSso?: OktaSsoConfig };
   storage: { path: string };
   log: ParsedConfig['log'];
 }
@@ -102,6 +104,8 @@ interface Loaded {
   lookupPassword?: Secret<string>;
   oktaToken?: Secret<string>;
   oktaKey?: KeyObject;
+  ssoToken?: Secret<string>;
+  ssoKey?: KeyObject;
   routingKeys: Map<string, Secret<string>>;
 }
 
@@ -234,27 +238,28 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
     readPem(['mfa', 'challengePage', 'tls', 'certFile'], page.certFile, 'certificate');
     readPem(['mfa', 'challengePage', 'tls', 'keyFile'], page.keyFile, 'private key');
   }
-  let oktaToken: Secret<string> | undefined;
-  let oktaKey: KeyObject | undefined;
-  const okta = obj(obj(raw.mfa)?.okta);
-  if (okta) {
-    const at = ['mfa', 'okta'];
+  // Okta credentials, for step-up MFA and for the SSO connector: one of an API token (or its
+  // file) or an OAuth service app's key.
+  const oktaCredentials = (at: (string | number)[], okta: Record<string, unknown>): { token?: Secret<string>; key?: KeyObject } => {
+    let token: Secret<string> | undefined;
+    let key: KeyObject | undefined;
+    const name = at.join('.');
     const ways = ['apiToken', 'apiTokenFile', 'oauth'].filter((k) => okta[k] !== undefined);
     if (ways.length !== 1) {
-      out.push(source.diag(at, 'error', ways.length === 0 ? 'mfa.okta needs credentials' : `mfa.okta: give one of ${ways.join(', ')}, not several`,
+      out.push(source.diag(at, 'error', ways.length === 0 ? `${name} needs credentials` : `${name}: give one of ${ways.join(', ')}, not several`,
         'use apiTokenFile: /path/to/token, or oauth: { clientId, privateKeyFile }', true));
     }
-    if (typeof okta.apiToken === 'string') oktaToken = new Secret(okta.apiToken);
+    if (typeof okta.apiToken === 'string') token = new Secret(okta.apiToken);
     const fromFile = secretFile([...at, 'apiTokenFile'], okta.apiTokenFile, 'Okta API token');
-    if (fromFile) oktaToken = new Secret(fromFile);
+    if (fromFile) token = new Secret(fromFile);
     const oauth = obj(okta.oauth);
     const pemText = secretFile([...at, 'oauth', 'privateKeyFile'], oauth?.privateKeyFile, 'private key');
     if (pemText) {
       try {
-        oktaKey = createPrivateKey(pemText);
-        if (oktaKey.asymmetricKeyType !== 'rsa' && oktaKey.asymmetricKeyType !== 'ec') throw new Error('type');
+        key = createPrivateKey(pemText);
+        if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec') throw new Error('type');
       } catch {
-        oktaKey = undefined;
+        key = undefined;
         out.push(source.diag([...at, 'oauth', 'privateKeyFile'], 'error', 'the private key is not an RSA or EC key in PEM', 'export the service app\'s key as PEM (-----BEGIN PRIVATE KEY-----)'));
       }
     }
@@ -263,7 +268,12 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
     } else if (typeof okta.orgUrl === 'string' && okta.orgUrl.startsWith('http://') && !/^http:\/\/(127\.|localhost[:/])/.test(okta.orgUrl)) {
       out.push(source.diag([...at, 'orgUrl'], 'error', 'orgUrl must use https (plain http only for a local simulator on loopback)', 'use https://'));
     }
-  }
+    return { ...(token ? { token } : {}), ...(key ? { key } : {}) };
+  };
+  const mfaOkta = obj(obj(raw.mfa)?.okta);
+  const { token: oktaToken, key: oktaKey } = mfaOkta ? oktaCredentials(['mfa', 'okta'], mfaOkta) : {};
+  const sso = obj(obj(raw.connectors)?.oktaSso);
+  const { token: ssoToken, key: ssoKey } = sso ? oktaCredentials(['connectors', 'oktaSso'], sso) : {};
   const routingKeys = new Map<string, Secret<string>>();
   for (const [name, target] of Object.entries(obj(obj(raw.incidents)?.notify) ?? {})) {
     const t = obj(target);
@@ -274,7 +284,10 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
       out.push(source.diag(['incidents', 'notify', name], 'error', `notify target "${name}" (pagerduty) needs routingKeyFile`, 'add routingKeyFile: /path/to/routing-key', true));
     }
   }
-  return { pem, urls, routingKeys, ...(lookupPassword ? { lookupPassword } : {}), ...(oktaToken ? { oktaToken } : {}), ...(oktaKey ? { oktaKey } : {}) };
+  return {
+    pem, urls, routingKeys, ...(lookupPassword ? { lookupPassword } : {}), ...(oktaToken ? { oktaToken } : {}), ...(oktaKey ? { oktaKey } : {}),
+    ...(ssoToken ? { ssoToken } : {}), ...(ssoKey ? { ssoKey } : {}),
+  };
 }
 
 /** Builds the runtime Config from validated values; every file was already read once. */
@@ -313,11 +326,13 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
       };
       if (!okta) return rest;
       const { apiToken: _t, apiTokenFile: _f, oauth, ...o } = okta;
-      const auth = oauth && loaded.oktaKey
-        ? { type: 'oauth' as const, clientId: oauth.clientId, privateKey: loaded.oktaKey, scopes: oauth.scopes, ...(oauth.keyId ? { keyId: oauth.keyId } : {}) }
-        : { type: 'ssws' as const, token: loaded.oktaToken! };
-      return { ...rest, okta: { ...o, orgUrl: o.orgUrl.replace(/\/$/, ''), auth } };
+      return { ...rest, okta: { ...o, orgUrl: o.orgUrl.replace(/\/$/, ''), auth: oktaAuth(oauth, loaded.oktaKey, loaded.oktaToken) } };
     })(v.mfa),
+    connectors: ((c) => {
+      if (!c.oktaSso) return {};
+      const { apiToken: _t, apiTokenFile: _f, oauth, ...o } = c.oktaSso;
+      return { oktaSso: { ...o, orgUrl: o.orgUrl.replace(/\/$/, ''), auth: oktaAuth(oauth, loaded.ssoKey, loaded.ssoToken) } };
+    })(v.connectors),
     incidents: {
       escalation: v.incidents.escalation,
       notify: Object.fromEntries(Object.entries(v.incidents.notify).map(([name, t]) => {
@@ -331,6 +346,12 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
   };
 }
 
+
+function oktaAuth(oauth: { clientId: string; scopes: string[]; keyId?: string | undefined } | undefined, key: KeyObject | undefined, token: Secret<string> | undefined): OktaConfig['auth'] {
+  return oauth && key
+    ? { type: 'oauth' as const, clientId: oauth.clientId, privateKey: key, scopes: oauth.scopes, ...(oauth.keyId ? { keyId: oauth.keyId } : {}) }
+    : { type: 'ssws' as const, token: token! };
+}
 
 function deepFreeze<T>(obj: T): T {
   if (obj && typeof obj === 'object' && !Buffer.isBuffer(obj) && !Object.isFrozen(obj)) {

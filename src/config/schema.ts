@@ -218,6 +218,34 @@ const okta = z.strictObject({
   maxRequestsPerSecond: z.int().min(1).default(50),
 });
 
+/**
+ * The Okta SSO connector (src/connectors/): Okta's System Log polled into the same behaviour
+ * baselines as the LDAP binds. Credentials as for mfa.okta; a service app needs okta.logs.read
+ * and okta.users.read.
+ */
+const oktaSso = z.strictObject({
+  orgUrl: z.string().min(1),
+  apiToken: z.string().min(1).optional(),
+  apiTokenFile: z.string().min(1).optional(),
+  oauth: z.strictObject({
+    clientId: z.string().min(1),
+    privateKeyFile: z.string().min(1),
+    keyId: z.string().min(1).optional(),
+    scopes: z.array(z.string().min(1)).min(1).default(['okta.logs.read', 'okta.users.read']),
+  }).optional(),
+  /** How often the System Log is polled (sub-minute on an interval, else on a node-cron schedule). */
+  pollIntervalMs: ms(60_000, 5_000),
+  /** The first poll (no saved cursor) starts this far back. */
+  lookbackMs: ms(24 * 3_600_000, 0),
+  /** Events per page (Okta: at most 1000). */
+  pageLimit: z.int().min(1).max(1_000).default(1_000),
+  /** Pages per poll at most, so a backlog is worked through over several polls. */
+  maxPagesPerPoll: z.int().min(1).max(1_000).default(20),
+  requestTimeoutMs: ms(10_000),
+  /** No successful poll for this long: the connector is failing, not just degraded. */
+  staleAfterMs: ms(15 * 60_000),
+});
+
 const mfa = z.strictObject({
   okta: okta.optional(),
   /** The whole challenge: a push not answered by then has failed. */
@@ -344,6 +372,7 @@ export const configSchema = z.strictObject({
     maxPromptsPerWindow: 5, promptWindowMs: 900_000, maxPromptsPerSource: 200, appTimeoutsMs: {},
   }),
   incidents: incidents.default({ escalation: { windowMs: 3_600_000, everyIncidents: 2 }, notify: {} }),
+  connectors: z.strictObject({ oktaSso: oktaSso.optional() }).default({}),
   storage: z.strictObject({ path: z.string().min(1).default('data/bindwall.db') }).default({ path: 'data/bindwall.db' }),
   log: z.strictObject({
     level: z.enum(LogLevels).default('info'),

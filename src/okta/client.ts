@@ -31,6 +31,16 @@ export interface OktaClientOptions {
   maxConcurrentRequests?: number;
   /** Requests per second at most, so thousands of pending pushes poll slower instead of meeting 429s. */
   maxRequestsPerSecond?: number;
+  /** Largest response body accepted (System Log pages of 1,000 events run to megabytes). */
+  maxResponseBytes?: number;
+}
+
+/** A page of the System Log and what Okta said about the rate-limit bucket. */
+export interface LogPage {
+  events: unknown[];
+  /** The `next` link (always there while polling). */
+  next?: string;
+  rateLimit?: { limit: number; remaining: number; resetMs: number };
 }
 
 export interface OktaUser {
@@ -93,7 +103,7 @@ export class OktaClient {
       maxRedirects: 0,
       headers: { Accept: 'application/json', 'User-Agent': o.userAgent },
       // Responses are small JSON; refuse anything huge.
-      maxContentLength: 1024 * 1024,
+      maxContentLength: o.maxResponseBytes ?? 1024 * 1024,
     });
   }
 
@@ -146,6 +156,26 @@ export class OktaClient {
     const r = body.factorResult;
     if (r === 'WAITING' || r === 'SUCCESS' || r === 'REJECTED' || r === 'TIMEOUT') return r;
     throw okErr(ErrorCode.OktaProtocol, `unexpected push result ${String(r)}`);
+  }
+
+  /** One System Log page: GET the first query's URL, then each `next` link as given. */
+  async logPage(url: string, deadline: number): Promise<LogPage> {
+    const res = await this.#call('GET', url, undefined, deadline);
+    if (res.status === 403 && /insufficient_scope/.test(String(res.headers['www-authenticate'] ?? ''))) {
+      throw okErr(ErrorCode.OktaAuth, 'Okta refused to read the System Log: the service app lacks the okta.logs.read scope', { status: 403, scope: 'okta.logs.read' });
+    }
+    const body = this.#expect(res, 200, 'read the System Log');
+    if (!Array.isArray(body)) throw okErr(ErrorCode.OktaProtocol, 'Okta returned a System Log page that is not a list');
+    const next = nextLink(res.headers.link);
+    const limit = Number(res.headers['x-rate-limit-limit']);
+    const remaining = Number(res.headers['x-rate-limit-remaining']);
+    const reset = Number(res.headers['x-rate-limit-reset']);
+    const serverNow = Date.parse(String(res.headers.date ?? '')) || this.#o.clock.now();
+    return {
+      events: body, ...(next ? { next } : {}),
+      // Reset is epoch seconds by Okta's clock: turned into a wait from now on ours.
+      ...(Number.isFinite(limit) && Number.isFinite(remaining) && Number.isFinite(reset) ? { rateLimit: { limit, remaining, resetMs: this.#o.clock.now() + Math.max(0, reset * 1000 - serverNow) } } : {}),
+    };
   }
 
   /** Best effort: Okta's cancel link is advertised but not specified; a failure is harmless. */
@@ -281,4 +311,14 @@ export class OktaClient {
       throw okErr(ErrorCode.OktaUnavailable, `Okta request ${why}`, { cause: e.code ?? 'unknown' });
     }
   }
+}
+
+/** The `rel="next"` URL of a Link header (one header with several links, or several headers). */
+export function nextLink(header: unknown): string | undefined {
+  const text = Array.isArray(header) ? header.join(', ') : typeof header === 'string' ? header : '';
+  for (const part of text.split(/,\s*(?=<)/)) {
+    const m = /^<([^>]+)>\s*;(.*)$/.exec(part.trim());
+    if (m && /\brel="?next"?/i.test(m[2]!)) return m[1];
+  }
+  return undefined;
 }

@@ -152,4 +152,24 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       );
     `,
   },
+  {
+    version: 8,
+    description: 'connectors: each one\'s cursor and health, and the event ids already taken in',
+    sql: `
+      CREATE TABLE connectors (
+        name TEXT PRIMARY KEY,
+        cursor TEXT,
+        origin TEXT,
+        health TEXT NOT NULL,
+        updated INTEGER NOT NULL
+      );
+      CREATE TABLE connector_seen (
+        connector TEXT NOT NULL,
+        uuid TEXT NOT NULL,
+        time INTEGER NOT NULL,
+        PRIMARY KEY (connector, uuid)
+      );
+      CREATE INDEX connector_seen_time ON connector_seen(connector, time);
+    `,
+  },
 ]);

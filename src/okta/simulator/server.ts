@@ -12,6 +12,7 @@ import { verifyClientAssertion } from './client-assertion.js';
 import { simPage } from './page.js';
 import { totp } from '../totp.js';
 import { OktaState, type PushTransaction, type SimFactor, type SimUser } from './state.js';
+import { LogQueryError, SystemLog, type LogQuery } from './system-log.js';
 
 export interface OktaSimulatorOptions {
   host?: string;
@@ -23,6 +24,8 @@ export interface OktaSimulatorOptions {
   serviceApps?: readonly { clientId: string; publicKey: KeyObject; scopes: readonly string[] }[];
   /** Requests per bucket per 60-second window before 429 (Okta's buckets are per endpoint family). */
   rateLimitPerMinute?: number;
+  /** The /api/v1/logs bucket (Okta's example org limit: 120 a minute). */
+  logsRateLimitPerMinute?: number;
   pushLifetimeMs?: number;
 }
 
@@ -38,6 +41,8 @@ const ERROR_SUMMARY: Record<string, string> = {
   E0000007: 'Not found: Resource not found: {0}',
   E0000011: 'Invalid token provided',
   E0000047: 'API call exceeded rate limit due to too many requests.',
+  E0000009: 'Internal Server Error',
+  E0000053: 'Invalid search criteria. {0}',
   E0000068: 'Invalid Passcode/Answer',
   E0000069: 'User Locked',
   E0000082: 'Each code can only be used once. Please wait for a new code and try again.',
@@ -46,7 +51,7 @@ const ERROR_SUMMARY: Record<string, string> = {
 
 const STATUS: Record<string, number> = {
   E0000001: 400, E0000003: 400, E0000006: 403, E0000007: 404, E0000011: 401, E0000047: 429,
-  E0000068: 403, E0000069: 403, E0000082: 403, E0000154: 410,
+  E0000068: 403, E0000069: 403, E0000082: 403, E0000154: 410, E0000009: 500, E0000053: 400,
 };
 
 const REQUEST_LOG_MAX = 10_000;
@@ -59,6 +64,10 @@ class HttpError extends Error {
 
 export class OktaSimulator {
   readonly state: OktaState;
+  /** The System Log /api/v1/logs serves; tests and the demo append to it. */
+  readonly log: SystemLog;
+  /** Injected failures for tests: the next N /api/v1/logs requests answer 429 (or 500). */
+  failLogs: { status: 429 | 500; count: number } | undefined;
   readonly #o: Required<Omit<OktaSimulatorOptions, 'serviceApps'>> & { serviceApps: NonNullable<OktaSimulatorOptions['serviceApps']> };
   readonly #server: http.Server;
   readonly #tokens = new Map<string, AccessToken>();
@@ -69,9 +78,10 @@ export class OktaSimulator {
 
   constructor(opts: OktaSimulatorOptions = {}) {
     this.#o = {
-      host: '127.0.0.1', port: 0, clock: systemClock, apiTokens: [], serviceApps: [], rateLimitPerMinute: 600, pushLifetimeMs: 300_000, ...opts,
+      host: '127.0.0.1', port: 0, clock: systemClock, apiTokens: [], serviceApps: [], rateLimitPerMinute: 600, logsRateLimitPerMinute: 120, pushLifetimeMs: 300_000, ...opts,
     };
     this.state = new OktaState({ clock: this.#o.clock, pushLifetimeMs: this.#o.pushLifetimeMs });
+    this.log = new SystemLog(() => this.#o.clock.now());
     this.#server = http.createServer((req, res) => {
       this.#handle(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -130,7 +140,7 @@ export class OktaSimulator {
     let b = this.#buckets.get(bucket);
     if (!b || now >= b.windowStart + 60_000) this.#buckets.set(bucket, (b = { windowStart: now, used: 0 }));
     b.used++;
-    const limit = this.#o.rateLimitPerMinute;
+    const limit = bucket === 'logs' ? this.#o.logsRateLimitPerMinute : this.#o.rateLimitPerMinute;
     return {
       headers: {
         'x-rate-limit-limit': String(limit),
@@ -156,11 +166,12 @@ export class OktaSimulator {
     if (path === '/oauth2/v1/token' && method === 'POST') return this.#token(req, res);
     if (!path.startsWith('/api/v1/')) return this.#send(res, 404, this.#errorBody('E0000007', `Not found: Resource not found: ${path} (Path)`));
 
-    const bucket = path.includes('/transactions/') ? 'transactions' : path.endsWith('/verify') ? 'verify' : path.includes('/factors') ? 'factors' : 'users';
+    const bucket = path === '/api/v1/logs' ? 'logs' : path.includes('/transactions/') ? 'transactions' : path.endsWith('/verify') ? 'verify' : path.includes('/factors') ? 'factors' : 'users';
     const rl = this.#rateLimit(bucket);
     try {
       const scopes = this.#authorize(req);
       if (rl.exceeded) throw new HttpError('E0000047');
+      if (path === '/api/v1/logs' && method === 'GET') return this.#logs(res, url, scopes, rl.headers);
       const body = await this.#body(req);
       const result = this.#route(method, path, body, req, scopes);
       this.#send(res, result.status, result.body, rl.headers);
@@ -176,6 +187,37 @@ export class OktaSimulator {
       const summary = (ERROR_SUMMARY[err.code] ?? err.code).replace('{0}', err.detail);
       this.#send(res, STATUS[err.code] ?? 400, this.#errorBody(err.code, summary, err.causes), rl.headers);
     }
+  }
+
+  /** GET /api/v1/logs: one page, with Link self and (polling: always) next, absolute URLs. */
+  #logs(res: http.ServerResponse, url: URL, scopes: Set<string> | 'all', headers: Record<string, string>): void {
+    if (scopes !== 'all' && !scopes.has('okta.logs.read')) throw new InsufficientScope('okta.logs.read');
+    const f = this.failLogs;
+    if (f && f.count > 0) {
+      f.count--;
+      throw new HttpError(f.status === 429 ? 'E0000047' : 'E0000009');
+    }
+    const q: LogQuery = {};
+    for (const k of ['since', 'until', 'after', 'limit', 'sortOrder', 'filter'] as const) {
+      const v = url.searchParams.get(k);
+      if (v !== null) q[k] = v;
+    }
+    let page;
+    try {
+      page = this.log.query(q);
+    } catch (err) {
+      if (err instanceof LogQueryError) throw new HttpError(err.code, err.detail);
+      throw err;
+    }
+    const self = `${this.#url}${url.pathname}${url.search}`;
+    const links = [`<${self}>; rel="self"`];
+    if (page.next) {
+      const next = new URL(`${this.#url}/api/v1/logs`);
+      for (const [k, v] of url.searchParams) if (k !== 'since' && k !== 'after') next.searchParams.set(k, v);
+      next.searchParams.set('after', page.next);
+      links.push(`<${next.toString()}>; rel="next"`);
+    }
+    this.#send(res, 200, page.events, { ...headers, link: links.join(', ') });
   }
 
   /** SSWS token or an OAuth access token; returns the token's scopes (all for SSWS). */

@@ -1,0 +1,62 @@
+/**
+ * Starts the configured connectors next to the proxy: today the Okta SSO connector, whose
+ * sign-ins the behaviour engine learns as the same people's logons. Its schedule runs on
+ * node-cron when the interval is whole minutes, else on the clock.
+ */
+import cron, { type ScheduledTask } from 'node-cron';
+import type { BehaviorService } from '../behavior/service.js';
+import type { Config } from '../config/load.js';
+import type { Logger } from '../log/logger.js';
+import { OktaClient } from '../okta/client.js';
+import { ConnectorStore } from '../store/connector-store.js';
+import type { Db } from '../store/db.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import type { ConnectorHealth } from './health.js';
+import { logonFromOkta } from './okta-sso/mapping.js';
+import { OktaLogPoller } from './okta-sso/poller.js';
+
+export const OKTA_SSO = 'okta-sso';
+
+export interface RunningConnectors {
+  health(): ConnectorHealth[];
+  /** Polls every connector now (tests, and `bindwall connectors --poll` later). */
+  pollNow(): Promise<void>;
+  stop(): void;
+}
+
+export function startConnectors(config: Config, log: Logger, deps: { db: Db; behavior: BehaviorService | undefined; clock?: Clock; version: string; autoStart?: boolean }): RunningConnectors | undefined {
+  const c = config.connectors.oktaSso;
+  if (!c) return undefined;
+  const clock = deps.clock ?? systemClock;
+  if (!deps.behavior) log.warn({ event: 'connector_without_behavior', connector: OKTA_SSO }, 'connectors.oktaSso is configured but behavior.enabled is false: its events are read and dropped');
+  const client = new OktaClient({
+    orgUrl: c.orgUrl, auth: c.auth, requestTimeoutMs: c.requestTimeoutMs, maxRateLimitWaitMs: 0, clock,
+    userAgent: `bindwall/${deps.version} (okta-sso connector)`, maxConcurrentRequests: 2, maxResponseBytes: 64 * 1024 * 1024,
+  });
+  const poller = new OktaLogPoller({
+    name: OKTA_SSO, source: client, store: new ConnectorStore(deps.db), clock, log,
+    onEvent: (e) => {
+      const logon = logonFromOkta(e);
+      if (logon && deps.behavior) deps.behavior.recordLogon(logon);
+    },
+    pollIntervalMs: c.pollIntervalMs, lookbackMs: c.lookbackMs, pageLimit: c.pageLimit, maxPagesPerPoll: c.maxPagesPerPoll,
+    requestTimeoutMs: c.requestTimeoutMs, staleAfterMs: c.staleAfterMs,
+  });
+  log.info({ event: 'connector_started', connector: OKTA_SSO, orgUrl: c.orgUrl, pollIntervalMs: c.pollIntervalMs }, `connector ${OKTA_SSO}: reading ${c.orgUrl}'s System Log every ${Math.round(c.pollIntervalMs / 1000)} s`);
+  let task: ScheduledTask | undefined;
+  if (deps.autoStart !== false) {
+    const minutes = c.pollIntervalMs / 60_000;
+    if (clock === systemClock && Number.isInteger(minutes) && minutes >= 1 && minutes <= 59) {
+      void poller.poll();
+      task = cron.schedule(`*/${minutes} * * * *`, () => poller.poll(), { name: 'bindwall-okta-sso', noOverlap: true });
+    } else poller.start();
+  }
+  return {
+    health: () => [poller.health],
+    pollNow: () => poller.poll(),
+    stop: () => {
+      void task?.destroy();
+      poller.stop();
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * Connectors' state in the behaviour database: the cursor to resume from (written with the
+ * ids of the page's events, in one transaction, after each page), the health the running
+ * process reports (`bindwall connectors` reads it), and a bounded set of event ids already
+ * taken in, so an event delivered twice (a page re-read after a crash, an event hook and the
+ * poll) is learned once.
+ */
+import type { ConnectorHealth } from '../connectors/health.js';
+import type { Db } from './db.js';
+
+export class ConnectorStore {
+  readonly #db: Db;
+  readonly #maxSeen: number;
+
+  constructor(db: Db, maxSeen = 200_000) {
+    this.#db = db;
+    this.#maxSeen = maxSeen;
+  }
+
+  /** The saved cursor, if it was saved for this origin (a connector pointed at another org starts over). */
+  cursor(name: string, origin: string): string | undefined {
+    const r = this.#db.prepare('SELECT cursor, origin FROM connectors WHERE name = ?').get(name) as { cursor: string | null; origin: string | null } | undefined;
+    return r?.cursor && r.origin === origin ? r.cursor : undefined;
+  }
+
+  /** Which of these ids were taken in before. */
+  seen(name: string, uuids: readonly string[]): Set<string> {
+    const out = new Set<string>();
+    const stmt = this.#db.prepare('SELECT 1 FROM connector_seen WHERE connector = ? AND uuid = ?').pluck();
+    for (const u of uuids) if (stmt.get(name, u) !== undefined) out.add(u);
+    return out;
+  }
+
+  /** After a page: its events' ids and the cursor for the next one, together. */
+  savePage(name: string, origin: string, cursor: string, events: readonly { uuid: string; time: number }[], health: ConnectorHealth): void {
+    this.#db.transaction(() => {
+      const add = this.#db.prepare('INSERT OR IGNORE INTO connector_seen (connector, uuid, time) VALUES (?, ?, ?)');
+      for (const e of events) add.run(name, e.uuid, e.time);
+      this.#db.prepare(`INSERT INTO connectors (name, cursor, origin, health, updated) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor, origin = excluded.origin, health = excluded.health, updated = excluded.updated`)
+        .run(name, cursor, origin, JSON.stringify(health), health.updated);
+      const n = (this.#db.prepare('SELECT COUNT(*) FROM connector_seen WHERE connector = ?').pluck().get(name) as number);
+      if (n > this.#maxSeen) {
+        this.#db.prepare(`DELETE FROM connector_seen WHERE connector = ? AND time <= (SELECT time FROM connector_seen WHERE connector = ? ORDER BY time LIMIT 1 OFFSET ?)`)
+          .run(name, name, n - this.#maxSeen);
+      }
+    })();
+  }
+
+  saveHealth(h: ConnectorHealth): void {
+    this.#db.prepare(`INSERT INTO connectors (name, health, updated) VALUES (?, ?, ?)
+      ON CONFLICT(name) DO UPDATE SET health = excluded.health, updated = excluded.updated`).run(h.name, JSON.stringify(h), h.updated);
+  }
+
+  health(): ConnectorHealth[] {
+    return (this.#db.prepare('SELECT health FROM connectors ORDER BY name').pluck().all() as string[]).map((h) => JSON.parse(h) as ConnectorHealth);
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * The Okta SSO connector against the Okta simulator's System Log, on a ManualClock: polling
+ * semantics (since once, then the next link, present even on an empty page), the cursor saved
+ * after each page so a restart resumes with no gap and no duplicate, half the rate-limit
+ * bucket, 429 and token errors as health states a person can act on; and Okta's own SDK reads
+ * the simulator's System Log as it reads Okta's.
+ */
+import test from 'ava';
+import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OktaLogPoller } from '../../src/connectors/okta-sso/poller.js';
+import { logonFromOkta, type OktaLogEvent } from '../../src/connectors/okta-sso/mapping.js';
+import { silentLogger } from '../../src/log/logger.js';
+import { Secret } from '../../src/log/secret.js';
+import { OktaClient } from '../../src/okta/client.js';
+import { OktaSimulator } from '../../src/okta/simulator/server.js';
+import { ConnectorStore } from '../../src/store/connector-store.js';
+import { openDatabase } from '../../src/store/db.js';
+import { ManualClock } from '../../src/util/clock.js';
+
+const TOKEN = 'connector-token-01';
+const T0 = Date.UTC(2026, 10, 30, 8, 0);
+
+async function world(t: { teardown(fn: () => unknown): void }, o: { logsRateLimitPerMinute?: number } = {}) {
+  const clock = new ManualClock(T0);
+  const sim = new OktaSimulator({ apiTokens: [TOKEN], clock, ...o });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'bindwall-connector-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openDatabase(join(dir, 'bindwall.db'));
+  t.teardown(() => db.close());
+  const store = new ConnectorStore(db);
+  const client = (token = TOKEN): OktaClient => new OktaClient({ orgUrl: sim.url, auth: { type: 'ssws', token: new Secret(token) }, requestTimeoutMs: 5_000, maxRateLimitWaitMs: 0, clock, userAgent: 'test', maxResponseBytes: 16 * 1024 * 1024 });
+  const seen: OktaLogEvent[] = [];
+  const poller = (o2: { token?: string; pageLimit?: number; maxPagesPerPoll?: number } = {}): OktaLogPoller => new OktaLogPoller({
+    name: 'okta-sso', source: client(o2.token), store, clock, log: silentLogger(), onEvent: (e) => seen.push(e),
+    pollIntervalMs: 30_000, lookbackMs: 3_600_000, pageLimit: o2.pageLimit ?? 100, maxPagesPerPoll: o2.maxPagesPerPoll ?? 20, requestTimeoutMs: 5_000, staleAfterMs: 15 * 60_000,
+  });
+  const signIn = (login: string, at: number, ip = '81.2.69.160'): void => {
+    sim.log.append({ eventType: 'user.session.start', at, actor: { alternateId: login }, client: { ipAddress: ip }, outcome: { result: 'SUCCESS' } });
+  };
+  return { clock, sim, store, seen, poller, signIn, client };
+}
+
+test('polls from since, then follows next (empty pages included); a restart resumes with no gap and no duplicate', async (t) => {
+  const w = await world(t);
+  w.sim.log.append({ eventType: 'user.session.start', at: T0 - 7_200_000, actor: { alternateId: 'old@corp.example' } }); // before the lookback
+  for (let i = 0; i < 250; i++) w.signIn(`user${i}@corp.example`, T0 - 1_800_000 + i * 1000);
+  const first = w.poller({ maxPagesPerPoll: 2 });
+  await first.poll();
+  t.is(w.seen.length, 200, 'two pages of 100, then it stops for this poll');
+  t.like(first.health, { state: 'ok', events: 200 });
+  // A restart: a new poller on the same storage carries on from the saved cursor.
+  const second = w.poller();
+  for (let i = 250; i < 260; i++) w.signIn(`user${i}@corp.example`, T0 + i);
+  await second.poll();
+  t.is(w.seen.length, 260);
+  t.is(new Set(w.seen.map((e) => e.uuid)).size, 260, 'no duplicate');
+  t.deepEqual(w.seen.map((e) => e.actor!.alternateId), Array.from({ length: 260 }, (_, i) => `user${i}@corp.example`), 'no gap, in order; the event before the lookback is not read');
+  await second.poll();
+  t.is(w.seen.length, 260, 'caught up: an empty page, and its next link kept');
+  w.signIn('late@corp.example', T0 + 5_000);
+  await second.poll();
+  t.is(w.seen.at(-1)!.actor!.alternateId, 'late@corp.example');
+  const logs = w.sim.requests.filter((r) => r.path === '/api/v1/logs');
+  t.true(logs.length >= 6);
+});
+
+test('stays under half the bucket; a 429 is degraded with when it resumes; a bad token is failing with what to fix', async (t) => {
+  const w = await world(t, { logsRateLimitPerMinute: 10 });
+  for (let i = 0; i < 1_000; i++) w.signIn(`u${i}@corp.example`, T0 - 600_000 + i);
+  const p = w.poller({ pageLimit: 50, maxPagesPerPoll: 100 });
+  await p.poll();
+  t.is(w.sim.requests.filter((r) => r.path === '/api/v1/logs').length, 5, 'five of the ten a minute, then it waits for the window');
+  t.like(p.health, { state: 'degraded', code: 'BW_OKTA_RATE_LIMITED' });
+  await p.poll();
+  t.is(w.seen.length, 250, 'nothing before the reset');
+  w.clock.advance(61_000);
+  await p.poll();
+  t.is(w.seen.length, 500);
+  w.sim.failLogs = { status: 429, count: 1 };
+  w.clock.advance(61_000);
+  await p.poll();
+  t.like(p.health, { state: 'degraded', code: 'BW_OKTA_RATE_LIMITED' });
+  t.regex(p.health.reason!, /rate-limited by Okta; resuming in \d+ s/);
+  const bad = w.poller({ token: 'revoked-token-9' });
+  await bad.poll();
+  t.like(bad.health, { state: 'failing', code: 'BW_OKTA_AUTH' });
+  t.regex(bad.health.reason!, /check connectors\.oktaSso's API token/);
+  t.false(JSON.stringify(bad.health).includes('revoked-token-9'), 'the token is never in the health');
+  t.like(w.store.health().find((h) => h.name === 'okta-sso'), { state: 'failing' }, 'stored for bindwall connectors');
+});
+
+test('sign-ins and SSO map to logons of the same canonical account; other events are left alone', (t) => {
+  const base = { uuid: 'u', published: new Date(T0).toISOString(), actor: { type: 'User', alternateId: 'Alice@Corp.Example' }, client: { ipAddress: '81.2.69.160' } };
+  t.like(logonFromOkta({ ...base, eventType: 'user.session.start', outcome: { result: 'SUCCESS' } }), { account: 'alice', app: 'okta', result: 'success', source: 'okta', endpoint: '81.2.69.160', kind: 'human' });
+  t.like(logonFromOkta({ ...base, eventType: 'user.authentication.sso', outcome: { result: 'SUCCESS' }, target: [{ type: 'AppInstance', displayName: 'Salesforce' }] }), { app: 'okta:Salesforce' });
+  t.like(logonFromOkta({ ...base, eventType: 'user.session.start', outcome: { result: 'FAILURE', reason: 'INVALID_CREDENTIALS' } }), { result: 'bad_password' });
+  t.like(logonFromOkta({ ...base, eventType: 'user.session.start', actor: { type: 'PublicClientApp', alternateId: 'svc-sync' }, outcome: { result: 'SUCCESS' } }), { kind: 'service' });
+  t.is(logonFromOkta({ ...base, eventType: 'user.mfa.factor.activate', outcome: { result: 'SUCCESS' } }), undefined);
+  t.is(logonFromOkta({ ...base, eventType: 'policy.evaluate_sign_on', outcome: { result: 'CHALLENGE' } }), undefined);
+});
+
+test('the simulator\'s System Log: bounded queries end, filters, bad parameters are Okta\'s 400s; the SDK reads it', async (t) => {
+  const w = await world(t);
+  for (let i = 0; i < 30; i++) w.signIn(`s${i}@corp.example`, T0 - 60_000 + i * 1000);
+  w.sim.log.append({ eventType: 'user.authentication.sso', at: T0 - 10_000, actor: { alternateId: 's1@corp.example' }, target: [{ id: '0oa1', type: 'AppInstance', alternateId: 'sf', displayName: 'Salesforce', detailEntry: null }] });
+  const since = new Date(T0 - 120_000).toISOString();
+  const until = new Date(T0).toISOString();
+  const c = w.client();
+  const bounded = await c.logPage(`${w.sim.url}/api/v1/logs?since=${since}&until=${until}&limit=1000`, T0 + 5_000);
+  t.is(bounded.events.length, 31);
+  t.is(bounded.next, undefined, 'a bounded query that fits one page has no next link');
+  const sso = await c.logPage(`${w.sim.url}/api/v1/logs?since=${since}&filter=${encodeURIComponent('eventType eq "user.authentication.sso" and actor.alternateId sw "s1"')}`, T0 + 5_000);
+  t.is(sso.events.length, 1);
+  t.truthy(sso.next, 'polling: a next link');
+  const badFilter = await t.throwsAsync(c.logPage(`${w.sim.url}/api/v1/logs?filter=${encodeURIComponent('eventType === "x"')}`, T0 + 5_000));
+  t.regex(badFilter!.message, /HTTP 400 E0000053/);
+  const both = await t.throwsAsync(c.logPage(`${w.sim.url}/api/v1/logs?since=${since}&after=abc`, T0 + 5_000));
+  t.regex(both!.message, /HTTP 400 E0000053/);
+  const require = createRequire(import.meta.url);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const okta = require('@okta/okta-sdk-nodejs') as any;
+  const sdk = new okta.Client({ orgUrl: w.sim.url, token: TOKEN, cacheMiddleware: null });
+  const got: { uuid: string; eventType: string; actor: { alternateId: string } }[] = [];
+  for await (const e of await sdk.systemLogApi.listLogEvents({ since, until, limit: 10 })) got.push(e);
+  t.is(got.length, 31, 'the SDK follows the next links of a bounded query to its end');
+  t.is(got[0]!.actor.alternateId, 's0@corp.example');
+});
+
+test('one person, one baseline: an LDAP bind through bindwall and an Okta sign-in land in the same account; bindwall connectors says ok', async (t) => {
+  const { startSlapd, BASE_DN } = await import('../helpers/slapd.js');
+  const { startProxy } = await import('../helpers/proxy.js');
+  const { bindFrom } = await import('../helpers/bind-from.js');
+  const { spawnBindwall } = await import('../helpers/cli.js');
+  const { startConnectors } = await import('../../src/connectors/setup.js');
+  const slapd = await startSlapd();
+  t.teardown(() => slapd.stop());
+  const sim = new OktaSimulator({ apiTokens: [TOKEN] });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  const p = await startProxy({ directory: { urls: [slapd.url] }, connectors: { oktaSso: { orgUrl: sim.url, apiToken: TOKEN, pollIntervalMs: 5_000 } } }, { behavior: true });
+  t.teardown(() => p.stop());
+  t.is((await bindFrom(p.url, '127.0.0.81', `uid=alice,ou=people,${BASE_DN}`, 'Alice-Pass-1')).resultCode, 0);
+  sim.log.append({ eventType: 'user.authentication.sso', actor: { alternateId: 'alice@corp.example' }, client: { ipAddress: '81.2.69.160' }, target: [{ id: '0oa1', type: 'AppInstance', alternateId: 'sf', displayName: 'Salesforce', detailEntry: null }] });
+  const db = openDatabase(p.config.storage.path);
+  t.teardown(() => db.close());
+  const connectors = startConnectors(p.config, silentLogger(), { db, behavior: p.behavior, version: 'test', autoStart: false })!;
+  t.teardown(() => connectors.stop());
+  await connectors.pollNow();
+  t.like(connectors.health()[0], { name: 'okta-sso', state: 'ok', events: 1 });
+  const alice = p.behavior!.engine.account('alice')!;
+  t.true(alice.endpoints.has('127.0.0.81') && alice.endpoints.has('81.2.69.160'), 'on-prem and cloud endpoints in one baseline');
+  t.true(alice.apps.has('okta:Salesforce'));
+  p.behavior!.flush();
+  const risk = spawnBindwall(['risk', 'show', 'alice', '--db', p.config.storage.path, '--json']);
+  t.is(await risk.exited, 0, risk.stderr());
+  t.true((JSON.parse(risk.stdout()) as { apps: { app: string }[] }).apps.some((a) => a.app === 'okta:Salesforce'), 'risk show has the cloud app');
+  const health = spawnBindwall(['connectors', '--db', p.config.storage.path, '--json']);
+  t.is(await health.exited, 0, health.stderr());
+  t.like((JSON.parse(health.stdout()) as { name: string; state: string }[])[0], { name: 'okta-sso', state: 'ok' });
+});
