@@ -52,8 +52,20 @@ test('the demo starts with no setup and its cheat-sheet commands work', async (t
   const live = spawnBindwall(['simulate', '--live', url, '--days', '14', '--max-events', '300'], { cwd });
   t.is(await live.exited, 0, live.stderr());
   t.regex(live.stdout(), /live: 300 binds from \d+ source addresses .* 300 as expected, 0 unexpected, 0 connection errors/);
+  // The SSO connector reads the simulator's System Log at start: green within a minute.
+  let health: { name: string; state: string; events: number }[] = [];
+  for (let i = 0; i < 100 && health[0]?.state !== 'ok'; i++) {
+    const c = spawnBindwall(['connectors', '--db', `${cwd}/data/demo/bindwall.db`, '--json']);
+    await c.exited;
+    health = JSON.parse(c.stdout() || '[]') as typeof health;
+    if (health[0]?.state !== 'ok') await new Promise((r) => setTimeout(r, 100));
+  }
+  t.like(health[0], { name: 'okta-sso', state: 'ok', events: 3 });
   demo.child.kill('SIGTERM');
   t.is(await demo.exited, 0);
+  const cloud = spawnBindwall(['risk', 'show', 'alice.archer', '--db', `${cwd}/data/demo/bindwall.db`, '--json']);
+  t.is(await cloud.exited, 0, cloud.stderr());
+  t.true((JSON.parse(cloud.stdout()) as { apps: { app: string }[] }).apps.some((a) => a.app === 'okta:Salesforce'), 'a cloud sign-in arrived in risk show');
   t.regex(demo.stdout(), /"outcome":"approved"/);
   t.regex(demo.stdout(), /"client":"127\.30\./, 'binds came from simulated source addresses');
   const shown = spawnBindwall(['risk', 'show', 'svc-001', '--db', `${cwd}/data/demo/bindwall.db`]);

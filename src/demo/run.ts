@@ -59,6 +59,17 @@ export async function startDemoOkta(host: string, directory: DemoDirectory): Pro
   const simulator = new OktaSimulator({ host, apiTokens: [token], pushLifetimeMs: 120_000 });
   await simulator.start();
   for (const p of directory.people()) simulator.state.addUser({ login: `${p.uid}@${DEMO_OKTA_DOMAIN}`, firstName: p.givenName, lastName: p.sn });
+  // Cloud sign-ins from the last hour, for the SSO connector to bring in: Alice at Salesforce from Dublin.
+  const now = Date.now();
+  const dublin = { city: 'Dublin', state: 'Leinster', country: 'Ireland', postalCode: null, geolocation: { lat: 53.3498, lon: -6.2603 } };
+  for (const [minutesAgo, app] of [[50, undefined], [49, 'Salesforce'], [12, 'Slack']] as const) {
+    simulator.log.append({
+      eventType: app ? 'user.authentication.sso' : 'user.session.start', at: now - minutesAgo * 60_000,
+      actor: { alternateId: `alice.archer@${DEMO_OKTA_DOMAIN}`, displayName: 'Alice Archer' },
+      client: { ipAddress: '81.2.69.160', geographicalContext: dublin },
+      ...(app ? { target: [{ id: `0oa${app}`, type: 'AppInstance', alternateId: app.toLowerCase(), displayName: app, detailEntry: null }] } : {}),
+    });
+  }
   return { simulator, token };
 }
 
@@ -93,6 +104,8 @@ export function demoConfig(directoryUrl: string, opts: DemoOptions): Config {
       okta: { orgUrl: opts.oktaUrl, apiToken: opts.oktaToken, loginTemplate: `{account}@${DEMO_OKTA_DOMAIN}` },
       pollIntervalMs: 500, challengeTimeoutMs: 120_000, otpDelimiter: ',', challengePage: { host: opts.host, port: 0 },
     },
+    // Okta's System Log, polled every ten seconds: the connector is green within a minute.
+    connectors: { oktaSso: { orgUrl: opts.oktaUrl, apiToken: opts.oktaToken, pollIntervalMs: 10_000 } },
     log: { level: opts.logLevel },
   });
 }
@@ -134,6 +147,9 @@ export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: numb
     '  Replay simulated logons from many 127.x addresses, then (a few seconds later) see what was learned:',
     `    npx bindwall simulate --live ${proxyUrl} --days 14 --max-events 3000`,
     '    npx bindwall risk show u00127 --db data/demo/bindwall.db',
+    '  Cloud sign-ins from Okta (the SSO connector reads the simulator\'s System Log) in the same baseline as binds:',
+    '    npx bindwall connectors --db data/demo/bindwall.db',
+    '    npx bindwall risk show alice.archer --db data/demo/bindwall.db',
     '  Which rule of the demo\'s policy would decide a bind from a strange address, and why:',
     '    npx bindwall policy explain --user u00127 --endpoint 10.66.6.6 --policy data/demo/policies --db data/demo/bindwall.db',
     '',
