@@ -113,10 +113,10 @@ export class OktaChallenger {
       const wantsOtp = method === 'otp' || (method === 'push-then-otp' && (code !== undefined || !push));
       if (wantsOtp) {
         if (!totp) return failed(FailureKind.NoFactor, `${login} has no Okta Verify OTP factor enrolled`, 'otp');
-        if (code !== undefined) return await this.#otp(totp, code, deadline);
+        if (code !== undefined) return await this.#otp(totp, code, deadline, attempt, app);
         if (!o.inbox) return failed(FailureKind.NoCode, 'no one-time code was given (append it to the password)', 'otp');
         const typed = await o.inbox.wait({ account, app, endpoint: attempt.clientAddress, deadline, signal: abandoned }).code;
-        if (typed !== undefined) return await this.#otp(totp, typed, deadline);
+        if (typed !== undefined) return await this.#otp(totp, typed, deadline, attempt, app);
         return abandoned.aborted ? failed(FailureKind.Abandoned, 'the client disconnected while waiting for a code', 'otp')
           : failed(FailureKind.TimedOut, 'no code was typed on the challenge page in time', 'otp');
       }
@@ -163,8 +163,9 @@ export class OktaChallenger {
     return failed(FailureKind.Unavailable, `Okta unreachable (${e.message}); refused by fail mode ${mode}`);
   }
 
-  async #otp(factor: OktaFactor, code: string, deadline: number): Promise<ChallengeOutcome> {
-    switch (await this.#o.client.verifyPasscode(factor, code, deadline)) {
+  async #otp(factor: OktaFactor, code: string, deadline: number, attempt: BindAttempt, app: string): Promise<ChallengeOutcome> {
+    const ctx = { clientIp: attempt.clientAddress, userAgent: `${this.#o.userAgent} (app ${app}; endpoint ${attempt.clientAddress})` };
+    switch (await this.#o.client.verifyPasscode(factor, code, deadline, ctx)) {
       case 'SUCCESS':
         return { result: 'passed', method: 'otp', detail: 'one-time code verified' };
       case 'REPLAYED':
@@ -207,7 +208,7 @@ export class OktaChallenger {
       if (r === 'TIMEOUT') {
         // Not answered: the code on the challenge page is the fallback, until the deadline.
         const typed = page ? await page.code : undefined;
-        if (typed !== undefined) return await this.#otp(page!.totp, typed, deadline);
+        if (typed !== undefined) return await this.#otp(page!.totp, typed, deadline, attempt, app);
         return failed(FailureKind.TimedOut, 'push not answered before Okta timed it out', 'push');
       }
       if (o.clock.now() + o.pollIntervalMs >= deadline) {
@@ -217,7 +218,7 @@ export class OktaChallenger {
       const typed = await Promise.race([this.#sleep(o.pollIntervalMs, abandoned).then(() => undefined), page?.code ?? new Promise<undefined>(() => {})]);
       if (typed !== undefined && page) {
         cancel();
-        return await this.#otp(page.totp, typed, deadline);
+        return await this.#otp(page.totp, typed, deadline, attempt, app);
       }
     }
   }

@@ -188,9 +188,13 @@ export class OktaClient {
     }
   }
 
-  async verifyPasscode(factor: OktaFactor, passCode: string, deadline: number): Promise<PasscodeResult> {
+  /** Verifies a one-time code; the end user's address and app go along, as for a push, so Okta's System Log names the right client. */
+  async verifyPasscode(factor: OktaFactor, passCode: string, deadline: number, ctx: Omit<PushContext, 'numberMatching'> = {}): Promise<PasscodeResult> {
     if (!factor.verifyHref) throw okErr(ErrorCode.OktaNoFactor, 'the TOTP factor is not active (no verify link)');
-    const res = await this.#call('POST', factor.verifyHref, { passCode }, deadline);
+    const headers: Record<string, string> = {};
+    if (ctx.clientIp) headers['X-Forwarded-For'] = ctx.clientIp;
+    if (ctx.userAgent) headers['User-Agent'] = ctx.userAgent;
+    const res = await this.#call('POST', factor.verifyHref, { passCode }, deadline, headers);
     if (res.status === 200 && (res.data as { factorResult?: string })?.factorResult === 'SUCCESS') return 'SUCCESS';
     const code = (res.data as OktaErrorBody | undefined)?.errorCode;
     if (code === 'E0000068') return 'INVALID';

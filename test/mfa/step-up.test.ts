@@ -162,6 +162,10 @@ test.serial('OTP appended to the password: the right code passes, a wrong one fa
   const ok = await whoami('bob', `${PW.bob},${totp(secret, Date.now())}`);
   t.is(ok.code, 0, ok.stderr);
   t.like(proxy.events.at(-1), { outcome: 'challenge_passed', detail: 'one-time code verified' });
+  t.like(sim.requests.filter((x) => x.path.endsWith('/verify')).at(-1), { forwardedFor: '127.0.0.1' }, 'a code verification names the end user\'s address, as a push does');
+  t.regex(sim.requests.filter((x) => x.path.endsWith('/verify')).at(-1)!.userAgent!, /\(app [^;]+; endpoint 127\.0\.0\.1\)/);
+  const mfa = sim.log.query({ filter: 'eventType eq "user.authentication.auth_via_mfa"', limit: '1000' }).events;
+  t.like(mfa.at(-1), { outcome: { result: 'SUCCESS' }, actor: { alternateId: 'bob@corp.example' }, debugContext: { debugData: { factor: 'OKTA_VERIFY_TOTP' } } }, 'the simulator logs its own verifications');
   const wrong = await whoami('bob', `${PW.bob},000000`);
   t.is(wrong.code, 49);
   t.like(incidents()[0], { account: 'bob', failure: 'wrong_code', method: 'otp' });

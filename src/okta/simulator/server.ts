@@ -82,6 +82,18 @@ export class OktaSimulator {
     };
     this.state = new OktaState({ clock: this.#o.clock, pushLifetimeMs: this.#o.pushLifetimeMs });
     this.log = new SystemLog(() => this.#o.clock.now());
+    // Its own actions go to its System Log as Okta's would (string-typed debugData, version "0").
+    this.state.onEvent = (e) => {
+      this.log.append({
+        eventType: e.eventType, displayMessage: e.eventType === 'user.account.lock' ? 'Max sign in attempts exceeded' : e.eventType === 'system.push.send_factor_verify_push' ? 'Push notification sent for verification' : 'Authentication of user via MFA',
+        actor: { id: e.user.id, type: 'User', alternateId: e.user.login, displayName: `${e.user.firstName} ${e.user.lastName}` },
+        client: { ipAddress: e.clientIp ?? null },
+        outcome: { result: e.result, reason: e.reason ?? null },
+        target: [{ id: e.user.id, type: 'User', alternateId: e.user.login, displayName: `${e.user.firstName} ${e.user.lastName}`, detailEntry: null }],
+        debugContext: { debugData: { ...(e.factor ? { factor: e.factor } : {}) } },
+        authenticationContext: { authenticationStep: 0, ...(e.eventType === 'user.authentication.auth_via_mfa' ? { authenticationProvider: 'FACTOR_PROVIDER' } : {}) },
+      });
+    };
     this.#server = http.createServer((req, res) => {
       this.#handle(req, res).catch(() => {
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });

@@ -69,6 +69,8 @@ export class OktaState {
   readonly #transactions = new Map<string, PushTransaction>();
   /** Called when a push is sent (the demo prints it; tests may answer it). */
   onPush: ((t: PushTransaction, u: SimUser) => void) | undefined;
+  /** Its own System Log events (push sent, MFA verified or failed, user locked): the server's log. */
+  onEvent: ((e: { eventType: string; user: SimUser; result: string; reason?: string; factor?: string; clientIp?: string }) => void) | undefined;
 
   constructor(opts: { clock: Clock; pushLifetimeMs?: number }) {
     this.clock = opts.clock;
@@ -108,6 +110,7 @@ export class OktaState {
     for (const [id, old] of this.#transactions) if (old.result !== 'WAITING' && old.created < now - 3_600_000) this.#transactions.delete(id);
     this.#transactions.set(t.id, t);
     this.onPush?.(t, user);
+    this.onEvent?.({ eventType: 'system.push.send_factor_verify_push', user, result: 'SUCCESS', factor: 'OKTA_VERIFY_PUSH', ...(t.clientIp ? { clientIp: t.clientIp } : {}) });
     return t;
   }
 
@@ -127,6 +130,13 @@ export class OktaState {
     const t = this.transaction(id);
     if (!t || t.result !== 'WAITING') return t;
     t.result = approve ? 'SUCCESS' : 'REJECTED';
+    const user = this.#users.get(t.userId);
+    if (user) {
+      this.onEvent?.({
+        eventType: 'user.authentication.auth_via_mfa', user, result: approve ? 'SUCCESS' : 'FAILURE', factor: 'OKTA_VERIFY_PUSH',
+        ...(approve ? {} : { reason: 'USER_REJECTED_OKTA_VERIFY_PUSH' }), ...(t.clientIp ? { clientIp: t.clientIp } : {}),
+      });
+    }
     return t;
   }
 
@@ -149,12 +159,17 @@ export class OktaState {
     const step = verifyTotp(factor.secret ?? '', code, this.clock.now());
     if (step === null) {
       user.failedVerifies++;
-      if (user.failedVerifies >= MAX_FAILED_VERIFIES) user.status = 'LOCKED_OUT';
+      this.onEvent?.({ eventType: 'user.authentication.auth_via_mfa', user, result: 'FAILURE', reason: 'INVALID_CREDENTIALS', factor: 'OKTA_VERIFY_TOTP' });
+      if (user.failedVerifies >= MAX_FAILED_VERIFIES) {
+        user.status = 'LOCKED_OUT';
+        this.onEvent?.({ eventType: 'user.account.lock', user, result: 'SUCCESS', reason: 'LOCKED_OUT' });
+      }
       return 'INVALID';
     }
     if (factor.lastStep !== undefined && step <= factor.lastStep) return 'REPLAYED';
     factor.lastStep = step;
     user.failedVerifies = 0;
+    this.onEvent?.({ eventType: 'user.authentication.auth_via_mfa', user, result: 'SUCCESS', factor: 'OKTA_VERIFY_TOTP' });
     return 'SUCCESS';
   }
 }
