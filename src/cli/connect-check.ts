@@ -12,6 +12,7 @@ import { DirectoryPool } from '../proxy/upstream.js';
 import { systemClock } from '../util/clock.js';
 import { lockoutPolicySource } from '../directory/lockout-policy.js';
 import { effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
+import { OktaClient } from '../okta/client.js';
 
 export interface ConnectCheck {
   what: string;
@@ -52,6 +53,21 @@ export async function checkConnections(config: Config): Promise<ConnectCheck[]> 
       });
     } finally {
       facts.close();
+    }
+  }
+  const sso = config.connectors.oktaSso;
+  if (sso) {
+    const client = new OktaClient({ orgUrl: sso.orgUrl, auth: sso.auth, requestTimeoutMs: sso.requestTimeoutMs, maxRateLimitWaitMs: 0, clock: systemClock, userAgent: 'bindwall config check' });
+    const what = `Okta System Log at ${sso.orgUrl}`;
+    try {
+      await client.logPage(`${sso.orgUrl}/api/v1/logs?since=${encodeURIComponent(new Date(Date.now() - 60_000).toISOString())}&limit=1`, Date.now() + sso.requestTimeoutMs);
+      out.push({ what, ok: true });
+    } catch (err) {
+      const code = err instanceof BindwallError ? err.code : ErrorCode.OktaUnavailable;
+      out.push({
+        what, ok: false, code, message: describeError(err).message,
+        fix: code === ErrorCode.OktaAuth ? 'check connectors.oktaSso\'s API token, or grant the service app okta.logs.read (and an admin role)' : 'is the org URL right, and reachable from here?',
+      });
     }
   }
   return out;

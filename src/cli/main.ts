@@ -226,6 +226,8 @@ async function configCommand(args: string[]): Promise<number> {
   for (const c of connections.filter((x) => x.ok)) process.stdout.write(`${c.what}: ok\n`);
   for (const t of threatModes(config!)) process.stdout.write(`listener ${t.listener}: threat pool and smart lockout ${t.mode === 'enforce' ? 'enforced' : t.mode === 'log' ? 'logged only (threat.mode: enforce to refuse)' : 'off'}\n`);
   process.stdout.write(`${lockout.explanation}\n`);
+  const sso = config!.connectors.oktaSso;
+  if (sso) process.stdout.write(`connector okta-sso: ${sso.orgUrl}'s System Log every ${Math.round(sso.pollIntervalMs / 1000)} s${config!.behavior.enabled ? '' : ' (behavior.enabled is false: its events would be dropped)'}\n`);
   if (failed.length > 0) return 1;
   process.stdout.write(`${file}: ok (policy ${policy!.policy!.hash} from ${config!.policy.dir})\n`);
   return 0;

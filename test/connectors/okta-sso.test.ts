@@ -163,3 +163,27 @@ test('one person, one baseline: an LDAP bind through bindwall and an Okta sign-i
   t.is(await health.exited, 0, health.stderr());
   t.like((JSON.parse(health.stdout()) as { name: string; state: string }[])[0], { name: 'okta-sso', state: 'ok' });
 });
+
+test('config check --connect reads one System Log page with the connector\'s credentials; a bad token is an error with its fix, never echoed', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const { spawnBindwall } = await import('../helpers/cli.js');
+  const sim = new OktaSimulator({ apiTokens: [TOKEN] });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'bindwall-connector-check-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const check = async (token: string): Promise<{ code: number | null; out: string; err: string }> => {
+    writeFileSync(join(dir, 'okta.token'), `${token}\n`);
+    writeFileSync(join(dir, 'c.yaml'), `listeners:\n  - name: edge\n    port: 0\ndirectory:\n  urls: [ldap://127.0.0.1:1]\nconnectors:\n  oktaSso:\n    orgUrl: ${sim.url}\n    apiTokenFile: okta.token\nstorage:\n  path: data/bindwall.db\n`);
+    const c = spawnBindwall(['config', 'check', join(dir, 'c.yaml'), '--connect', '--json'], { cwd: dir });
+    return { code: await c.exited, out: c.stdout(), err: c.stderr() };
+  };
+  const good = await check(TOKEN);
+  const report = JSON.parse(good.out) as { connections: { what: string; ok: boolean; code?: string }[] };
+  t.like(report.connections.find((c) => c.what.startsWith('Okta System Log')), { ok: true });
+  const bad = await check('not-the-token-77');
+  const badReport = JSON.parse(bad.out) as { connections: { what: string; ok: boolean; code?: string }[] };
+  t.like(badReport.connections.find((c) => c.what.startsWith('Okta System Log')), { ok: false, code: 'BW_OKTA_AUTH' });
+  t.regex(bad.err, /fix: check connectors\.oktaSso's API token/);
+  t.false(`${bad.out}${bad.err}`.includes('not-the-token-77'));
+});
