@@ -34,7 +34,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   let proxy: Proxy;
   let listeners;
   const closeAll = async (): Promise<void> => {
-    connectors?.stop();
+    await connectors?.stop();
     await point?.close();
     behavior?.close();
   };
@@ -49,7 +49,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db), ...(lockoutPolicy ? { lockoutPolicy } : {}), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
     await point.startPage();
     listeners = await proxy.start();
-    connectors = startConnectors(config, log, { db: point.db, behavior: behavior?.service, version: packageVersion() });
+    connectors = await startConnectors(config, log, { db: point.db, behavior: behavior?.service, version: packageVersion() });
   } catch (err) {
     await closeAll();
     throw err;

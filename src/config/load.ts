@@ -41,7 +41,10 @@ export type LookupConfig = Omit<NonNullable<ParsedConfig['directory']['lookup']>
 export type OktaConfig = Omit<NonNullable<ParsedConfig['mfa']['okta']>, 'apiToken' | 'apiTokenFile' | 'oauth'> & {
   auth: { type: 'ssws'; token: Secret<string> } | { type: 'oauth'; clientId: string; privateKey: KeyObject; keyId?: string; scopes: string[] };
 };
-export type OktaSsoConfig = Omit<NonNullable<ParsedConfig['connectors']['oktaSso']>, 'apiToken' | 'apiTokenFile' | 'oauth'> & { auth: OktaConfig['auth'] };
+export type OktaSsoConfig = Omit<NonNullable<ParsedConfig['connectors']['oktaSso']>, 'apiToken' | 'apiTokenFile' | 'oauth' | 'eventHook'> & {
+  auth: OktaConfig['auth'];
+  eventHook?: { host: string; port: number; path: string; secret: Secret<string>; tls?: TlsMaterial };
+};
 export type NotifyTargetConfig = Omit<ParsedConfig['incidents']['notify'][string], 'routingKeyFile'> & { routingKey?: Secret<string> };
 
 export interface Config {
@@ -106,6 +109,7 @@ interface Loaded {
   oktaKey?: KeyObject;
   ssoToken?: Secret<string>;
   ssoKey?: KeyObject;
+  hookSecret?: Secret<string>;
   routingKeys: Map<string, Secret<string>>;
 }
 
@@ -274,6 +278,14 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
   const { token: oktaToken, key: oktaKey } = mfaOkta ? oktaCredentials(['mfa', 'okta'], mfaOkta) : {};
   const sso = obj(obj(raw.connectors)?.oktaSso);
   const { token: ssoToken, key: ssoKey } = sso ? oktaCredentials(['connectors', 'oktaSso'], sso) : {};
+  const hook = obj(sso?.eventHook);
+  const hookSecretText = hook ? secretFile(['connectors', 'oktaSso', 'eventHook', 'secretFile'], hook.secretFile, 'event hook secret') : undefined;
+  const hookSecret = hookSecretText ? new Secret(hookSecretText) : undefined;
+  const hookTls = obj(hook?.tls);
+  if (hookTls) {
+    readPem(['connectors', 'oktaSso', 'eventHook', 'tls', 'certFile'], hookTls.certFile, 'certificate');
+    readPem(['connectors', 'oktaSso', 'eventHook', 'tls', 'keyFile'], hookTls.keyFile, 'private key');
+  }
   const routingKeys = new Map<string, Secret<string>>();
   for (const [name, target] of Object.entries(obj(obj(raw.incidents)?.notify) ?? {})) {
     const t = obj(target);
@@ -286,7 +298,7 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
   }
   return {
     pem, urls, routingKeys, ...(lookupPassword ? { lookupPassword } : {}), ...(oktaToken ? { oktaToken } : {}), ...(oktaKey ? { oktaKey } : {}),
-    ...(ssoToken ? { ssoToken } : {}), ...(ssoKey ? { ssoKey } : {}),
+    ...(ssoToken ? { ssoToken } : {}), ...(ssoKey ? { ssoKey } : {}), ...(hookSecret ? { hookSecret } : {}),
   };
 }
 
@@ -330,8 +342,12 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
     })(v.mfa),
     connectors: ((c) => {
       if (!c.oktaSso) return {};
-      const { apiToken: _t, apiTokenFile: _f, oauth, ...o } = c.oktaSso;
-      return { oktaSso: { ...o, orgUrl: o.orgUrl.replace(/\/$/, ''), auth: oktaAuth(oauth, loaded.ssoKey, loaded.ssoToken) } };
+      const { apiToken: _t, apiTokenFile: _f, oauth, eventHook, ...o } = c.oktaSso;
+      const hook = eventHook && loaded.hookSecret ? {
+        host: eventHook.host, port: eventHook.port, path: eventHook.path, secret: loaded.hookSecret,
+        ...(eventHook.tls ? { tls: { cert: loaded.pem.get(abs(eventHook.tls.certFile))!, key: loaded.pem.get(abs(eventHook.tls.keyFile))! } } : {}),
+      } : undefined;
+      return { oktaSso: { ...o, orgUrl: o.orgUrl.replace(/\/$/, ''), auth: oktaAuth(oauth, loaded.ssoKey, loaded.ssoToken), ...(hook ? { eventHook: hook } : {}) } };
     })(v.connectors),
     incidents: {
       escalation: v.incidents.escalation,

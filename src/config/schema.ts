@@ -244,6 +244,19 @@ const oktaSso = z.strictObject({
   requestTimeoutMs: ms(10_000),
   /** No successful poll for this long: the connector is failing, not just degraded. */
   staleAfterMs: ms(15 * 60_000),
+  /**
+   * Okta event hooks for near-real-time events (polling stays the source of truth): Okta's
+   * one-time verification GET is answered, then POSTed batches are taken in when they carry
+   * the Authorization value in secretFile (set as the hook's authScheme).
+   */
+  eventHook: z.strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port,
+    path: z.string().regex(/^\/[\w\-./]*$/).default('/okta/event-hook'),
+    secretFile: z.string().min(1),
+    /** Okta delivers to HTTPS only; without TLS here, terminate it in front. */
+    tls: tlsFiles.optional(),
+  }).optional(),
 });
 
 const mfa = z.strictObject({

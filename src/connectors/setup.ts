@@ -14,17 +14,20 @@ import { systemClock, type Clock } from '../util/clock.js';
 import type { ConnectorHealth } from './health.js';
 import { logonFromOkta } from './okta-sso/mapping.js';
 import { OktaLogPoller } from './okta-sso/poller.js';
+import { OktaEventHook } from './okta-sso/event-hook.js';
 
 export const OKTA_SSO = 'okta-sso';
 
 export interface RunningConnectors {
   health(): ConnectorHealth[];
+  /** The Okta event hook's URL, when one is configured. */
+  eventHookUrl?: string;
   /** Polls every connector now (tests, and `bindwall connectors --poll` later). */
   pollNow(): Promise<void>;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
-export function startConnectors(config: Config, log: Logger, deps: { db: Db; behavior: BehaviorService | undefined; clock?: Clock; version: string; autoStart?: boolean }): RunningConnectors | undefined {
+export async function startConnectors(config: Config, log: Logger, deps: { db: Db; behavior: BehaviorService | undefined; clock?: Clock; version: string; autoStart?: boolean }): Promise<RunningConnectors | undefined> {
   const c = config.connectors.oktaSso;
   if (!c) return undefined;
   const clock = deps.clock ?? systemClock;
@@ -51,12 +54,16 @@ export function startConnectors(config: Config, log: Logger, deps: { db: Db; beh
       task = cron.schedule(`*/${minutes} * * * *`, () => poller.poll(), { name: 'bindwall-okta-sso', noOverlap: true });
     } else poller.start();
   }
+  const hook = c.eventHook ? new OktaEventHook({ ...c.eventHook, log, clock, receive: (events) => poller.receive(events) }) : undefined;
+  const eventHookUrl = hook ? await hook.start() : undefined;
   return {
     health: () => [poller.health],
+    ...(eventHookUrl ? { eventHookUrl } : {}),
     pollNow: () => poller.poll(),
-    stop: () => {
+    stop: async () => {
       void task?.destroy();
       poller.stop();
+      await hook?.stop();
     },
   };
 }

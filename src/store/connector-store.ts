@@ -47,6 +47,15 @@ export class ConnectorStore {
     })();
   }
 
+  /** Ids taken in outside a page (an event hook's batch). */
+  markSeen(name: string, events: readonly { uuid: string; time: number }[]): void {
+    if (events.length === 0) return;
+    this.#db.transaction(() => {
+      const add = this.#db.prepare('INSERT OR IGNORE INTO connector_seen (connector, uuid, time) VALUES (?, ?, ?)');
+      for (const e of events) add.run(name, e.uuid, e.time);
+    })();
+  }
+
   saveHealth(h: ConnectorHealth): void {
     this.#db.prepare(`INSERT INTO connectors (name, health, updated) VALUES (?, ?, ?)
       ON CONFLICT(name) DO UPDATE SET health = excluded.health, updated = excluded.updated`).run(h.name, JSON.stringify(h), h.updated);

@@ -148,7 +148,7 @@ test('one person, one baseline: an LDAP bind through bindwall and an Okta sign-i
   sim.log.append({ eventType: 'user.authentication.sso', actor: { alternateId: 'alice@corp.example' }, client: { ipAddress: '81.2.69.160' }, target: [{ id: '0oa1', type: 'AppInstance', alternateId: 'sf', displayName: 'Salesforce', detailEntry: null }] });
   const db = openDatabase(p.config.storage.path);
   t.teardown(() => db.close());
-  const connectors = startConnectors(p.config, silentLogger(), { db, behavior: p.behavior, version: 'test', autoStart: false })!;
+  const connectors = (await startConnectors(p.config, silentLogger(), { db, behavior: p.behavior, version: 'test', autoStart: false }))!;
   t.teardown(() => connectors.stop());
   await connectors.pollNow();
   t.like(connectors.health()[0], { name: 'okta-sso', state: 'ok', events: 1 });
@@ -186,4 +186,45 @@ test('config check --connect reads one System Log page with the connector\'s cre
   t.like(badReport.connections.find((c) => c.what.startsWith('Okta System Log')), { ok: false, code: 'BW_OKTA_AUTH' });
   t.regex(bad.err, /fix: check connectors\.oktaSso's API token/);
   t.false(`${bad.out}${bad.err}`.includes('not-the-token-77'));
+});
+
+test('event hooks: the verification GET is echoed, an authenticated batch is taken in once (the poll skips it), an unauthenticated POST is refused', async (t) => {
+  const { writeFileSync } = await import('node:fs');
+  const { startSlapd } = await import('../helpers/slapd.js');
+  const { startProxy } = await import('../helpers/proxy.js');
+  const { startConnectors } = await import('../../src/connectors/setup.js');
+  const slapd = await startSlapd();
+  t.teardown(() => slapd.stop());
+  const sim = new OktaSimulator({ apiTokens: [TOKEN] });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'bindwall-hook-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'hook.secret'), 'Hook-Secret-0123456789\n');
+  const p = await startProxy({
+    directory: { urls: [slapd.url] },
+    connectors: { oktaSso: { orgUrl: sim.url, apiToken: TOKEN, eventHook: { port: 0, secretFile: join(dir, 'hook.secret') } } },
+  }, { behavior: true });
+  t.teardown(() => p.stop());
+  const db = openDatabase(p.config.storage.path);
+  t.teardown(() => db.close());
+  const connectors = (await startConnectors(p.config, silentLogger(), { db, behavior: p.behavior, version: 'test', autoStart: false }))!;
+  t.teardown(() => connectors.stop());
+  const url = connectors.eventHookUrl!;
+  const auth = { authorization: 'Hook-Secret-0123456789' };
+  const verify = await fetch(url, { headers: { ...auth, 'x-okta-verification-challenge': 'abc-123' } });
+  t.is(verify.status, 200);
+  t.deepEqual(await verify.json(), { verification: 'abc-123' });
+  t.is((await fetch(url, { headers: { 'x-okta-verification-challenge': 'abc-123' } })).status, 401, 'no secret, no echo');
+  const ev = sim.log.append({ eventType: 'user.session.start', actor: { alternateId: 'carol@corp.example' }, client: { ipAddress: '203.0.113.50' } });
+  const envelope = { eventType: 'com.okta.event_hook', eventTypeVersion: '1.0', cloudEventsVersion: '0.1', eventId: 'e1', data: { events: [ev] } };
+  const post = (headers: Record<string, string>, body: string): Promise<Response> => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+  t.is((await post({ authorization: 'wrong' }, JSON.stringify(envelope))).status, 401);
+  t.is(p.behavior!.engine.account('carol'), undefined, 'nothing taken from an unauthenticated POST');
+  t.is((await post(auth, JSON.stringify(envelope))).status, 204);
+  t.true(p.behavior!.engine.account('carol')!.endpoints.has('203.0.113.50'));
+  t.is((await post(auth, JSON.stringify(envelope))).status, 204, 'delivered twice (at least once)');
+  await connectors.pollNow();
+  t.is(connectors.health()[0]!.events, 1, 'the hook\'s event and the poll\'s are one');
+  t.is((await post(auth, '{not json')).status, 400);
 });

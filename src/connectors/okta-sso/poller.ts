@@ -126,6 +126,28 @@ export class OktaLogPoller {
     }
   }
 
+  /**
+   * Events delivered another way (an event hook's batch): taken in once, whichever way they
+   * arrive first; polling, the source of truth, skips them later. Returns how many were new.
+   */
+  receive(batch: readonly unknown[]): number {
+    const o = this.#o;
+    const events = batch.filter(isLogEvent);
+    const known = o.store.seen(o.name, events.map((e) => e.uuid));
+    const fresh = events.filter((e) => !known.has(e.uuid));
+    for (const e of fresh) {
+      try {
+        o.onEvent(e);
+      } catch (err) {
+        o.log.error({ event: 'connector_event_failed', connector: o.name, uuid: e.uuid, error: describeError(err) }, 'an Okta event could not be taken in; skipped');
+      }
+    }
+    const now = o.clock.now();
+    o.store.markSeen(o.name, fresh.map((e) => ({ uuid: e.uuid, time: Date.parse(e.published) || now })));
+    this.#health = { ...this.#health, events: this.#health.events + fresh.length };
+    return fresh.length;
+  }
+
   #firstQuery(): string {
     const o = this.#o;
     const since = new Date(o.clock.now() - o.lookbackMs).toISOString();
