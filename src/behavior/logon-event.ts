@@ -43,7 +43,7 @@ export interface LogonEvent {
   /** The endpoint's role when the configuration declares it (apps, pools, kiosks). */
   declaredRole?: EndpointRole;
   /** Where the logon was seen: an LDAP bind through bindwall (absent) or a cloud sign-in (connectors/). */
-  source?: 'okta';
+  source?: 'okta' | 'windows';
 }
 
 /** The canonical account key of a bind name (util/dn.ts loginNameOf: every name form). */

@@ -148,12 +148,12 @@ export class BehaviorService {
    * storage: the same identity as the person's binds (the directory's login when its facts are
    * cached), scored by the same signals, one baseline for on-prem and cloud.
    */
-  recordLogon(logon: LogonEvent): Assessment {
+  recordLogon(logon: LogonEvent, outcome = logon.result === 'success' ? 'cloud_success' : 'cloud_failure'): Assessment {
     const facts = this.#o.facts?.cached(logon.account);
     const ev: LogonEvent = facts?.login ? { ...logon, account: facts.login } : logon;
     const assessment = this.engine.assess(ev);
     this.engine.learn(ev, assessment);
-    if (this.#o.store) this.#queue.push({ logon: ev, assessment, outcome: ev.result === 'success' ? 'cloud_success' : 'cloud_failure', listener: ev.source ?? 'external' });
+    if (this.#o.store) this.#queue.push({ logon: ev, assessment, outcome, listener: ev.source ?? 'external' });
     return assessment;
   }
 

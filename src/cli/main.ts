@@ -23,6 +23,7 @@ import { quarantineCommand } from './quarantine.js';
 import { threatsCommand } from './threats.js';
 import { lockoutsCommand } from './lockouts.js';
 import { connectorsCommand } from './connectors.js';
+import { importCommand } from './import.js';
 import { checkConnections, checkLockoutThreshold } from './connect-check.js';
 import { DEFAULT_LOCKOUT_THRESHOLD, effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { incidentsCommand } from './incidents.js';
@@ -54,6 +55,9 @@ Usage:
   bindwall connectors                the Okta SSO connector's health: ok, degraded, failing (--config/--db; --json)
   bindwall lockouts list | show USER | release USER
                                     identities smart lockout locked out at the proxy (--config/--db; --json)
+  bindwall import FILE… --config FILE   seed baselines from history before go-live: JSONL logon events, an Okta
+                                    System Log export, Windows 4624/4625/4768/4771/4776 as XML or JSON (--format, --dry-run, --json)
+  bindwall import schema            the JSON Schema of the JSONL logon-event format
   bindwall simulate [--evaluate]    simulate an organisation's logons and attacks; score them
       (--seed N --users N --services N --days N --warmup-days N --attacks N --out FILE.jsonl --json)
   bindwall --version | --help
@@ -106,6 +110,8 @@ export async function main(argv: string[]): Promise<number> {
         return lockoutsCommand(rest, print);
       case 'connectors':
         return connectorsCommand(rest, print);
+      case 'import':
+        return importCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       case 'incidents':
         return incidentsCommand(rest, print);
       default:

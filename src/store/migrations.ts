@@ -172,4 +172,14 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       CREATE INDEX connector_seen_time ON connector_seen(connector, time);
     `,
   },
+  {
+    version: 9,
+    description: 'imported history: the ids of events already imported (a re-import skips them)',
+    sql: `
+      CREATE TABLE imported (
+        id TEXT PRIMARY KEY,
+        time INTEGER NOT NULL
+      );
+    `,
+  },
 ]);
