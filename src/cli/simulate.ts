@@ -12,8 +12,10 @@ import { replayLive } from '../simulate/live.js';
 import { join } from 'node:path';
 import { loadPolicyDir, PolicyError } from '../policy/compile.js';
 import { packageRoot } from '../util/package-root.js';
+import { HistoryFormat, readHistoryFile } from '../history/import.js';
+import { evaluableFrom } from '../history/evaluable.js';
 
-export const SIMULATE_USAGE = 'usage: bindwall simulate [--seed N] [--users N] [--services N] [--days N] [--warmup-days N] [--attacks N] [--evaluate [--policy DIR] [--json]] [--out FILE.jsonl] [--live URL [--bind-dn TEMPLATE] [--max-events N] [--max-seconds N] [--concurrency N]]';
+export const SIMULATE_USAGE = 'usage: bindwall simulate --evaluate --events FILE.jsonl [--warmup-days N] [--policy DIR] [--json]  |  bindwall simulate [--seed N] [--users N] [--services N] [--days N] [--warmup-days N] [--attacks N] [--evaluate [--policy DIR] [--json]] [--out FILE.jsonl] [--live URL [--bind-dn TEMPLATE] [--max-events N] [--max-seconds N] [--concurrency N]]';
 
 function int(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
@@ -30,10 +32,12 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
       'warmup-days': { type: 'string' }, attacks: { type: 'string' },
       evaluate: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, out: { type: 'string' },
       live: { type: 'string' }, 'bind-dn': { type: 'string', default: `uid={uid},ou=${SIM_OU},dc=acme,dc=test` },
-      policy: { type: 'string' },
+      policy: { type: 'string' }, events: { type: 'string' },
       'max-events': { type: 'string' }, 'max-seconds': { type: 'string' }, concurrency: { type: 'string' }, 'from-day': { type: 'string' },
     },
   });
+  // --evaluate --events FILE: measure on a labelled history file instead of a simulation.
+  if (values.events !== undefined) return evaluateFile(values.events, values, out);
   const d = defaultSimulation;
   const days = int('days', values.days, d.days, 2);
   const warmupDays = int('warmup-days', values['warmup-days'], Math.min(d.warmupDays, days - 1), 1);
@@ -84,5 +88,24 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
     out(values.json ? JSON.stringify({ simulated, ...report, dayOne, withoutFacts: noFacts }, null, 2)
       : `${formatReport(report)}\n\n${formatDayOne(dayOne)}\n\n${formatWithoutFacts(noFacts)}`);
   }
+  return 0;
+}
+
+/** The prequential evaluation (and the policy) on any labelled file in the published JSONL format. */
+function evaluateFile(file: string, values: { evaluate?: boolean; json?: boolean; policy?: string; 'warmup-days'?: string }, out: (s: string) => void): number {
+  if (!values.evaluate) throw new UsageError(`--events needs --evaluate\n${SIMULATE_USAGE}`);
+  const { report: read, entries } = readHistoryFile(file, HistoryFormat.Jsonl);
+  if (read.refused) throw new UsageError(`${file}: ${read.refused}`);
+  for (const r of read.rejects) process.stderr.write(`${file}:${r.line}: ${r.reason}\n`);
+  if (entries.length === 0) throw new UsageError(`${file}: no events to evaluate`);
+  entries.sort((a, b) => a.event.time - b.event.time);
+  const dir = values.policy ?? join(packageRoot, 'policies');
+  const { policy, diagnostics } = loadPolicyDir(dir);
+  if (!policy) throw new PolicyError(dir, diagnostics);
+  const evaluable = evaluableFrom(entries, values['warmup-days'] === undefined ? undefined : int('warmup-days', values['warmup-days'], 0, 0));
+  const report = evaluate(evaluable, {}, policy, { threatDirectoryThreshold: 5 });
+  const source = { file, events: entries.length, rejected: read.rejected, campaigns: evaluable.campaigns.length, days: evaluable.options.days, warmupDays: evaluable.options.warmupDays };
+  out(values.json ? JSON.stringify({ source, ...report }, null, 2)
+    : `evaluated ${entries.length} events from ${file} (${evaluable.campaigns.length} labelled campaigns, ${evaluable.options.days} days, ${evaluable.options.warmupDays} of warm-up)\n\n${formatReport(report)}`);
   return 0;
 }

@@ -8,7 +8,7 @@ import { BehaviorEngine } from '../behavior/engine.js';
 import { isFailure } from '../behavior/bind-result.js';
 import { DAY_MS } from '../behavior/decay.js';
 import type { BehaviorOptions } from '../behavior/options.js';
-import { AttackType, type Simulation } from './generate.js';
+import { AttackType, type LabelledEvent } from './generate.js';
 import { canonicalAccount, EventMapper, parentOu, type LogonEvent } from '../behavior/logon-event.js';
 import type { CompiledPolicy } from '../policy/policy.js';
 import { formatThreatReplay, ThreatReplay, type ThreatReplayReport } from './threat-replay.js';
@@ -17,7 +17,8 @@ import { formatThreatReplay, ThreatReplay, type ThreatReplayReport } from './thr
 export const Thresholds = { stepUp: 50, block: 90 } as const;
 
 export interface AttackTypeReport {
-  type: AttackType;
+  /** A simulated attack type, or a label from an evaluated file. */
+  type: string;
   campaigns: number;
   detected: number;
   events: number;
@@ -86,18 +87,30 @@ export interface EvaluationRun {
   threatDirectoryThreshold?: number;
 }
 
-export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, policy?: CompiledPolicy, o: EvaluationRun = {}): EvaluationReport {
+/**
+ * What the evaluation needs: labelled events in time order, the campaigns they belong to, the
+ * period (for the warm-up and per-month rates) and, when known, each person's persona. A
+ * simulation is one; a labelled history file (`--events`) is another.
+ */
+export interface Evaluable {
+  options: { start: number; days: number; warmupDays: number };
+  events: readonly LabelledEvent[];
+  campaigns: readonly { id: number; type: string; start: number }[];
+  org?: { people: readonly { uid: string; persona: string }[] };
+}
+
+export function evaluate(sim: Evaluable, opts: Partial<BehaviorOptions> = {}, policy?: CompiledPolicy, o: EvaluationRun = {}): EvaluationReport {
   const engine = new BehaviorEngine(opts);
   const facts = o.facts ?? true;
   // Day one: measured from the first event, on an empty database (what a fresh install meets).
   const measureFrom = sim.options.start + (o.fromDayOne ? 0 : sim.options.warmupDays * DAY_MS);
   const campaignOf = new Map(sim.campaigns.map((c) => [c.id, c]));
   const firstDetection = new Map<number, number>();
-  const perType = new Map<AttackType, { events: number; detected: number }>();
+  const perType = new Map<string, { events: number; detected: number }>();
   const scores: { score: number; attack: boolean }[] = [];
   const activeUsers = new Set<string>();
   const falseReasons = new Map<string, number>();
-  const personaOf = new Map(sim.org.people.map((p) => [p.uid, p.persona as string]));
+  const personaOf = new Map((sim.org?.people ?? []).map((p) => [p.uid, p.persona as string]));
   const perPerson = new Map<string, number>();
   let benignSuccesses = 0;
   let falseStepUps = 0;
@@ -162,7 +175,10 @@ export function evaluate(sim: Simulation, opts: Partial<BehaviorOptions> = {}, p
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const months = (sim.options.days - (o.fromDayOne ? 0 : sim.options.warmupDays)) / 30;
 
-  const attacks: AttackTypeReport[] = Object.values(AttackType).map((type) => {
+  // The simulator's types in their order, then any other label a file brought.
+  const labels = sim.campaigns.map((c) => c.type);
+  const types = [...new Set<string>(sim.org ? [...Object.values(AttackType), ...labels] : labels)];
+  const attacks: AttackTypeReport[] = types.map((type) => {
     const cs = sim.campaigns.filter((c) => c.type === type);
     const delays = cs.filter((c) => firstDetection.has(c.id)).map((c) => (firstDetection.get(c.id)! - c.start) / 60_000).sort((x, y) => x - y);
     const t = perType.get(type) ?? { events: 0, detected: 0 };
