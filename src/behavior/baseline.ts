@@ -95,6 +95,8 @@ export interface RecentLogon {
   zone?: string;
   /** At a machine someone else owns (helpdesk visits, or an intruder moving). */
   visit?: boolean;
+  /** Where it was (a site, a cloud sign-in's geolocation), for impossible travel. */
+  place?: { lat: number; lon: number; name?: string };
 }
 
 /** Exponentially weighted mean and covariance of an account's feature vectors. */

@@ -426,6 +426,7 @@ export class BehaviorEngine {
       acc.recent.push({
         time: now, endpoint: device, app: ev.app,
         ...(relaying ? { device: false } : shared ? { shared: true } : { zone: zoneOf(ev.endpoint), ...(onSomeoneElsesMachine ? { visit: true } : {}) }),
+        ...(ev.place && !relaying ? { place: ev.place } : {}),
       });
       rememberName(acc, ev.bindName);
       if (!relaying && trust > 0.5) {

@@ -42,6 +42,8 @@ export interface LogonEvent {
   previousAccount?: string;
   /** The endpoint's role when the configuration declares it (apps, pools, kiosks). */
   declaredRole?: EndpointRole;
+  /** Where on earth: a configured site's (behavior.sites) or the directory's site, or a cloud sign-in's geolocation. */
+  place?: Place;
   /** Where the logon was seen: an LDAP bind through bindwall (absent) or a cloud sign-in (connectors/). */
   source?: 'okta' | 'windows';
 }
@@ -53,6 +55,13 @@ export const canonicalAccount = loginNameOf;
 export function parentOu(bindName: string): string | undefined {
   const m = /,\s*ou\s*=\s*((?:\\.|[^,])+)/i.exec(bindName);
   return m ? m[1]!.trim() : undefined;
+}
+
+/** A point on the map, and its name when known (a site, a city). */
+export interface Place {
+  lat: number;
+  lon: number;
+  name?: string;
 }
 
 export interface EventMapping {
@@ -67,6 +76,8 @@ export interface EventMapping {
   servicePatterns: readonly string[];
   /** Accounts that are privileged even before directory facts say so. */
   privilegedPatterns: readonly string[];
+  /** Sites by network, with coordinates: where on-prem binds are (behavior.sites). */
+  sites?: readonly { name: string; networks: readonly string[]; latitude: number; longitude: number }[];
 }
 
 export const defaultMapping: EventMapping = Object.freeze({
@@ -81,6 +92,7 @@ export class EventMapper {
   readonly #apps: { name: string; cidrs: Cidr[] }[];
   readonly #pools: Cidr[];
   readonly #kiosks: Cidr[];
+  readonly #sites: { place: Place; cidrs: Cidr[] }[];
   readonly #names: ReadonlyMap<string, string>;
   readonly #service: ((v: string) => boolean)[];
   readonly #privileged: ((v: string) => boolean)[];
@@ -97,6 +109,7 @@ export class EventMapper {
     const cidrs = (list: readonly string[] = []): Cidr[] => list.map((t) => parseCidr(t)).filter((c): c is Cidr => !('error' in c));
     this.#pools = cidrs(mapping.pools);
     this.#kiosks = cidrs(mapping.kiosks);
+    this.#sites = (mapping.sites ?? []).map((s) => ({ place: { lat: s.latitude, lon: s.longitude, name: s.name }, cidrs: cidrs(s.networks) }));
     this.#names = new Map(Object.entries(mapping.endpointNames));
     this.#service = mapping.servicePatterns.map((g) => globPredicate(g.toLowerCase()));
     this.#privileged = mapping.privilegedPatterns.map((g) => globPredicate(g.toLowerCase()));
@@ -127,6 +140,14 @@ export class EventMapper {
     return undefined;
   }
 
+  /** Where an address is (a site's network), else where the directory says the person's site is. */
+  placeOf(address: string, facts?: UserFacts | null): Place | undefined {
+    if (this.#sites.length === 0) return undefined;
+    for (const s of this.#sites) if (s.cidrs.some((c) => cidrContains(c, address))) return s.place;
+    const site = facts?.site?.toLowerCase();
+    return site ? this.#sites.find((s) => s.place.name!.toLowerCase() === site)?.place : undefined;
+  }
+
   kindOf(account: string, bindName: string): AccountKind {
     if (account.endsWith('$')) return AccountKind.Computer;
     const lowerName = bindName.toLowerCase();
@@ -153,6 +174,8 @@ export class EventMapper {
     const declaredRole = declaredApp !== undefined ? EndpointRole.AppServer : this.#poolOrKiosk(address);
     const via = relayedVia(account, connection);
     const name = this.nameOf(address);
+    // An app server's or pool's address says nothing about where the person is.
+    const place = declaredRole === undefined && !via.relayed ? this.placeOf(address, facts) : undefined;
     // Directory facts, when known, say who the peers are and whether the account is privileged.
     const peerGroup = facts?.department ?? facts?.ous[0] ?? parentOu(bindName);
     const byPattern = this.kindOf(account, bindName);
@@ -170,6 +193,7 @@ export class EventMapper {
       ...(via.relayed ? { relayed: true } : {}),
       ...(via.previousAccount ? { previousAccount: via.previousAccount } : {}),
       ...(declaredRole ? { declaredRole } : {}),
+      ...(place ? { place } : {}),
     };
   }
 }

@@ -22,7 +22,7 @@ export interface RunningBehavior {
 /** How binds map to accounts, kinds and apps; behaviour and policy use the same mapping. */
 export function mapperFor(config: Config, names?: ReverseDns): EventMapper {
   const b = config.behavior;
-  return new EventMapper({ apps: b.apps, pools: b.pools, kiosks: b.kiosks, endpointNames: b.endpointNames, servicePatterns: b.serviceAccounts, privilegedPatterns: b.privilegedAccounts },
+  return new EventMapper({ apps: b.apps, pools: b.pools, kiosks: b.kiosks, endpointNames: b.endpointNames, servicePatterns: b.serviceAccounts, privilegedPatterns: b.privilegedAccounts, sites: b.sites },
     names ? (address) => names.name(address) : undefined);
 }
 

@@ -28,6 +28,7 @@ export const SignalCode = {
   OffBaseline: 'off_baseline',
   DormantAccount: 'dormant_account',
   ConcurrentSessions: 'concurrent_sessions',
+  ImpossibleTravel: 'impossible_travel',
 } as const;
 export type SignalCode = (typeof SignalCode)[keyof typeof SignalCode];
 
@@ -424,6 +425,46 @@ const concurrentSessions: Check = ({ ev, account, role }) => {
   return null;
 };
 
+/** Faster than an airliner over more than a short hop: one person cannot have made the trip. */
+const TRAVEL_KMH = 900;
+const TRAVEL_MIN_KM = 500;
+const IMPOSSIBLE_TRAVEL_WINDOW_MS = 24 * 3_600_000;
+
+/** Great-circle distance in km (haversine). */
+export function distanceKm(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/**
+ * Impossible travel: a logon here, and one in a place too far away for the time between —
+ * an on-prem bind at the London site and an Okta sign-in from Sydney an hour later. Places
+ * come from configured sites and cloud sign-ins' geolocation, never from a look-up.
+ */
+const impossibleTravel: Check = ({ ev, account }) => {
+  if (!account || !isPerson(account.kind) || isFailure(ev.result) || !ev.place) return null;
+  for (let i = account.recent.length - 1; i >= 0; i--) {
+    const r = account.recent[i]!;
+    const dt = ev.time - r.time;
+    if (dt > IMPOSSIBLE_TRAVEL_WINDOW_MS) break;
+    if (!r.place) continue;
+    const km = distanceKm(r.place, ev.place);
+    if (km < TRAVEL_MIN_KM) continue;
+    const kmh = km / Math.max(dt / 3_600_000, 1 / 60);
+    if (kmh <= TRAVEL_KMH) continue;
+    const at = (p: { name?: string }, endpoint: string): string => (p.name ? `${p.name} (${endpoint})` : endpoint);
+    return {
+      code: SignalCode.ImpossibleTravel,
+      points: km >= 2_000 ? 70 : 55,
+      reason: `${ev.account} logged on from ${at(ev.place, ev.endpoint)} ${minutes(dt)} minutes after a logon from ${at(r.place, r.endpoint)}, ${Math.round(km)} km away (${Math.round(kmh)} km/h)`,
+    };
+  }
+  return null;
+};
+
 /** Every check, in the order reasons are listed when points tie. */
 export const CHECKS: readonly { code: SignalCode; run: Check }[] = Object.freeze([
   { code: SignalCode.SprayingSource, run: sprayingSource },
@@ -442,6 +483,7 @@ export const CHECKS: readonly { code: SignalCode; run: Check }[] = Object.freeze
   { code: SignalCode.OffBaseline, run: offBaseline },
   { code: SignalCode.DormantAccount, run: dormantAccount },
   { code: SignalCode.ConcurrentSessions, run: concurrentSessions },
+  { code: SignalCode.ImpossibleTravel, run: impossibleTravel },
 ]);
 
 /** Independent pieces of evidence combine like probabilities: 1 − Π(1 − pᵢ). */

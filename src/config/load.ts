@@ -235,6 +235,7 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
   (Array.isArray(behavior.apps) ? behavior.apps : []).forEach((app, i) => checkCidrs(obj(app)?.addresses, ['behavior', 'apps', i, 'addresses']));
   checkCidrs(behavior.pools, ['behavior', 'pools']);
   checkCidrs(behavior.kiosks, ['behavior', 'kiosks']);
+  (Array.isArray(behavior.sites) ? behavior.sites : []).forEach((site, i) => checkCidrs(obj(site)?.networks, ['behavior', 'sites', i, 'networks']));
   (Array.isArray(obj(raw.threat)?.exempt) ? (obj(raw.threat)!.exempt as unknown[]) : []).forEach((z, i) => checkCidrs(obj(z)?.addresses, ['threat', 'exempt', i, 'addresses']));
   checkCidrs(obj(behavior.reverseDns)?.networks, ['behavior', 'reverseDns', 'networks']);
   const page = obj(obj(obj(raw.mfa)?.challengePage)?.tls);

@@ -144,6 +144,17 @@ const behavior = z.strictObject({
   apps: z.array(z.strictObject({ name: z.string().min(1), addresses: z.array(z.string().min(1)).min(1) })).default([]),
   /** Address pools (VPN, NAT, a conference network): many people, no device of anyone's. */
   pools: z.array(z.string().min(1)).default([]),
+  /**
+   * Where on-prem binds are: sites by network, with coordinates (no external look-ups). A
+   * bind from a site's network, or by a person whose directory site attribute names it, is
+   * there; impossible travel compares it with cloud sign-ins' geolocation.
+   */
+  sites: z.array(z.strictObject({
+    name: z.string().min(1),
+    networks: z.array(z.string().min(1)).default([]),
+    latitude: z.number().min(-90).max(90),
+    longitude: z.number().min(-180).max(180),
+  })).default([]),
   /** Shared terminals (kiosks, ward terminals): many people at one device. */
   kiosks: z.array(z.string().min(1)).default([]),
   /** Client address → endpoint name (e.g. from a workstation inventory). */
@@ -178,7 +189,7 @@ const behavior = z.strictObject({
 });
 
 const behaviorDefaults = {
-  enabled: true, timeZone: 'UTC', apps: [], pools: [], kiosks: [], endpointNames: {},
+  enabled: true, timeZone: 'UTC', apps: [], pools: [], sites: [], kiosks: [], endpointNames: {},
   reverseDns: reverseDnsDefaults,
   serviceAccounts: ['svc-*', 'svc_*', 'service-*', '*ou=service*'], privilegedAccounts: [], eventRetentionDays: 90,
   maxStoredEvents: 5_000_000, maxAccounts: 200_000, maxEndpoints: 200_000, maxUnknownAccounts: 10_000,

@@ -47,7 +47,11 @@ export function logonFromOkta(e: OktaLogEvent): LogonEvent | undefined {
   const app = e.eventType === 'user.authentication.sso' ? `okta:${e.target?.find((t) => t.type === 'AppInstance')?.displayName ?? 'app'}` : 'okta';
   // API tokens and service apps act as non-User actors: cloud service accounts, baselined apart.
   const kind = e.actor?.type === 'User' || e.actor?.type === undefined ? AccountKind.Human : AccountKind.Service;
+  const geo = e.client?.geographicalContext;
+  const place = geo?.geolocation && Number.isFinite(geo.geolocation.lat) && Number.isFinite(geo.geolocation.lon)
+    ? { lat: geo.geolocation.lat, lon: geo.geolocation.lon, ...(geo.city ? { name: geo.city } : geo.country ? { name: geo.country } : {}) } : undefined;
   return {
     time, account: canonicalAccount(login), bindName: login, kind, endpoint, subnet: endpoint === 'unknown' ? 'unknown' : subnetOf(endpoint), app, result, source: 'okta',
+    ...(place ? { place } : {}),
   };
 }
