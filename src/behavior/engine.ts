@@ -17,6 +17,7 @@ import { HourOfWeek } from './time-of-week.js';
 import { LruMap } from '../util/lru.js';
 import { zoneOf } from '../util/cidr.js';
 import { EndpointRole, isRelayingRole, learnRole, roleOf } from './endpoint-role.js';
+import { isCloudApp } from './cloud.js';
 
 export interface Assessment {
   /** 0 (normal) … 100 (certainly not the usual person or process). */
@@ -33,6 +34,20 @@ export interface Assessment {
   endpointRole?: EndpointRole;
   /** Feature vector of a successful logon (multivariate term), kept for learning. */
   features?: number[];
+  /** Whether the identity has used cloud access (Okta sign-ins in its baseline), and how many apps. */
+  cloud?: { access: boolean; apps: number };
+}
+
+/** Cheap: counts the baseline's cloud apps (cloud.ts has the full picture for people). */
+function cloudSummary(b: AccountBaseline): { access: boolean; apps: number } {
+  let apps = 0;
+  let access = false;
+  for (const app of b.apps.keys()) {
+    if (!isCloudApp(app)) continue;
+    access = true;
+    if (app !== 'okta') apps++;
+  }
+  return { access, apps };
 }
 
 /** Entity risk carried into a score; excluded when entity risk itself is updated. */
@@ -324,6 +339,7 @@ export class BehaviorEngine {
       hourOfWeek: hour,
       endpointRole: role,
       ...(x ? { features: x } : {}),
+      ...(account ? { cloud: cloudSummary(account) } : {}),
     };
   }
 

@@ -18,6 +18,7 @@ import { compileRead, PolicyError, readPolicyDir, readPolicyFile, type CompileRe
 import { PolicyDecider } from '../policy/decider.js';
 import { formatExplanation } from '../policy/explain-format.js';
 import { threatContext } from './threat-context.js';
+import { cloudUse, describeCloud } from '../behavior/cloud.js';
 import { replay, formatReplay } from '../policy/replay.js';
 import { policyJsonSchema } from '../policy/schema.js';
 import { checkPolicyAgainstConfig } from '../policy/config-check.js';
@@ -164,12 +165,13 @@ function explain(args: string[], out: Out, _err: Err): number {
     if (values.app) logon.app = values.app;
     const assessment = engine.assess(logon);
     const learning = learningState(engine.account(logon.account), at, engine.opts);
+    const cloud = cloudUse(engine.account(logon.account));
     const input = { ...new PolicyDecider(policy, mapper, quarantine).inputFor({ ...attempt, assessment }), app: logon.app };
     const explanation = policy.explain(input, config?.policy.mode === 'audit');
     if (values.json) {
-      out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, learning, explanation, ...(threat ? { threat } : {}) }, null, 2));
+      out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, learning, cloud, explanation, ...(threat ? { threat } : {}) }, null, 2));
     } else {
-      out(formatExplanation({ policy, input, explanation, dir, hasStorage: storage !== undefined, learning: describeLearning(learning) }));
+      out(formatExplanation({ policy, input, explanation, dir, hasStorage: storage !== undefined, learning: describeLearning(learning), ...(cloud.access ? { cloud: describeCloud(cloud, at) } : {}) }));
       if (threat && threat.gate.length > 0) {
         out('threat pool and smart lockout (before the policy):');
         for (const g of threat.gate) out(`  ${g}`);

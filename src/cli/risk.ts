@@ -12,6 +12,7 @@ import { loadConfigFile } from '../config/load.js';
 import { BehaviorStore, type ThreatNote } from '../store/behavior-store.js';
 import type { Db } from '../store/db.js';
 import { lockoutsFor, threatEntryFor } from './threat-context.js';
+import { cloudUse, describeCloud } from '../behavior/cloud.js';
 import { openDatabase } from '../store/db.js';
 import { UsageError } from './usage.js';
 
@@ -96,6 +97,7 @@ export function riskShow(args: string[], out: (s: string) => void): number {
       recent: recent.map((e) => ({ time: e.time, endpoint: e.endpoint, app: e.app, result: e.result, outcome: e.outcome, score: e.score, signals: e.codes, reasons: e.reasons, ...(e.threat ? { threat: e.threat } : {}) })),
       // Smart lockout now, and which of the account's usual sources are in the threat pool.
       lockouts: lockoutsFor(c.db, b.account, now),
+      cloud: cloudUse(b),
       sourcesInPool: [...b.endpoints.keys()].map((ep) => threatEntryFor(c.db, ep, now)).filter((e) => e !== null),
     };
     if (c.json) {
@@ -109,6 +111,7 @@ export function riskShow(args: string[], out: (s: string) => void): number {
     out(`  learning: ${describeLearning(view.learning)}`);
     out(`  endpoints ${view.endpoints} (bindwall endpoints ${view.account}), networks ${view.subnets.join(', ') || '-'}`);
     out(`  apps ${view.apps.map((a) => `${a.app} (${a.count})`).join(', ') || '-'}`);
+    out(`  cloud: ${describeCloud(view.cloud, now)}`);
     out(`  usual hours (${view.timeZone}): ${view.usualHours.map((h) => `${h.hour} ${Math.round(h.share * 100)}%`).join(', ') || '-'}`);
     for (const l of view.lockouts) out(`  locked out at the proxy from ${l.bucket} sources until ${iso(l.lockedUntil)} UTC (lockout ${l.lockouts}; bindwall lockouts release ${view.account})`);
     for (const e of view.sourcesInPool) out(`  its endpoint ${e.key} is in the threat pool at ${e.level}: ${e.reasons.join('; ')}`);

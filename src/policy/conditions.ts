@@ -292,6 +292,11 @@ export function compileCondition(spec: ConditionSpec | undefined, at: Where, env
     parts.push(leaf(`threat kind in ${shown(values)}`, (c) => (c.input.threatKinds ?? []).some((k) => want.has(k)),
       (c) => `threat kinds: ${c.input.threatKinds?.join(', ') || 'none'}`));
   }
+  if (spec.cloud !== undefined) {
+    const want = spec.cloud.access;
+    facets.set('cloud', { type: 'exact', value: String(want) });
+    parts.push(leaf(`cloud access is ${want}`, (c) => (c.input.cloudAccess ?? false) === want, (c) => `cloud access: ${c.input.cloudAccess ?? false}`));
+  }
   for (const key of ['quarantined', 'tls'] as const) {
     const want = spec[key];
     if (want === undefined) continue;

@@ -66,6 +66,7 @@ export class PolicyDecider {
       quarantined: this.#quarantine?.isQuarantined(logon.account, attempt.receivedAt) ?? false,
       ...(attempt.threatLevel ? { threatLevel: attempt.threatLevel } : {}),
       ...(attempt.threatKinds ? { threatKinds: attempt.threatKinds } : {}),
+      cloudAccess: a?.cloud?.access ?? false,
     };
   }
 }

@@ -21,13 +21,14 @@ function lines(out: string[], list: readonly ExplainLine[], indent: string): voi
   for (const l of list) out.push(`${indent}${'  '.repeat(l.depth)}${MARK[`${l.ok}`]} ${l.text}`);
 }
 
-export function formatExplanation(o: { policy: CompiledPolicy; input: PolicyInput; explanation: Explanation; dir: string; hasStorage: boolean; learning?: string }): string {
+export function formatExplanation(o: { policy: CompiledPolicy; input: PolicyInput; explanation: Explanation; dir: string; hasStorage: boolean; learning?: string; cloud?: string }): string {
   const { policy, input, explanation } = o;
   const out: string[] = [];
   const f = input.facts;
   out.push(`Policy    ${policy.files.map((p) => basename(p)).join(', ')} (policy ${policy.hash}, ${policy.rules.length} rules)`);
   out.push(`Bind      ${input.bindDn} from ${input.endpoint} via ${input.app}${input.tls ? ' (TLS)' : ''} at ${new Date(input.time).toISOString()}`);
   out.push(`Account   ${input.account} — kind ${input.kind}${input.quarantined ? ', QUARANTINED' : ''}${o.learning ? `; learning: ${o.learning}` : ''}`);
+  if (o.cloud) out.push(`Cloud     ${o.cloud}`);
   if (f) {
     out.push(`Facts     entry ${f.dn}`);
     out.push(`          groups: ${f.groupNames.length ? f.groupNames.join(', ') : '(none)'}`);

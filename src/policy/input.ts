@@ -34,6 +34,8 @@ export interface PolicyInput {
   threatLevel?: string;
   /** The kinds of evidence behind that entry (spraying, slow_spraying, brute_force, behaviour, honeytoken, network, manual). */
   threatKinds?: readonly string[];
+  /** The identity has used cloud access (Okta sign-ins in its baseline, through the SSO connector). */
+  cloudAccess?: boolean;
 }
 
 /** Each signal code gets one bit, so "any of these fired" is one AND. */
