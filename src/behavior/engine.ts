@@ -442,7 +442,9 @@ export class BehaviorEngine {
       acc.recent.push({
         time: now, endpoint: device, app: ev.app,
         ...(relaying ? { device: false } : shared ? { shared: true } : { zone: zoneOf(ev.endpoint), ...(onSomeoneElsesMachine ? { visit: true } : {}) }),
-        ...(ev.place && !relaying ? { place: ev.place } : {}),
+        // A risky logon's place is no reference for travel: after an intruder's sign-in from
+        // abroad, the owner's next logon at the office is not the impossible one.
+        ...(ev.place && !relaying && a.score < FAMILIARITY_MAX_SCORE ? { place: ev.place } : {}),
       });
       rememberName(acc, ev.bindName);
       if (!relaying && trust > 0.5) {

@@ -59,7 +59,8 @@ Usage:
                                     System Log export, Windows 4624/4625/4768/4771/4776 as XML or JSON (--format, --dry-run, --json)
   bindwall import schema            the JSON Schema of the JSONL logon-event format
   bindwall simulate [--evaluate]    simulate an organisation's logons and attacks; score them
-      (--seed N --users N --services N --days N --warmup-days N --attacks N --out FILE.jsonl --json)
+      (--seed N --users N --services N --days N --warmup-days N --attacks N --out FILE.jsonl --okta-out FILE.json --json;
+       --evaluate --events FILE.jsonl: evaluate a labelled history file instead)
   bindwall --version | --help
 
 Options for start and demo:

@@ -2,7 +2,7 @@
  * `bindwall simulate`: generates an organisation's logons with labelled attacks (offline),
  * and with --evaluate scores them prequentially and prints detection quality.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { defaultSimulation, simulate } from '../simulate/generate.js';
 import { evaluate, formatDayOne, formatReport, formatWithoutFacts } from '../simulate/evaluate.js';
@@ -15,7 +15,7 @@ import { packageRoot } from '../util/package-root.js';
 import { HistoryFormat, readHistoryFile } from '../history/import.js';
 import { evaluableFrom } from '../history/evaluable.js';
 
-export const SIMULATE_USAGE = 'usage: bindwall simulate --evaluate --events FILE.jsonl [--warmup-days N] [--policy DIR] [--json]  |  bindwall simulate [--seed N] [--users N] [--services N] [--days N] [--warmup-days N] [--attacks N] [--evaluate [--policy DIR] [--json]] [--out FILE.jsonl] [--live URL [--bind-dn TEMPLATE] [--max-events N] [--max-seconds N] [--concurrency N]]';
+export const SIMULATE_USAGE = 'usage: bindwall simulate --evaluate --events FILE.jsonl [--warmup-days N] [--policy DIR] [--json]  |  bindwall simulate [--seed N] [--users N] [--services N] [--days N] [--warmup-days N] [--attacks N] [--evaluate [--policy DIR] [--json]] [--out FILE.jsonl] [--okta-out FILE.json] [--live URL [--bind-dn TEMPLATE] [--max-events N] [--max-seconds N] [--concurrency N]]';
 
 function int(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
@@ -32,7 +32,7 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
       'warmup-days': { type: 'string' }, attacks: { type: 'string' },
       evaluate: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, out: { type: 'string' },
       live: { type: 'string' }, 'bind-dn': { type: 'string', default: `uid={uid},ou=${SIM_OU},dc=acme,dc=test` },
-      policy: { type: 'string' }, events: { type: 'string' },
+      policy: { type: 'string' }, events: { type: 'string' }, 'okta-out': { type: 'string' },
       'max-events': { type: 'string' }, 'max-seconds': { type: 'string' }, concurrency: { type: 'string' }, 'from-day': { type: 'string' },
     },
   });
@@ -59,7 +59,12 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
       file.write(`${JSON.stringify({ ...event, ...(c ? { attack: c.type, campaign: c.id } : {}) })}\n`);
     }
     await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
-    out(`events written to ${values.out}`);
+    if (!values.json) out(`events written to ${values.out}`);
+  }
+  if (values['okta-out']) {
+    // The cloud sign-ins as an Okta System Log export (bindwall import reads it; so does the simulator).
+    writeFileSync(values['okta-out'], `${JSON.stringify(sim.oktaLog)}\n`);
+    if (!values.json) out(`${sim.oktaLog.length} Okta System Log events written to ${values['okta-out']}`);
   }
   if (values.live) {
     if (!/^ldaps?:\/\/127\./.test(values.live) && !/^ldaps?:\/\/localhost/.test(values.live)) {

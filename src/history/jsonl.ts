@@ -10,6 +10,7 @@ import { AccountKind, canonicalAccount, type LogonEvent } from '../behavior/logo
 import { BindResult } from '../behavior/bind-result.js';
 import { subnetOf } from '../util/cidr.js';
 import { isIP } from 'node:net';
+import { EndpointRole } from '../behavior/endpoint-role.js';
 
 export const logonEventLine = z.strictObject({
   time: z.union([z.iso.datetime({ offset: true }), z.int().min(0)]).meta({ description: 'When: an ISO-8601 time, or milliseconds since 1970 (UTC).' }),
@@ -24,7 +25,9 @@ export const logonEventLine = z.strictObject({
   peerGroup: z.string().max(256).optional(),
   relayed: z.boolean().optional(),
   previousAccount: z.string().max(512).optional(),
-  declaredRole: z.string().max(32).optional(),
+  declaredRole: z.enum(Object.values(EndpointRole) as [string, ...string[]]).optional().meta({ description: 'What the address is, when known: device, shared, app_server, pool.' }),
+  place: z.strictObject({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180), name: z.string().max(256).optional() }).optional()
+    .meta({ description: 'Where on earth (a site, a cloud sign-in\'s geolocation), for impossible travel.' }),
   source: z.enum(['okta', 'ldap', 'windows']).optional(),
   id: z.string().min(1).max(256).optional().meta({ description: 'A unique id: a re-import of the same id is skipped.' }),
   attack: z.string().min(1).max(64).optional().meta({ description: 'Evaluation label: the attack type this event belongs to (absent: benign).' }),
@@ -69,6 +72,8 @@ export function parseLine(text: string): Parsed | { error: string; secret?: true
     ...(v.endpointName ? { endpointName: v.endpointName } : {}), ...(v.peerGroup ? { peerGroup: v.peerGroup } : {}),
     ...(v.relayed !== undefined ? { relayed: v.relayed } : {}), ...(v.previousAccount ? { previousAccount: v.previousAccount } : {}),
     ...(v.source === 'okta' || v.source === 'windows' ? { source: v.source } : {}),
+    ...(v.declaredRole ? { declaredRole: v.declaredRole as EndpointRole } : {}),
+    ...(v.place ? { place: { lat: v.place.lat, lon: v.place.lon, ...(v.place.name ? { name: v.place.name } : {}) } } : {}),
   };
   return { event, ...(v.id ? { id: v.id } : {}), ...(v.attack ? { label: { attack: v.attack, campaign: v.campaign ?? 0 } } : {}) };
 }

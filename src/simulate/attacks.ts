@@ -26,6 +26,8 @@ export const AttackType = {
   Scripted: 'scripted_binds',
   Dormant: 'dormant_account',
   PrivilegedOddHour: 'privileged_odd_hour',
+  /** Generated in cloud.ts: an Okta sign-in from abroad while the owner is at the office. */
+  StolenCloud: 'stolen_credentials_cloud',
 } as const;
 export type AttackType = (typeof AttackType)[keyof typeof AttackType];
 

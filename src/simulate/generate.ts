@@ -7,6 +7,8 @@ import { Rng } from '../util/random.js';
 import { attacks, type Campaign } from './attacks.js';
 import { benignPerson, conferenceAttendees, expiredPasswords, serviceTraffic } from './benign.js';
 import { buildOrganisation, type Organisation } from './org.js';
+import { addCloud } from './cloud.js';
+import type { OktaLogEvent } from '../connectors/okta-sso/mapping.js';
 
 export { AttackType, type Campaign } from './attacks.js';
 
@@ -28,10 +30,12 @@ export interface SimulationOptions {
   attacksPerType: number;
   /** First day of the simulation, at 00:00 UTC (a Monday). */
   start: number;
+  /** Cloud sign-ins through Okta (cloud.ts) for the people who work there, and stolen ones from abroad. */
+  cloud: boolean;
 }
 
 export const defaultSimulation: Readonly<SimulationOptions> = Object.freeze({
-  seed: 7, users: 2_000, services: 60, days: 42, warmupDays: 14, attacksPerType: 12, start: Date.UTC(2026, 0, 5),
+  seed: 7, users: 2_000, services: 60, days: 42, warmupDays: 14, attacksPerType: 12, start: Date.UTC(2026, 0, 5), cloud: true,
 });
 
 export interface Simulation {
@@ -39,6 +43,8 @@ export interface Simulation {
   org: Organisation;
   events: LabelledEvent[];
   campaigns: Campaign[];
+  /** The cloud sign-ins as Okta's System Log has them (the simulator serves them; `simulate --okta-out`). */
+  oktaLog: OktaLogEvent[];
 }
 
 export function simulate(opts: Partial<SimulationOptions> = {}): Simulation {
@@ -53,6 +59,8 @@ export function simulate(opts: Partial<SimulationOptions> = {}): Simulation {
   for (const p of org.people) benignPerson(p, org, o, rng, push, ctx);
   serviceTraffic(org, o, rng, push);
   const campaigns = attacks(org, o, rng, push);
+  // The same people in the cloud (their own random stream: the on-prem events do not change).
+  const cloud = o.cloud ? addCloud(org, o, events, campaigns) : { log: [] };
   events.sort((a, b) => a.event.time - b.event.time);
-  return { options: o, org, events, campaigns };
+  return { options: o, org, events, campaigns, oktaLog: cloud.log };
 }

@@ -29,7 +29,8 @@ export interface LiveReport {
 
 export async function replayLive(sim: Simulation, o: LiveOptions): Promise<LiveReport> {
   const from = sim.options.start + (o.fromDay ?? 0) * 86_400_000;
-  const events = sim.events.filter((e) => e.event.time >= from).slice(0, o.maxEvents);
+  // Binds only: cloud sign-ins are Okta's, not the directory's (the connector brings those).
+  const events = sim.events.filter((e) => e.event.time >= from && e.event.source === undefined).slice(0, o.maxEvents);
   const deadline = Date.now() + o.maxSeconds * 1000;
   const report: LiveReport = { sent: 0, asExpected: 0, unexpected: [], connectErrors: 0, seconds: 0, endpoints: new Set(events.map((e) => e.event.endpoint)).size };
   const t0 = Date.now();

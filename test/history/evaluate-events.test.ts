@@ -14,8 +14,15 @@ test('a labelled file is evaluated like a simulation: --out then --events gives 
   const dir = tempDir(t);
   const file = join(dir, 'sim.jsonl');
   const args = ['--seed', '5', '--users', '120', '--services', '4', '--days', '9', '--warmup-days', '4', '--attacks', '1'];
-  const gen = spawnBindwall(['simulate', ...args, '--out', file]);
+  const okta = join(dir, 'okta.json');
+  const gen = spawnBindwall(['simulate', ...args, '--out', file, '--okta-out', okta]);
   t.is(await gen.exited, 0, gen.stderr());
+  t.regex(gen.stdout(), /\d+ Okta System Log events written/);
+  const cfg = join(dir, 'c.yaml');
+  (await import('node:fs')).writeFileSync(cfg, 'listeners:\n  - name: e\n    port: 0\ndirectory:\n  urls: [ldap://127.0.0.1:1]\nstorage:\n  path: data/bindwall.db\n');
+  const imp = spawnBindwall(['import', okta, '--config', cfg, '--json'], { cwd: dir });
+  t.is(await imp.exited, 0, imp.stderr());
+  t.true((JSON.parse(imp.stdout()) as { imported: number }).imported > 100, 'the simulated cloud sign-ins import as an Okta export');
   const direct = spawnBindwall(['simulate', ...args, '--evaluate', '--json']);
   t.is(await direct.exited, 0, direct.stderr());
   const fromFile = spawnBindwall(['simulate', '--evaluate', '--events', file, '--warmup-days', '4', '--json']);

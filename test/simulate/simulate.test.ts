@@ -14,10 +14,12 @@ test('same seed, same data; another seed, other data', (t) => {
   t.is(digest(a), digest(b));
   t.not(digest(a), digest(c));
   t.true(a.events.length > 5_000);
-  // 14 attack types, 2 each; no dormant accounts in 21 days (it takes 30 of silence).
-  t.is(a.campaigns.length, 26);
+  // 15 attack types, 2 each; no dormant accounts in 21 days (it takes 30 of silence).
+  t.is(a.campaigns.length, 28);
   t.true(a.events.every((e, i) => i === 0 || a.events[i - 1]!.event.time <= e.event.time), 'in time order');
-  t.true(a.events.every(({ event }) => event.endpoint.startsWith('127.')), 'loopback addresses only');
+  t.true(a.events.every(({ event }) => event.source === 'okta' || event.endpoint.startsWith('127.')), 'binds from loopback addresses only');
+  t.true(a.events.some(({ event }) => event.source === 'okta' && event.app.startsWith('okta:')), 'and cloud sign-ins through Okta');
+  t.is(a.oktaLog.length, a.events.filter(({ event }) => event.source === 'okta').length, 'each one an Okta LogEvent too');
 });
 
 test('the organisation has every persona, service accounts and drift', (t) => {
@@ -53,7 +55,7 @@ test('traffic as a proxy in front of AD sees it: name forms, app servers relayin
 test('the evaluation scores every event and sees attacks above benign logons', (t) => {
   const sim = simulate({ ...small, seed: 9 });
   const r = evaluate(sim);
-  t.is(r.attacks.length, 14);
+  t.is(r.attacks.length, 15);
   t.true(r.attacks.reduce((n, a) => n + a.detected, 0) >= 18, JSON.stringify(r.attacks));
   t.true(r.rocAuc > 0.8, `AUC ${r.rocAuc}`);
   t.is(r.falseBlocks, 0);

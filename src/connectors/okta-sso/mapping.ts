@@ -9,6 +9,7 @@ import { AccountKind, canonicalAccount, type LogonEvent } from '../../behavior/l
 import { BindResult } from '../../behavior/bind-result.js';
 import { subnetOf } from '../../util/cidr.js';
 import { isIP } from 'node:net';
+import { EndpointRole } from '../../behavior/endpoint-role.js';
 
 /** The fields of a LogEvent this mapping reads (Okta sends many more). */
 export interface OktaLogEvent {
@@ -16,7 +17,7 @@ export interface OktaLogEvent {
   published: string;
   eventType: string;
   actor?: { id?: string; type?: string; alternateId?: string; displayName?: string };
-  client?: { ipAddress?: string | null; geographicalContext?: { city?: string | null; country?: string | null; geolocation?: { lat: number; lon: number } | null } | null };
+  client?: { ipAddress?: string | null; zone?: string | null; geographicalContext?: { city?: string | null; country?: string | null; geolocation?: { lat: number; lon: number } | null } | null };
   outcome?: { result?: string; reason?: string | null };
   target?: { type?: string; displayName?: string; alternateId?: string }[] | null;
 }
@@ -50,8 +51,12 @@ export function logonFromOkta(e: OktaLogEvent): LogonEvent | undefined {
   const geo = e.client?.geographicalContext;
   const place = geo?.geolocation && Number.isFinite(geo.geolocation.lat) && Number.isFinite(geo.geolocation.lon)
     ? { lat: geo.geolocation.lat, lon: geo.geolocation.lon, ...(geo.city ? { name: geo.city } : geo.country ? { name: geo.country } : {}) } : undefined;
+  // An Okta network zone is one the org defined (its offices' egress, a VPN): many people at
+  // one address, no device of anyone's. Okta writes the string "null" when there is none.
+  const zone = e.client?.zone;
+  const inZone = typeof zone === 'string' && zone !== '' && zone !== 'null';
   return {
     time, account: canonicalAccount(login), bindName: login, kind, endpoint, subnet: endpoint === 'unknown' ? 'unknown' : subnetOf(endpoint), app, result, source: 'okta',
-    ...(place ? { place } : {}),
+    ...(place ? { place } : {}), ...(inZone ? { declaredRole: EndpointRole.Pool } : {}),
   };
 }
