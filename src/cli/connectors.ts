@@ -28,6 +28,13 @@ export function connectorsCommand(args: string[], out: (s: string) => void): num
   // A configured connector the proxy has not reported yet is starting (or the proxy is not running).
   for (const name of configured ?? []) if (!rows.some((r) => r.name === name)) rows.push({ name, state: 'starting', reason: 'no report yet: is bindwall running?', events: 0, updated: Date.now() });
   if (configured) rows = rows.filter((r) => configured.includes(r.name));
+  // Nothing reported for three polls: the proxy is not running, or the connector is stuck.
+  const sso = config?.connectors.oktaSso;
+  if (sso) {
+    const now = Date.now();
+    rows = rows.map((r) => (r.state !== 'stopped' && r.state !== 'failing' && now - r.updated > 3 * sso.pollIntervalMs
+      ? { ...r, state: 'failing', reason: `stale: no report for ${Math.round((now - r.updated) / 60_000)} min (is bindwall running?)` } : r));
+  }
   if (values.json) {
     out(JSON.stringify(rows));
     return rows.some((r) => r.state === 'failing') ? 1 : 0;

@@ -246,3 +246,22 @@ test('event hooks: the verification GET is echoed, an authenticated batch is tak
   t.is(connectors.health()[0]!.events, 1, 'the hook\'s event and the poll\'s are one');
   t.is((await post(auth, '{not json')).status, 400);
 });
+
+test('events Okta sent that cannot be read are skipped and said: degraded, with how many', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bindwall-connector-bad-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openDatabase(join(dir, 'b.db'));
+  t.teardown(() => db.close());
+  const clock = new ManualClock(T0);
+  const seen: OktaLogEvent[] = [];
+  const good = { uuid: 'g1', published: new Date(T0).toISOString(), eventType: 'user.session.start', actor: { alternateId: 'a@corp.example' }, outcome: { result: 'SUCCESS' } };
+  const source = { orgUrl: 'http://127.0.0.1:9', logPage: async () => ({ events: [good, { eventType: 'user.session.start' }, 'junk'], next: 'http://127.0.0.1:9/api/v1/logs?after=x' }) };
+  const p = new OktaLogPoller({
+    name: 'okta-sso', source, store: new ConnectorStore(db), clock, log: silentLogger(), onEvent: (e) => seen.push(e),
+    pollIntervalMs: 30_000, lookbackMs: 0, pageLimit: 10, maxPagesPerPoll: 1, requestTimeoutMs: 1_000, staleAfterMs: 60_000,
+  });
+  await p.poll();
+  t.is(seen.length, 1);
+  t.like(p.health, { state: 'degraded', code: 'BW_OKTA_PROTOCOL' });
+  t.regex(p.health.reason!, /2 events Okta sent could not be read/);
+});

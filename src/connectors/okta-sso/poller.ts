@@ -88,11 +88,13 @@ export class OktaLogPoller {
     this.#running = true;
     const o = this.#o;
     const origin = new URL(o.source.orgUrl).origin;
+    let rejected = 0;
     try {
       let url = o.store.cursor(o.name, origin) ?? this.#firstQuery();
       for (let page = 0; page < o.maxPagesPerPoll; page++) {
         const p = await o.source.logPage(url, o.clock.now() + o.requestTimeoutMs);
         const events = p.events.filter(isLogEvent);
+        rejected += p.events.length - events.length;
         const known = o.store.seen(o.name, events.map((e) => e.uuid));
         const fresh = events.filter((e) => !known.has(e.uuid));
         for (const e of fresh) {
@@ -118,6 +120,10 @@ export class OktaLogPoller {
           break;
         }
         if (events.length === 0 || !p.next) break;
+      }
+      if (rejected > 0) {
+        o.log.warn({ event: 'connector_events_rejected', connector: o.name, rejected }, `connector ${o.name}: ${rejected} events from Okta could not be read (no uuid, published or eventType); skipped`);
+        this.#setHealth(HealthState.Degraded, `${rejected} events Okta sent could not be read (no uuid, published or eventType) and were skipped`, ErrorCode.OktaProtocol);
       }
     } catch (err) {
       this.#failed(err);
