@@ -102,6 +102,8 @@ export class BehaviorService {
    */
   assessAttempt(attempt: BindAttempt): Assessment | Promise<Assessment> {
     const facts = this.#o.facts;
+    const okta = this.cloudFacts?.(this.identityOf(attempt.bindDn));
+    if (okta) attempt.okta = okta;
     if (!facts) return this.engine.assess((attempt.logon = this.#o.mapper.fromAttempt(attempt)));
     const account = canonicalAccount(attempt.bindDn);
     const cached = facts.cached(account);
@@ -119,6 +121,9 @@ export class BehaviorService {
       return finish(f);
     });
   }
+
+  /** What Okta says of an identity (the SSO connector's cache, connectors/setup.ts), handed to decisions. */
+  cloudFacts: ((account: string) => { status: string; factors: readonly string[]; apps: readonly string[] } | undefined) | undefined;
 
   /** Learns from one bind event (every attempt but anonymous ones) and queues it for storage. */
   record(ev: BindEvent): Assessment | undefined {

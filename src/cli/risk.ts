@@ -13,6 +13,7 @@ import { BehaviorStore, type ThreatNote } from '../store/behavior-store.js';
 import type { Db } from '../store/db.js';
 import { lockoutsFor, threatEntryFor } from './threat-context.js';
 import { cloudUse, describeCloud } from '../behavior/cloud.js';
+import { ConnectorStore } from '../store/connector-store.js';
 import { openDatabase } from '../store/db.js';
 import { UsageError } from './usage.js';
 
@@ -98,6 +99,7 @@ export function riskShow(args: string[], out: (s: string) => void): number {
       // Smart lockout now, and which of the account's usual sources are in the threat pool.
       lockouts: lockoutsFor(c.db, b.account, now),
       cloud: cloudUse(b),
+      okta: new ConnectorStore(c.db).facts<{ status: string; factors: string[]; apps: string[]; fetched: number }>(b.account) ?? null,
       sourcesInPool: [...b.endpoints.keys()].map((ep) => threatEntryFor(c.db, ep, now)).filter((e) => e !== null),
     };
     if (c.json) {
@@ -112,6 +114,7 @@ export function riskShow(args: string[], out: (s: string) => void): number {
     out(`  endpoints ${view.endpoints} (bindwall endpoints ${view.account}), networks ${view.subnets.join(', ') || '-'}`);
     out(`  apps ${view.apps.map((a) => `${a.app} (${a.count})`).join(', ') || '-'}`);
     out(`  cloud: ${describeCloud(view.cloud, now)}`);
+    if (view.okta) out(`  Okta: ${view.okta.status}; factors ${view.okta.factors.join(', ') || 'none'}; ${view.okta.apps.length} assigned app${view.okta.apps.length === 1 ? '' : 's'}${view.okta.apps.length ? ` (${view.okta.apps.slice(0, 6).join(', ')})` : ''}`);
     out(`  usual hours (${view.timeZone}): ${view.usualHours.map((h) => `${h.hour} ${Math.round(h.share * 100)}%`).join(', ') || '-'}`);
     for (const l of view.lockouts) out(`  locked out at the proxy from ${l.bucket} sources until ${iso(l.lockedUntil)} UTC (lockout ${l.lockouts}; bindwall lockouts release ${view.account})`);
     for (const e of view.sourcesInPool) out(`  its endpoint ${e.key} is in the threat pool at ${e.level}: ${e.reasons.join('; ')}`);

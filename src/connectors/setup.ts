@@ -15,6 +15,8 @@ import type { ConnectorHealth } from './health.js';
 import { logonFromOkta } from './okta-sso/mapping.js';
 import { OktaLogPoller } from './okta-sso/poller.js';
 import { OktaEventHook } from './okta-sso/event-hook.js';
+import { OktaUserDirectory } from './okta-sso/user-facts.js';
+import { describeError } from '../errors.js';
 
 export const OKTA_SSO = 'okta-sso';
 
@@ -22,8 +24,10 @@ export interface RunningConnectors {
   health(): ConnectorHealth[];
   /** The Okta event hook's URL, when one is configured. */
   eventHookUrl?: string;
-  /** Polls every connector now (tests, and `bindwall connectors --poll` later). */
+  /** Polls every connector now, and reads the people it brought in (tests, and `bindwall connectors --poll` later). */
   pollNow(): Promise<void>;
+  /** What Okta says of people the connector saw. */
+  people: OktaUserDirectory;
   stop(): Promise<void>;
 }
 
@@ -36,11 +40,24 @@ export async function startConnectors(config: Config, log: Logger, deps: { db: D
     orgUrl: c.orgUrl, auth: c.auth, requestTimeoutMs: c.requestTimeoutMs, maxRateLimitWaitMs: 0, clock,
     userAgent: `bindwall/${deps.version} (okta-sso connector)`, maxConcurrentRequests: 2, maxResponseBytes: 64 * 1024 * 1024,
   });
+  const store = new ConnectorStore(deps.db);
+  // What Okta says of the people it brings in (status, factors, apps), looked up in the background.
+  const people = new OktaUserDirectory(client, clock, log);
+  people.onFacts = (account, facts) => {
+    try {
+      store.saveFacts(account, facts, clock.now());
+    } catch (err) {
+      log.error({ event: 'storage_error', error: describeError(err) }, 'could not store a person\'s Okta facts');
+    }
+  };
+  if (deps.behavior) deps.behavior.cloudFacts = (account) => people.get(account);
   const poller = new OktaLogPoller({
-    name: OKTA_SSO, source: client, store: new ConnectorStore(deps.db), clock, log,
+    name: OKTA_SSO, source: client, store, clock, log,
     onEvent: (e) => {
       const logon = logonFromOkta(e);
-      if (logon && deps.behavior) deps.behavior.recordLogon(logon);
+      if (!logon || !deps.behavior) return;
+      deps.behavior.recordLogon(logon);
+      if (logon.kind === 'human' && logon.result === 'success') people.want(deps.behavior.identityOf(logon.bindName), logon.bindName);
     },
     pollIntervalMs: c.pollIntervalMs, lookbackMs: c.lookbackMs, pageLimit: c.pageLimit, maxPagesPerPoll: c.maxPagesPerPoll,
     requestTimeoutMs: c.requestTimeoutMs, staleAfterMs: c.staleAfterMs,
@@ -59,7 +76,11 @@ export async function startConnectors(config: Config, log: Logger, deps: { db: D
   return {
     health: () => [poller.health],
     ...(eventHookUrl ? { eventHookUrl } : {}),
-    pollNow: () => poller.poll(),
+    pollNow: async () => {
+      await poller.poll();
+      await people.drain();
+    },
+    people,
     stop: async () => {
       void task?.destroy();
       poller.stop();

@@ -130,6 +130,14 @@ export class OktaClient {
     }));
   }
 
+  /** The apps assigned to a user (`GET /api/v1/users/{id}/appLinks`), by label. */
+  async listAppLinks(userId: string, deadline: number): Promise<string[]> {
+    const res = await this.#call('GET', `${this.#o.orgUrl}/api/v1/users/${encodeURIComponent(userId)}/appLinks`, undefined, deadline);
+    const body = this.#expect(res, 200, 'list app links');
+    if (!Array.isArray(body)) throw okErr(ErrorCode.OktaProtocol, 'Okta returned app links that are not a list');
+    return body.map((a: Record<string, unknown>) => String(a.label ?? a.appName ?? '')).filter((x) => x !== '');
+  }
+
   /** Sends a push; Okta answers 201 WAITING with the poll and cancel links to follow. */
   async startPush(factor: OktaFactor, ctx: PushContext, deadline: number): Promise<PushStarted> {
     if (!factor.verifyHref) throw okErr(ErrorCode.OktaNoFactor, 'the push factor is not active (no verify link)');

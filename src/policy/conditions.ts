@@ -294,8 +294,20 @@ export function compileCondition(spec: ConditionSpec | undefined, at: Where, env
   }
   if (spec.cloud !== undefined) {
     const want = spec.cloud.access;
-    facets.set('cloud', { type: 'exact', value: String(want) });
-    parts.push(leaf(`cloud access is ${want}`, (c) => (c.input.cloudAccess ?? false) === want, (c) => `cloud access: ${c.input.cloudAccess ?? false}`));
+    if (want !== undefined) {
+      facets.set('cloud', { type: 'exact', value: String(want) });
+      parts.push(leaf(`cloud access is ${want}`, (c) => (c.input.cloudAccess ?? false) === want, (c) => `cloud access: ${c.input.cloudAccess ?? false}`));
+    }
+    for (const key of ['status', 'factors'] as const) {
+      if (spec.cloud[key] === undefined) continue;
+      const raw = spec.cloud[key]!;
+      const values = (Array.isArray(raw) ? raw : [raw]).map((v) => (key === 'status' ? v.toUpperCase() : v));
+      const want2 = new Set(values);
+      const get = (c: EvalContext): readonly string[] => (key === 'status' ? (c.input.okta ? [c.input.okta.status] : []) : c.input.okta?.factors ?? []);
+      parts.push(leaf(`Okta ${key === 'status' ? 'status' : 'factor'} in [${values.join(', ')}]`, (c) => get(c).some((v) => want2.has(v)),
+        (c) => `Okta ${key}: ${c.input.okta ? get(c).join(', ') || 'none' : 'not known'}`));
+    }
+    if (want === undefined && spec.cloud.status === undefined && spec.cloud.factors === undefined) env.error(sub('cloud'), 'cloud needs access, status or factors', 'e.g. { access: true } or { factors: [push] }');
   }
   for (const key of ['quarantined', 'tls'] as const) {
     const want = spec[key];

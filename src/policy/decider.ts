@@ -66,7 +66,8 @@ export class PolicyDecider {
       quarantined: this.#quarantine?.isQuarantined(logon.account, attempt.receivedAt) ?? false,
       ...(attempt.threatLevel ? { threatLevel: attempt.threatLevel } : {}),
       ...(attempt.threatKinds ? { threatKinds: attempt.threatKinds } : {}),
-      cloudAccess: a?.cloud?.access ?? false,
+      cloudAccess: (a?.cloud?.access ?? false) || (attempt.okta?.apps.length ?? 0) > 0,
+      ...(attempt.okta ? { okta: attempt.okta } : {}),
     };
   }
 }

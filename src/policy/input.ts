@@ -36,6 +36,8 @@ export interface PolicyInput {
   threatKinds?: readonly string[];
   /** The identity has used cloud access (Okta sign-ins in its baseline, through the SSO connector). */
   cloudAccess?: boolean;
+  /** What Okta says of the person: status (ACTIVE, LOCKED_OUT, SUSPENDED…), enrolled factor types, assigned apps. */
+  okta?: { status: string; factors: readonly string[]; apps: readonly string[] };
 }
 
 /** Each signal code gets one bit, so "any of these fired" is one AND. */

@@ -41,7 +41,7 @@ export interface ConditionSpec {
   quarantined?: boolean;
   threat?: 'low' | 'medium' | 'high';
   threatKind?: string | string[];
-  cloud?: { access: boolean };
+  cloud?: { access?: boolean; status?: string | string[]; factors?: string | string[] };
   tls?: boolean;
   condition?: string | string[];
   any?: ConditionSpec[];
@@ -73,7 +73,11 @@ export const conditionSchema: z.ZodType<ConditionSpec> = z.strictObject({
   quarantined: z.boolean().optional().meta({ description: 'The account is quarantined.' }),
   threat: z.enum(['low', 'medium', 'high']).optional().meta({ description: 'The source is in the threat pool at this level or higher (a high source is refused before policy in threat.mode enforce).' }),
   threatKind: names.optional().meta({ description: 'The source\'s threat-pool entry comes from any of these: spraying, slow_spraying, brute_force, behaviour, honeytoken, network, manual.' }),
-  cloud: z.strictObject({ access: z.boolean() }).optional().meta({ description: 'Whether the identity has used cloud access (Okta sign-ins seen by the SSO connector).' }),
+  cloud: z.strictObject({
+    access: z.boolean().optional().meta({ description: 'The identity has used cloud access (Okta sign-ins seen by the SSO connector, or apps assigned in Okta).' }),
+    status: names.optional().meta({ description: 'Okta says the user is in one of these statuses (ACTIVE, LOCKED_OUT, SUSPENDED, …).' }),
+    factors: names.optional().meta({ description: 'Okta has one of these factor types enrolled and active (push, token:software:totp, …).' }),
+  }).optional().meta({ description: 'What the SSO connector knows of the person in the cloud.' }),
   tls: z.boolean().optional().meta({ description: 'The client connection is encrypted.' }),
   condition: names.optional().meta({ description: 'Named conditions (from `conditions:`) that must all hold.' }),
   get any(): z.ZodOptional<z.ZodArray<z.ZodType<ConditionSpec>>> {

@@ -29,6 +29,8 @@ export interface BindAttempt {
   assessment?: Assessment;
   /** What the directory says about the user (when a lookup account is configured). */
   facts?: UserFacts;
+  /** What Okta says of this person (the SSO connector's cache), when it has looked. */
+  okta?: { status: string; factors: readonly string[]; apps: readonly string[] };
   /** The bind as behaviour saw it (account, kind, app), so policy need not map it again. */
   logon?: LogonEvent;
   /** The source's threat-pool level, when it has an entry that did not block it (low, medium; high in log mode). */

@@ -140,6 +140,7 @@ class Attempt implements BindAttempt {
   readonly connection: ConnectionContext;
   assessment?: Assessment;
   facts?: UserFacts;
+  okta?: { status: string; factors: readonly string[]; apps: readonly string[] };
   logon?: LogonEvent;
   readonly #session: Session;
   readonly #pending: PendingBind;

@@ -61,6 +61,18 @@ export class ConnectorStore {
       ON CONFLICT(name) DO UPDATE SET health = excluded.health, updated = excluded.updated`).run(h.name, JSON.stringify(h), h.updated);
   }
 
+  saveFacts(account: string, facts: object, now: number): void {
+    this.#db.prepare('INSERT INTO cloud_facts (account, data, updated) VALUES (?, ?, ?) ON CONFLICT(account) DO UPDATE SET data = excluded.data, updated = excluded.updated')
+      .run(account, JSON.stringify(facts), now);
+  }
+
+  /** What the connector last read of a person in Okta (readonly storage works: a plain read). */
+  facts<T>(account: string): T | undefined {
+    if ((this.#db.pragma('user_version', { simple: true }) as number) < 10) return undefined;
+    const data = this.#db.prepare('SELECT data FROM cloud_facts WHERE account = ?').pluck().get(account) as string | undefined;
+    return data ? (JSON.parse(data) as T) : undefined;
+  }
+
   health(): ConnectorHealth[] {
     return (this.#db.prepare('SELECT health FROM connectors ORDER BY name').pluck().all() as string[]).map((h) => JSON.parse(h) as ConnectorHealth);
   }

@@ -182,4 +182,15 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       );
     `,
   },
+  {
+    version: 10,
+    description: 'what Okta says of each person the SSO connector saw (status, factors, assigned apps)',
+    sql: `
+      CREATE TABLE cloud_facts (
+        account TEXT PRIMARY KEY,
+        data TEXT NOT NULL,
+        updated INTEGER NOT NULL
+      );
+    `,
+  },
 ]);

@@ -146,6 +146,7 @@ test('one person, one baseline: an LDAP bind through bindwall and an Okta sign-i
   const p = await startProxy({ directory: { urls: [slapd.url] }, connectors: { oktaSso: { orgUrl: sim.url, apiToken: TOKEN, pollIntervalMs: 5_000 } } }, { behavior: true });
   t.teardown(() => p.stop());
   t.is((await bindFrom(p.url, '127.0.0.81', `uid=alice,ou=people,${BASE_DN}`, 'Alice-Pass-1')).resultCode, 0);
+  sim.state.addUser({ login: 'alice@corp.example', apps: ['Salesforce', 'Slack'], totp: false });
   sim.log.append({ eventType: 'user.authentication.sso', actor: { alternateId: 'alice@corp.example' }, client: { ipAddress: '81.2.69.160' }, target: [{ id: '0oa1', type: 'AppInstance', alternateId: 'sf', displayName: 'Salesforce', detailEntry: null }] });
   const db = openDatabase(p.config.storage.path);
   t.teardown(() => db.close());
@@ -153,6 +154,7 @@ test('one person, one baseline: an LDAP bind through bindwall and an Okta sign-i
   t.teardown(() => connectors.stop());
   await connectors.pollNow();
   t.like(connectors.health()[0], { name: 'okta-sso', state: 'ok', events: 1 });
+  t.like(p.behavior!.cloudFacts!('alice'), { status: 'ACTIVE', factors: ['push'], apps: ['Salesforce', 'Slack'] }, 'what Okta says of her, looked up in the background');
   const alice = p.behavior!.engine.account('alice')!;
   t.true(alice.endpoints.has('127.0.0.81') && alice.endpoints.has('81.2.69.160'), 'on-prem and cloud endpoints in one baseline');
   t.true(alice.apps.has('okta:Salesforce'));
@@ -165,6 +167,7 @@ test('one person, one baseline: an LDAP bind through bindwall and an Okta sign-i
   const text = spawnBindwall(['risk', 'show', 'alice', '--db', p.config.storage.path]);
   t.is(await text.exited, 0);
   t.regex(text.stdout(), /cloud: 1 app \(okta:Salesforce\), last sign-in \d+ min ago from 81\.2\.69\.160/);
+  t.regex(text.stdout(), /Okta: ACTIVE; factors push; 2 assigned apps \(Salesforce, Slack\)/);
   const probe: LogonEvent = { time: Date.now(), account: 'alice', bindName: 'alice', kind: 'human', endpoint: '127.0.0.81', subnet: '127.0.0.0/24', app: 'test', result: 'success' };
   t.like(p.behavior!.engine.assess(probe).cloud, { access: true, apps: 1 }, 'decisions see it');
   // …and a policy can ask: cloud: { access: true }.
@@ -177,6 +180,10 @@ test('one person, one baseline: an LDAP bind through bindwall and an Okta sign-i
   const base = { time: Date.now(), account: 'alice', bindDn: 'alice', kind: 'human' as const, endpoint: '10.0.0.1', app: 'ldap', tls: false, facts: null, score: 30, signals: ['new_endpoint'], accountRisk: 0, endpointRisk: 0, quarantined: false };
   t.is(policy!.decide({ ...base, cloudAccess: true }).action, 'mfa');
   t.is(policy!.decide({ ...base, cloudAccess: false }).action, 'approve');
+  writeFileSync(join(pdir, 'p.yaml'), 'version: 1\nrules:\n  - id: no-push-no-entry\n    description: Without Okta Verify push enrolled, a new place is refused.\n    when: { not: { cloud: { factors: [push] } }, signals: [new_endpoint] }\n    action: block\ndefault: { action: approve }\n');
+  const { policy: p2 } = loadPolicyDir(pdir);
+  t.is(p2!.decide({ ...base, okta: { status: 'ACTIVE', factors: ['push'], apps: [] } }).action, 'approve');
+  t.is(p2!.decide({ ...base, okta: { status: 'ACTIVE', factors: ['token:software:totp'], apps: [] } }).action, 'block');
   const health = spawnBindwall(['connectors', '--db', p.config.storage.path, '--json']);
   t.is(await health.exited, 0, health.stderr());
   t.like((JSON.parse(health.stdout()) as { name: string; state: string }[])[0], { name: 'okta-sso', state: 'ok' });

@@ -259,6 +259,16 @@ export class OktaSimulator {
       need('okta.users.read');
       return { status: 200, body: this.#userJson(user) };
     }
+    if (parts.length === 3 && parts[2] === 'appLinks' && method === 'GET') {
+      need('okta.users.read');
+      return {
+        status: 200,
+        body: user.apps.map((label, i) => ({
+          id: `00ub0oNGTSWTBKOLGLNR${i}`, label, linkUrl: `${this.#url}/home/${label.toLowerCase().replace(/\W/g, '')}/0oa${i}/aln${i}`, logoUrl: `${this.#url}/img/logos/default.png`,
+          appName: label.toLowerCase().replace(/\W/g, '_'), appInstanceId: `0oa${i}`, appAssignmentId: `0ua${i}`, credentialsSetup: false, hidden: false, sortOrder: i,
+        })),
+      };
+    }
     if (parts[2] !== 'factors') throw new HttpError('E0000007', `${path} (Path)`);
     if (parts.length === 3 && method === 'GET') {
       need('okta.users.read');

@@ -33,6 +33,8 @@ export interface SimUser {
   created: number;
   factors: SimFactor[];
   failedVerifies: number;
+  /** Apps assigned to the user (appLinks' labels). */
+  apps: string[];
 }
 
 export interface PushTransaction {
@@ -77,11 +79,11 @@ export class OktaState {
     this.pushLifetimeMs = opts.pushLifetimeMs ?? 300_000;
   }
 
-  addUser(u: { login: string; email?: string; firstName?: string; lastName?: string; status?: UserStatus; push?: boolean; totp?: boolean | string }): SimUser {
+  addUser(u: { login: string; email?: string; firstName?: string; lastName?: string; status?: UserStatus; push?: boolean; totp?: boolean | string; apps?: string[] }): SimUser {
     const now = this.clock.now();
     const user: SimUser = {
       id: oktaId('00u'), login: u.login, email: u.email ?? u.login, firstName: u.firstName ?? u.login.split('@')[0]!, lastName: u.lastName ?? 'User',
-      status: u.status ?? 'ACTIVE', created: now, factors: [], failedVerifies: 0,
+      status: u.status ?? 'ACTIVE', created: now, factors: [], failedVerifies: 0, apps: u.apps ?? [],
     };
     if (u.push !== false) user.factors.push({ id: oktaId('opf'), factorType: 'push', status: 'ACTIVE', created: now, deviceName: `${user.firstName}'s phone` });
     if (u.totp !== false) user.factors.push({ id: oktaId('ost'), factorType: 'token:software:totp', status: 'ACTIVE', created: now, secret: typeof u.totp === 'string' ? u.totp : newTotpSecret() });
