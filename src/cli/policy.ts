@@ -19,6 +19,7 @@ import { PolicyDecider } from '../policy/decider.js';
 import { formatExplanation } from '../policy/explain-format.js';
 import { threatContext } from './threat-context.js';
 import { cloudUse, describeCloud } from '../behavior/cloud.js';
+import { ConnectorStore } from '../store/connector-store.js';
 import { replay, formatReplay } from '../policy/replay.js';
 import { policyJsonSchema } from '../policy/schema.js';
 import { checkPolicyAgainstConfig } from '../policy/config-check.js';
@@ -157,9 +158,11 @@ function explain(args: string[], out: Out, _err: Err): number {
     const listener = config?.listeners[0]?.name ?? 'ldap';
     // The gate in front of the policy: the pool's entry for the endpoint (and the policy's threat condition), lockouts.
     const threat = storage ? threatContext(storage.db, config, values.endpoint, values.user, at) : undefined;
+    const okta = storage ? new ConnectorStore(storage.db).facts<{ status: string; factors: string[]; apps: string[] }>(account) : undefined;
     const attempt = {
       connectionId: 0, listener, clientAddress: values.endpoint, clientPort: 0, bindDn: values.user, tls: values.tls, receivedAt: at,
       signal: new AbortController().signal, ...(facts ? { facts } : {}), ...(threat?.entry ? { threatLevel: threat.entry.level, ...(threat.entry.kinds ? { threatKinds: threat.entry.kinds } : {}) } : {}),
+      ...(okta ? { okta: { status: okta.status, factors: okta.factors, apps: okta.apps } } : {}),
     };
     const logon = mapper.fromAttempt(attempt, facts);
     if (values.app) logon.app = values.app;
@@ -171,7 +174,7 @@ function explain(args: string[], out: Out, _err: Err): number {
     if (values.json) {
       out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, learning, cloud, explanation, ...(threat ? { threat } : {}) }, null, 2));
     } else {
-      out(formatExplanation({ policy, input, explanation, dir, hasStorage: storage !== undefined, learning: describeLearning(learning), ...(cloud.access ? { cloud: describeCloud(cloud, at) } : {}) }));
+      out(formatExplanation({ policy, input, explanation, dir, hasStorage: storage !== undefined, learning: describeLearning(learning), ...(cloud.access || okta ? { cloud: `${cloud.access ? describeCloud(cloud, at) : 'no cloud sign-ins seen'}${okta ? `; Okta: ${okta.status}, factors ${okta.factors.join(', ') || 'none'}, ${okta.apps.length} assigned apps` : ''}` } : {}) }));
       if (threat && threat.gate.length > 0) {
         out('threat pool and smart lockout (before the policy):');
         for (const g of threat.gate) out(`  ${g}`);

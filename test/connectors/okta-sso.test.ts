@@ -168,6 +168,9 @@ test('one person, one baseline: an LDAP bind through bindwall and an Okta sign-i
   t.is(await text.exited, 0);
   t.regex(text.stdout(), /cloud: 1 app \(okta:Salesforce\), last sign-in \d+ min ago from 81\.2\.69\.160/);
   t.regex(text.stdout(), /Okta: ACTIVE; factors push; 2 assigned apps \(Salesforce, Slack\)/);
+  const explain = spawnBindwall(['policy', 'explain', '--user', 'alice', '--endpoint', '10.9.9.9', '--db', p.config.storage.path]);
+  t.is(await explain.exited, 0, explain.stderr());
+  t.regex(explain.stdout(), /Cloud {5}1 app \(okta:Salesforce\).*; Okta: ACTIVE, factors push, 2 assigned apps/);
   const probe: LogonEvent = { time: Date.now(), account: 'alice', bindName: 'alice', kind: 'human', endpoint: '127.0.0.81', subnet: '127.0.0.0/24', app: 'test', result: 'success' };
   t.like(p.behavior!.engine.assess(probe).cloud, { access: true, apps: 1 }, 'decisions see it');
   // …and a policy can ask: cloud: { access: true }.
@@ -271,4 +274,33 @@ test('events Okta sent that cannot be read are skipped and said: degraded, with 
   t.is(seen.length, 1);
   t.like(p.health, { state: 'degraded', code: 'BW_OKTA_PROTOCOL' });
   t.regex(p.health.reason!, /2 events Okta sent could not be read/);
+});
+
+test('as an OAuth service app: with okta.logs.read it reads the System Log; without it, failing and saying which scope to grant', async (t) => {
+  const { generateKeyPairSync } = await import('node:crypto');
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const clock = new ManualClock(T0);
+  const sim = new OktaSimulator({ clock, serviceApps: [
+    { clientId: '0oa-logs', publicKey: ec.publicKey, scopes: ['okta.logs.read', 'okta.users.read'] },
+    { clientId: '0oa-users', publicKey: ec.publicKey, scopes: ['okta.users.read'] },
+  ] });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  sim.log.append({ eventType: 'user.session.start', at: T0 - 1000, actor: { alternateId: 'a@corp.example' } });
+  const dir = mkdtempSync(join(tmpdir(), 'bindwall-connector-oauth-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openDatabase(join(dir, 'o.db'));
+  t.teardown(() => db.close());
+  const poller = (clientId: string, scopes: string[]): OktaLogPoller => new OktaLogPoller({
+    name: `okta-${clientId}`, store: new ConnectorStore(db), clock, log: silentLogger(), onEvent: () => undefined,
+    source: new OktaClient({ orgUrl: sim.url, auth: { type: 'oauth', clientId, privateKey: ec.privateKey, scopes }, requestTimeoutMs: 5_000, maxRateLimitWaitMs: 0, clock, userAgent: 'test' }),
+    pollIntervalMs: 30_000, lookbackMs: 3_600_000, pageLimit: 100, maxPagesPerPoll: 2, requestTimeoutMs: 5_000, staleAfterMs: 60_000,
+  });
+  const ok = poller('0oa-logs', ['okta.logs.read', 'okta.users.read']);
+  await ok.poll();
+  t.like(ok.health, { state: 'ok', events: 1 });
+  const missing = poller('0oa-users', ['okta.users.read']);
+  await missing.poll();
+  t.like(missing.health, { state: 'failing', code: 'BW_OKTA_AUTH' });
+  t.regex(missing.health.reason!, /lacks the okta\.logs\.read scope: grant it to the service app/);
 });
