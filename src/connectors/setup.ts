@@ -17,8 +17,18 @@ import { OktaLogPoller } from './okta-sso/poller.js';
 import { OktaEventHook } from './okta-sso/event-hook.js';
 import { OktaUserDirectory } from './okta-sso/user-facts.js';
 import { describeError } from '../errors.js';
+import { isIP } from 'node:net';
+import { ThreatStore } from '../store/threat-store.js';
+import { ThreatKind, ThreatLevel } from '../threat/pool.js';
+import type { OktaLogEvent } from './okta-sso/mapping.js';
 
 export const OKTA_SSO = 'okta-sso';
+
+/** Events after which a person's Okta facts are read again. */
+const FACT_CHANGES: ReadonlySet<string> = new Set([
+  'user.mfa.factor.activate', 'user.mfa.factor.deactivate', 'user.mfa.factor.reset_all', 'user.mfa.factor.update',
+  'user.account.lock', 'user.account.unlock', 'user.account.unlock_by_admin', 'user.lifecycle.suspend', 'user.lifecycle.unsuspend', 'user.lifecycle.deactivate',
+]);
 
 export interface RunningConnectors {
   health(): ConnectorHealth[];
@@ -41,6 +51,26 @@ export async function startConnectors(config: Config, log: Logger, deps: { db: D
     userAgent: `bindwall/${deps.version} (okta-sso connector)`, maxConcurrentRequests: 2, maxResponseBytes: 64 * 1024 * 1024,
   });
   const store = new ConnectorStore(deps.db);
+  const threats = new ThreatStore(deps.db);
+  const fromThreatInsight = (e: OktaLogEvent): void => {
+    const ip = e.client?.ipAddress;
+    if (!ip || isIP(ip) === 0) return;
+    const now = clock.now();
+    const level = e.outcome?.result === 'DENY' ? ThreatLevel.High : ThreatLevel.Medium;
+    const had = threats.get(ip, now);
+    const rank = { low: 1, medium: 2, high: 3 } as const;
+    const reason = `Okta ThreatInsight: ${e.outcome?.reason ?? 'a high-threat request'} (${e.outcome?.result ?? 'seen'})`;
+    const keep = had && rank[had.level] >= rank[level];
+    try {
+      threats.put({
+        key: ip, level: keep ? had.level : level, reasons: [...new Set([reason, ...(had?.reasons ?? [])])].slice(0, 5),
+        kinds: [...new Set([ThreatKind.OktaThreatInsight, ...(had?.kinds ?? [])])], since: had?.since ?? now, updated: now,
+        expires: Math.max(had?.expires ?? 0, now + 3_600_000), ...(had?.manual ? { manual: true } : {}), ...(had?.blocked ? { blocked: had.blocked } : {}),
+      });
+    } catch (err) {
+      log.error({ event: 'storage_error', error: describeError(err) }, 'could not store Okta ThreatInsight\'s verdict');
+    }
+  };
   // What Okta says of the people it brings in (status, factors, apps), looked up in the background.
   const people = new OktaUserDirectory(client, clock, log);
   people.onFacts = (account, facts) => {
@@ -54,6 +84,11 @@ export async function startConnectors(config: Config, log: Logger, deps: { db: D
   const poller = new OktaLogPoller({
     name: OKTA_SSO, source: client, store, clock, log,
     onEvent: (e) => {
+      const login = e.actor?.alternateId;
+      // Okta says a person's factors or status changed: read them again.
+      if (FACT_CHANGES.has(e.eventType) && login && deps.behavior) people.want(deps.behavior.identityOf(login), login, true);
+      // Okta ThreatInsight's verdict on an address joins the pool (the proxy takes it in within seconds).
+      if (e.eventType === 'security.threat.detected') fromThreatInsight(e);
       const logon = logonFromOkta(e);
       if (!logon || !deps.behavior) return;
       deps.behavior.recordLogon(logon);

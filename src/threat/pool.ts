@@ -18,6 +18,8 @@ const RANK: Record<ThreatLevel, number> = { low: 1, medium: 2, high: 3 };
 export const ThreatKind = {
   Spraying: 'spraying', SlowSpraying: 'slow_spraying', BruteForce: 'brute_force', Behaviour: 'behaviour',
   Honeytoken: 'honeytoken', Network: 'network', Manual: 'manual',
+  /** Okta ThreatInsight saw the address (security.threat.detected, through the SSO connector). */
+  OktaThreatInsight: 'okta_threatinsight',
 } as const;
 export type ThreatKind = (typeof ThreatKind)[keyof typeof ThreatKind];
 

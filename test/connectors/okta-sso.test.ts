@@ -304,3 +304,36 @@ test('as an OAuth service app: with okta.logs.read it reads the System Log; with
   t.like(missing.health, { state: 'failing', code: 'BW_OKTA_AUTH' });
   t.regex(missing.health.reason!, /lacks the okta\.logs\.read scope: grant it to the service app/);
 });
+
+test('Okta ThreatInsight\'s verdicts join the threat pool; a factor change makes the person\'s facts read again', async (t) => {
+  const { startConnectors } = await import('../../src/connectors/setup.js');
+  const { BehaviorEngine } = await import('../../src/behavior/engine.js');
+  const { BehaviorService } = await import('../../src/behavior/service.js');
+  const { EventMapper } = await import('../../src/behavior/logon-event.js');
+  const { ThreatStore } = await import('../../src/store/threat-store.js');
+  const { configFromObject } = await import('../../src/config/load.js');
+  const { systemClock } = await import('../../src/util/clock.js');
+  const sim = new OktaSimulator({ apiTokens: [TOKEN] });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'bindwall-connector-ti-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const db = openDatabase(join(dir, 't.db'));
+  t.teardown(() => db.close());
+  const config = configFromObject(join(dir, 'c.yaml'), { listeners: [{ name: 'e', port: 0 }], directory: { urls: ['ldap://127.0.0.1:1'] }, storage: { path: join(dir, 't.db') }, connectors: { oktaSso: { orgUrl: sim.url, apiToken: TOKEN } } });
+  const behavior = new BehaviorService({ engine: new BehaviorEngine({}), mapper: new EventMapper(), clock: systemClock, log: silentLogger(), upkeepCron: null });
+  t.teardown(() => behavior.close());
+  const c = (await startConnectors(config, silentLogger(), { db, behavior, version: 'test', autoStart: false }))!;
+  t.teardown(() => c.stop());
+  const user = sim.state.addUser({ login: 'bea@corp.example', totp: false });
+  sim.log.append({ eventType: 'security.threat.detected', actor: { alternateId: 'unknown', type: 'SystemPrincipal' }, client: { ipAddress: '198.51.100.77' }, outcome: { result: 'DENY', reason: 'Password Spray' } });
+  sim.log.append({ eventType: 'user.session.start', actor: { alternateId: 'bea@corp.example' }, client: { ipAddress: '81.2.69.160' } });
+  await c.pollNow();
+  t.like(new ThreatStore(db).get('198.51.100.77', Date.now()), { level: 'high', kinds: ['okta_threatinsight'] });
+  t.regex(new ThreatStore(db).get('198.51.100.77', Date.now())!.reasons[0]!, /Okta ThreatInsight: Password Spray \(DENY\)/);
+  t.deepEqual(behavior.cloudFacts!('bea')!.factors, ['push']);
+  user.factors.push({ id: 'ost9', factorType: 'token:software:totp', status: 'ACTIVE', created: Date.now(), secret: 'JBSWY3DPEHPK3PXP' });
+  sim.log.append({ eventType: 'user.mfa.factor.activate', actor: { alternateId: 'bea@corp.example' } });
+  await c.pollNow();
+  t.deepEqual(behavior.cloudFacts!('bea')!.factors, ['push', 'token:software:totp'], 'read again after the factor change');
+});

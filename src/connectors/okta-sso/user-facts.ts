@@ -43,10 +43,10 @@ export class OktaUserDirectory {
     return this.#cache.get(account);
   }
 
-  /** Asks for (fresh) facts of this identity by its Okta login; returns at once. */
-  want(account: string, login: string): void {
+  /** Asks for (fresh) facts of this identity by its Okta login; returns at once. `changed`: Okta said something changed (a factor, a lockout). */
+  want(account: string, login: string, changed = false): void {
     const f = this.#cache.get(account);
-    if (f && this.#clock.now() - f.fetched < TTL_MS) return;
+    if (f && !changed && this.#clock.now() - f.fetched < TTL_MS) return;
     if (this.#queue.size >= 10_000) return; // a flood of new names waits for the next sign-in
     this.#queue.set(account, login);
     void this.drain();
