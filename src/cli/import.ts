@@ -11,6 +11,7 @@ import { HistoryFormat, readHistory, type FileReport } from '../history/import.j
 import { logonEventSchema } from '../history/jsonl.js';
 import { silentLogger } from '../log/logger.js';
 import { ImportStore } from '../store/import-store.js';
+import { runningOn } from '../store/running.js';
 import { openDatabase } from '../store/db.js';
 import { existsSync } from 'node:fs';
 import { UsageError } from './usage.js';
@@ -39,6 +40,12 @@ export function importCommand(args: string[], out: (s: string) => void, err: (s:
   if (positionals.length === 0 || !values.config) throw new UsageError(IMPORT_USAGE);
   if (values.format !== undefined && !FORMATS.includes(values.format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}\n${IMPORT_USAGE}`);
   const config = loadConfigFile(values.config);
+  // A running proxy keeps baselines in memory and would write them over what is imported.
+  const pid = values['dry-run'] ? undefined : runningOn(config.storage.path);
+  if (pid !== undefined) {
+    err(`bindwall: bindwall (pid ${pid}) is running on ${config.storage.path}; stop it, import, then start it again (--dry-run works alongside)`);
+    return 1;
+  }
   const { reports, entries } = readHistory(positionals, values.format as HistoryFormat | undefined);
   const perFile = new Map<string, { imported: number; duplicates: number }>(reports.map((r) => [r.file, { imported: 0, duplicates: 0 }]));
   let imported = 0;

@@ -12,6 +12,7 @@ import { ThreatStore } from '../store/threat-store.js';
 import { LockoutStore } from '../store/lockout-store.js';
 import { lockoutPolicySource } from '../directory/lockout-policy.js';
 import { startConnectors, type RunningConnectors } from '../connectors/setup.js';
+import { markRunning } from '../store/running.js';
 import { systemClock } from '../util/clock.js';
 import { packageVersion } from '../util/package-root.js';
 
@@ -31,9 +32,11 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   let behavior: RunningBehavior | undefined;
   let point: DecisionPoint | undefined;
   let connectors: RunningConnectors | undefined;
+  let unmark: (() => void) | undefined;
   let proxy: Proxy;
   let listeners;
   const closeAll = async (): Promise<void> => {
+    unmark?.();
     await connectors?.stop();
     await point?.close();
     behavior?.close();
@@ -50,6 +53,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     await point.startPage();
     listeners = await proxy.start();
     connectors = await startConnectors(config, log, { db: point.db, behavior: behavior?.service, version: packageVersion() });
+    unmark = markRunning(config.storage.path);
   } catch (err) {
     await closeAll();
     throw err;

@@ -80,3 +80,20 @@ test('bindwall import seeds baselines, is idempotent, refuses a file with a pass
   t.deepEqual(JSON.parse(schema.out), published, 'schemas/logon-event.v1.json is what bindwall import schema prints');
   t.is((await run('--config', config)).code, 2, 'no file is a usage error');
 });
+
+test('import refuses to write beside a running bindwall on the same storage, and works once it has stopped', async (t) => {
+  const dir = tempDir(t);
+  const config = configIn(dir);
+  const bw = spawnBindwall(['start', '--config', config], { cwd: dir });
+  t.teardown(() => bw.child.kill('SIGKILL'));
+  await bw.waitFor(/"event":"listening"/);
+  for (let i = 0; i < 100 && !(await import('node:fs')).existsSync(join(dir, 'data', 'bindwall.db.pid')); i++) await new Promise((r) => setTimeout(r, 20));
+  const busy = spawnBindwall(['import', f('logons.jsonl'), '--config', config], { cwd: dir });
+  t.is(await busy.exited, 1);
+  t.regex(busy.stderr(), /bindwall \(pid \d+\) is running on .*bindwall\.db; stop it, import, then start it again/);
+  bw.child.kill('SIGTERM');
+  t.is(await bw.exited, 0);
+  const ok = spawnBindwall(['import', f('logons.jsonl'), '--config', config], { cwd: dir });
+  await ok.exited;
+  t.regex(ok.stdout(), /4 logons imported/);
+});
