@@ -12,6 +12,8 @@
  * BENCH_SECONDS (default 2) sets each measurement's length, BENCH_ROUNDS (default 3) how
  * many interleaved rounds each figure is the median of. bindwall runs the generated 50-rule
  * policy (every bind evaluates all rules); BENCH_POLICY=trivial runs a default-only policy.
+ * BENCH_THREAT=off|log|enforce sets threat.mode (default: the shipped enforce), to see the
+ * pool's and smart lockout's share of a bind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
@@ -70,7 +72,7 @@ async function startBindwall(upstream: Slapd, dir: string, behavior: boolean): P
   mkdirSync(policyDir, { recursive: true });
   writeFileSync(join(policyDir, 'bench.yaml'), process.env.BENCH_POLICY === 'trivial' ? 'version: 1\ndefault: { action: approve }\n' : benchPolicyText());
   writeFileSync(config, `listeners:\n  - name: bench\n    port: 0\ndirectory:\n  urls: [${upstream.url}]\n` +
-    `limits:\n  maxConnectionsPerAddress: 100000\nbehavior:\n  enabled: ${behavior}\npolicy:\n  dir: policies\n  watch: false\n` +
+    `limits:\n  maxConnectionsPerAddress: 100000\n${process.env.BENCH_THREAT ? `threat:\n  mode: ${process.env.BENCH_THREAT}\n` : ''}behavior:\n  enabled: ${behavior}\npolicy:\n  dir: policies\n  watch: false\n` +
     `storage:\n  path: data/bindwall-${tag}.db\nlog:\n  level: info\n`);
   const log = join(dir, `bindwall-${tag}.log`);
   const out = openSync(log, 'w');
