@@ -130,6 +130,26 @@ export class OktaClient {
     }));
   }
 
+  /** Signs the user out of Okta everywhere (`DELETE /api/v1/users/{id}/sessions`). */
+  async clearSessions(userId: string, deadline: number): Promise<void> {
+    const res = await this.#call('DELETE', `${this.#o.orgUrl}/api/v1/users/${encodeURIComponent(userId)}/sessions`, undefined, deadline);
+    this.#expect(res, 204, 'clear sessions');
+  }
+
+  /** Suspends an active user (`POST /api/v1/users/{id}/lifecycle/suspend`); a user already not active is left as it is. */
+  async suspend(userId: string, deadline: number): Promise<'suspended' | 'not_active'> {
+    const res = await this.#call('POST', `${this.#o.orgUrl}/api/v1/users/${encodeURIComponent(userId)}/lifecycle/suspend`, '', deadline);
+    if (res.status === 400 && (res.data as OktaErrorBody | undefined)?.errorCode === 'E0000001') return 'not_active';
+    this.#expect(res, 200, 'suspend');
+    return 'suspended';
+  }
+
+  /** Removes every enrolled factor (`POST /api/v1/users/{id}/lifecycle/reset_factors`): the user enrols again. */
+  async resetFactors(userId: string, deadline: number): Promise<void> {
+    const res = await this.#call('POST', `${this.#o.orgUrl}/api/v1/users/${encodeURIComponent(userId)}/lifecycle/reset_factors`, '', deadline);
+    this.#expect(res, 200, 'reset factors');
+  }
+
   /** The apps assigned to a user (`GET /api/v1/users/{id}/appLinks`), by label. */
   async listAppLinks(userId: string, deadline: number): Promise<string[]> {
     const res = await this.#call('GET', `${this.#o.orgUrl}/api/v1/users/${encodeURIComponent(userId)}/appLinks`, undefined, deadline);

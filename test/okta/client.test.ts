@@ -121,3 +121,20 @@ test('OAuth service app: private_key_jwt client credentials, token cached, scope
   const stranger = new OktaClient({ orgUrl: sim.url, auth: { type: 'oauth', clientId: '0oa-manage', privateKey: ec.privateKey, scopes: ['okta.users.manage'] }, requestTimeoutMs: 2_000, maxRateLimitWaitMs: 1_000, clock: new ManualClock(Date.UTC(2026, 10, 20, 9, 0)), userAgent: 'x' });
   t.is(code(await t.throwsAsync(stranger.getUser('alice@corp.example', Date.UTC(2026, 10, 20, 10, 0)))), ErrorCode.OktaAuth, 'a key that is not the app\'s');
 });
+
+test('response actions: sessions cleared, a user suspended (once), factors reset — each in the System Log; a read-only service app may not', async (t) => {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { sim, client, deadline, alice, clock } = await setup(t, { apps: { serviceApps: [{ clientId: '0oa-read', publicKey: ec.publicKey, scopes: ['okta.users.read'] }] } });
+  await client.clearSessions(alice.id, deadline());
+  t.is(alice.sessionsCleared, 1);
+  t.is(await client.suspend(alice.id, deadline()), 'suspended');
+  t.is(alice.status, 'SUSPENDED');
+  t.is(await client.suspend(alice.id, deadline()), 'not_active', 'a user that is not active is left as it is');
+  await client.resetFactors(alice.id, deadline());
+  t.deepEqual(alice.factors, []);
+  const types = sim.log.query({ limit: '100' }).events.map((e) => e.eventType);
+  t.deepEqual(types.filter((x) => x.startsWith('user.session') || x.startsWith('user.lifecycle') || x === 'user.mfa.factor.reset_all'), ['user.session.clear', 'user.lifecycle.suspend', 'user.mfa.factor.reset_all']);
+  const reader = new OktaClient({ orgUrl: sim.url, auth: { type: 'oauth', clientId: '0oa-read', privateKey: ec.privateKey, scopes: ['okta.users.read'] }, requestTimeoutMs: 2_000, maxRateLimitWaitMs: 1_000, clock, userAgent: 'x' });
+  const denied = await t.throwsAsync(reader.clearSessions(alice.id, deadline()));
+  t.is(code(denied), ErrorCode.OktaAuth);
+});

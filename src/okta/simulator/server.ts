@@ -56,6 +56,17 @@ const STATUS: Record<string, number> = {
 
 const REQUEST_LOG_MAX = 10_000;
 
+/** displayMessage of the System Log events the simulator writes itself. */
+const DISPLAY: Record<string, string> = {
+  'user.account.lock': 'Max sign in attempts exceeded',
+  'system.push.send_factor_verify_push': 'Push notification sent for verification',
+  'user.authentication.auth_via_mfa': 'Authentication of user via MFA',
+  'user.session.clear': 'Clear user session',
+  'user.lifecycle.suspend': 'Suspend Okta user',
+  'user.lifecycle.unsuspend': 'Unsuspend Okta user',
+  'user.mfa.factor.reset_all': 'Reset all factors for user',
+};
+
 class HttpError extends Error {
   constructor(readonly code: string, readonly detail = '', readonly causes: string[] = []) {
     super(code);
@@ -85,7 +96,7 @@ export class OktaSimulator {
     // Its own actions go to its System Log as Okta's would (string-typed debugData, version "0").
     this.state.onEvent = (e) => {
       this.log.append({
-        eventType: e.eventType, displayMessage: e.eventType === 'user.account.lock' ? 'Max sign in attempts exceeded' : e.eventType === 'system.push.send_factor_verify_push' ? 'Push notification sent for verification' : 'Authentication of user via MFA',
+        eventType: e.eventType, displayMessage: DISPLAY[e.eventType] ?? e.eventType,
         actor: { id: e.user.id, type: 'User', alternateId: e.user.login, displayName: `${e.user.firstName} ${e.user.lastName}` },
         client: { ipAddress: e.clientIp ?? null },
         outcome: { result: e.result, reason: e.reason ?? null },
@@ -258,6 +269,27 @@ export class OktaSimulator {
     if (parts.length === 2 && method === 'GET') {
       need('okta.users.read');
       return { status: 200, body: this.#userJson(user) };
+    }
+    // Response actions: clear sessions, suspend / unsuspend, reset factors (okta.users.manage).
+    if (parts.length === 3 && parts[2] === 'sessions' && method === 'DELETE') {
+      need('okta.users.manage');
+      this.state.clearSessions(user);
+      return { status: 204 };
+    }
+    if (parts.length === 4 && parts[2] === 'lifecycle' && method === 'POST') {
+      need('okta.users.manage');
+      if (parts[3] === 'suspend') {
+        if (!this.state.suspend(user)) throw new HttpError('E0000001', 'Cannot suspend a user that is not active');
+        return { status: 200, body: {} };
+      }
+      if (parts[3] === 'unsuspend') {
+        if (!this.state.unsuspend(user)) throw new HttpError('E0000001', 'Cannot unsuspend a user that is not suspended');
+        return { status: 200, body: {} };
+      }
+      if (parts[3] === 'reset_factors') {
+        this.state.resetFactors(user);
+        return { status: 200, body: {} };
+      }
     }
     if (parts.length === 3 && parts[2] === 'appLinks' && method === 'GET') {
       need('okta.users.read');

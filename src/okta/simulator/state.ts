@@ -35,6 +35,8 @@ export interface SimUser {
   failedVerifies: number;
   /** Apps assigned to the user (appLinks' labels). */
   apps: string[];
+  /** How often an admin (or bindwall) cleared the user's sessions. */
+  sessionsCleared?: number;
 }
 
 export interface PushTransaction {
@@ -153,6 +155,32 @@ export class OktaState {
     if (!t) return false;
     if (t.result === 'WAITING') t.result = 'TIMEOUT';
     return true;
+  }
+
+  /** Okta's response actions (what bindwall's response workflows call), each with its System Log event. */
+  clearSessions(user: SimUser): void {
+    user.sessionsCleared = (user.sessionsCleared ?? 0) + 1;
+    this.onEvent?.({ eventType: 'user.session.clear', user, result: 'SUCCESS' });
+  }
+
+  /** Only an active user can be suspended (Okta answers 400 otherwise). */
+  suspend(user: SimUser): boolean {
+    if (user.status !== 'ACTIVE') return false;
+    user.status = 'SUSPENDED';
+    this.onEvent?.({ eventType: 'user.lifecycle.suspend', user, result: 'SUCCESS' });
+    return true;
+  }
+
+  unsuspend(user: SimUser): boolean {
+    if (user.status !== 'SUSPENDED') return false;
+    user.status = 'ACTIVE';
+    this.onEvent?.({ eventType: 'user.lifecycle.unsuspend', user, result: 'SUCCESS' });
+    return true;
+  }
+
+  resetFactors(user: SimUser): void {
+    user.factors = [];
+    this.onEvent?.({ eventType: 'user.mfa.factor.reset_all', user, result: 'SUCCESS' });
   }
 
   /** TOTP verification with replay protection and lockout; the outcome names Okta's answer. */
