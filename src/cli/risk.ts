@@ -11,7 +11,7 @@ import { defaultBehaviorOptions } from '../behavior/options.js';
 import { loadConfigFile } from '../config/load.js';
 import { BehaviorStore, type ThreatNote } from '../store/behavior-store.js';
 import type { Db } from '../store/db.js';
-import { lockoutsFor, threatEntryFor } from './threat-context.js';
+import { lockoutsFor, threatEntriesFor } from './threat-context.js';
 import { cloudUse, describeCloud } from '../behavior/cloud.js';
 import { ConnectorStore } from '../store/connector-store.js';
 import { openDatabase } from '../store/db.js';
@@ -100,7 +100,7 @@ export function riskShow(args: string[], out: (s: string) => void): number {
       lockouts: lockoutsFor(c.db, b.account, now),
       cloud: cloudUse(b),
       okta: new ConnectorStore(c.db).facts<{ status: string; factors: string[]; apps: string[]; fetched: number }>(b.account) ?? null,
-      sourcesInPool: [...b.endpoints.keys()].map((ep) => threatEntryFor(c.db, ep, now)).filter((e) => e !== null),
+      sourcesInPool: threatEntriesFor(c.db, [...b.endpoints.keys()], now),
     };
     if (c.json) {
       out(JSON.stringify(view, null, 2));

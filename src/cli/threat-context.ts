@@ -23,15 +23,19 @@ export interface ThreatContext {
 const THREAT_SCHEMA = 7;
 const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
 
-/** The pool entry for a source (its own, or its network's, whichever is higher). */
-export function threatEntryFor(db: Db, address: string, at: number): ThreatEntry | null {
-  if ((db.pragma('user_version', { simple: true }) as number) < THREAT_SCHEMA) return null;
+/** The pool entries of these sources (each its own, or its network's, whichever is higher), read with one store. */
+export function threatEntriesFor(db: Db, addresses: readonly string[], at: number): ThreatEntry[] {
+  if ((db.pragma('user_version', { simple: true }) as number) < THREAT_SCHEMA) return [];
   const store = new ThreatStore(db);
-  const own = store.get(address, at);
-  if (isIP(address) === 0) return own ?? null; // a device name, not an address
-  const net = store.get(subnetOf(address), at);
   const rank = (e: ThreatEntry | undefined): number => (e ? { low: 1, medium: 2, high: 3 }[e.level] : 0);
-  return (rank(net) > rank(own) ? net : own) ?? null;
+  const out: ThreatEntry[] = [];
+  for (const address of addresses) {
+    const own = store.get(address, at);
+    const net = isIP(address) === 0 ? undefined : store.get(subnetOf(address), at); // a device name is no network
+    const e = rank(net) > rank(own) ? net : own;
+    if (e) out.push(e);
+  }
+  return out;
 }
 
 export function lockoutsFor(db: Db, user: string, at: number): StoredLockout[] {
@@ -41,7 +45,7 @@ export function lockoutsFor(db: Db, user: string, at: number): StoredLockout[] {
 
 export function threatContext(db: Db, config: Config | undefined, address: string | undefined, user: string, at: number): ThreatContext {
   const mode = config ? (config.listeners[0]?.threatMode ?? config.threat.mode) : 'enforce';
-  const entry = address ? threatEntryFor(db, address, at) : null;
+  const entry = address ? threatEntriesFor(db, [address], at)[0] ?? null : null;
   const lockouts = lockoutsFor(db, user, at);
   const gate: string[] = [];
   const act = mode === 'enforce' ? '' : ` (mode ${mode}: ${mode === 'log' ? 'recorded, not enforced' : 'off'})`;

@@ -207,19 +207,24 @@ const policy = z.strictObject({
   mode: z.enum(['enforce', 'audit']).default('enforce'),
 });
 
-const okta = z.strictObject({
+/** How bindwall authenticates to an Okta org (config/load.ts checks that exactly one is given). */
+const oktaCredentials = (scopes: string[]) => ({
   /** https://yourorg.okta.com (the simulator's URL in the demo). */
   orgUrl: z.string().min(1),
   /** An API token (SSWS). Prefer apiTokenFile. */
   apiToken: z.string().min(1).optional(),
   apiTokenFile: z.string().min(1).optional(),
-  /** Or an OAuth 2.0 service app with private_key_jwt (scope okta.users.manage). */
+  /** Or an OAuth 2.0 service app with private_key_jwt. */
   oauth: z.strictObject({
     clientId: z.string().min(1),
     privateKeyFile: z.string().min(1),
     keyId: z.string().min(1).optional(),
-    scopes: z.array(z.string().min(1)).min(1).default(['okta.users.manage']),
+    scopes: z.array(z.string().min(1)).min(1).default(scopes),
   }).optional(),
+});
+
+const okta = z.strictObject({
+  ...oktaCredentials(['okta.users.manage']),
   /** The Okta login of an LDAP account: {account}, or a directory attribute such as {mail}. */
   loginTemplate: z.string().min(1).default('{account}'),
   requestTimeoutMs: ms(5_000),
@@ -235,15 +240,7 @@ const okta = z.strictObject({
  * and okta.users.read.
  */
 const oktaSso = z.strictObject({
-  orgUrl: z.string().min(1),
-  apiToken: z.string().min(1).optional(),
-  apiTokenFile: z.string().min(1).optional(),
-  oauth: z.strictObject({
-    clientId: z.string().min(1),
-    privateKeyFile: z.string().min(1),
-    keyId: z.string().min(1).optional(),
-    scopes: z.array(z.string().min(1)).min(1).default(['okta.logs.read', 'okta.users.read']),
-  }).optional(),
+  ...oktaCredentials(['okta.logs.read', 'okta.users.read']),
   /** How often the System Log is polled (sub-minute on an interval, else on a node-cron schedule). */
   pollIntervalMs: ms(60_000, 5_000),
   /** The first poll (no saved cursor) starts this far back. */

@@ -149,7 +149,7 @@ export function readHistoryFile(file: string, format?: HistoryFormat): { report:
           continue;
         }
         const secret = Object.keys(r.data).find((k) => SECRET_FIELD.test(k) && r.data[k] !== '' && r.data[k] !== '-');
-        if (secret && !/^(TransmittedServices|LmPackageName)$/.test(secret)) {
+        if (secret) {
           report.refused = `event at line ${r.line}: field "${secret}" looks like it carries a secret; bindwall never stores passwords`;
           return { report: { ...report, events: 0 }, entries: [] };
         }

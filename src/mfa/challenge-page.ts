@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { TlsMaterial } from '../config/load.js';
-import type { AddressInfo } from 'node:net';
+import { close, listen } from '../util/http-listen.js';
 import type { Logger } from '../log/logger.js';
 import { normalizeAddress } from '../proxy/session.js';
 import type { CodeInbox } from './code-inbox.js';
@@ -35,12 +35,7 @@ export class ChallengePage {
   }
 
   async start(host: string, port: number): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(port, host, () => resolve());
-    });
-    const a = this.#server.address() as AddressInfo;
-    this.#url = `${this.#scheme}://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}`;
+    this.#url = await listen(this.#server, host, port, this.#scheme);
     if (this.#scheme === 'http' && !/^(127\.|::1$|localhost$)/.test(host)) {
       this.log.warn({ event: 'challenge_page_plain_http', host }, 'the challenge page is served over plain HTTP on a non-loopback address: codes cross the network unencrypted (set mfa.challengePage.tls)');
     }
@@ -48,9 +43,8 @@ export class ChallengePage {
     return this.#url;
   }
 
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  stop(): Promise<void> {
+    return close(this.#server);
   }
 
   #handle(req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -292,20 +292,19 @@ export class Proxy {
   syncThreats(): void {
     this.#flushWrites(); // what this process wrote is in storage before storage is read back
     const store = this.#threatStore;
-    if (store && this.threat) {
-      try {
-        this.threat.sync(store.active(this.#clock.now()));
-      } catch (err) {
-        this.#log.error({ event: 'threat_sync_failed', error: describeError(err) }, 'could not read threat entries; keeping the ones in memory');
-      }
-    }
+    const pool = this.threat;
+    if (store && pool) this.#storage({ event: 'threat_sync_failed' }, 'could not read threat entries; keeping the ones in memory', () => pool.sync(store.active(this.#clock.now())));
     const locks = this.#lockoutStore;
-    if (locks && this.lockout) {
-      try {
-        this.lockout.sync(locks.active(this.#clock.now()));
-      } catch (err) {
-        this.#log.error({ event: 'lockout_sync_failed', error: describeError(err) }, 'could not read smart-lockout state; keeping the state in memory');
-      }
+    const lockout = this.lockout;
+    if (locks && lockout) this.#storage({ event: 'lockout_sync_failed' }, 'could not read smart-lockout state; keeping the state in memory', () => lockout.sync(locks.active(this.#clock.now())));
+  }
+
+  /** A storage call the bind path must survive: a failure is said, and the proxy goes on with what it has in memory. */
+  #storage(fields: Record<string, unknown>, msg: string, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      this.#log.error({ ...fields, error: describeError(err) }, msg);
     }
   }
 
@@ -333,23 +332,11 @@ export class Proxy {
   async start(): Promise<readonly BoundListener[]> {
     if (this.threat && this.#threatStore) {
       const store = this.#threatStore;
-      this.threat.onChange = (e) => this.#later(`threat ${e.key}`, () => {
-        try {
-          store.put(e);
-        } catch (err) {
-          this.#log.error({ event: 'threat_store_failed', key: e.key, error: describeError(err) }, 'could not store a threat entry');
-        }
-      });
+      this.threat.onChange = (e) => this.#later(`threat ${e.key}`, () => this.#storage({ event: 'threat_store_failed', key: e.key }, 'could not store a threat entry', () => store.put(e)));
     }
     if (this.lockout && this.#lockoutStore) {
       const store = this.#lockoutStore;
-      this.lockout.onLocked = (st) => this.#later(`lockout ${st.bucket} ${st.identity}`, () => {
-        try {
-          store.put(st);
-        } catch (err) {
-          this.#log.error({ event: 'lockout_store_failed', identity: st.identity, error: describeError(err) }, 'could not store a smart lockout');
-        }
-      });
+      this.lockout.onLocked = (st) => this.#later(`lockout ${st.bucket} ${st.identity}`, () => this.#storage({ event: 'lockout_store_failed', identity: st.identity }, 'could not store a smart lockout', () => store.put(st)));
     }
     if ((this.threat && this.#threatStore) || (this.lockout && this.#lockoutStore)) this.#syncThreatsEvery();
     // Before the first bind: smart lockout's threshold below the directory's own (bounded by the lookup timeout).

@@ -11,10 +11,16 @@ import type { Db } from './db.js';
 export class ConnectorStore {
   readonly #db: Db;
   readonly #maxSeen: number;
+  // Prepared once, for every page; absent on storage written by an older bindwall (schema < 8).
+  readonly #seen;
+  readonly #addSeen;
 
   constructor(db: Db, maxSeen = 200_000) {
     this.#db = db;
     this.#maxSeen = maxSeen;
+    const current = (db.pragma('user_version', { simple: true }) as number) >= 8;
+    this.#seen = current ? db.prepare('SELECT 1 FROM connector_seen WHERE connector = ? AND uuid = ?').pluck() : undefined;
+    this.#addSeen = current && !db.readonly ? db.prepare('INSERT OR IGNORE INTO connector_seen (connector, uuid, time) VALUES (?, ?, ?)') : undefined;
   }
 
   /** The saved cursor, if it was saved for this origin (a connector pointed at another org starts over). */
@@ -26,16 +32,14 @@ export class ConnectorStore {
   /** Which of these ids were taken in before. */
   seen(name: string, uuids: readonly string[]): Set<string> {
     const out = new Set<string>();
-    const stmt = this.#db.prepare('SELECT 1 FROM connector_seen WHERE connector = ? AND uuid = ?').pluck();
-    for (const u of uuids) if (stmt.get(name, u) !== undefined) out.add(u);
+    for (const u of uuids) if (this.#seen!.get(name, u) !== undefined) out.add(u);
     return out;
   }
 
   /** After a page: its events' ids and the cursor for the next one, together. */
   savePage(name: string, origin: string, cursor: string, events: readonly { uuid: string; time: number }[], health: ConnectorHealth): void {
     this.#db.transaction(() => {
-      const add = this.#db.prepare('INSERT OR IGNORE INTO connector_seen (connector, uuid, time) VALUES (?, ?, ?)');
-      for (const e of events) add.run(name, e.uuid, e.time);
+      for (const e of events) this.#addSeen!.run(name, e.uuid, e.time);
       this.#db.prepare(`INSERT INTO connectors (name, cursor, origin, health, updated) VALUES (?, ?, ?, ?, ?)
         ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor, origin = excluded.origin, health = excluded.health, updated = excluded.updated`)
         .run(name, cursor, origin, JSON.stringify(health), health.updated);
@@ -51,8 +55,7 @@ export class ConnectorStore {
   markSeen(name: string, events: readonly { uuid: string; time: number }[]): void {
     if (events.length === 0) return;
     this.#db.transaction(() => {
-      const add = this.#db.prepare('INSERT OR IGNORE INTO connector_seen (connector, uuid, time) VALUES (?, ?, ?)');
-      for (const e of events) add.run(name, e.uuid, e.time);
+      for (const e of events) this.#addSeen!.run(name, e.uuid, e.time);
     })();
   }
 

@@ -8,7 +8,7 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { close, listen } from '../../util/http-listen.js';
 import { describeError } from '../../errors.js';
 import type { Logger } from '../../log/logger.js';
 import type { Secret } from '../../log/secret.js';
@@ -56,19 +56,13 @@ export class OktaEventHook {
   }
 
   async start(): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#o.port, this.#o.host, () => resolve());
-    });
-    const a = this.#server.address() as AddressInfo;
-    this.#url = `${this.#o.tls ? 'https' : 'http'}://${a.address.includes(':') ? `[${a.address}]` : a.address}:${a.port}${this.#o.path}`;
+    this.#url = `${await listen(this.#server, this.#o.host, this.#o.port, this.#o.tls ? 'https' : 'http')}${this.#o.path}`;
     this.#o.log.info({ event: 'event_hook_listening', url: this.#url }, `Okta event hook listening at ${this.#url}`);
     return this.#url;
   }
 
-  async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  stop(): Promise<void> {
+    return close(this.#server);
   }
 
   #refuse(req: http.IncomingMessage, res: http.ServerResponse, status: number, why: string): void {

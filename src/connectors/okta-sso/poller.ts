@@ -95,15 +95,7 @@ export class OktaLogPoller {
         const p = await o.source.logPage(url, o.clock.now() + o.requestTimeoutMs);
         const events = p.events.filter(isLogEvent);
         rejected += p.events.length - events.length;
-        const known = o.store.seen(o.name, events.map((e) => e.uuid));
-        const fresh = events.filter((e) => !known.has(e.uuid));
-        for (const e of fresh) {
-          try {
-            o.onEvent(e);
-          } catch (err) {
-            o.log.error({ event: 'connector_event_failed', connector: o.name, uuid: e.uuid, error: describeError(err) }, 'an Okta event could not be taken in; skipped');
-          }
-        }
+        const fresh = this.#takeIn(events);
         const now = o.clock.now();
         const newest = events.reduce((t, e) => Math.max(t, Date.parse(e.published) || 0), this.#health.lastEvent ?? 0);
         this.#failures = 0;
@@ -138,7 +130,16 @@ export class OktaLogPoller {
    */
   receive(batch: readonly unknown[]): number {
     const o = this.#o;
-    const events = batch.filter(isLogEvent);
+    const fresh = this.#takeIn(batch.filter(isLogEvent));
+    const now = o.clock.now();
+    o.store.markSeen(o.name, fresh.map((e) => ({ uuid: e.uuid, time: Date.parse(e.published) || now })));
+    this.#health = { ...this.#health, events: this.#health.events + fresh.length };
+    return fresh.length;
+  }
+
+  /** The events not taken in before, each handed on (one that fails is said and skipped); returns them. */
+  #takeIn(events: readonly OktaLogEvent[]): OktaLogEvent[] {
+    const o = this.#o;
     const known = o.store.seen(o.name, events.map((e) => e.uuid));
     const fresh = events.filter((e) => !known.has(e.uuid));
     for (const e of fresh) {
@@ -148,10 +149,7 @@ export class OktaLogPoller {
         o.log.error({ event: 'connector_event_failed', connector: o.name, uuid: e.uuid, error: describeError(err) }, 'an Okta event could not be taken in; skipped');
       }
     }
-    const now = o.clock.now();
-    o.store.markSeen(o.name, fresh.map((e) => ({ uuid: e.uuid, time: Date.parse(e.published) || now })));
-    this.#health = { ...this.#health, events: this.#health.events + fresh.length };
-    return fresh.length;
+    return fresh;
   }
 
   #firstQuery(): string {

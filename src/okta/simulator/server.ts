@@ -6,7 +6,7 @@
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { close, listen } from '../../util/http-listen.js';
 import { systemClock, type Clock } from '../../util/clock.js';
 import { verifyClientAssertion } from './client-assertion.js';
 import { simPage } from './page.js';
@@ -118,18 +118,12 @@ export class OktaSimulator {
   }
 
   async start(): Promise<string> {
-    await new Promise<void>((resolve, reject) => {
-      this.#server.once('error', reject);
-      this.#server.listen(this.#o.port, this.#o.host, () => resolve());
-    });
-    const a = this.#server.address() as AddressInfo;
-    this.#url = `http://${a.address}:${a.port}`;
+    this.#url = await listen(this.#server, this.#o.host, this.#o.port, 'http');
     return this.#url;
   }
 
   async stop(): Promise<void> {
-    this.#server.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    await close(this.#server);
   }
 
   // ---- HTTP plumbing ----
