@@ -38,6 +38,14 @@ export const ErrorCode = {
   OktaUserLocked: 'BW_OKTA_USER_LOCKED',
   OktaNoFactor: 'BW_OKTA_NO_FACTOR',
   OktaProtocol: 'BW_OKTA_PROTOCOL',
+  /** A response step (Okta action, webhook) failed after its retries. */
+  ResponseStepFailed: 'BW_RESPONSE_STEP_FAILED',
+  /** A report link that is not bindwall's, was changed, has expired or was used. */
+  LinkInvalid: 'BW_LINK_INVALID',
+  LinkExpired: 'BW_LINK_EXPIRED',
+  LinkUsed: 'BW_LINK_USED',
+  /** The SMTP server refused or could not be reached. */
+  MailFailed: 'BW_MAIL_FAILED',
   Internal: 'BW_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

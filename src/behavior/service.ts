@@ -79,6 +79,11 @@ export class BehaviorService {
     return this.#o.facts?.cached(account)?.login ?? account;
   }
 
+  /** Directory facts, when a lookup account is configured. */
+  get facts(): DirectoryFacts | undefined {
+    return this.#o.facts;
+  }
+
   /** How binds map to logon events here (with the device names behaviour knows). */
   get mapper(): EventMapper {
     return this.#o.mapper;
@@ -125,12 +130,27 @@ export class BehaviorService {
   /** What Okta says of an identity (the SSO connector's cache, connectors/setup.ts), handed to decisions. */
   cloudFacts: ((account: string) => { status: string; factors: readonly string[]; apps: readonly string[] } | undefined) | undefined;
 
+  /** Told, before learning, of a successful sign-in with something new to a mature identity (UserInsight); must not throw. */
+  onNovelty: ((logon: LogonEvent, novelty: { device?: string; app?: string }) => void) | undefined;
+
+  #tellNovelty(logon: LogonEvent): void {
+    if (!this.onNovelty) return;
+    const n = this.engine.novelty(logon);
+    if (!n) return;
+    try {
+      this.onNovelty(logon, n);
+    } catch (err) {
+      this.#o.log.error({ event: 'novelty_observer_failed', error: describeError(err) }, 'telling UserInsight of a new device failed');
+    }
+  }
+
   /** Learns from one bind event (every attempt but anonymous ones) and queues it for storage. */
   record(ev: BindEvent): Assessment | undefined {
     if (ev.method === 'anonymous' || ev.bindDn === '') return undefined;
     const facts = this.#o.facts?.cached(canonicalAccount(ev.bindDn));
     const logon = this.#o.mapper.fromBind(ev, facts);
     const assessment = ev.assessment ?? this.engine.assess(logon);
+    if (ev.outcome === 'approved' || ev.outcome === 'demoted' || ev.outcome === 'challenge_passed') this.#tellNovelty(logon);
     this.engine.learn(logon, assessment);
     if (ev.outcome === 'challenge_passed') this.engine.confirm(logon);
     if (this.#o.store) {
@@ -157,6 +177,7 @@ export class BehaviorService {
     const facts = this.#o.facts?.cached(logon.account);
     const ev: LogonEvent = facts?.login ? { ...logon, account: facts.login } : logon;
     const assessment = this.engine.assess(ev);
+    if (ev.result === 'success') this.#tellNovelty(ev);
     this.engine.learn(ev, assessment);
     if (this.#o.store) this.#queue.push({ logon: ev, assessment, outcome, listener: ev.source ?? 'external' });
     return assessment;

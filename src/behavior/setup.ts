@@ -36,6 +36,15 @@ export function factsOptions(l: NonNullable<Config['directory']['lookup']>): Fac
   };
 }
 
+/** Directory facts through the lookup account, when one is configured; with UserInsight's mail attribute among them. */
+export function directoryFacts(config: Config, clock: Clock, log: Logger): DirectoryFacts | undefined {
+  const l = config.directory.lookup;
+  if (!l) return undefined;
+  const fo = factsOptions(l);
+  const mail = config.userInsight?.mailAttribute;
+  return new DirectoryFacts(mail && !fo.extraAttributes.includes(mail) ? { ...fo, extraAttributes: [...fo.extraAttributes, mail] } : fo, new DirectoryPool(config.directory, clock, log), clock, log);
+}
+
 export function startBehavior(config: Config, log: Logger, clock: Clock = systemClock, opts: { upkeepCron?: string | null } = {}): RunningBehavior {
   const db = openDatabase(config.storage.path);
   const store = new BehaviorStore(db);
@@ -48,7 +57,7 @@ export function startBehavior(config: Config, log: Logger, clock: Clock = system
   const names = r.enabled ? new ReverseDns(r, clock, log) : undefined;
   const mapper = mapperFor(config, names);
   const l = config.directory.lookup;
-  const facts = l ? new DirectoryFacts(factsOptions(l), new DirectoryPool(config.directory, clock, log), clock, log) : undefined;
+  const facts = directoryFacts(config, clock, log);
   const service = new BehaviorService({
     engine, mapper, store, clock, log, eventRetentionMs: b.eventRetentionDays * DAY_MS, maxStoredEvents: b.maxStoredEvents, ...(facts ? { facts } : {}),
     ...(l ? { factsOnFailure: l.onFailure } : {}),

@@ -131,7 +131,7 @@ const TRAVEL_WINDOW_MS = 60 * 86_400_000;
  * address every lease): a new address, or one that someone else had before, says little
  * about it. Against its own habit, so an account with one workstation keeps the full signal.
  */
-const changesAddresses = (account: AccountBaseline, now: number): boolean => within(account.newDevices, now) >= 4;
+export const changesAddresses = (account: AccountBaseline, now: number): boolean => within(account.newDevices, now) >= 4;
 
 /** It logs on from networks nobody in the organisation uses, as a matter of course (a traveller's hotels). */
 const changesNetworks = (account: AccountBaseline, now: number): boolean => within(account.newNetworks, now, TRAVEL_WINDOW_MS) >= 2;

@@ -1,7 +1,8 @@
 /**
  * The decision point as `bindwall start` assembles it: quarantine and incidents in the
  * behaviour database (opened here when behaviour is off), the policy from policy.dir, and
- * step-up MFA with its challenge page. The test helpers build the proxy the same way.
+ * step-up MFA with its web listener, response workflows and UserInsight. The test helpers
+ * build the proxy the same way.
  */
 import { mapperFor, type RunningBehavior } from '../behavior/setup.js';
 import type { Config } from '../config/load.js';
@@ -12,6 +13,7 @@ import { startPolicy, type RunningPolicy } from '../policy/setup.js';
 import { openDatabase, type Db } from '../store/db.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
 import type { Clock } from '../util/clock.js';
+import { startUserInsight, type RunningInsight } from '../insight/setup.js';
 
 export interface DecisionPoint {
   quarantine: Quarantine;
@@ -19,6 +21,8 @@ export interface DecisionPoint {
   db: Db;
   policy: RunningPolicy | undefined;
   mfa: RunningMfa | undefined;
+  /** UserInsight, when configured (it needs the web listener, so MFA). */
+  insight: RunningInsight | undefined;
   /** Starts the challenge page when one is configured. */
   startPage(): Promise<void>;
   /** Lets notifications finish, then closes everything this opened. */
@@ -41,14 +45,20 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
       db, clock: o.clock, mapper, quarantine, version: o.version,
       isKnownEndpoint: (account, endpoint) => engine?.knowsDevice(account, endpoint, o.clock.now(), o.behavior?.service.mapper.nameOf(endpoint)) ?? false,
     }) : undefined;
+    const insight = mfa?.page ? startUserInsight(config, log, {
+      db, clock: o.clock, web: mfa.page, recorder: mfa.recorder, incidents: mfa.incidents,
+      ...(o.behavior ? { behavior: o.behavior.service } : {}), ...(mfa.okta ? { okta: mfa.okta } : {}),
+    }) : undefined;
     const q = quarantine;
     return {
-      quarantine: q, policy, mfa, db,
+      quarantine: q, policy, mfa, db, insight,
       startPage: async () => {
         if (mfa?.page && config.mfa.challengePage) await mfa.page.start(config.mfa.challengePage.host, config.mfa.challengePage.port);
       },
       close: async () => {
-        await mfa?.notifier.drain();
+        await mfa?.runner.drain();
+        await insight?.drain();
+        insight?.close();
         await mfa?.page?.stop();
         policy?.close();
         q.close();

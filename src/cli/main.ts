@@ -27,6 +27,7 @@ import { importCommand } from './import.js';
 import { checkConnections, checkLockoutThreshold } from './connect-check.js';
 import { DEFAULT_LOCKOUT_THRESHOLD, effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { incidentsCommand } from './incidents.js';
+import { deadLettersCommand } from './dead-letters.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 
 const HELP = `bindwall — a behavioural firewall for LDAP
@@ -48,7 +49,9 @@ Usage:
                                     re-decide recorded binds under a candidate policy; report changes
       (explain and replay: --config FILE or --db PATH for behaviour data; --json)
   bindwall incidents list [--status S] [--since T] | show ID | ack ID | resolve ID [--note N]
-                                    failed step-up challenges (with --config FILE or --db PATH; --json)
+                                    failed verifications: step-ups, honeytokens, user reports (with --config FILE or --db PATH; --json)
+  bindwall dead-letters list [--all] | retry ID… | retry --all
+                                    notifications, response steps and emails that kept failing; retry needs --config (--json)
   bindwall quarantine list | add USER [--until T] [--reason R] | release USER
   bindwall threats list | show ADDR | add ADDR|CIDR --level L [--until T] | release ADDR
                                     the malicious-source pool (with --config FILE or --db PATH; --json)
@@ -115,6 +118,8 @@ export async function main(argv: string[]): Promise<number> {
         return importCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       case 'incidents':
         return incidentsCommand(rest, print);
+      case 'dead-letters':
+        return await deadLettersCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -102,7 +102,7 @@ function check(args: string[], out: Out, err: Err): number {
   for (const d of diagnostics) err(formatDiagnostic(d));
   const label = paths.join(' ');
   const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-  if (!policy) {
+  if (!policy || diagnostics.some((d) => d.severity === 'error')) {
     err(`bindwall: ${diagnostics.filter((d) => d.severity === 'error').length} error(s)${warnings ? `, ${warnings} warning(s)` : ''} in ${label}`);
     return 1;
   }

@@ -49,10 +49,10 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     const decide = opts.decide ?? point.policy!.decider.decide;
     const challenge = opts.challenge ?? point.mfa!.challenger;
     const lockoutPolicy = lockoutPolicySource(config, systemClock, log);
-    proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db), ...(lockoutPolicy ? { lockoutPolicy } : {}), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
+    proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db), ...(lockoutPolicy ? { lockoutPolicy } : {}), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(point.insight ? { onPasswordChanged: point.insight.passwordChanged } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
     await point.startPage();
     listeners = await proxy.start();
-    connectors = await startConnectors(config, log, { db: point.db, behavior: behavior?.service, version: packageVersion() });
+    connectors = await startConnectors(config, log, { db: point.db, behavior: behavior?.service, version: packageVersion(), ...(point.insight ? { onOktaEvent: point.insight.fromOkta } : {}) });
     unmark = markRunning(config.storage.path);
   } catch (err) {
     await closeAll();

@@ -17,6 +17,9 @@ import { YamlSource } from './yaml-source.js';
 import { Secret } from '../log/secret.js';
 import { checkTimeZone } from '../behavior/time-of-week.js';
 import { parseCidr, type Cidr } from '../util/cidr.js';
+import { readWorkflows, type Workflow } from './responses.js';
+import { readInsightFiles, type InsightFiles } from './insight-load.js';
+import type { Templates } from '../insight/templates.js';
 
 export interface TlsMaterial {
   cert: Buffer;
@@ -47,6 +50,13 @@ export type OktaSsoConfig = Omit<NonNullable<ParsedConfig['connectors']['oktaSso
 };
 export type NotifyTargetConfig = Omit<ParsedConfig['incidents']['notify'][string], 'routingKeyFile'> & { routingKey?: Secret<string> };
 
+export type UserInsightConfig = Omit<NonNullable<ParsedConfig['userInsight']>, 'templatesDir' | 'smtp' | 'links'> & {
+  templatesDir: string;
+  templates: Templates;
+  smtp: Omit<NonNullable<ParsedConfig['userInsight']>['smtp'], 'passwordFile' | 'caFile'> & { password?: Secret<string>; ca?: Buffer };
+  links: { baseUrl?: string; key: Secret<Buffer>; validForMs: number };
+};
+
 export interface Config {
   file: string;
   listeners: readonly Listener[];
@@ -58,7 +68,10 @@ export interface Config {
   /** `dir` is absolute; without one in the file, the shipped policies/ directory. */
   policy: { dir: string; watch: boolean; mode: 'enforce' | 'audit' };
   mfa: Omit<ParsedConfig['mfa'], 'okta' | 'challengePage'> & { okta?: OktaConfig; challengePage?: { host: string; port: number; tls?: TlsMaterial } };
-  incidents: { escalation: ParsedConfig['incidents']['escalation']; notify: Readonly<Record<string, NotifyTargetConfig>> };
+  incidents: { escalation: ParsedConfig['incidents']['escalation']; notify: Readonly<Record<string, NotifyTargetConfig>>; responseRetry: ParsedConfig['incidents']['responseRetry'] };
+  /** Named response workflows (config/responses.ts). */
+  responses: Readonly<Record<string, Workflow>>;
+  userInsight?: UserInsightConfig;
   connectors: { oktaSso?: OktaSsoConfig };
   storage: { path: string };
   log: ParsedConfig['log'];
@@ -111,6 +124,8 @@ interface Loaded {
   ssoKey?: KeyObject;
   hookSecret?: Secret<string>;
   routingKeys: Map<string, Secret<string>>;
+  workflows: Record<string, Workflow>;
+  insight?: InsightFiles;
 }
 
 const obj = (v: unknown): Record<string, unknown> | undefined =>
@@ -297,8 +312,10 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
       out.push(source.diag(['incidents', 'notify', name], 'error', `notify target "${name}" (pagerduty) needs routingKeyFile`, 'add routingKeyFile: /path/to/routing-key', true));
     }
   }
+  const workflows = readWorkflows(source, raw, out);
+  const insight = readInsightFiles(source, raw, out);
   return {
-    pem, urls, routingKeys, ...(lookupPassword ? { lookupPassword } : {}), ...(oktaToken ? { oktaToken } : {}), ...(oktaKey ? { oktaKey } : {}),
+    pem, urls, routingKeys, workflows, ...(insight ? { insight } : {}), ...(lookupPassword ? { lookupPassword } : {}), ...(oktaToken ? { oktaToken } : {}), ...(oktaKey ? { oktaKey } : {}),
     ...(ssoToken ? { ssoToken } : {}), ...(ssoKey ? { ssoKey } : {}), ...(hookSecret ? { hookSecret } : {}),
   };
 }
@@ -357,7 +374,16 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
         const key = loaded.routingKeys.get(name);
         return [name, { ...rest, ...(key ? { routingKey: key } : {}) }];
       })),
+      responseRetry: v.incidents.responseRetry,
     },
+    responses: loaded.workflows,
+    ...(v.userInsight && loaded.insight?.templates && loaded.insight.linkKey ? {
+      userInsight: (({ templatesDir: _d, smtp: { passwordFile: _p, caFile: _c, ...smtp }, links, ...rest }) => ({
+        ...rest, templatesDir: loaded.insight!.templatesDir, templates: loaded.insight!.templates!,
+        smtp: { ...smtp, ...(loaded.insight!.smtpPassword ? { password: loaded.insight!.smtpPassword } : {}), ...(loaded.insight!.smtpCa ? { ca: loaded.insight!.smtpCa } : {}) },
+        links: { ...(links.baseUrl ? { baseUrl: links.baseUrl.replace(/\/$/, '') } : {}), key: loaded.insight!.linkKey!, validForMs: links.validForMs },
+      }))(v.userInsight),
+    } : {}),
     storage: { path: abs(v.storage.path) },
     log: v.log,
   };

@@ -3,6 +3,7 @@
  * defaults and the generated types; bindwall.example.yaml documents every key.
  */
 import { z } from 'zod';
+import { responseRetry, responseRetryDefaults, responses, userInsight, workflowName } from './insight-schema.js';
 
 const port = z.int().min(0).max(65535);
 const ms = (def: number, min = 1) => z.int().min(min).default(def);
@@ -315,6 +316,8 @@ const incidents = z.strictObject({
   }).default({ windowMs: 3_600_000, everyIncidents: 2 }),
   /** Named targets rules notify (onFailure.notify). */
   notify: z.record(z.string().regex(/^[A-Za-z][\w-]*$/), notifyTarget).default({}),
+  /** Response steps that call out (Okta, webhooks): retried with backoff, then dead letters. */
+  responseRetry,
 });
 
 const threatDefaults = {
@@ -345,6 +348,8 @@ const threat = z.strictObject({
   honeytokens: z.strictObject({
     accounts: z.array(z.string().min(1)).default([]),
     notify: z.array(z.string().min(1)).default([]),
+    /** A response workflow (under responses:) run on the incident. */
+    respond: workflowName.optional(),
   }).default(threatDefaults.honeytokens),
   /**
    * Smart lockout at the proxy: wrong passwords per identity and per kind of source (familiar
@@ -392,7 +397,11 @@ export const configSchema = z.strictObject({
     challengeTimeoutMs: 60_000, pollIntervalMs: 2_000, numberMatching: false, failMode: 'known-endpoint', unenrolled: 'secure', rememberMs: 300_000,
     maxPromptsPerWindow: 5, promptWindowMs: 900_000, maxPromptsPerSource: 200, appTimeoutsMs: {},
   }),
-  incidents: incidents.default({ escalation: { windowMs: 3_600_000, everyIncidents: 2 }, notify: {} }),
+  incidents: incidents.default({ escalation: { windowMs: 3_600_000, everyIncidents: 2 }, notify: {}, responseRetry: { ...responseRetryDefaults, maxPending: 1_000 } }),
+  /** Named response workflows: what happens when a verification fails (policy onFailure, user reports, honeytokens). */
+  responses,
+  /** UserInsight: people hear of new devices, factor and password changes and failed step-ups on their account, and can report them. */
+  userInsight: userInsight.optional(),
   connectors: z.strictObject({ oktaSso: oktaSso.optional() }).default({}),
   storage: z.strictObject({ path: z.string().min(1).default('data/bindwall.db') }).default({ path: 'data/bindwall.db' }),
   log: z.strictObject({

@@ -41,7 +41,10 @@ export interface RunningConnectors {
   stop(): Promise<void>;
 }
 
-export async function startConnectors(config: Config, log: Logger, deps: { db: Db; behavior: BehaviorService | undefined; clock?: Clock; version: string; autoStart?: boolean }): Promise<RunningConnectors | undefined> {
+/** `onOktaEvent`: every System Log event, to others that act on them (UserInsight: factor and password changes). */
+export async function startConnectors(config: Config, log: Logger, deps: {
+  db: Db; behavior: BehaviorService | undefined; clock?: Clock; version: string; autoStart?: boolean; onOktaEvent?: (e: OktaLogEvent) => void;
+}): Promise<RunningConnectors | undefined> {
   const c = config.connectors.oktaSso;
   if (!c) return undefined;
   const clock = deps.clock ?? systemClock;
@@ -89,6 +92,11 @@ export async function startConnectors(config: Config, log: Logger, deps: { db: D
       if (FACT_CHANGES.has(e.eventType) && login && deps.behavior) people.want(deps.behavior.identityOf(login), login, true);
       // Okta ThreatInsight's verdict on an address joins the pool (the proxy takes it in within seconds).
       if (e.eventType === 'security.threat.detected') fromThreatInsight(e);
+      try {
+        deps.onOktaEvent?.(e);
+      } catch (err) {
+        log.error({ event: 'connector_observer_failed', connector: OKTA_SSO, error: describeError(err) }, 'handing an Okta event on failed');
+      }
       const logon = logonFromOkta(e);
       if (!logon || !deps.behavior) return;
       deps.behavior.recordLogon(logon);

@@ -36,6 +36,23 @@ export function payloadFor(type: NotifyTargetConfig['type'], i: Incident, routin
   }
 }
 
+/** One delivery: ok, or the error and whether another try could help (a bad request stays bad). */
+export async function postNotification(t: NotifyTargetConfig, body: unknown): Promise<{ ok: true } | { ok: false; error: string; again: boolean }> {
+  try {
+    const res = await axios.post(t.url, body, { timeout: t.timeoutMs, validateStatus: () => true, headers: { 'Content-Type': 'application/json', 'User-Agent': 'bindwall' } });
+    if (res.status >= 200 && res.status < 300) return { ok: true };
+    return { ok: false, error: `HTTP ${res.status}`, again: !(res.status >= 400 && res.status < 500 && res.status !== 429) };
+  } catch (err) {
+    return { ok: false, error: (err as { code?: string }).code ?? describeError(err).message, again: true };
+  }
+}
+
+/** A stored payload made ready to send again: the PagerDuty routing key is put back from the config. */
+export function resendable(t: NotifyTargetConfig, payload: string): unknown {
+  const body = JSON.parse(payload) as Record<string, unknown>;
+  return t.type === 'pagerduty' ? { ...body, routing_key: t.routingKey?.reveal() } : body;
+}
+
 export class Notifier implements IncidentSink {
   readonly #inFlight = new Set<Promise<void>>();
 
@@ -63,17 +80,13 @@ export class Notifier implements IncidentSink {
     let lastError = '';
     for (let attempt = 0; attempt <= t.retries; attempt++) {
       if (attempt > 0) await new Promise<void>((r) => this.o.clock.setTimer((this.o.backoffMs ?? 1_000) * 2 ** (attempt - 1), r));
-      try {
-        const res = await axios.post(t.url, body, { timeout: t.timeoutMs, validateStatus: () => true, headers: { 'Content-Type': 'application/json', 'User-Agent': 'bindwall' } });
-        if (res.status >= 200 && res.status < 300) {
-          this.o.store.update(incident.id, { time: this.o.clock.now(), what: `notified ${name} (${t.type})` });
-          return;
-        }
-        lastError = `HTTP ${res.status}`;
-        if (res.status >= 400 && res.status < 500 && res.status !== 429) break; // a bad request stays bad
-      } catch (err) {
-        lastError = (err as { code?: string }).code ?? describeError(err).message;
+      const r = await postNotification(t, body);
+      if (r.ok) {
+        this.o.store.update(incident.id, { time: this.o.clock.now(), what: `notified ${name} (${t.type})` });
+        return;
       }
+      lastError = r.error;
+      if (!r.again) break;
     }
     this.o.log.error({ event: 'notify_failed', target: name, incident: incident.id, error: lastError }, `could not notify ${name} about incident #${incident.id}: ${lastError}; kept as a dead letter`);
     // The payload is kept to resend by hand; the routing key is not stored with it.

@@ -11,13 +11,20 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 
 export interface QuarantineView {
   isQuarantined(account: string, now: number): boolean;
+  /** How a quarantine in force ends: by an analyst only, or also by the person passing a step-up. */
+  releaseOf(account: string, now: number): 'analyst' | 'verified' | undefined;
+}
+
+interface InForce {
+  until: number;
+  releaseOn: 'analyst' | 'verified';
 }
 
 export class Quarantine implements QuarantineView {
   readonly #store: QuarantineStore | undefined;
   readonly #clock: Clock;
   readonly #log: Logger | undefined;
-  #until = new Map<string, number>();
+  #until = new Map<string, InForce>();
   #timer: TimerHandle | null = null;
 
   constructor(opts: { store?: QuarantineStore; clock: Clock; log?: Logger; refreshMs?: number }) {
@@ -35,15 +42,30 @@ export class Quarantine implements QuarantineView {
   }
 
   isQuarantined(account: string, now: number): boolean {
-    const until = this.#until.get(account);
-    return until !== undefined && now < until;
+    const q = this.#until.get(account);
+    return q !== undefined && now < q.until;
+  }
+
+  releaseOf(account: string, now: number): 'analyst' | 'verified' | undefined {
+    const q = this.#until.get(account);
+    return q !== undefined && now < q.until ? q.releaseOn : undefined;
+  }
+
+  /** The quarantine row in force for an account (with the incident that caused it). */
+  get(accountOrDn: string): QuarantineRow | undefined {
+    const account = canonicalAccount(accountOrDn);
+    const row = this.#store?.get(account);
+    return row && (row.until === null || row.until > this.#clock.now()) ? row : undefined;
   }
 
   /** Quarantines an account (any bind-name form) until `untilMs`, or until released. */
-  add(accountOrDn: string, opts: { reason: string; source: string; untilMs?: number }): QuarantineRow {
-    const row: QuarantineRow = { account: canonicalAccount(accountOrDn), since: this.#clock.now(), until: opts.untilMs ?? null, reason: opts.reason, source: opts.source };
+  add(accountOrDn: string, opts: { reason: string; source: string; untilMs?: number; releaseOn?: 'analyst' | 'verified'; incidentId?: number }): QuarantineRow {
+    const row: QuarantineRow = {
+      account: canonicalAccount(accountOrDn), since: this.#clock.now(), until: opts.untilMs ?? null, reason: opts.reason, source: opts.source,
+      releaseOn: opts.releaseOn ?? 'analyst', incidentId: opts.incidentId ?? null,
+    };
     this.#store?.put(row);
-    this.#until.set(row.account, row.until ?? Infinity);
+    this.#until.set(row.account, { until: row.until ?? Infinity, releaseOn: row.releaseOn! });
     return row;
   }
 
@@ -60,7 +82,7 @@ export class Quarantine implements QuarantineView {
   refresh(): void {
     if (!this.#store) return;
     try {
-      this.#until = new Map(this.#store.active(this.#clock.now()).map((r) => [r.account, r.until ?? Infinity]));
+      this.#until = new Map(this.#store.active(this.#clock.now()).map((r) => [r.account, { until: r.until ?? Infinity, releaseOn: r.releaseOn ?? 'analyst' }]));
     } catch (err) {
       // Keep the last known set: forgetting quarantines on a read error would fail open.
       this.#log?.error({ event: 'quarantine_refresh_failed', error: describeError(err) }, 'could not reload quarantined accounts; keeping the last known list');

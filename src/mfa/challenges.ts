@@ -46,6 +46,19 @@ export class Challenges {
     return false;
   }
 
+  /** Drops every remembered pass of an account (a response's revokeRemembered): its next bind is asked again. */
+  forget(account: string): number {
+    let n = 0;
+    const prefix = `${account}\u0000`;
+    for (const k of this.#passed.keys()) {
+      if (k.startsWith(prefix)) {
+        this.#passed.delete(k);
+        n++;
+      }
+    }
+    return n;
+  }
+
   #remember(key: string): void {
     const now = this.#clock.now();
     // Passes are kept in time order; expired ones are dropped from the front as new ones come.

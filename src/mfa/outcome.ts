@@ -4,6 +4,8 @@ export const FailureKind = {
   /** A honeytoken account was used: a verification nobody can pass. */
   Honeytoken: 'honeytoken',
   TimedOut: 'timed_out',
+  /** The person said "this wasn't me" about a sign-in or account change afterwards (UserInsight). */
+  Reported: 'user_report',
   WrongCode: 'wrong_code',
   Abandoned: 'abandoned',
   NoCode: 'no_code',

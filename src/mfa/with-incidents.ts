@@ -7,19 +7,21 @@
 import type { EventMapper } from '../behavior/logon-event.js';
 import type { IncidentRecorder } from '../incidents/recorder.js';
 import type { Challenger } from '../proxy/decision.js';
-import { FailureKind } from './outcome.js';
+import { FailureKind, type ChallengeOutcome } from './outcome.js';
 
 const INCIDENT_FAILURES: ReadonlySet<string> = new Set([
   FailureKind.Denied, FailureKind.TimedOut, FailureKind.WrongCode, FailureKind.Abandoned, FailureKind.Locked, FailureKind.PromptLimit,
 ]);
 
-export function withIncidents(challenger: Challenger, recorder: IncidentRecorder, mapper: EventMapper): Challenger {
+/** `onPassed`: a prompt the person passed (releases a quarantine that waits for verification). */
+export function withIncidents(challenger: Challenger, recorder: IncidentRecorder, mapper: EventMapper, onPassed?: (account: string, outcome: ChallengeOutcome) => void): Challenger {
   return async (attempt, decision) => {
     const r = await challenger(attempt, decision);
     const o = r.outcome;
     if (r.result === 'failed' && o?.failure && INCIDENT_FAILURES.has(o.failure)) {
       recorder.record(attempt, decision, o, attempt.logon ?? mapper.fromAttempt(attempt, attempt.facts));
     }
+    if (r.result === 'passed' && o && onPassed) onPassed((attempt.logon ?? mapper.fromAttempt(attempt, attempt.facts)).account, o);
     return r;
   };
 }

@@ -47,6 +47,8 @@ export interface OktaUser {
   id: string;
   status: string;
   login: string;
+  /** profile.email, when Okta has one. */
+  email?: string;
 }
 
 export interface OktaFactor {
@@ -115,9 +117,9 @@ export class OktaClient {
   async getUser(login: string, deadline: number): Promise<OktaUser> {
     const res = await this.#call('GET', `${this.#o.orgUrl}/api/v1/users/${encodeURIComponent(login)}`, undefined, deadline);
     if (res.status === 404) throw okErr(ErrorCode.OktaUserUnknown, `no Okta user with login ${login}`, { login });
-    const body = this.#expect(res, 200, 'get user') as { id?: string; status?: string; profile?: { login?: string } };
+    const body = this.#expect(res, 200, 'get user') as { id?: string; status?: string; profile?: { login?: string; email?: unknown } };
     if (typeof body.id !== 'string') throw okErr(ErrorCode.OktaProtocol, 'Okta returned a user without an id');
-    return { id: body.id, status: String(body.status ?? 'UNKNOWN'), login: String(body.profile?.login ?? login) };
+    return { id: body.id, status: String(body.status ?? 'UNKNOWN'), login: String(body.profile?.login ?? login), ...(typeof body.profile?.email === 'string' ? { email: body.profile.email } : {}) };
   }
 
   async listFactors(userId: string, deadline: number): Promise<OktaFactor[]> {

@@ -135,7 +135,7 @@ class Compiler implements CompileEnv {
     this.#usesFacts = true;
   }
 
-  reference(kind: 'app' | 'attribute', value: string, at: Where): void {
+  reference(kind: PolicyReference['kind'], value: string, at: Where): void {
     const pos = kind === 'attribute' ? at.source.keyPosition(at.path) : at.source.position(at.path);
     this.#references.push({ kind, value, file: at.source.file, line: pos.line, col: pos.col });
   }
@@ -409,7 +409,7 @@ class Compiler implements CompileEnv {
     }
     if (!ok || !['approve', 'block', 'demote', 'mfa'].includes(action)) return undefined;
     const severity = spec.severity && Object.values(Severity).includes(spec.severity) ? spec.severity : 'medium';
-    const onFailure = { quarantine: spec.onFailure?.quarantine === true, notify: Array.isArray(spec.onFailure?.notify) ? spec.onFailure.notify.filter((n): n is string => typeof n === 'string') : [] };
+    const onFailure = this.#onFailure(spec.onFailure, sub('onFailure'));
     return {
       action,
       ...(action === 'mfa' ? { method: spec.method ?? 'push', ...(spec.failMode ? { failMode: spec.failMode } : {}) } : {}),
@@ -418,6 +418,18 @@ class Compiler implements CompileEnv {
       onFailure,
       ...(spec.mode === 'audit' || spec.mode === 'enforce' ? { mode: spec.mode } : {}),
     };
+  }
+
+  /** onFailure as written (a workflow name, or quarantine / notify / respond), its names kept for the config check. */
+  #onFailure(spec: OutcomeSpec['onFailure'], at: Where): Outcome['onFailure'] {
+    if (typeof spec === 'string') {
+      this.reference('workflow', spec, at);
+      return { quarantine: false, notify: [], respond: spec };
+    }
+    const notify = Array.isArray(spec?.notify) ? spec.notify.filter((n): n is string => typeof n === 'string') : [];
+    notify.forEach((n, i) => this.reference('notify', n, { source: at.source, path: [...at.path, 'notify', i] }));
+    if (typeof spec?.respond === 'string') this.reference('workflow', spec.respond, { source: at.source, path: [...at.path, 'respond'] });
+    return { quarantine: spec?.quarantine === true, notify, ...(typeof spec?.respond === 'string' ? { respond: spec.respond } : {}) };
   }
 
   #warnUnused(): void {

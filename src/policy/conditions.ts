@@ -309,9 +309,14 @@ export function compileCondition(spec: ConditionSpec | undefined, at: Where, env
     }
     if (want === undefined && spec.cloud.status === undefined && spec.cloud.factors === undefined) env.error(sub('cloud'), 'cloud needs access, status or factors', 'e.g. { access: true } or { factors: [push] }');
   }
+  if (spec.quarantined === 'until-verified') {
+    facets.set('quarantined', { type: 'exact', value: 'until-verified' });
+    parts.push(leaf('quarantined until verified', (c) => c.input.quarantined && c.input.quarantineRelease === 'verified',
+      (c) => `quarantined: ${c.input.quarantined ? `until ${c.input.quarantineRelease === 'verified' ? 'verified' : 'released by an analyst'}` : 'no'}`));
+  }
   for (const key of ['quarantined', 'tls'] as const) {
     const want = spec[key];
-    if (want === undefined) continue;
+    if (want === undefined || want === 'until-verified') continue;
     facets.set(key, { type: 'exact', value: String(want) });
     const get = key === 'quarantined' ? (c: EvalContext) => c.input.quarantined : (c: EvalContext) => c.input.tls;
     parts.push(leaf(`${key} is ${want}`, (c) => get(c) === want, (c) => `${key}: ${get(c)}`));

@@ -1,7 +1,8 @@
 /**
  * Checks a policy against the configuration that will run it: an app name no listener or
  * app range produces, or a directory attribute the lookup does not fetch, would make a
- * condition silently never match. Reported as warnings with a did-you-mean.
+ * condition silently never match (warnings with a did-you-mean); a response workflow that
+ * is not configured would let a failed challenge go unanswered (an error: the policy is refused).
  */
 import type { Config } from '../config/load.js';
 import { didYouMean, sortDiagnostics, type Diagnostic } from '../config/diagnostics.js';
@@ -33,6 +34,18 @@ export function checkPolicyAgainstConfig(policy: CompiledPolicy, config: Config)
       const guess = didYouMean(r.value, apps);
       out.push({ ...at, message: `no listener or behavior.apps entry is called "${r.value}": this condition never matches`,
         hint: guess ? `did you mean "${guess}"?` : `known apps: ${apps.join(', ')}` });
+    }
+    if (r.kind === 'workflow' && !Object.hasOwn(config.responses, r.value)) {
+      const names = Object.keys(config.responses);
+      const guess = didYouMean(r.value, names);
+      out.push({ ...at, severity: 'error', message: `response workflow "${r.value}" is not configured under responses: in ${config.file}`,
+        hint: guess ? `did you mean "${guess}"?` : names.length ? `configured: ${names.join(', ')}` : 'add it under responses: (a list of steps such as quarantine, notify, okta.clearSessions)' });
+    }
+    if (r.kind === 'notify' && !Object.hasOwn(config.incidents.notify, r.value)) {
+      const names = Object.keys(config.incidents.notify);
+      const guess = didYouMean(r.value, names);
+      out.push({ ...at, message: `notify target "${r.value}" is not configured under incidents.notify in ${config.file}: nobody hears of these incidents`,
+        hint: guess ? `did you mean "${guess}"?` : names.length ? `configured: ${names.join(', ')}` : 'add it under incidents.notify (type webhook, pagerduty or slack, with its url)' });
     }
     if (r.kind === 'attribute' && !lowerFetched.has(r.value.toLowerCase())) {
       out.push({ ...at, message: lookup ? `attribute "${r.value}" is not fetched: add it to directory.lookup.extraAttributes` : `attribute "${r.value}" needs directory.lookup, which is not configured`,

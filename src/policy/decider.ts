@@ -64,6 +64,7 @@ export class PolicyDecider {
       accountRisk: a?.accountRisk ?? 0,
       endpointRisk: a?.endpointRisk ?? 0,
       quarantined: this.#quarantine?.isQuarantined(logon.account, attempt.receivedAt) ?? false,
+      ...((r) => (r ? { quarantineRelease: r } : {}))(this.#quarantine?.releaseOf(logon.account, attempt.receivedAt)),
       ...(attempt.threatLevel ? { threatLevel: attempt.threatLevel } : {}),
       ...(attempt.threatKinds ? { threatKinds: attempt.threatKinds } : {}),
       cloudAccess: (a?.cloud?.access ?? false) || (attempt.okta?.apps.length ?? 0) > 0,

@@ -9,7 +9,7 @@ const MARK = { true: '✓', false: '✗' } as const;
 export function describeOutcome(d: PolicyDecision): string {
   switch (d.action) {
     case 'mfa':
-      return `mfa (${d.method ?? 'push'}; severity ${d.severity}${d.failMode ? `; if Okta is unreachable: ${d.failMode}` : ''}${d.onFailure.quarantine ? ', quarantine on failure' : ''}${d.onFailure.notify.length ? `, notify ${d.onFailure.notify.join(', ')}` : ''})`;
+      return `mfa (${d.method ?? 'push'}; severity ${d.severity}${d.failMode ? `; if Okta is unreachable: ${d.failMode}` : ''}${d.onFailure.quarantine ? ', quarantine on failure' : ''}${d.onFailure.notify.length ? `, notify ${d.onFailure.notify.join(', ')}` : ''}${d.onFailure.respond ? `, respond ${d.onFailure.respond}` : ''})`;
     case 'demote':
       return `demote (profile ${d.profile ?? 'read-only'})`;
     default:

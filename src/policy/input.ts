@@ -30,6 +30,8 @@ export interface PolicyInput {
   accountRisk: number;
   endpointRisk: number;
   quarantined: boolean;
+  /** How the quarantine ends, when there is one: analyst, or verified (a passed step-up releases it). */
+  quarantineRelease?: 'analyst' | 'verified';
   /** The source's level in the threat pool (low, medium, high), when it has an entry. */
   threatLevel?: string;
   /** The kinds of evidence behind that entry (spraying, slow_spraying, brute_force, behaviour, honeytoken, network, manual). */

@@ -19,7 +19,7 @@ export interface Outcome {
   restriction?: Restriction;
   /** Incident severity if a challenge under this rule fails. */
   severity: Severity;
-  onFailure: { quarantine: boolean; notify: readonly string[] };
+  onFailure: { quarantine: boolean; notify: readonly string[]; respond?: string };
   /** As written in the rule; unset follows policy.mode. */
   mode?: 'enforce' | 'audit';
 }
@@ -44,7 +44,7 @@ export interface CompiledRule {
 
 /** A name in the policy that the configuration must know, and where it is written. */
 export interface PolicyReference {
-  kind: 'app' | 'attribute';
+  kind: 'app' | 'attribute' | 'workflow' | 'notify';
   value: string;
   file: string;
   line: number;

@@ -38,7 +38,7 @@ export interface ConditionSpec {
   accountRisk?: z.infer<typeof range>;
   endpointRisk?: z.infer<typeof range>;
   signals?: string | string[];
-  quarantined?: boolean;
+  quarantined?: boolean | 'until-verified';
   threat?: 'low' | 'medium' | 'high';
   threatKind?: string | string[];
   cloud?: { access?: boolean; status?: string | string[]; factors?: string | string[] };
@@ -70,7 +70,8 @@ export const conditionSchema: z.ZodType<ConditionSpec> = z.strictObject({
   accountRisk: range.optional().meta({ description: 'The account\'s decaying entity risk (0–100).' }),
   endpointRisk: range.optional().meta({ description: 'The endpoint\'s decaying entity risk (0–100).' }),
   signals: names.optional().meta({ description: 'Any of these behaviour reason codes fired (e.g. endpoint_not_associated).' }),
-  quarantined: z.boolean().optional().meta({ description: 'The account is quarantined.' }),
+  quarantined: z.union([z.boolean(), z.literal('until-verified')]).optional()
+    .meta({ description: 'The account is quarantined (true), or quarantined by a response that a passed step-up releases (until-verified).' }),
   threat: z.enum(['low', 'medium', 'high']).optional().meta({ description: 'The source is in the threat pool at this level or higher (a high source is refused before policy in threat.mode enforce).' }),
   threatKind: names.optional().meta({ description: 'The source\'s threat-pool entry comes from any of these: spraying, slow_spraying, brute_force, behaviour, honeytoken, network, manual.' }),
   cloud: z.strictObject({
@@ -98,10 +99,15 @@ export type MfaMethod = (typeof MfaMethod)[keyof typeof MfaMethod];
 export const Severity = { Low: 'low', Medium: 'medium', High: 'high', Critical: 'critical' } as const;
 export type Severity = (typeof Severity)[keyof typeof Severity];
 
-const onFailure = z.strictObject({
-  quarantine: z.boolean().optional().meta({ description: 'Quarantine the account when the challenge fails.' }),
-  notify: z.array(z.string().min(1)).optional().meta({ description: 'Named notification targets to alert.' }),
-}).meta({ description: 'Response when a step-up challenge under this rule fails.' });
+const workflowName = z.string().regex(/^[A-Za-z][\w-]*$/, { error: 'a workflow name uses letters, digits, "_" and "-"' });
+const onFailure = z.union([
+  workflowName.meta({ description: 'A response workflow under responses: in bindwall.yaml.' }),
+  z.strictObject({
+    quarantine: z.boolean().optional().meta({ description: 'Quarantine the account when the challenge fails.' }),
+    notify: z.array(z.string().min(1)).optional().meta({ description: 'Named notification targets to alert.' }),
+    respond: workflowName.optional().meta({ description: 'A response workflow under responses: in bindwall.yaml, run after quarantine and notify.' }),
+  }),
+]).meta({ description: 'Response when a step-up challenge under this rule fails: a workflow name, or { quarantine, notify, respond }.' });
 
 /** What a rule (or the default) does. */
 const outcomeShape = {

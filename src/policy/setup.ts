@@ -21,14 +21,16 @@ export function startPolicy(config: Config, log: Logger, deps: { mapper: EventMa
   const dir = config.policy.dir;
   const { policy, diagnostics } = loadPolicyDir(dir);
   if (!policy) throw new PolicyError(dir, diagnostics);
-  for (const d of [...diagnostics, ...checkPolicyAgainstConfig(policy, config)]) log.warn({ event: 'policy_warning', problem: formatDiagnostic(d) }, 'policy warning');
+  const againstConfig = checkPolicyAgainstConfig(policy, config);
+  if (againstConfig.some((d) => d.severity === 'error')) throw new PolicyError(dir, againstConfig);
+  for (const d of [...diagnostics, ...againstConfig]) log.warn({ event: 'policy_warning', problem: formatDiagnostic(d) }, 'policy warning');
   if (policy.usesFacts && !config.directory.lookup) {
     log.warn({ event: 'policy_without_facts', dir }, 'the policy has group/OU/department/site/title/attribute conditions but directory.lookup is not configured: they only see what the bind DN says');
   }
   const decider = new PolicyDecider(policy, deps.mapper, deps.quarantine, { audit: config.policy.mode === 'audit' });
   if (config.policy.mode === 'audit') log.warn({ event: 'policy_audit_mode', dir }, 'policy.mode is audit: decisions are logged and stored, not enforced, except by rules with mode: enforce');
   log.info({ event: 'policy_loaded', dir, hash: policy.hash, rules: policy.rules.length, files: policy.files.length }, `policy ${policy.hash} loaded (${policy.rules.length} rules)`);
-  const watcher = config.policy.watch ? new PolicyWatcher({ dir, decider, log, clock: deps.clock ?? systemClock }) : undefined;
+  const watcher = config.policy.watch ? new PolicyWatcher({ dir, decider, log, clock: deps.clock ?? systemClock, check: (p) => checkPolicyAgainstConfig(p, config) }) : undefined;
   watcher?.start();
   return { decider, watcher, close: () => watcher?.close() };
 }

@@ -11,6 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { loadPolicyDir } from './compile.js';
 import type { PolicyDecider } from './decider.js';
+import type { CompiledPolicy } from './policy.js';
 
 export interface ReloadResult {
   applied: boolean;
@@ -29,7 +30,11 @@ export class PolicyWatcher {
   #watcher: FSWatcher | null = null;
   #timer: TimerHandle | null = null;
 
-  constructor(o: { dir: string; decider: PolicyDecider; log: Logger; clock: Clock; debounceMs?: number }) {
+  readonly #check: ((p: CompiledPolicy) => Diagnostic[]) | undefined;
+
+  /** `check`: what the running config says of a policy (errors refuse it, as a compile error would). */
+  constructor(o: { dir: string; decider: PolicyDecider; log: Logger; clock: Clock; debounceMs?: number; check?: (p: CompiledPolicy) => Diagnostic[] }) {
+    this.#check = o.check;
     this.#dir = o.dir;
     this.#decider = o.decider;
     this.#log = o.log;
@@ -65,7 +70,10 @@ export class PolicyWatcher {
     const running = this.#decider.policy;
     let result: ReloadResult;
     try {
-      const { policy, diagnostics } = loadPolicyDir(this.#dir);
+      const compiled = loadPolicyDir(this.#dir);
+      const extra = compiled.policy && this.#check ? this.#check(compiled.policy) : [];
+      const diagnostics = [...compiled.diagnostics, ...extra];
+      const policy = extra.some((d) => d.severity === 'error') ? undefined : compiled.policy;
       if (!policy) {
         this.#log.error({ event: 'policy_reload_failed', dir: this.#dir, running: running.hash, problems: diagnostics.map(formatDiagnostic) },
           `policy edit refused (${diagnostics.filter((d) => d.severity === 'error').length} error(s)); still running policy ${running.hash}`);

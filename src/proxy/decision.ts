@@ -72,7 +72,7 @@ export type ChallengeDecision = DecisionBase & {
   action: 'challenge';
   method?: string;
   severity?: string;
-  onFailure?: { quarantine: boolean; notify: readonly string[] };
+  onFailure?: { quarantine: boolean; notify: readonly string[]; respond?: string };
   /** secure | safe | known-endpoint, when Okta is unreachable. */
   failMode?: string;
 };

@@ -17,7 +17,8 @@ import type { Assessment } from '../behavior/engine.js';
 import { approveAll, noChallenger, type BindAttempt, type Challenger, type DecideFn } from './decision.js';
 import { Deadlines } from './deadlines.js';
 import { Diagnostics } from './edge.js';
-import { normalizeAddress, Session, type SessionDeps, type SessionLockout } from './session.js';
+import { Session, type SessionDeps, type SessionLockout } from './session.js';
+import { normalizeAddress } from '../util/address.js';
 import { DirectoryPool } from './upstream.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { cidrContains } from '../util/cidr.js';
@@ -52,6 +53,8 @@ export interface ProxyOptions {
   lockoutStore?: LockoutStore;
   /** A honeytoken account was used: the incident (and its notifications). */
   onHoneytoken?: (ev: BindEvent) => void;
+  /** The directory accepted a password modify (RFC 3062) that passed through: whose, from where (UserInsight tells the person). */
+  onPasswordChanged?: (change: { bindName: string; address: string; listener: string }) => void;
   /** Reads the directory's own lockout policy (through the lookup account), for smart lockout's threshold. */
   lockoutPolicy?: () => Promise<DirectoryLockoutPolicy | null>;
 }
@@ -130,6 +133,7 @@ export class Proxy {
     this.#threatStore = opts.threatStore;
     this.#lockoutStore = opts.lockoutStore;
     this.#onHoneytoken = opts.onHoneytoken;
+    this.#onPasswordChanged = opts.onPasswordChanged;
     this.#honeytokens = new Honeytokens(t.honeytokens.accounts);
     this.lockoutThreshold = effectiveThreshold(t.lockout.threshold, undefined);
     const lt = this.lockoutThreshold;
@@ -279,6 +283,7 @@ export class Proxy {
 
 
   readonly #onHoneytoken: ((ev: BindEvent) => void) | undefined;
+  readonly #onPasswordChanged: ProxyOptions['onPasswordChanged'];
   readonly #honeytokens: Honeytokens;
 
   readonly #threatStore: ThreatStore | undefined;
@@ -485,6 +490,7 @@ export class Proxy {
       ...(guard?.threat && this.tarpit ? { tarpit: this.tarpit } : {}),
       ...(guard?.oracles ? { oracles: guard.oracles } : {}),
       passwordModifyWrong: this.#passwordModifyWrong,
+      ...(this.#onPasswordChanged ? { onPasswordChanged: this.#onPasswordChanged } : {}),
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {
         this.#sessions.delete(s);

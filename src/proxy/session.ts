@@ -5,6 +5,7 @@
  * hears anything; everything the client sends meanwhile is held, so nothing can run under
  * an identity that is about to be refused.
  */
+import { normalizeAddress } from '../util/address.js';
 import { randomBytes } from 'node:crypto';
 import type { ThreatVerdict } from '../threat/pool.js';
 import type { Tarpit } from '../threat/tarpit.js';
@@ -72,6 +73,8 @@ export interface SessionDeps {
   tarpit?: Tarpit;
   /** Password tests other than binds (compare on a password attribute, password modify with the old one). */
   oracles?: OracleGuard;
+  /** The directory accepted a password modify that passed through (UserInsight tells the person). */
+  onPasswordChanged?: (change: { bindName: string; address: string; listener: string }) => void;
   /** Shared across sessions: how the directory answers a password modify with a wrong old password, to mimic. */
   passwordModifyWrong: { code: number; text: string };
   onClosed: (session: Session) => void;
@@ -521,10 +524,12 @@ export class Session {
       if (op === Op.ExtendedRequest) {
         const ext = decodeExtendedRequest(pdu);
         if (ext.oid === Oid.startTls) return this.#onStartTls(ext.msgId);
-        if (ext.oid === Oid.passwordModify && this.#d.oracles) {
+        if (ext.oid === Oid.passwordModify && (this.#d.oracles || this.#d.onPasswordChanged)) {
           const pm = decodePasswordModify(pdu);
           const name = pm?.userIdentity !== undefined ? identityName(pm.userIdentity) : this.#lastBoundName ?? '';
-          if (pm?.oldPassword && name !== '' && this.#passwordTest(OracleKind.PasswordModify, ext.msgId, name, pm.oldPassword)) return true;
+          if (this.#d.oracles && pm?.oldPassword && name !== '' && this.#passwordTest(OracleKind.PasswordModify, ext.msgId, name, pm.oldPassword)) return true;
+          // Whose password this changes, to tell them once the directory accepts it (one per outstanding operation).
+          if (this.#d.onPasswordChanged && name !== '') this.#passwordChanges.set(ext.msgId, name);
         }
         this.#track(ext.msgId, op);
         this.#toUpstream(pdu);
@@ -542,6 +547,9 @@ export class Session {
       throw err;
     }
   }
+
+  /** Password modifies sent to the directory, by message ID: whose password (at most one per outstanding operation). */
+  readonly #passwordChanges = new Map<number, string>();
 
   /** Password tests sent to the directory, by message ID, awaiting its answer (at most one per outstanding operation). */
   readonly #oracleWaits = new Map<number, OracleAttempt>();
@@ -571,9 +579,18 @@ export class Session {
 
   /** The directory answered a password test: counted as wrong or right, then passed on unchanged. */
   #onOracleAnswer(pdu: Buffer, msgId: number, op: number): void {
-    const attempt = this.#oracleWaits.get(msgId)!;
+    const attempt = this.#oracleWaits.get(msgId);
     this.#oracleWaits.delete(msgId);
     const res = decodeResult(pdu, op);
+    const changed = op === Op.ExtendedResponse ? this.#passwordChanges.get(msgId) : undefined;
+    if (changed !== undefined) {
+      this.#passwordChanges.delete(msgId);
+      if (res.resultCode === ResultCode.success) this.#d.onPasswordChanged?.({ bindName: changed, address: this.clientAddress, listener: this.#d.listener.name });
+    }
+    if (!attempt) {
+      this.#toClient(pdu);
+      return;
+    }
     const wrong = op === Op.CompareResponse ? compareVerdict(res.resultCode) : passwordModifyVerdict(res.resultCode, res.diagnosticMessage);
     if (op === Op.ExtendedResponse && wrong === true) Object.assign(this.#d.passwordModifyWrong, { code: res.resultCode, text: res.diagnosticMessage });
     if (wrong !== undefined) this.#d.oracles!.settle(attempt, wrong);
@@ -1086,6 +1103,7 @@ export class Session {
         if (op === Op.SearchResultEntry && this.#restricted?.readRestricted) return Disposition.Collect;
         if (msgId !== 0 && this.#outstanding.size > 0 && isFinalResponse(op)) this.#untrack(msgId);
         if (this.#oracleWaits.size > 0 && (op === Op.CompareResponse || op === Op.ExtendedResponse) && this.#oracleWaits.has(msgId)) return Disposition.Collect;
+        if (this.#passwordChanges.size > 0 && op === Op.ExtendedResponse && this.#passwordChanges.has(msgId)) return Disposition.Collect;
         return Disposition.Pass;
       },
       pass: (bytes) => {
@@ -1163,10 +1181,4 @@ function validateDecision(d: unknown): asserts d is Decision {
   if (!d || typeof d !== 'object' || !ACTIONS.has((d as Decision).action)) {
     throw new BindwallError(ErrorCode.DecisionFailed, `decision function returned an invalid decision`);
   }
-}
-
-/** "::ffff:127.0.0.1" → "127.0.0.1", so IPv4 clients look the same on dual-stack sockets. */
-export function normalizeAddress(address: string | undefined): string {
-  if (!address) return 'unknown';
-  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }

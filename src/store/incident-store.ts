@@ -8,6 +8,23 @@ import { durably, type Db } from './db.js';
 export const IncidentStatus = { Open: 'open', Acknowledged: 'acknowledged', Resolved: 'resolved' } as const;
 export type IncidentStatus = (typeof IncidentStatus)[keyof typeof IncidentStatus];
 
+/** What a dead letter was: a notification, a response step (Okta, webhook) or an email to a person. */
+export type DeadLetterKind = 'notify' | 'step' | 'email';
+
+export interface DeadLetter {
+  id: number;
+  time: number;
+  kind: DeadLetterKind;
+  /** The notify target, the step (okta.clearSessions, webhook), or "email". */
+  target: string;
+  incidentId: number | null;
+  /** What to send again: never a secret (routing keys, tokens and link signatures are added back at retry). */
+  payload: string;
+  error: string;
+  attempts: number;
+  retried: number | null;
+}
+
 export interface TimelineEntry {
   time: number;
   what: string;
@@ -81,11 +98,24 @@ export class IncidentStore {
     });
   }
 
-  deadLetter(d: { time: number; target: string; incidentId: number | null; payload: string; error: string; attempts: number }): void {
-    this.#db.prepare('INSERT INTO dead_letters (time, target, incident_id, payload, error, attempts) VALUES (@time, @target, @incidentId, @payload, @error, @attempts)').run(d);
+  deadLetter(d: { time: number; target: string; incidentId: number | null; payload: string; error: string; attempts: number; kind?: DeadLetterKind }): number {
+    const info = this.#db.prepare('INSERT INTO dead_letters (time, target, incident_id, payload, error, attempts, kind) VALUES (@time, @target, @incidentId, @payload, @error, @attempts, @kind)')
+      .run({ ...d, kind: d.kind ?? 'notify' });
+    return Number(info.lastInsertRowid);
   }
 
-  deadLetters(): { id: number; time: number; target: string; incidentId: number | null; error: string; attempts: number }[] {
-    return this.#db.prepare('SELECT id, time, target, incident_id AS incidentId, error, attempts FROM dead_letters ORDER BY id').all() as never;
+  /** Dead letters, oldest first; by default only those not yet delivered by a retry. */
+  deadLetters(o: { all?: boolean } = {}): DeadLetter[] {
+    return this.#db.prepare(`SELECT id, time, kind, target, incident_id AS incidentId, payload, error, attempts, retried FROM dead_letters ${o.all ? '' : 'WHERE retried IS NULL'} ORDER BY id`).all() as DeadLetter[];
+  }
+
+  deadLetterById(id: number): DeadLetter | undefined {
+    return this.#db.prepare('SELECT id, time, kind, target, incident_id AS incidentId, payload, error, attempts, retried FROM dead_letters WHERE id = ?').get(id) as DeadLetter | undefined;
+  }
+
+  /** A retry's result: delivered (retried set) or failed again (error and attempts updated). */
+  deadLetterRetried(id: number, r: { time: number; ok: boolean; error?: string; attempts: number }): void {
+    if (r.ok) this.#db.prepare('UPDATE dead_letters SET retried = ?, attempts = attempts + ? WHERE id = ?').run(r.time, r.attempts, id);
+    else this.#db.prepare('UPDATE dead_letters SET error = ?, attempts = attempts + ? WHERE id = ?').run(r.error ?? 'failed', r.attempts, id);
   }
 }

@@ -193,4 +193,29 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       );
     `,
   },
+  {
+    version: 11,
+    description: 'UserInsight notices (opaque link references, answers), dead letters of every kind of response step, quarantines released by verification',
+    sql: `
+      CREATE TABLE notices (
+        id TEXT PRIMARY KEY,
+        time INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        dedupe TEXT NOT NULL,
+        event TEXT NOT NULL,
+        status TEXT NOT NULL,
+        expires INTEGER NOT NULL,
+        answered INTEGER,
+        answer TEXT,
+        incident_id INTEGER
+      ) WITHOUT ROWID;
+      CREATE INDEX notices_dedupe_time ON notices(dedupe, time);
+      CREATE INDEX notices_account_time ON notices(account, time);
+      ALTER TABLE dead_letters ADD COLUMN kind TEXT NOT NULL DEFAULT 'notify';
+      ALTER TABLE dead_letters ADD COLUMN retried INTEGER;
+      ALTER TABLE quarantine ADD COLUMN release_on TEXT NOT NULL DEFAULT 'analyst';
+      ALTER TABLE quarantine ADD COLUMN incident_id INTEGER;
+    `,
+  },
 ]);

@@ -23,6 +23,8 @@ import { systemClock } from '../../src/util/clock.js';
 import { lockoutPolicySource } from '../../src/directory/lockout-policy.js';
 import { LockoutStore } from '../../src/store/lockout-store.js';
 import { ThreatStore } from '../../src/store/threat-store.js';
+import type { RunningInsight } from '../../src/insight/setup.js';
+import type { Db } from '../../src/store/db.js';
 
 export interface TestProxy {
   proxy: Proxy;
@@ -39,6 +41,10 @@ export interface TestProxy {
   quarantine: Quarantine | undefined;
   /** Step-up MFA and incidents (with `policy: true`). */
   mfa: RunningMfa | undefined;
+  /** UserInsight (with `policy: true` and userInsight configured). */
+  insight: RunningInsight | undefined;
+  /** The database (with `policy: true`). */
+  db: Db | undefined;
   stop(graceMs?: number): Promise<void>;
 }
 
@@ -69,6 +75,7 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
     ...(policy && mfa ? { decide: policy.decider.decide, challenge: mfa.challenger } : {}),
     ...(point ? { threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db) } : {}),
     ...(mfa ? { onHoneytoken: mfa.honeytoken } : {}),
+    ...(point?.insight ? { onPasswordChanged: point.insight.passwordChanged } : {}),
     ...proxyOpts, ...(behavior ? { behavior: behavior.service } : {}),
     ...(lockoutPolicy ? { lockoutPolicy } : {}),
   });
@@ -82,6 +89,8 @@ export async function startProxy(input: ProxyConfigInput, opts: { decide?: Decid
     policy,
     quarantine,
     mfa,
+    insight: point?.insight,
+    db: point?.db,
     stop: async (graceMs = 0) => {
       point?.policy?.close(); // no reload while stopping
       await proxy.stop(graceMs);

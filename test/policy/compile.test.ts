@@ -29,7 +29,7 @@ test('the shipped default policy and every example compile without a warning', (
   }
   const { policy, diagnostics } = loadPolicyDir(policies);
   t.deepEqual(diagnostics, []);
-  t.deepEqual(policy!.rules.map((r) => r.id), ['quarantined-users-blocked', 'high-risk-blocked', 'privileged-unfamiliar-endpoint', 'service-account-new-host', 'medium-risk-step-up']);
+  t.deepEqual(policy!.rules.map((r) => r.id), ['quarantined-until-verified', 'quarantined-users-blocked', 'high-risk-blocked', 'privileged-unfamiliar-endpoint', 'service-account-new-host', 'medium-risk-step-up']);
 });
 
 test('the policy hash identifies the files: same text, same hash; any edit, another', (t) => {
@@ -85,14 +85,14 @@ test('the JSON Schema comes from the same source and describes rules and conditi
 test('policy check: exit 0 with a summary for a valid directory, 1 with every diagnostic for an invalid one', async (t) => {
   const ok = await runBindwall(['policy', 'check', policies]);
   t.is(ok.status, 0, ok.stderr);
-  t.regex(ok.stdout, /ok — 5 rule\(s\) in 1 file\(s\), policy [0-9a-f]{16}/);
+  t.regex(ok.stdout, /ok — 6 rule\(s\) in 1 file\(s\), policy [0-9a-f]{16}/);
   const bad = await runBindwall(['policy', 'check', fixture('policies', 'invalid')]);
   t.is(bad.status, 1);
   t.regex(bad.stderr, /10-rules\.yaml:20:7: error: unknown key "grup" in rules\[0\]\.when \(hint: did you mean "group"\?\)/);
   t.regex(bad.stderr, /bindwall: 26 error\(s\), 6 warning\(s\)/);
   const combined = await runBindwall(['policy', 'check', policies, join(policies, 'examples', '10-contractors-off-hours.yaml')]);
   t.is(combined.status, 0, combined.stderr);
-  t.regex(combined.stdout, /ok — 6 rule\(s\) in 2 file\(s\)/);
+  t.regex(combined.stdout, /ok — 7 rule\(s\) in 2 file\(s\)/);
 });
 
 test('policy check --config: an app or attribute the configuration never produces is a warning with a did-you-mean', async (t) => {

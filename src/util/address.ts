@@ -1,0 +1,5 @@
+/** A socket's remote address as bindwall writes addresses: IPv4-mapped IPv6 as plain IPv4. */
+export function normalizeAddress(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
