@@ -8,6 +8,7 @@ import { Quarantine } from '../incidents/quarantine.js';
 import { openDatabase } from '../store/db.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
 import { systemClock } from '../util/clock.js';
+import { IncidentStore } from '../store/incident-store.js';
 import { parseTime } from './time-arg.js';
 import { UsageError } from './usage.js';
 
@@ -32,7 +33,7 @@ export function quarantineCommand(args: string[], out: (s: string) => void): num
       const rows = q.list();
       if (values.json) out(JSON.stringify(rows));
       else if (rows.length === 0) out('no quarantined accounts');
-      else for (const r of rows) out(`${r.account}  since ${new Date(r.since).toISOString()}${r.until ? `  until ${new Date(r.until).toISOString()}` : ''}  (${r.source}) ${r.reason}`);
+      else for (const r of rows) out(`${r.account}  since ${new Date(r.since).toISOString()}${r.until ? `  until ${new Date(r.until).toISOString()}` : ''}  (${r.source}) ${r.reason}${r.releaseOn === 'verified' ? '  [released by a passed step-up]' : ''}`);
       return 0;
     }
     const user = positionals[0]!;
@@ -41,7 +42,10 @@ export function quarantineCommand(args: string[], out: (s: string) => void): num
       out(`${row.account} quarantined${row.until ? ` until ${new Date(row.until).toISOString()}` : ''}`);
       return 0;
     }
+    const row = q.get(user);
     const released = q.release(user);
+    // The incident whose response quarantined the account says who ended it.
+    if (released && row?.incidentId) new IncidentStore(db).update(row.incidentId, { time: systemClock.now(), what: `account ${row.account} released from quarantine by an administrator` });
     out(released ? `${user} released` : `${user} was not quarantined`);
     return released ? 0 : 1;
   } finally {

@@ -13,9 +13,12 @@ export interface QuarantineView {
   isQuarantined(account: string, now: number): boolean;
   /** How a quarantine in force ends: by an analyst only, or also by the person passing a step-up. */
   releaseOf(account: string, now: number): 'analyst' | 'verified' | undefined;
+  /** When the quarantine in force began. */
+  sinceOf(account: string, now: number): number | undefined;
 }
 
 interface InForce {
+  since: number;
   until: number;
   releaseOn: 'analyst' | 'verified';
 }
@@ -51,6 +54,11 @@ export class Quarantine implements QuarantineView {
     return q !== undefined && now < q.until ? q.releaseOn : undefined;
   }
 
+  sinceOf(account: string, now: number): number | undefined {
+    const q = this.#until.get(account);
+    return q !== undefined && now < q.until ? q.since : undefined;
+  }
+
   /** The quarantine row in force for an account (with the incident that caused it). */
   get(accountOrDn: string): QuarantineRow | undefined {
     const account = canonicalAccount(accountOrDn);
@@ -65,7 +73,7 @@ export class Quarantine implements QuarantineView {
       releaseOn: opts.releaseOn ?? 'analyst', incidentId: opts.incidentId ?? null,
     };
     this.#store?.put(row);
-    this.#until.set(row.account, { until: row.until ?? Infinity, releaseOn: row.releaseOn! });
+    this.#until.set(row.account, { since: row.since, until: row.until ?? Infinity, releaseOn: row.releaseOn! });
     return row;
   }
 
@@ -82,7 +90,7 @@ export class Quarantine implements QuarantineView {
   refresh(): void {
     if (!this.#store) return;
     try {
-      this.#until = new Map(this.#store.active(this.#clock.now()).map((r) => [r.account, { until: r.until ?? Infinity, releaseOn: r.releaseOn ?? 'analyst' }]));
+      this.#until = new Map(this.#store.active(this.#clock.now()).map((r) => [r.account, { since: r.since, until: r.until ?? Infinity, releaseOn: r.releaseOn ?? 'analyst' }]));
     } catch (err) {
       // Keep the last known set: forgetting quarantines on a read error would fail open.
       this.#log?.error({ event: 'quarantine_refresh_failed', error: describeError(err) }, 'could not reload quarantined accounts; keeping the last known list');

@@ -38,10 +38,11 @@ export class Challenges {
     return this.#pending.size;
   }
 
-  rememberedPass(key: string): boolean {
+  /** A pass remembered for the key; with `notBefore`, only one made since then (a quarantine began: what came before says nothing now). */
+  rememberedPass(key: string, notBefore?: number): boolean {
     const until = this.#passed.get(key);
     if (until === undefined) return false;
-    if (this.#clock.now() < until) return true;
+    if (this.#clock.now() < until) return notBefore === undefined || until - this.#o.rememberMs >= notBefore;
     this.#passed.delete(key);
     return false;
   }

@@ -37,6 +37,8 @@ export interface OktaChallengerOptions {
   unenrolled: FailMode;
   /** The account has logged on from this endpoint before (behaviour), for known-endpoint. */
   isKnownEndpoint: (account: string, endpoint: string) => boolean;
+  /** When the account's quarantine began, if it is quarantined: remembered passes from before do not count. */
+  quarantinedSince?: (account: string) => number | undefined;
   /** Identifies bindwall to Okta; the end user's app and address are appended. */
   userAgent: string;
   /** Codes typed on the challenge page, when it is enabled. */
@@ -67,7 +69,7 @@ export class OktaChallenger {
     const logon = attempt.logon ?? this.#o.mapper.fromAttempt(attempt, attempt.facts);
     const key = Challenges.key(logon.account, attempt.clientAddress, logon.app);
     const c = this.#o.challenges;
-    if (c.rememberedPass(key)) return { result: 'passed', detail: 'passed a challenge for this login recently', via: 'remembered' };
+    if (c.rememberedPass(key, this.#o.quarantinedSince?.(logon.account))) return { result: 'passed', detail: 'passed a challenge for this login recently', via: 'remembered' };
     if (!c.pending(key) && !c.allowPrompt(logon.account)) {
       return failed(FailureKind.PromptLimit, `too many prompts for ${logon.account}; not prompting again yet (push-bombing guard)`);
     }

@@ -84,6 +84,7 @@ export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clo
   const okta = new OktaChallenger({
     client, clock: deps.clock, log, mapper: deps.mapper, challenges, loginTemplate: m.okta.loginTemplate, challengeTimeoutMs: m.challengeTimeoutMs,
     pollIntervalMs: m.pollIntervalMs, numberMatching: m.numberMatching, defaultFailMode: m.failMode, unenrolled: m.unenrolled, isKnownEndpoint: deps.isKnownEndpoint,
+    quarantinedSince: (account) => deps.quarantine.sinceOf(account, deps.clock.now()),
     userAgent: `bindwall/${deps.version}`, ...(inbox ? { inbox } : {}),
   });
   log.info({ event: 'mfa_ready', orgUrl: m.okta.orgUrl, auth: m.okta.auth.type, failMode: m.failMode }, `step-up MFA through Okta at ${m.okta.orgUrl}`);

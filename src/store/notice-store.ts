@@ -53,14 +53,14 @@ export class NoticeStore {
 
   constructor(db: Db) {
     this.#db = db;
-    this.#insert = db.prepare('INSERT INTO notices (id, time, account, kind, dedupe, event, status, expires) VALUES (@id, @time, @account, @kind, @dedupe, @event, @status, @expires)');
+    this.#insert = db.prepare('INSERT INTO notices (id, time, account, kind, dedupe, event, status, expires, incident_id) VALUES (@id, @time, @account, @kind, @dedupe, @event, @status, @expires, @incidentId)');
     this.#get = db.prepare(`SELECT ${COLUMNS} FROM notices WHERE id = ?`);
     this.#last = db.prepare('SELECT MAX(time) AS t FROM notices WHERE dedupe = ? AND time >= ?');
     this.#count = db.prepare('SELECT COUNT(*) AS n FROM notices WHERE account = ? AND time >= ?');
   }
 
-  insert(n: Omit<Notice, 'answered' | 'answer' | 'incidentId'>): void {
-    this.#insert.run({ ...n, event: JSON.stringify(n.event) });
+  insert(n: Omit<Notice, 'answered' | 'answer' | 'incidentId'> & { incidentId?: number | null }): void {
+    this.#insert.run({ ...n, incidentId: n.incidentId ?? null, event: JSON.stringify(n.event) });
   }
 
   get(id: string): Notice | undefined {

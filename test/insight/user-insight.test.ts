@@ -28,6 +28,7 @@ import { ADMIN_DN, ADMIN_PW, BASE_DN, startSlapd, type Slapd } from '../helpers/
 import { linksIn, SMTP_PASSWORD, SMTP_USER, startSmtp, type SmtpReceiver } from '../helpers/smtp.js';
 import { testCerts } from '../helpers/certs.js';
 import { bindFrom } from '../helpers/bind-from.js';
+import { ldapTool } from '../helpers/ldap-utils.js';
 
 const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
 const PW: Record<string, string> = { alice: 'Alice-Pass-1', bob: 'Bob-Pass-2', carol: 'Carol-Pass-3' };
@@ -237,6 +238,35 @@ test.serial('quarantined until verified: the person passes a push and is release
   t.true(proxy.mfa!.incidents.get(incident.id)!.timeline.some((e) => /released from quarantine: the person passed a step-up \(push\)/.test(e.what)));
 });
 
+test.serial('a failed step-up: the person is emailed; their report joins the same incident and runs onReport', async (t) => {
+  proxy.quarantine!.add('alice', { reason: 'test', source: 'test', releaseOn: 'verified' });
+  const before = smtp.mails.length;
+  const incidents = proxy.mfa!.incidents.list().length;
+  const bind = bindFrom(proxy.url, '127.0.0.1', dn('alice'), PW.alice!);
+  sim.state.answer(await pushFor('alice@corp.example'), false);
+  t.is((await bind).resultCode, 49);
+  await settle();
+  const mail = (await smtp.waitFor(before + 1))[before]!;
+  t.is(mail.subject, 'A sign-in to your account was stopped');
+  const { report, confirm } = linksIn(mail);
+  t.is(confirm, undefined, 'nothing to confirm about a stopped sign-in');
+  const [incident] = proxy.mfa!.incidents.list();
+  t.like(incident, { account: 'alice', failure: 'denied' });
+  t.is((await browse(report, 'POST')).status, 200);
+  await settle();
+  t.is(proxy.mfa!.incidents.list().length, incidents + 1, 'the report joined the incident of the failed step-up');
+  const timeline = proxy.mfa!.incidents.get(incident!.id)!.timeline.map((e) => e.what);
+  t.true(timeline.some((w) => /^the person was told by email/.test(w)));
+  t.true(timeline.some((w) => /^the person reported it: "this wasn't me"/.test(w)));
+  t.true(timeline.some((w) => /response contain-account step 1\/4/.test(w)));
+  proxy.quarantine!.release('alice');
+});
+
+test.serial('no storms: at most maxPerPersonPerDay notices a day, whatever comes', (t) => {
+  const told = Array.from({ length: 15 }, (_, i) => proxy.insight!.notices.tell('new_device', 'dave', `device-${i}`, { time: Date.now() })).filter(Boolean);
+  t.is(told.length, 10);
+});
+
 test.serial('"This was me": the sign-in is learned as theirs, no incident', async (t) => {
   mature('carol');
   const before = smtp.mails.length;
@@ -264,6 +294,22 @@ test.serial('a factor reset in Okta\'s System Log: the person is emailed (once)'
   await connectors.pollNow();
   await settle();
   t.is(smtp.mails.length, before + 1, 'one per window');
+});
+
+test.serial('a password changed through bindwall (ldappasswd, RFC 3062): the person is emailed', async (t) => {
+  const before = smtp.mails.length;
+  const r = await ldapTool('ldappasswd', ['-x', '-H', proxy.url, '-D', dn('bob'), '-w', PW.bob!, '-a', PW.bob!, '-s', 'Bob-Pass-2-new']);
+  t.is(r.code, 0, r.stderr);
+  PW.bob = 'Bob-Pass-2-new';
+  await settle();
+  const mail = (await smtp.waitFor(before + 1))[before]!;
+  t.deepEqual(mail.to, ['bob@corp.example']);
+  t.is(mail.subject, 'Your password was changed');
+  t.regex(mail.body, /127\.0\.0\.1/);
+  // A refused change (wrong old password) tells nobody.
+  t.not((await ldapTool('ldappasswd', ['-x', '-H', proxy.url, '-D', dn('bob'), '-w', PW.bob, '-a', 'wrong-old', '-s', 'x-Other-1'])).code, 0);
+  await settle();
+  t.is(smtp.mails.length, before + 1);
 });
 
 test.serial('the SMTP server refusing: retried, then a dead letter that names the notice, not the email', async (t) => {
