@@ -28,6 +28,7 @@ import { checkConnections, checkLockoutThreshold } from './connect-check.js';
 import { DEFAULT_LOCKOUT_THRESHOLD, effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { incidentsCommand } from './incidents.js';
 import { deadLettersCommand } from './dead-letters.js';
+import { describeStep } from '../config/responses.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 
 const HELP = `bindwall — a behavioural firewall for LDAP
@@ -52,7 +53,7 @@ Usage:
                                     failed verifications: step-ups, honeytokens, user reports (with --config FILE or --db PATH; --json)
   bindwall dead-letters list [--all] | retry ID… | retry --all
                                     notifications, response steps and emails that kept failing; retry needs --config (--json)
-  bindwall quarantine list | add USER [--until T] [--reason R] | release USER
+  bindwall quarantine list | add USER [--until T] [--reason R] [--until-verified] | release USER
   bindwall threats list | show ADDR | add ADDR|CIDR --level L [--until T] | release ADDR
                                     the malicious-source pool (with --config FILE or --db PATH; --json)
   bindwall connectors                the Okta SSO connector's health: ok, degraded, failing (--config/--db; --json)
@@ -159,6 +160,11 @@ function commandHelp(command: string): number {
   return 0;
 }
 
+/** Each response workflow as its steps, for `config check`. */
+function responsesSummary(config: Config): { name: string; steps: string[] }[] {
+  return Object.entries(config.responses).map(([name, steps]) => ({ name, steps: steps.map(describeStep) }));
+}
+
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } }, strict: true });
   if (!values.config) throw new UsageError('start needs --config FILE');
@@ -232,7 +238,7 @@ async function configCommand(args: string[]): Promise<number> {
   if ('warning' in lockout && lockout.warning) process.stderr.write(`bindwall: warning: ${lockout.warning}\n`);
   for (const c of failed) process.stderr.write(`bindwall: ${c.what}: ${c.message} [${c.code}]\n  fix: ${c.fix}\n`);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ file, ok: failed.length === 0, policy: policy!.policy!.hash, diagnostics: all.map(formatDiagnostic), threat: threatModes(config!), lockout, ...(values.connect ? { connections } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ file, ok: failed.length === 0, policy: policy!.policy!.hash, diagnostics: all.map(formatDiagnostic), threat: threatModes(config!), lockout, responses: responsesSummary(config!), ...(values.connect ? { connections } : {}) })}\n`);
     return failed.length === 0 ? 0 : 1;
   }
   for (const c of connections.filter((x) => x.ok)) process.stdout.write(`${c.what}: ok\n`);
@@ -240,6 +246,9 @@ async function configCommand(args: string[]): Promise<number> {
   process.stdout.write(`${lockout.explanation}\n`);
   const sso = config!.connectors.oktaSso;
   if (sso) process.stdout.write(`connector okta-sso: ${sso.orgUrl}'s System Log every ${Math.round(sso.pollIntervalMs / 1000)} s${config!.behavior.enabled ? '' : ' (behavior.enabled is false: its events would be dropped)'}\n`);
+  for (const r of responsesSummary(config!)) process.stdout.write(`response ${r.name}: ${r.steps.join(' → ')}\n`);
+  const ui = config!.userInsight;
+  if (ui) process.stdout.write(`userInsight: emails in ${ui.language} through ${ui.smtp.host}:${ui.smtp.port} (${ui.smtp.security}); reports run ${ui.onReport ?? 'no workflow (set userInsight.onReport)'}\n`);
   if (failed.length > 0) return 1;
   process.stdout.write(`${file}: ok (policy ${policy!.policy!.hash} from ${config!.policy.dir})\n`);
   return 0;

@@ -12,14 +12,14 @@ import { IncidentStore } from '../store/incident-store.js';
 import { parseTime } from './time-arg.js';
 import { UsageError } from './usage.js';
 
-const USAGE = 'usage: bindwall quarantine list | add USER [--reason TEXT] [--until TIME] | release USER   (with --config FILE or --db PATH)';
+const USAGE = 'usage: bindwall quarantine list | add USER [--reason TEXT] [--until TIME] [--until-verified] | release USER   (with --config FILE or --db PATH)';
 
 export function quarantineCommand(args: string[], out: (s: string) => void): number {
   const [sub, ...rest] = args;
   if (sub !== 'list' && sub !== 'add' && sub !== 'release') throw new UsageError(USAGE);
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true, strict: true,
-    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' }, 'until-verified': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
   });
   if ((sub === 'list') !== (positionals.length === 0) || positionals.length > 1) throw new UsageError(USAGE);
   const path = values.db ?? (values.config ? loadConfigFile(values.config).storage.path : 'data/bindwall.db');
@@ -38,8 +38,8 @@ export function quarantineCommand(args: string[], out: (s: string) => void): num
     }
     const user = positionals[0]!;
     if (sub === 'add') {
-      const row = q.add(user, { reason: values.reason ?? 'quarantined by an administrator', source: 'cli', ...(untilMs !== undefined ? { untilMs } : {}) });
-      out(`${row.account} quarantined${row.until ? ` until ${new Date(row.until).toISOString()}` : ''}`);
+      const row = q.add(user, { reason: values.reason ?? 'quarantined by an administrator', source: 'cli', ...(untilMs !== undefined ? { untilMs } : {}), ...(values['until-verified'] ? { releaseOn: 'verified' as const } : {}) });
+      out(`${row.account} quarantined${row.until ? ` until ${new Date(row.until).toISOString()}` : ''}${row.releaseOn === 'verified' ? ' (or until the person passes a step-up)' : ''}`);
       return 0;
     }
     const row = q.get(user);

@@ -134,6 +134,13 @@ export function readWorkflows(source: YamlSource, raw: Record<string, unknown>, 
           out.push(source.diag(argAt, 'error', `step ${key} takes no options`, `write - ${key}`));
       }
     });
+    // A person suspended in Okta, or without factors, cannot pass the step-up that would release them.
+    const waits = list.findIndex((item) => obj(item) && obj(obj(item)!.quarantine)?.releaseOn === 'verified');
+    const blocker = steps.find((s) => s.kind === StepKind.OktaSuspend || s.kind === StepKind.OktaResetFactors);
+    if (waits >= 0 && blocker) {
+      out.push(source.diag(['responses', name, waits], 'warning', `quarantine until verified, but ${blocker.kind} leaves the person no way to pass a step-up: they stay quarantined until an analyst releases them`,
+        `drop ${blocker.kind}, or quarantine with releaseOn: analyst`));
+    }
     result[name] = Object.freeze(steps);
   }
   const names = Object.keys(result);

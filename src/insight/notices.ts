@@ -18,6 +18,15 @@ import type { Email, Mailer, MailResult } from './mailer.js';
 import { renderNotice } from './templates.js';
 
 const DAY_MS = 86_400_000;
+
+/** A time in the template's language and the organisation's zone ("Tuesday, 1 December 2026 at 17:32 GMT"). */
+export function formatTime(d: Date, language: string, timeZone: string): string {
+  try {
+    return new Intl.DateTimeFormat(language, { dateStyle: 'full', timeStyle: 'long', timeZone }).format(d);
+  } catch {
+    return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  }
+}
 const ADDRESS = /^[^\s@<>()",;:\\]+@[^\s@<>()",;:\\]+\.[^\s@<>()",;:\\]+$/;
 
 /** Where a person's email goes: the directory's attribute, else Okta's profile. */
@@ -30,6 +39,8 @@ export class UserNotices {
 
   constructor(private readonly o: {
     config: UserInsightConfig; store: NoticeStore; incidents: IncidentStore; mailer: Mailer; links: LinkSigner; baseUrl: () => string;
+    /** The organisation's time zone (behavior.timeZone): times are written as the person's clock shows them. */
+    timeZone: string;
     addressOf: AddressBook; clock: Clock; log: Logger;
   }) {}
 
@@ -77,9 +88,9 @@ export class UserNotices {
     const base = baseUrl();
     const when = new Date(n.event.time);
     const r = renderNotice(t, {
-      account: n.account, time: `${when.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+      account: n.account, time: formatTime(when, config.language, this.o.timeZone),
       ...(n.event.app ? { app: n.event.app } : {}), ...(n.event.device ? { device: n.event.device } : {}), ...(n.event.place ? { place: n.event.place } : {}),
-      ...(n.event.source ? { source: n.event.source } : {}), ...(n.event.factor ? { factor: n.event.factor } : {}),
+      ...(n.event.source ? { source: n.event.source === 'okta' ? 'Okta' : n.event.source } : {}), ...(n.event.factor ? { factor: n.event.factor } : {}),
       reportUrl: base + links.path(n.id, 'denied'), confirmUrl: base + links.path(n.id, 'confirmed'),
       validDays: String(Math.round(config.links.validForMs / DAY_MS * 10) / 10),
     });

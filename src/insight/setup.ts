@@ -37,6 +37,9 @@ export interface RunningInsight {
   close(): void;
 }
 
+/** Events this much older than UserInsight's start are history, not news. */
+const HISTORY_GRACE_MS = 3_600_000;
+
 const FACTOR_ADDED = new Set(['user.mfa.factor.activate']);
 const FACTOR_RESET = new Set(['user.mfa.factor.reset_all', 'user.mfa.factor.deactivate']);
 const PASSWORD = new Set(['user.account.update_password', 'user.account.reset_password']);
@@ -52,8 +55,12 @@ export function startUserInsight(config: Config, log: Logger, deps: {
   const desk = new ReportDesk({ notices: store, recorder: deps.recorder, incidents: deps.incidents, config: ui, ...(deps.behavior ? { behavior: deps.behavior } : {}), clock: deps.clock, log });
   deps.web.mount(reportPageRoute({ links, desk, log, clock: deps.clock }));
   const identity = (name: string): string => deps.behavior?.identityOf(name) ?? canonicalAccount(name);
+  // What happened before bindwall was running (a connector's first look back) was told, or
+  // not, by whatever ran then: no notices about it.
+  const since = deps.clock.now() - HISTORY_GRACE_MS;
   if (deps.behavior) {
     deps.behavior.onNovelty = (logon, n) => {
+      if (logon.time < since) return;
       const event = eventOf(logon);
       if (n.device) notices.tell('new_device', logon.account, n.device, event, logon.bindName);
       else if (n.app) notices.tell('new_app', logon.account, n.app, event, logon.bindName);
@@ -72,14 +79,14 @@ export function startUserInsight(config: Config, log: Logger, deps: {
       // Whose factors or password: the User target (an admin may be the actor), else the actor.
       const login = e.target?.find((t) => t.type === 'User')?.alternateId ?? e.actor?.alternateId;
       const time = Date.parse(e.published);
-      if (!login || !Number.isFinite(time)) return;
+      if (!login || !Number.isFinite(time) || time < since) return;
       const factor = (e as { debugContext?: { debugData?: { factor?: unknown } } }).debugContext?.debugData?.factor;
       notices.tell(kind, identity(login), kind === 'password_changed' ? 'password' : kind === 'factor_enrolled' ? String(factor ?? 'factor') : 'reset', {
-        time, source: 'okta', ...(e.client?.ipAddress ? { endpoint: e.client.ipAddress } : {}), ...(typeof factor === 'string' ? { factor } : {}),
+        time, source: 'okta', ...(e.client?.ipAddress ? { endpoint: e.client.ipAddress, device: e.client.ipAddress } : {}), ...(typeof factor === 'string' ? { factor } : {}),
       }, login);
     },
     passwordChanged: (c) => {
-      notices.tell('password_changed', identity(c.bindName), 'password', { time: deps.clock.now(), endpoint: c.address, app: c.listener, source: c.listener }, c.bindName);
+      notices.tell('password_changed', identity(c.bindName), 'password', { time: deps.clock.now(), endpoint: c.address, device: c.address, app: c.listener }, c.bindName);
     },
     drain: () => notices.drain(),
     close: () => mailer.close(),
@@ -91,7 +98,7 @@ export function buildNotices(ui: UserInsightConfig, config: Config, log: Logger,
   const store = new NoticeStore(deps.db);
   const links = new LinkSigner(ui.links.key);
   const mailer = new Mailer({ smtp: ui.smtp, maxQueued: ui.maxQueued, clock: deps.clock, log });
-  const notices = new UserNotices({ config: ui, store, incidents: deps.incidents, mailer, links, baseUrl: deps.baseUrl, addressOf: addressBook(ui, config, deps), clock: deps.clock, log });
+  const notices = new UserNotices({ config: ui, store, incidents: deps.incidents, mailer, links, baseUrl: deps.baseUrl, timeZone: config.behavior.timeZone, addressOf: addressBook(ui, config, deps), clock: deps.clock, log });
   return { store, links, mailer, notices };
 }
 

@@ -1,8 +1,10 @@
 /**
  * Email templates for notices, as files an admin edits: `<dir>/<language>/<kind>.txt` (its
  * first line `Subject: …`) and `<kind>.html`. `{{name}}` is replaced (HTML-escaped in the
- * HTML part), `{{#name}}…{{/name}}` is kept only when the value is there. Unknown names are
- * reported when the templates are read, not when an email goes out.
+ * HTML part), `{{#name}}…{{/name}}` is kept only when the value is there, `{{>part}}` is the
+ * file `_part.txt` / `_part.html` beside them (what every email shares: the details, the
+ * links, the footer). Unknown names and missing parts are reported when the templates are
+ * read, not when an email goes out.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ export interface Template {
 
 export type Templates = Readonly<Record<NoticeKind, Template>>;
 
+const PART = /\{\{>([A-Za-z][\w-]*)\}\}/g;
 const TOKEN = /\{\{([#/]?)([A-Za-z]+)\}\}/g;
 
 const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -32,7 +35,15 @@ export function readTemplates(dir: string, language: string): { templates?: Temp
     const read = (ext: string): string | undefined => {
       const file = join(dir, language, `${kind}.${ext}`);
       try {
-        const text = readFileSync(file, 'utf8');
+        const text = readFileSync(file, 'utf8').replace(PART, (_, name: string) => {
+          const part = join(dir, language, `_${name}.${ext}`);
+          try {
+            return readFileSync(part, 'utf8');
+          } catch (err) {
+            problems.push(`${file}: cannot read the part {{>${name}}} (${part}): ${(err as NodeJS.ErrnoException).code ?? 'EIO'}`);
+            return '';
+          }
+        });
         for (const m of text.matchAll(TOKEN)) {
           if (!(TEMPLATE_VARIABLES as readonly string[]).includes(m[2]!)) problems.push(`${file}: unknown variable {{${m[1]}${m[2]}}} (known: ${TEMPLATE_VARIABLES.join(', ')})`);
         }

@@ -17,6 +17,7 @@ import { startProxy, type TestProxy, type ProxyConfigInput } from '../helpers/pr
 import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { bindFrom } from '../helpers/bind-from.js';
 import { runBindwall } from '../helpers/cli.js';
+import { pendingPush } from '../helpers/okta-push.js';
 
 const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
 const TOKEN = 'okta-sim-token-0099';
@@ -32,14 +33,7 @@ let proxy: TestProxy;
 let dir: string;
 let configFile: string;
 
-async function pushFor(login: string): Promise<string> {
-  for (let i = 0; i < 500; i++) {
-    const t = sim.state.latestPending(login);
-    if (t) return t.id;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no push for ${login}`);
-}
+const pushFor = (login: string): Promise<string> => pendingPush(sim, login);
 
 test.before(async () => {
   slapd = await startSlapd();

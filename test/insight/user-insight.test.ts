@@ -29,6 +29,7 @@ import { linksIn, SMTP_PASSWORD, SMTP_USER, startSmtp, type SmtpReceiver } from 
 import { testCerts } from '../helpers/certs.js';
 import { bindFrom } from '../helpers/bind-from.js';
 import { ldapTool } from '../helpers/ldap-utils.js';
+import { pendingPush } from '../helpers/okta-push.js';
 
 const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
 const PW: Record<string, string> = { alice: 'Alice-Pass-1', bob: 'Bob-Pass-2', carol: 'Carol-Pass-3' };
@@ -84,14 +85,7 @@ function mature(uid: string, from = '127.0.0.1'): void {
   }
 }
 
-async function pushFor(login: string): Promise<string> {
-  for (let i = 0; i < 500; i++) {
-    const t = sim.state.latestPending(login);
-    if (t) return t.id;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no push for ${login}`);
-}
+const pushFor = (login: string): Promise<string> => pendingPush(sim, login);
 
 test.before(async () => {
   slapd = await startSlapd();
@@ -294,6 +288,25 @@ test.serial('a factor reset in Okta\'s System Log: the person is emailed (once)'
   await connectors.pollNow();
   await settle();
   t.is(smtp.mails.length, before + 1, 'one per window');
+});
+
+test.serial('a factor enrolled and a password changed in Okta (by an admin, for carol): carol is emailed, with the factor; old history is not news', async (t) => {
+  const before = smtp.mails.length;
+  const admin = { alternateId: 'admin@corp.example', type: 'User' };
+  const carol = [{ id: '00u1', type: 'User', alternateId: 'carol@corp.example', displayName: 'Carol', detailEntry: null }];
+  sim.log.append({ eventType: 'user.mfa.factor.activate', actor: { alternateId: 'carol@corp.example' }, target: carol, client: { ipAddress: '198.51.100.7' },
+    outcome: { result: 'SUCCESS' }, debugContext: { debugData: { factor: 'OKTA_VERIFY_PUSH' } } });
+  sim.log.append({ eventType: 'user.account.reset_password', actor: admin, target: carol, outcome: { result: 'SUCCESS' } });
+  sim.log.append({ eventType: 'user.account.update_password', actor: admin, target: carol, outcome: { result: 'SUCCESS' }, at: Date.now() - 2 * DAY });
+  await connectors.pollNow();
+  await settle();
+  const mails = (await smtp.waitFor(before + 2)).slice(before);
+  t.is(mails.length, 2);
+  const enrolled = mails.find((m) => m.subject === 'A new sign-in factor was added to your account')!;
+  t.deepEqual(enrolled.to, ['carol@corp.example']);
+  t.regex(enrolled.body, /OKTA_VERIFY_PUSH/);
+  t.regex(enrolled.body, /198\.51\.100\.7/);
+  t.truthy(mails.find((m) => m.subject === 'Your password was changed'));
 });
 
 test.serial('a password changed through bindwall (ldappasswd, RFC 3062): the person is emailed', async (t) => {

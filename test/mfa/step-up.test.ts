@@ -19,6 +19,7 @@ import type { Incident } from '../../src/store/incident-store.js';
 import { ldapTool } from '../helpers/ldap-utils.js';
 import { startProxy, type TestProxy } from '../helpers/proxy.js';
 import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { pendingPush } from '../helpers/okta-push.js';
 
 const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
 const PW: Record<string, string> = { alice: 'Alice-Pass-1', bob: 'Bob-Pass-2', carol: 'Carol-Pass-3' };
@@ -89,15 +90,7 @@ test.after.always(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Waits (bounded) for a push to be waiting for the user, as a phone would see it. */
-async function pushFor(login: string): Promise<string> {
-  for (let i = 0; i < 400; i++) {
-    const t = sim.state.latestPending(login);
-    if (t) return t.id;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no push for ${login}`);
-}
+const pushFor = (login: string): Promise<string> => pendingPush(sim, login);
 
 const whoami = (uid: string, password = PW[uid]!, from?: string): Promise<{ code: number; stdout: string; stderr: string }> =>
   ldapTool('ldapwhoami', ['-x', '-H', from ? proxy.url.replace('127.0.0.1', from) : proxy.url, '-D', dn(uid), '-w', password]);
