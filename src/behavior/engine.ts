@@ -12,7 +12,7 @@ import { expire, record } from './endpoint-window.js';
 import { AccountKind, type LogonEvent } from './logon-event.js';
 import { distance2, FEATURE_DIMS, features, learnFeatures } from './multivariate.js';
 import { defaultBehaviorOptions, type BehaviorOptions } from './options.js';
-import { changesAddresses, CHECKS, combine, devicesInWindow, owners, SignalCode, visitsToday, type CheckContext, type Signal } from './signals.js';
+import { changesAddresses, isRoaming, CHECKS, combine, devicesInWindow, owners, SignalCode, visitsToday, type CheckContext, type Signal } from './signals.js';
 import { HourOfWeek } from './time-of-week.js';
 import { LruMap } from '../util/lru.js';
 import { zoneOf } from '../util/cidr.js';
@@ -585,9 +585,10 @@ export class BehaviorEngine {
    * What in a successful logon is new to a person past the learning period — to tell them
    * (UserInsight), not to score it. A device is new only when it can be told apart: not through
    * an app server or pool, not an address that is only a lease (a DHCP range, a shared host,
-   * someone whose addresses change often) unless a name says which machine it is; a cloud
-   * sign-in also needs a network new to the person (home addresses rotate within one). Ask it
-   * before learning the logon.
+   * someone whose addresses change often) unless a name the organisation gave says which
+   * machine it is (a computer account seen on a lease may be last week's); not a colleague's
+   * machine for someone whose work is visiting those (a helpdesk); a cloud sign-in also needs a
+   * network new to the person (home addresses rotate within one). Ask it before learning.
    */
   novelty(ev: LogonEvent): { device?: string; app?: string } | undefined {
     if (isFailure(ev.result) || ev.kind === AccountKind.Service || ev.kind === AccountKind.Computer) return undefined;
@@ -596,11 +597,12 @@ export class BehaviorEngine {
     const ep = this.#endpoint(ev.endpoint);
     const role = roleOf(ep, ev.declaredRole);
     const device = deviceOf(ev, ep);
-    const named = device !== ev.endpoint;
+    const named = ev.endpointName !== undefined;
     const lease = !named && (this.#isDynamic(ev.subnet) || role === EndpointRole.Shared || changesAddresses(acc, ev.time));
+    const routineVisit = role === EndpointRole.Device && ep !== undefined && isRoaming(acc) && owners(ep, ev.account, ev.time).length > 0;
     const cloudKnownNetwork = ev.source !== undefined && acc.subnets.has(ev.subnet);
     const out: { device?: string; app?: string } = {};
-    if (!isRelayingRole(role) && !lease && !cloudKnownNetwork && ev.endpoint !== 'unknown' && !acc.endpoints.has(device)) out.device = device;
+    if (!isRelayingRole(role) && !lease && !routineVisit && !cloudKnownNetwork && ev.endpoint !== 'unknown' && !acc.endpoints.has(device)) out.device = device;
     if (!acc.apps.has(ev.app)) out.app = ev.app;
     return out.device !== undefined || out.app !== undefined ? out : undefined;
   }

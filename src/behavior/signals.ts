@@ -105,7 +105,7 @@ export function owners(endpoint: EndpointBaseline, except: string, now: number):
 }
 
 /** Logs on at machines other people own as part of its normal (3% of its logons or more). */
-const isRoaming = (account: AccountBaseline): boolean => {
+export const isRoaming = (account: AccountBaseline): boolean => {
   const of = account.deviceLogons ?? account.logons;
   return of > 0 && account.roamingLogons / of >= 0.03;
 };

@@ -49,6 +49,49 @@ export interface EvaluationReport {
   policy?: PolicyOutcomes;
   /** The threat pool and smart lockout replayed in enforce mode (with `threat`). */
   threat?: ThreatReplayReport;
+  /** UserInsight's new-device and new-app emails, as its gate would send them (one per device a day, ten a person a day). */
+  notices: NoticeReport;
+}
+
+export interface NoticeReport {
+  /** Emails about their own benign sign-ins, per active user per month (what people put up with). */
+  benignPerUserMonth: number;
+  /** The person emailed most often about their own sign-ins, per month. */
+  worstPerMonth: number;
+  /** Attack campaigns with an accepted sign-in, and those whose victim got an email about one (who could report it). */
+  attackCampaignsSignedIn: number;
+  attackCampaignsNoticed: number;
+}
+
+/** UserInsight's gate over a replay: novelty from the engine, one per device (app) per window, a cap per person per day. */
+class NoticeTally {
+  readonly #last = new Map<string, number>();
+  readonly #day = new Map<string, { day: number; n: number }>();
+  benign = 0;
+  readonly perPerson = new Map<string, number>();
+  readonly signedIn = new Set<number>();
+  readonly noticed = new Set<number>();
+
+  step(engine: BehaviorEngine, ev: LogonEvent, person: string, campaign: number | undefined, measured: boolean): void {
+    if (isFailure(ev.result)) return;
+    if (campaign !== undefined && measured) this.signedIn.add(campaign);
+    const n = engine.novelty(ev);
+    if (!n) return;
+    const key = `${ev.account}|${n.device !== undefined ? `d:${n.device}` : `a:${n.app}`}`;
+    const last = this.#last.get(key);
+    if (last !== undefined && ev.time - last < DAY_MS) return;
+    const day = Math.floor(ev.time / DAY_MS);
+    const c = this.#day.get(ev.account);
+    if (c && c.day === day && c.n >= 10) return;
+    this.#day.set(ev.account, c && c.day === day ? { day, n: c.n + 1 } : { day, n: 1 });
+    this.#last.set(key, ev.time);
+    if (!measured) return;
+    if (campaign !== undefined) this.noticed.add(campaign);
+    else {
+      this.benign++;
+      this.perPerson.set(person, (this.perPerson.get(person) ?? 0) + 1);
+    }
+  }
 }
 
 /** Decisions by a policy over the measured binds the directory accepted. */
@@ -122,6 +165,7 @@ export function evaluate(sim: Evaluable, opts: Partial<BehaviorOptions> = {}, po
   };
 
   const replay = o.threatDirectoryThreshold !== undefined ? new ThreatReplay(o.threatDirectoryThreshold) : undefined;
+  const notices = new NoticeTally();
   const t0 = process.hrtime.bigint();
   for (const labelled of sim.events) {
     const { campaign } = labelled;
@@ -130,6 +174,7 @@ export function evaluate(sim: Evaluable, opts: Partial<BehaviorOptions> = {}, po
     const event = facts ? labelled.event : withoutFacts(labelled.event);
     const a = engine.assess(event);
     replay?.step(event, a, engine, { ...(campaign !== undefined ? { attackType: campaignOf.get(campaign)!.type } : {}), ...(labelled.password !== undefined ? { password: labelled.password } : {}), measured: event.time >= measureFrom });
+    notices.step(engine, event, person, campaign, event.time >= measureFrom);
     engine.learn(event, a);
     // The closed loop: a real person passes the step-up (which teaches the engine); an
     // attacker does not.
@@ -207,6 +252,11 @@ export function evaluate(sim: Evaluable, opts: Partial<BehaviorOptions> = {}, po
     rocAuc: rocAuc(scores), eventsPerSecond: sim.events.length / seconds,
     falseStepUpReasons: [...falseReasons].sort((a, b) => b[1] - a[1]),
     ...(replay ? { threat: replay.report() } : {}),
+    notices: {
+      benignPerUserMonth: activeUsers.size ? notices.benign / activeUsers.size / months : 0,
+      worstPerMonth: Math.max(0, ...notices.perPerson.values()) / months,
+      attackCampaignsSignedIn: notices.signedIn.size, attackCampaignsNoticed: notices.noticed.size,
+    },
     ...(po && policy ? {
       policy: {
         hash: policy.hash, benign: po.benign, attacks: po.attacks, byType: po.byType,
@@ -271,6 +321,9 @@ export function formatReport(r: EvaluationReport): string {
   if (r.falseStepUpReasons.length) lines.push(`reasons behind false step-ups: ${r.falseStepUpReasons.slice(0, 6).map(([c, n]) => `${c} ${n}`).join(', ')}`);
   lines.push(`by persona (per active user per month; target: none above 0.5): ${r.byPersona.map((p) => `${p.persona} ${p.perUserMonth.toFixed(2)} (${p.users})`).join(', ')}`);
   if (r.worstPerson) lines.push(`most for one person: ${r.worstPerson.account} (${r.worstPerson.persona}) ${r.worstPerson.perMonth.toFixed(1)} a month (target ≤ 2)`);
+  const n = r.notices;
+  lines.push(`UserInsight new-device/app emails: ${n.benignPerUserMonth.toFixed(2)} per active user per month about their own sign-ins (most for one person ${n.worstPerMonth.toFixed(1)}); ` +
+    `${n.attackCampaignsNoticed}/${n.attackCampaignsSignedIn} attack campaigns with an accepted sign-in emailed the victim`);
   const p = r.policy;
   if (p) {
     const counts = (m: Record<string, number>): string => ['approve', 'demote', 'mfa', 'block'].map((k) => `${k} ${m[k] ?? 0}`).join(', ');
