@@ -52,6 +52,8 @@ export function incidentsCommand(args: string[], out: (s: string) => void): numb
       out(line(incident));
       out(`  kind ${incident.kind}; method ${incident.method ?? '-'}; policy ${incident.policyHash ?? '-'}`);
       if (incident.reasons.length) out(`  why it was challenged: ${incident.reasons.join('; ')}`);
+      const r = incident.reported;
+      if (r) out(`  reported by the person: ${r.kind.replace(/_/g, ' ')} at ${iso(r.time)}${r.endpoint ? ` from ${r.endpoint}` : ''}${r.device && r.device !== r.endpoint ? ` (${r.device})` : ''}${r.app ? ` via ${r.app}` : ''} (notice ${r.notice})`);
       for (const e of incident.timeline) out(`  ${iso(e.time)}  ${e.what}`);
       return 0;
     }

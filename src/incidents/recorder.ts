@@ -10,7 +10,7 @@ import { flushLogSync, type Logger } from '../log/logger.js';
 import type { LogonEvent } from '../behavior/logon-event.js';
 import type { BindAttempt, ChallengeDecision } from '../proxy/decision.js';
 import type { ChallengeOutcome } from '../mfa/outcome.js';
-import { IncidentStatus, type Incident, type IncidentStore } from '../store/incident-store.js';
+import { IncidentStatus, type Incident, type IncidentStore, type ReportedEvent } from '../store/incident-store.js';
 import type { Clock } from '../util/clock.js';
 import type { Quarantine } from './quarantine.js';
 import type { ResponseRunner } from '../response/runner.js';
@@ -51,7 +51,7 @@ export class IncidentRecorder {
   /** Opens an incident for a failed verification of any kind, then runs its response. */
   open(f: {
     logon: LogonEvent; assessment?: BindAttempt['assessment']; facts?: UserFacts | null | undefined; severity?: string | undefined; ruleId: string | null; policyHash: string | null;
-    method: string | null; failure: string; first: string; extra?: readonly string[];
+    method: string | null; failure: string; first: string; extra?: readonly string[]; reported?: ReportedEvent;
   }, onFailure: OnFailure | undefined): Incident {
     const o = this.o;
     const now = o.clock.now();
@@ -65,7 +65,7 @@ export class IncidentRecorder {
     let incident = o.store.insert({
       time: now, account: logon.account, kind: logon.kind, endpoint: logon.endpoint, app: logon.app, score: a?.score ?? 0,
       reasons: a?.reasons ?? [], signals: a?.signals.map((s) => s.code) ?? [], ruleId: f.ruleId, policyHash: f.policyHash,
-      method: f.method, failure: f.failure, severity: SEVERITIES[raised]!, status: IncidentStatus.Open, timeline,
+      method: f.method, failure: f.failure, severity: SEVERITIES[raised]!, status: IncidentStatus.Open, timeline, ...(f.reported ? { reported: f.reported } : {}),
     });
     o.log.warn({ event: 'incident', incident: incident.id, account: incident.account, client: incident.endpoint, app: incident.app, failure: incident.failure, severity: incident.severity, ruleId: incident.ruleId },
       `incident #${incident.id}: ${incident.failure} for ${incident.account} from ${incident.endpoint} (${incident.severity})`);

@@ -70,6 +70,10 @@ export class ReportDesk {
     const incident = recorder.open({
       logon, severity: config.reportSeverity, ruleId: 'user-report', policyHash: null, method: 'email', failure: FailureKind.Reported,
       first: `the person reported ${WHAT[n.kind] ?? n.kind} as not theirs ("this wasn't me", notice ${n.id})`,
+      reported: {
+        notice: n.id, kind: n.kind, time: n.event.time, ...(n.event.endpoint ? { endpoint: n.event.endpoint } : {}), ...(n.event.app ? { app: n.event.app } : {}),
+        ...(n.event.device ? { device: n.event.device } : {}),
+      },
       extra: [`reported: ${new Date(n.event.time).toISOString()}${n.event.endpoint ? ` from ${n.event.endpoint}` : ''}${n.event.device && n.event.device !== n.event.endpoint ? ` (${n.event.device})` : ''}${n.event.app ? ` via ${n.event.app}` : ''}`],
     }, respond);
     notices.linkIncident(n.id, incident.id);

@@ -67,7 +67,7 @@ export interface CompileEnv {
   /** Notes that a condition needs directory facts (groups, department …). */
   needsFacts(): void;
   /** Records a name the configuration must know (an app, a directory attribute). */
-  reference(kind: 'app' | 'attribute', value: string, at: Where): void;
+  reference(kind: 'app' | 'attribute' | 'workflow' | 'notify' | 'until-verified', value: string, at: Where): void;
 }
 
 const ALWAYS: MappingCond = {
@@ -310,6 +310,7 @@ export function compileCondition(spec: ConditionSpec | undefined, at: Where, env
     if (want === undefined && spec.cloud.status === undefined && spec.cloud.factors === undefined) env.error(sub('cloud'), 'cloud needs access, status or factors', 'e.g. { access: true } or { factors: [push] }');
   }
   if (spec.quarantined === 'until-verified') {
+    env.reference('until-verified', 'until-verified', { source: at.source, path: [...at.path, 'quarantined'] });
     facets.set('quarantined', { type: 'exact', value: 'until-verified' });
     parts.push(leaf('quarantined until verified', (c) => c.input.quarantined && c.input.quarantineRelease === 'verified',
       (c) => `quarantined: ${c.input.quarantined ? `until ${c.input.quarantineRelease === 'verified' ? 'verified' : 'released by an analyst'}` : 'no'}`));

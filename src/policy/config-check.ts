@@ -28,6 +28,13 @@ export function checkPolicyAgainstConfig(policy: CompiledPolicy, config: Config)
         hint: `configure mfa.okta in ${config.file} (orgUrl, apiTokenFile or oauth), or change the rule's action` });
     }
   }
+  // A response that quarantines until the person verifies needs a rule that asks them to.
+  const waits = Object.entries(config.responses).filter(([, steps]) => steps.some((s) => s.kind === 'quarantine' && s.releaseOn === 'verified')).map(([n]) => n);
+  if (waits.length > 0 && !policy.references.some((r) => r.kind === 'until-verified')) {
+    out.push({ file: policy.fallbackFile, line: 1, col: 1, severity: 'warning',
+      message: `response ${waits.join(', ')} quarantines until the person verifies, but no rule asks a quarantined person to (quarantined: until-verified): they stay blocked until an analyst releases them`,
+      hint: 'add a rule before your quarantine block: { id: quarantined-until-verified, when: { quarantined: until-verified }, action: mfa, mode: enforce } (as policies/default.yaml does)' });
+  }
   for (const r of policy.references) {
     const at = { file: r.file, line: r.line, col: r.col, severity: 'warning' as const };
     if (r.kind === 'app' && !GLOB.test(r.value) && !lowerApps.has(r.value.toLowerCase())) {

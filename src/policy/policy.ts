@@ -44,7 +44,7 @@ export interface CompiledRule {
 
 /** A name in the policy that the configuration must know, and where it is written. */
 export interface PolicyReference {
-  kind: 'app' | 'attribute' | 'workflow' | 'notify';
+  kind: 'app' | 'attribute' | 'workflow' | 'notify' | 'until-verified';
   value: string;
   file: string;
   line: number;

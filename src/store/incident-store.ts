@@ -48,12 +48,26 @@ export interface Incident {
   status: IncidentStatus;
   timeline: TimelineEntry[];
   updated: number;
+  /** For a user report: the notice and the sign-in (or account change) the person said was not theirs. */
+  reported?: ReportedEvent;
 }
 
-type Row = Omit<Incident, 'reasons' | 'signals' | 'timeline'> & { reasons: string; signals: string; timeline: string };
+export interface ReportedEvent {
+  notice: string;
+  kind: string;
+  time: number;
+  endpoint?: string;
+  app?: string;
+  device?: string;
+}
 
-const COLUMNS = `id, time, account, kind, endpoint, app, score, reasons, signals, rule_id AS ruleId, policy_hash AS policyHash, method, failure, severity, status, timeline, updated`;
-const fromRow = (r: Row): Incident => ({ ...r, reasons: JSON.parse(r.reasons) as string[], signals: JSON.parse(r.signals) as string[], timeline: JSON.parse(r.timeline) as TimelineEntry[] });
+type Row = Omit<Incident, 'reasons' | 'signals' | 'timeline' | 'reported'> & { reasons: string; signals: string; timeline: string; reported: string | null };
+
+const COLUMNS = `id, time, account, kind, endpoint, app, score, reasons, signals, rule_id AS ruleId, policy_hash AS policyHash, method, failure, severity, status, timeline, updated, reported`;
+const fromRow = ({ reported, ...r }: Row): Incident => ({
+  ...r, reasons: JSON.parse(r.reasons) as string[], signals: JSON.parse(r.signals) as string[], timeline: JSON.parse(r.timeline) as TimelineEntry[],
+  ...(reported ? { reported: JSON.parse(reported) as ReportedEvent } : {}),
+});
 
 export class IncidentStore {
   readonly #db: Db;
@@ -64,9 +78,9 @@ export class IncidentStore {
 
   /** Committed with an fsync (power-loss durable) before it returns: the client is answered after. */
   insert(i: Omit<Incident, 'id' | 'updated'>): Incident {
-    const info = durably(this.#db, () => this.#db.prepare(`INSERT INTO incidents (time, account, kind, endpoint, app, score, reasons, signals, rule_id, policy_hash, method, failure, severity, status, timeline, updated)
-      VALUES (@time, @account, @kind, @endpoint, @app, @score, @reasons, @signals, @ruleId, @policyHash, @method, @failure, @severity, @status, @timeline, @time)`).run({
-      ...i, reasons: JSON.stringify(i.reasons), signals: JSON.stringify(i.signals), timeline: JSON.stringify(i.timeline),
+    const info = durably(this.#db, () => this.#db.prepare(`INSERT INTO incidents (time, account, kind, endpoint, app, score, reasons, signals, rule_id, policy_hash, method, failure, severity, status, timeline, updated, reported)
+      VALUES (@time, @account, @kind, @endpoint, @app, @score, @reasons, @signals, @ruleId, @policyHash, @method, @failure, @severity, @status, @timeline, @time, @reported)`).run({
+      ...i, reasons: JSON.stringify(i.reasons), signals: JSON.stringify(i.signals), timeline: JSON.stringify(i.timeline), reported: i.reported ? JSON.stringify(i.reported) : null,
     }));
     return { ...i, id: Number(info.lastInsertRowid), updated: i.time };
   }

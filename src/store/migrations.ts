@@ -216,6 +216,7 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       ALTER TABLE dead_letters ADD COLUMN retried INTEGER;
       ALTER TABLE quarantine ADD COLUMN release_on TEXT NOT NULL DEFAULT 'analyst';
       ALTER TABLE quarantine ADD COLUMN incident_id INTEGER;
+      ALTER TABLE incidents ADD COLUMN reported TEXT;
     `,
   },
 ]);

@@ -123,3 +123,12 @@ default: { action: approve }
   t.true(lines.some((l) => /^p\.yaml:8:27: warning: notify target "pager" is not configured under incidents\.notify/.test(l)), lines.join('\n'));
   t.is(lines.filter((l) => /contain-account"? is not/.test(l)).length, 0);
 });
+
+test('a workflow that quarantines until verified, under a policy with no rule that asks: a warning that says what to add', (t) => {
+  const { config } = parseConfig('c.yaml', `${HEAD}responses:\n  contain: [{ quarantine: { releaseOn: verified } }]\n`);
+  const without = compilePolicy([{ file: 'p.yaml', text: 'version: 1\nrules:\n  - { id: q, when: { quarantined: true }, action: block }\ndefault: { action: approve }\n' }]).policy!;
+  const lines = checkPolicyAgainstConfig(without, config!).map(formatDiagnostic);
+  t.true(lines.some((l) => /warning: response contain quarantines until the person verifies, but no rule asks a quarantined person to/.test(l)), lines.join('\n'));
+  const withRule = compilePolicy([{ file: 'p.yaml', text: 'version: 1\nrules:\n  - { id: v, when: { quarantined: until-verified }, action: mfa }\n  - { id: q, when: { quarantined: true }, action: block }\ndefault: { action: approve }\n' }]).policy!;
+  t.false(checkPolicyAgainstConfig(withRule, config!).some((d) => /until the person verifies/.test(d.message)));
+});

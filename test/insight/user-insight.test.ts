@@ -186,7 +186,7 @@ test.serial('"This wasn\'t me": the page asks first; the button opens a user_rep
   t.regex(answered.body, /Thank you for reporting it/);
   await settle();
   const [incident] = proxy.mfa!.incidents.list();
-  t.like(incident, { account: 'alice', failure: 'user_report', severity: 'high', endpoint: '127.0.0.23', ruleId: 'user-report' });
+  t.like(incident, { account: 'alice', failure: 'user_report', severity: 'high', endpoint: '127.0.0.23', ruleId: 'user-report', reported: { kind: 'new_device', endpoint: '127.0.0.23', device: '127.0.0.23' } });
   t.is(proxy.quarantine!.releaseOf('alice', Date.now()), 'verified');
   const user = sim.state.user('alice@corp.example')!;
   t.true(sim.requests.some((r) => r.method === 'DELETE' && r.path === `/api/v1/users/${user.id}/sessions`));
