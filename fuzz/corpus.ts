@@ -38,6 +38,12 @@ export function seeds(): Buffer[] {
     entry,
     encodeResult(11, Op.BindResponse, 49, '80090308: LdapErr: DSID-0C09044E, data 52e'),
     encodeResult(12, Op.SearchResultDone, 0),
+    // AD sets a password with a modify of unicodePwd (delete the old value, add the new).
+    sequence(integer(13), tlv(Op.ModifyRequest, octetString(DN), sequence(
+      sequence(integer(1, 0x0a), sequence(octetString('unicodePwd'), tlv(0x31, octetString(Buffer.from('"old"', 'utf16le'))))),
+      sequence(integer(0, 0x0a), sequence(octetString('unicodePwd'), tlv(0x31, octetString(Buffer.from('"new"', 'utf16le'))))),
+      sequence(integer(2, 0x0a), sequence(octetString('title'), tlv(0x31))),
+    ))),
   ];
 }
 

@@ -10,6 +10,7 @@ import { decodeAbandonTarget, decodeBindRequest, decodeExtendedRequest, decodeRe
 import { Op } from '../src/ldap/protocol.js';
 import { decodeCompareRequest, decodeSearchRequestInfo, restrictSearchEntry } from '../src/ldap/restricted-ops.js';
 import { Rng } from '../src/util/random.js';
+import { decodeCompare, decodePasswordChange, decodePasswordModify } from '../src/ldap/password-ops.js';
 import { mutate, seeds } from './corpus.js';
 
 export interface DecoderFuzzReport {
@@ -22,10 +23,11 @@ export interface DecoderFuzzReport {
 
 const DECODERS: Readonly<Record<number, (pdu: Buffer) => unknown>> = {
   [Op.BindRequest]: decodeBindRequest,
-  [Op.ExtendedRequest]: decodeExtendedRequest,
+  [Op.ExtendedRequest]: (p) => [decodeExtendedRequest(p), decodePasswordModify(p)],
+  [Op.ModifyRequest]: decodePasswordChange,
   [Op.AbandonRequest]: decodeAbandonTarget,
   [Op.SearchRequest]: decodeSearchRequestInfo,
-  [Op.CompareRequest]: decodeCompareRequest,
+  [Op.CompareRequest]: (p) => [decodeCompareRequest(p), decodeCompare(p)],
   [Op.SearchResultEntry]: (p) => { decodeSearchEntry(p); return restrictSearchEntry(p, (dn) => dn.startsWith('ou=hidden'), (a) => a === 'memberof', (a) => a === 'cn'); },
   [Op.BindResponse]: (p) => decodeResult(p, Op.BindResponse),
   [Op.SearchResultDone]: (p) => decodeResult(p, Op.SearchResultDone),

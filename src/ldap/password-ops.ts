@@ -71,6 +71,32 @@ export function decodePasswordModify(pdu: Buffer): PasswordModify | undefined {
   return out;
 }
 
+/**
+ * Whose password a ModifyRequest sets, if it touches a password attribute (AD sets
+ * unicodePwd this way; OpenLDAP userPassword): ModifyRequest ::= [APPLICATION 6] SEQUENCE {
+ * object LDAPDN, changes SEQUENCE OF SEQUENCE { operation ENUMERATED, modification
+ * SEQUENCE { type, vals SET } } }. Values are skipped, never read.
+ */
+export function decodePasswordChange(pdu: Buffer): { msgId: number; object: string; setsPassword: boolean } {
+  const r = new BerReader(pdu);
+  r.enter(Tag.sequence, 'LDAPMessage');
+  const msgId = r.readInteger('messageID');
+  r.enter(Op.ModifyRequest, 'ModifyRequest');
+  const object = r.readOctetString('object').toString('utf8');
+  const changesEnd = r.enter(Tag.sequence, 'changes');
+  let touches = false;
+  while (r.pos < changesEnd) {
+    const changeEnd = r.enter(Tag.sequence, 'change');
+    const operation = r.readInteger('operation', Tag.enumerated);
+    r.enter(Tag.sequence, 'modification');
+    const type = r.readOctetString('type').toString('utf8');
+    // add (0) or replace (2) sets a value; delete (1) alone only removes the old one.
+    if ((operation === 0 || operation === 2) && isPasswordAttribute(type)) touches = true;
+    r.pos = changeEnd;
+  }
+  return { msgId, object, setsPassword: touches };
+}
+
 /** The name inside an authzId ("dn:uid=a,…" → the DN, "u:alice" → alice) or a plain DN. */
 export function identityName(userIdentity: string): string {
   const s = userIdentity.trim();

@@ -12,7 +12,7 @@ import type { Tarpit } from '../threat/tarpit.js';
 import type { Bucket } from '../threat/lockout.js';
 import { compareVerdict, OracleKind, passwordModifyVerdict, type OracleAttempt } from '../threat/oracles.js';
 import type { OracleGuard } from '../threat/oracles.js';
-import { decodeCompare, decodePasswordModify, identityName, isPasswordAttribute } from '../ldap/password-ops.js';
+import { decodeCompare, decodePasswordChange, decodePasswordModify, identityName, isPasswordAttribute } from '../ldap/password-ops.js';
 import type net from 'node:net';
 import tls from 'node:tls';
 import type { Listener } from '../config/load.js';
@@ -477,6 +477,8 @@ export class Session {
             }
             // A compare may test a password: looked at first when password oracles are guarded.
             if (op === Op.CompareRequest && this.#d.oracles) return Disposition.Collect;
+            // A modify may set a password (AD's unicodePwd): whose, to tell them once it is accepted.
+            if (op === Op.ModifyRequest && this.#d.onPasswordChanged) return Disposition.Collect;
             this.#track(msgId, op);
             return Disposition.Pass;
         }
@@ -517,6 +519,14 @@ export class Session {
           return true;
         }
         this.#track(cmp.msgId, op);
+        this.#toUpstream(pdu);
+        return true;
+      }
+      if (op === Op.ModifyRequest) {
+        // Read only to tell a person; the directory judges the request itself.
+        const change = decodePasswordChange(pdu);
+        if (change.setsPassword) this.#passwordChanges.set(change.msgId, change.object);
+        this.#track(change.msgId, op);
         this.#toUpstream(pdu);
         return true;
       }
@@ -582,7 +592,7 @@ export class Session {
     const attempt = this.#oracleWaits.get(msgId);
     this.#oracleWaits.delete(msgId);
     const res = decodeResult(pdu, op);
-    const changed = op === Op.ExtendedResponse ? this.#passwordChanges.get(msgId) : undefined;
+    const changed = op === Op.ExtendedResponse || op === Op.ModifyResponse ? this.#passwordChanges.get(msgId) : undefined;
     if (changed !== undefined) {
       this.#passwordChanges.delete(msgId);
       if (res.resultCode === ResultCode.success) this.#d.onPasswordChanged?.({ bindName: changed, address: this.clientAddress, listener: this.#d.listener.name });
@@ -1103,7 +1113,7 @@ export class Session {
         if (op === Op.SearchResultEntry && this.#restricted?.readRestricted) return Disposition.Collect;
         if (msgId !== 0 && this.#outstanding.size > 0 && isFinalResponse(op)) this.#untrack(msgId);
         if (this.#oracleWaits.size > 0 && (op === Op.CompareResponse || op === Op.ExtendedResponse) && this.#oracleWaits.has(msgId)) return Disposition.Collect;
-        if (this.#passwordChanges.size > 0 && op === Op.ExtendedResponse && this.#passwordChanges.has(msgId)) return Disposition.Collect;
+        if (this.#passwordChanges.size > 0 && (op === Op.ExtendedResponse || op === Op.ModifyResponse) && this.#passwordChanges.has(msgId)) return Disposition.Collect;
         return Disposition.Pass;
       },
       pass: (bytes) => {
@@ -1118,7 +1128,7 @@ export class Session {
             if (entry) this.#toClient(entry);
             return true;
           }
-          if (op === Op.CompareResponse || op === Op.ExtendedResponse) {
+          if (op === Op.CompareResponse || op === Op.ExtendedResponse || op === Op.ModifyResponse) {
             this.#onOracleAnswer(pdu, msgId, op);
             return true;
           }

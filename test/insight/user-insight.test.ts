@@ -325,6 +325,22 @@ test.serial('a password changed through bindwall (ldappasswd, RFC 3062): the per
   t.is(smtp.mails.length, before + 1);
 });
 
+test.serial('a password set by a modify through bindwall (unicodePwd / userPassword, as AD tools do): its owner is emailed', async (t) => {
+  const before = smtp.mails.length;
+  const r = await ldapTool('ldapmodify', ['-x', '-H', proxy.url, '-D', ADMIN_DN, '-w', ADMIN_PW],
+    { input: `dn: ${dn('alice')}\nchangetype: modify\nreplace: userPassword\nuserPassword: Alice-Pass-1-new\n` });
+  t.is(r.code, 0, r.stderr);
+  PW.alice = 'Alice-Pass-1-new';
+  await settle();
+  const mail = (await smtp.waitFor(before + 1))[before]!;
+  t.deepEqual(mail.to, ['alice@corp.example']);
+  t.is(mail.subject, 'Your password was changed');
+  // Another attribute changes nobody's password.
+  t.is((await ldapTool('ldapmodify', ['-x', '-H', proxy.url, '-D', ADMIN_DN, '-w', ADMIN_PW], { input: `dn: ${dn('alice')}\nchangetype: modify\nreplace: title\ntitle: Accountant\n` })).code, 0);
+  await settle();
+  t.is(smtp.mails.length, before + 1);
+});
+
 test.serial('the SMTP server refusing: retried, then a dead letter that names the notice, not the email', async (t) => {
   mature('alice', '127.0.0.1');
   smtp.failNext(10);
