@@ -15,7 +15,7 @@ import { loginFor } from '../mfa/login-template.js';
 import type { OktaClient } from '../okta/client.js';
 import type { Db } from '../store/db.js';
 import type { Incident, IncidentStore } from '../store/incident-store.js';
-import { NoticeStore } from '../store/notice-store.js';
+import { NoticeStore, type NoticeEvent } from '../store/notice-store.js';
 import type { Clock } from '../util/clock.js';
 import type { WebServer } from '../web/server.js';
 import type { DirectoryFacts } from '../directory/facts.js';
@@ -102,7 +102,7 @@ export function buildNotices(ui: UserInsightConfig, config: Config, log: Logger,
   return { store, links, mailer, notices };
 }
 
-function eventOf(logon: LogonEvent): import('../store/notice-store.js').NoticeEvent {
+function eventOf(logon: LogonEvent): NoticeEvent {
   return {
     time: logon.time, app: logon.app, endpoint: logon.endpoint,
     // The machine's name when one is known, else its address (what the person can recognise).

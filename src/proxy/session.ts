@@ -587,8 +587,8 @@ export class Session {
     return true;
   }
 
-  /** The directory answered a password test: counted as wrong or right, then passed on unchanged. */
-  #onOracleAnswer(pdu: Buffer, msgId: number, op: number): void {
+  /** The directory answered a password test (counted as wrong or right) or a password change (its owner told): passed on unchanged. */
+  #onPasswordAnswer(pdu: Buffer, msgId: number, op: number): void {
     const attempt = this.#oracleWaits.get(msgId);
     this.#oracleWaits.delete(msgId);
     const res = decodeResult(pdu, op);
@@ -1129,7 +1129,7 @@ export class Session {
             return true;
           }
           if (op === Op.CompareResponse || op === Op.ExtendedResponse || op === Op.ModifyResponse) {
-            this.#onOracleAnswer(pdu, msgId, op);
+            this.#onPasswordAnswer(pdu, msgId, op);
             return true;
           }
           return this.#onBindResponse(pdu);
