@@ -5,10 +5,10 @@
  * signed "this wasn't me" links).
  */
 import { z } from 'zod';
+import { ms } from './duration.js';
 
 const DAY_MS = 86_400_000;
 const port = z.int().min(0).max(65535);
-const ms = (def: number, min = 1) => z.int().min(min).default(def);
 
 export const workflowName = z.string().regex(/^[A-Za-z][\w-]*$/, { error: 'a workflow name uses letters, digits, "_" and "-", starting with a letter' });
 

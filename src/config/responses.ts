@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { didYouMean, type Diagnostic } from './diagnostics.js';
 import type { YamlSource } from './yaml-source.js';
 import { Secret } from '../log/secret.js';
+import { DURATION_HINT, parseDuration } from './duration.js';
 
 export const StepKind = {
   Quarantine: 'quarantine',
@@ -79,11 +80,12 @@ export function readWorkflows(source: YamlSource, raw: Record<string, unknown>, 
             out.push(source.diag(argAt, 'error', 'quarantine takes { releaseOn: analyst | verified, forMs }', 'releaseOn: verified lets a passed step-up release the account'));
             return;
           }
-          if (q.forMs !== undefined && (!Number.isInteger(q.forMs) || (q.forMs as number) < 1)) {
-            out.push(source.diag([...argAt, 'forMs'], 'error', 'forMs is a whole number of milliseconds', 'e.g. forMs: 86400000 (a day); leave it out to quarantine until released'));
+          const forMs = typeof q.forMs === 'string' ? parseDuration(q.forMs) : q.forMs;
+          if (q.forMs !== undefined && (!Number.isInteger(forMs) || (forMs as number) < 1)) {
+            out.push(source.diag([...argAt, 'forMs'], 'error', 'forMs is a duration', `${DURATION_HINT}; leave it out to quarantine until released`));
             return;
           }
-          steps.push({ kind: StepKind.Quarantine, releaseOn, ...(q.forMs !== undefined ? { forMs: q.forMs as number } : {}) });
+          steps.push({ kind: StepKind.Quarantine, releaseOn, ...(forMs !== undefined ? { forMs: forMs as number } : {}) });
           return;
         }
         case StepKind.Notify: {
@@ -112,8 +114,8 @@ export function readWorkflows(source: YamlSource, raw: Record<string, unknown>, 
           if (url.startsWith('http://') && !/^http:\/\/(127\.|localhost[:/]|\[::1\])/.test(url)) {
             out.push(source.diag([...argAt, 'url'], 'warning', 'the webhook is plain http: incident details cross the network unencrypted', 'use https://'));
           }
-          const timeoutMs = w?.timeoutMs ?? 5_000;
-          if (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 1) out.push(source.diag([...argAt, 'timeoutMs'], 'error', 'timeoutMs is a whole number of milliseconds', 'e.g. timeoutMs: 5000'));
+          const timeoutMs = typeof w?.timeoutMs === 'string' ? parseDuration(w.timeoutMs) : (w?.timeoutMs ?? 5_000);
+          if (!Number.isInteger(timeoutMs) || (timeoutMs as number) < 1) out.push(source.diag([...argAt, 'timeoutMs'], 'error', 'timeoutMs is a duration', DURATION_HINT));
           let secret: Secret<string> | undefined;
           if (typeof w?.secretFile === 'string') {
             const file = isAbsolute(w.secretFile) ? w.secretFile : resolve(base, w.secretFile);

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import { didYouMean, type Diagnostic } from './diagnostics.js';
 import type { DataPath, YamlSource } from './yaml-source.js';
+import { DURATION_HINT } from './duration.js';
 
 type AnySchema = z.ZodType;
 
@@ -109,6 +110,9 @@ function issueToDiagnostics(source: YamlSource, schema: AnySchema, path: DataPat
         return [source.diag(path, 'error', `missing required key "${String(path[path.length - 1])}" in ${pathText(path.slice(0, -1))}`,
           `add "${String(path[path.length - 1])}: <${issue.expected}>"`)];
       }
+      // A key whose name carries its unit in milliseconds also takes a duration ("15m").
+      const isDuration = path.some((k) => typeof k === 'string' && /Ms$/.test(k));
+      if (isDuration && typeof actual === 'string') return [source.diag(path, 'error', `${where}: "${actual}" is not a duration`, DURATION_HINT)];
       return [source.diag(path, 'error', `${where} must be ${article(issue.expected ?? 'value')}, got ${typeName(actual)}`,
         issue.expected === 'number' && typeof actual === 'string' ? 'write the number without quotes' : undefined)];
     }

@@ -3,10 +3,10 @@
  * defaults and the generated types; bindwall.example.yaml documents every key.
  */
 import { z } from 'zod';
+import { duration, ms } from './duration.js';
 import { responseRetry, responseRetryDefaults, responses, userInsight, workflowName } from './insight-schema.js';
 
 const port = z.int().min(0).max(65535);
-const ms = (def: number, min = 1) => z.int().min(min).default(def);
 
 const tlsFiles = z.strictObject({
   certFile: z.string().min(1),
@@ -296,7 +296,7 @@ const mfa = z.strictObject({
     tls: tlsFiles.optional(),
   }).optional(),
   /** Apps' own LDAP timeouts (ms), to warn when an app gives up before the challenge does. */
-  appTimeoutsMs: z.record(z.string(), z.int().min(1)).default({}),
+  appTimeoutsMs: z.record(z.string(), duration()).default({}),
 });
 
 const notifyTarget = z.strictObject({
@@ -368,7 +368,7 @@ const threat = z.strictObject({
   }).default(threatDefaults.lockout),
   /** Enforce mode slows low- and medium-threat binds by delayMs, holding at most maxHeld at once (then busy). */
   tarpit: z.strictObject({
-    delayMs: z.int().min(0).max(60_000).default(2_000),
+    delayMs: duration(0, 60_000).default(2_000),
     maxHeld: z.int().min(1).max(100_000).default(256),
   }).default(threatDefaults.tarpit),
   /**

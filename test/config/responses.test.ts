@@ -132,3 +132,16 @@ test('a workflow that quarantines until verified, under a policy with no rule th
   const withRule = compilePolicy([{ file: 'p.yaml', text: 'version: 1\nrules:\n  - { id: v, when: { quarantined: until-verified }, action: mfa }\n  - { id: q, when: { quarantined: true }, action: block }\ndefault: { action: approve }\n' }]).policy!;
   t.false(checkPolicyAgainstConfig(withRule, config!).some((d) => /until the person verifies/.test(d.message)));
 });
+
+test('durations: milliseconds or 90s / 15m / 1h30m / 7d wherever a key ends in Ms; anything else is a clear error', (t) => {
+  const { config } = parseConfig('d.yaml', `${HEAD}limits:\n  idleTimeoutMs: 15m\n  pduTimeoutMs: 30000\nmfa:\n  challengeTimeoutMs: 1m30s\n  appTimeoutsMs: { vpn: 45s }\nthreat:\n  tarpit: { delayMs: 1500ms }\n`);
+  t.is(config!.limits.idleTimeoutMs, 900_000);
+  t.is(config!.limits.pduTimeoutMs, 30_000);
+  t.is(config!.mfa.challengeTimeoutMs, 90_000);
+  t.is(config!.mfa.appTimeoutsMs.vpn, 45_000);
+  t.is(config!.threat.tarpit.delayMs, 1_500);
+  const bad = parseConfig('d.yaml', `${HEAD}limits:\n  idleTimeoutMs: 15 minutes\n  firstBindTimeoutMs: 0.5ms\n`);
+  const lines = bad.diagnostics.map(formatDiagnostic);
+  t.true(lines.some((l) => /^d\.yaml:7:18: error: limits\.idleTimeoutMs: "15 minutes" is not a duration \(hint: write milliseconds \(900000\) or a duration such as 90s, 15m, 1h30m or 7d\)/.test(l)), lines.join('\n'));
+  t.true(lines.some((l) => /firstBindTimeoutMs: "0\.5ms" is not a duration/.test(l)), lines.join('\n'));
+});
