@@ -15,6 +15,7 @@ import { startConnectors, type RunningConnectors } from '../connectors/setup.js'
 import { markRunning } from '../store/running.js';
 import { systemClock } from '../util/clock.js';
 import { packageVersion } from '../util/package-root.js';
+import { reloadConfig } from './config-reload.js';
 
 export interface RunningProxy {
   proxy: Proxy;
@@ -78,5 +79,17 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  // SIGHUP reloads the config instead of ending the process (its default).
+  const running = { config };
+  const onHup = (): void => {
+    if (stopping) return;
+    log.info({ event: 'signal', signal: 'SIGHUP' }, 'received SIGHUP: reloading the config');
+    reloadConfig(config.file, running, {
+      log, reloadTls: (ls) => proxy.reloadTls(ls),
+      ...(mfa ? { setNotifyTargets: (t) => mfa.notifier.setTargets(t), setWorkflows: (w) => mfa.runner.setWorkflows(w) } : {}),
+      ...(policy ? { reloadPolicy: () => policy.reload() } : {}),
+    });
+  };
+  process.on('SIGHUP', onHup);
   return { proxy, listeners, policy, mfa, stopped };
 }

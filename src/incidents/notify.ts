@@ -56,11 +56,20 @@ export function resendable(t: NotifyTargetConfig, payload: string): unknown {
 export class Notifier implements IncidentSink {
   readonly #inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly o: { targets: Readonly<Record<string, NotifyTargetConfig>>; store: IncidentStore; clock: Clock; log: Logger; backoffMs?: number }) {}
+  #targets: Readonly<Record<string, NotifyTargetConfig>>;
+
+  constructor(private readonly o: { targets: Readonly<Record<string, NotifyTargetConfig>>; store: IncidentStore; clock: Clock; log: Logger; backoffMs?: number }) {
+    this.#targets = o.targets;
+  }
+
+  /** New targets (a config reload); notifications under way finish with the old ones. */
+  setTargets(targets: Readonly<Record<string, NotifyTargetConfig>>): void {
+    this.#targets = targets;
+  }
 
   notify(incident: Incident, targets: readonly string[]): void {
     for (const name of targets) {
-      const target = this.o.targets[name];
+      const target = this.#targets[name];
       if (!target) {
         this.o.log.error({ event: 'notify_unknown_target', target: name, incident: incident.id }, `notify target "${name}" is not configured (incidents.notify)`);
         continue;

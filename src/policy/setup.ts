@@ -14,6 +14,8 @@ import { PolicyWatcher } from './watch.js';
 export interface RunningPolicy {
   decider: PolicyDecider;
   watcher: PolicyWatcher | undefined;
+  /** Re-reads the policy directory now (SIGHUP), watched or not; whether a new policy was applied. */
+  reload(): boolean;
   close(): void;
 }
 
@@ -30,7 +32,8 @@ export function startPolicy(config: Config, log: Logger, deps: { mapper: EventMa
   const decider = new PolicyDecider(policy, deps.mapper, deps.quarantine, { audit: config.policy.mode === 'audit' });
   if (config.policy.mode === 'audit') log.warn({ event: 'policy_audit_mode', dir }, 'policy.mode is audit: decisions are logged and stored, not enforced, except by rules with mode: enforce');
   log.info({ event: 'policy_loaded', dir, hash: policy.hash, rules: policy.rules.length, files: policy.files.length }, `policy ${policy.hash} loaded (${policy.rules.length} rules)`);
-  const watcher = config.policy.watch ? new PolicyWatcher({ dir, decider, log, clock: deps.clock ?? systemClock, check: (p) => checkPolicyAgainstConfig(p, config) }) : undefined;
+  const reloader = new PolicyWatcher({ dir, decider, log, clock: deps.clock ?? systemClock, check: (p) => checkPolicyAgainstConfig(p, config) });
+  const watcher = config.policy.watch ? reloader : undefined;
   watcher?.start();
-  return { decider, watcher, close: () => watcher?.close() };
+  return { decider, watcher, reload: () => reloader.reload().applied, close: () => watcher?.close() };
 }

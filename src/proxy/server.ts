@@ -358,16 +358,39 @@ export class Proxy {
     return this.#listening;
   }
 
+  /** Each listener's TLS: an LDAPS server's context is swapped in place, a StartTLS context replaced (reloadTls). */
+  readonly #tlsOf = new Map<string, { server?: tls.Server; context?: tls.SecureContext }>();
+
+  /**
+   * New certificates and keys for listeners that keep their name and kind (a SIGHUP after
+   * renewal): new handshakes use them, connections already up keep theirs. Returns the names changed.
+   */
+  reloadTls(listeners: readonly Listener[]): string[] {
+    const changed: string[] = [];
+    for (const l of listeners) {
+      const cur = this.#tlsOf.get(l.name);
+      if (!cur || !l.tls) continue;
+      const material = { cert: l.tls.cert, key: l.tls.key, minVersion: 'TLSv1.2' as const };
+      if (cur.server) cur.server.setSecureContext(material);
+      else cur.context = tls.createSecureContext(material);
+      changed.push(l.name);
+    }
+    return changed;
+  }
+
   #listen(l: Listener): Promise<BoundListener> {
     // For StartTLS on a plain listener; an LDAPS server builds its own context from cert/key.
-    const secureContext = l.tls && l.kind === 'ldap' ? tls.createSecureContext({ cert: l.tls.cert, key: l.tls.key, minVersion: 'TLSv1.2' }) : undefined;
+    const own: { server?: tls.Server; context?: tls.SecureContext } = l.tls && l.kind === 'ldap' ? { context: tls.createSecureContext({ cert: l.tls.cert, key: l.tls.key, minVersion: 'TLSv1.2' }) } : {};
     const server: net.Server = l.kind === 'ldaps'
-      ? tls.createServer({ cert: l.tls!.cert, key: l.tls!.key, minVersion: 'TLSv1.2', handshakeTimeout: 10_000 }, (sock) => this.#accept(l, sock))
-      : net.createServer((sock) => (l.proxyProtocol ? void this.#acceptProxied(l, sock, secureContext) : this.#accept(l, sock, secureContext)));
+      ? (own.server = tls.createServer({ cert: l.tls!.cert, key: l.tls!.key, minVersion: 'TLSv1.2', handshakeTimeout: 10_000 }, (sock) => this.#accept(l, sock)))
+      : net.createServer((sock) => (l.proxyProtocol ? void this.#acceptProxied(l, sock, own.context) : this.#accept(l, sock, own.context)));
+    if (l.tls) this.#tlsOf.set(l.name, own);
     // Limits apply to raw TCP connections, before any TLS handshake work.
     server.on('connection', (sock: net.Socket) => this.#admit(l, sock));
     server.on('tlsClientError', (err: Error, sock: net.Socket) => {
-      this.#log.debug({ event: 'tls_handshake_failed', listener: l.name, client: normalizeAddress(sock.remoteAddress), error: describeError(err) }, 'TLS handshake failed');
+      // Worth seeing (an expired certificate, a client that only speaks TLS 1.0), within the address's budget.
+      const { code, message } = describeError(err);
+      this.#noteAbout(normalizeAddress(sock.remoteAddress), { event: 'tls_handshake_failed', listener: l.name, reason: code, error: message }, `TLS handshake failed: ${message}`);
     });
     this.#servers.push(server);
     return new Promise((resolve, reject) => {
@@ -459,6 +482,13 @@ export class Proxy {
     const suppressed = this.#warnBudget.take(address);
     if (suppressed === undefined) return;
     this.#log.warn({ client: address, ...fields, ...(suppressed > 0 ? { suppressedWarnings: suppressed } : {}) }, msg);
+  };
+
+  /** The same budget, at info level (a client's own failure, not bindwall's). */
+  readonly #noteAbout = (address: string, fields: Record<string, unknown>, msg: string): void => {
+    const suppressed = this.#warnBudget.take(address);
+    if (suppressed === undefined) return;
+    this.#log.info({ client: address, ...fields, ...(suppressed > 0 ? { suppressedWarnings: suppressed } : {}) }, msg);
   };
 
   #warnLimit(address: string, fromAddress: number): void {

@@ -61,15 +61,20 @@ export class ResponseRunner {
   readonly #inFlight = new Set<Promise<void>>();
   #pending = 0;
 
-  constructor(private readonly o: ResponseDeps) {}
+  #workflows: Readonly<Record<string, Workflow>>;
 
-  has(workflow: string): boolean {
-    return Object.hasOwn(this.o.workflows, workflow);
+  constructor(private readonly o: ResponseDeps) {
+    this.#workflows = o.workflows;
+  }
+
+  /** New workflows (a config reload); runs under way finish as they began. */
+  setWorkflows(workflows: Readonly<Record<string, Workflow>>): void {
+    this.#workflows = workflows;
   }
 
   /** Runs a named workflow (or inline steps: a rule's quarantine / notify); returns the incident as it is after the steps that ran at once. */
   run(workflow: string, t: ResponseTarget, inline?: Workflow): Incident {
-    const steps = inline ?? this.o.workflows[workflow];
+    const steps = inline ?? this.#workflows[workflow];
     let incident = t.incident;
     if (!steps) {
       this.o.log.error({ event: 'response_unknown_workflow', workflow, incident: incident.id }, `response workflow "${workflow}" is not configured; nothing was done for incident #${incident.id}`);

@@ -1,0 +1,93 @@
+/**
+ * SIGHUP: read the config file again and apply what can change while running — listeners'
+ * certificates and keys, the log level, notify targets, response workflows, the policy
+ * (re-read from its directory) — and say what else changed and needs a restart. An edit with
+ * errors is refused with every diagnostic and the running config stays, as a policy edit is.
+ */
+import { createHash } from 'node:crypto';
+import { ConfigError, loadConfigFile, type Config } from '../config/load.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
+import { describeError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { Secret } from '../log/secret.js';
+
+export interface Reloadable {
+  log: Logger;
+  reloadTls(listeners: Config['listeners']): string[];
+  setNotifyTargets?(targets: Config['incidents']['notify']): void;
+  setWorkflows?(workflows: Config['responses']): void;
+  /** Re-reads the policy directory; whether a new policy was applied. */
+  reloadPolicy?(): boolean;
+}
+
+export interface ReloadReport {
+  ok: boolean;
+  applied: string[];
+  needsRestart: string[];
+  problems?: string[];
+}
+
+/** A comparable fingerprint: secrets by a hash of their value, buffers by their bytes. */
+function fingerprint(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => {
+    if (x instanceof Secret) {
+      const r = x.reveal() as unknown;
+      return `secret:${createHash('sha256').update(Buffer.isBuffer(r) ? r : String(r)).digest('hex')}`;
+    }
+    if (x && typeof x === 'object' && (x as { type?: unknown }).type === 'Buffer' && Array.isArray((x as { data?: unknown }).data)) return `buf:${createHash('sha256').update(Buffer.from((x as { data: number[] }).data)).digest('hex')}`;
+    if (x && typeof x === 'object' && 'export' in x && typeof (x as { export: unknown }).export === 'function' && 'asymmetricKeyType' in x) {
+      return `key:${createHash('sha256').update((x as { export(o: object): Buffer }).export({ format: 'der', type: 'pkcs8' })).digest('hex')}`;
+    }
+    return x;
+  });
+}
+
+const same = (a: unknown, b: unknown): boolean => fingerprint(a) === fingerprint(b);
+
+/** Compares two configs and applies what can be applied; `running` is the config in force (updated for what was applied). */
+export function reloadConfig(file: string, running: { config: Config }, target: Reloadable): ReloadReport {
+  const log = target.log;
+  let next: Config;
+  try {
+    next = loadConfigFile(file);
+  } catch (err) {
+    const problems = err instanceof ConfigError ? err.diagnostics.map(formatDiagnostic) : [describeError(err).message];
+    log.error({ event: 'config_reload_failed', file, problems }, `config edit refused (${problems.length} problem(s)); the running config stays`);
+    return { ok: false, applied: [], needsRestart: [], problems };
+  }
+  const cur = running.config;
+  const applied: string[] = [];
+  const needsRestart: string[] = [];
+  // Listeners: new certificates apply; anything else about a listener needs a restart.
+  const strip = (ls: Config['listeners']) => ls.map(({ tls: _t, ...l }) => l);
+  if (!same(strip(cur.listeners), strip(next.listeners))) needsRestart.push('listeners');
+  else if (!same(cur.listeners.map((l) => l.tls), next.listeners.map((l) => l.tls))) {
+    const changed = target.reloadTls(next.listeners.filter((l, i) => !same(l.tls, cur.listeners[i]?.tls)));
+    applied.push(...changed.map((n) => `listener ${n}: certificate and key`));
+  }
+  if (cur.log.level !== next.log.level) {
+    log.level = next.log.level;
+    applied.push(`log.level ${cur.log.level} → ${next.log.level}`);
+  }
+  if (cur.log.flushBeforeAnswer !== next.log.flushBeforeAnswer) needsRestart.push('log.flushBeforeAnswer');
+  if (!same(cur.incidents.notify, next.incidents.notify) && target.setNotifyTargets) {
+    target.setNotifyTargets(next.incidents.notify);
+    applied.push('incidents.notify');
+  }
+  if (!same(cur.incidents.escalation, next.incidents.escalation) || !same(cur.incidents.responseRetry, next.incidents.responseRetry)) needsRestart.push('incidents.escalation / responseRetry');
+  if (!same(cur.responses, next.responses) && target.setWorkflows) {
+    target.setWorkflows(next.responses);
+    applied.push('responses');
+  }
+  if (!same(cur.policy, next.policy)) needsRestart.push('policy');
+  else if (target.reloadPolicy?.()) applied.push('policy (re-read from its directory)');
+  for (const key of ['directory', 'binds', 'limits', 'behavior', 'threat', 'mfa', 'connectors', 'storage', 'userInsight'] as const) {
+    if (!same(cur[key], next[key])) needsRestart.push(key);
+  }
+  // What was applied is now in force; what needs a restart is still the old value.
+  running.config = Object.freeze({ ...cur, listeners: needsRestart.includes('listeners') ? cur.listeners : next.listeners, log: { ...cur.log, level: next.log.level },
+    incidents: { ...cur.incidents, notify: next.incidents.notify }, responses: next.responses });
+  log.info({ event: 'config_reloaded', file, applied, needsRestart },
+    `config reloaded: ${applied.length ? `applied ${applied.join('; ')}` : 'nothing to apply'}${needsRestart.length ? `; needs a restart: ${needsRestart.join(', ')}` : ''}`);
+  return { ok: true, applied, needsRestart };
+}
