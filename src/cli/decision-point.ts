@@ -31,6 +31,7 @@ export interface DecisionPoint {
 
 export function startDecisionPoint(config: Config, log: Logger, o: {
   behavior: RunningBehavior | undefined; clock: Clock; version: string; policy: boolean; mfa: boolean; quarantineRefreshMs?: number;
+  onOktaResponse?: (status: number | 'error') => void;
 }): DecisionPoint {
   const ownDb = o.behavior ? undefined : openDatabase(config.storage.path);
   const db = o.behavior?.db ?? ownDb!;
@@ -42,7 +43,7 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
     policy = o.policy ? startPolicy(config, log, { mapper, quarantine, clock: o.clock }) : undefined;
     const engine = o.behavior?.service.engine;
     const mfa = o.mfa ? startMfa(config, log, {
-      db, clock: o.clock, mapper, quarantine, version: o.version,
+      db, clock: o.clock, mapper, quarantine, version: o.version, ...(o.onOktaResponse ? { onOktaResponse: o.onOktaResponse } : {}),
       isKnownEndpoint: (account, endpoint) => engine?.knowsDevice(account, endpoint, o.clock.now(), o.behavior?.service.mapper.nameOf(endpoint)) ?? false,
     }) : undefined;
     const insight = mfa?.page ? startUserInsight(config, log, {

@@ -28,6 +28,7 @@ import { checkConnections, checkLockoutThreshold } from './connect-check.js';
 import { DEFAULT_LOCKOUT_THRESHOLD, effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { incidentsCommand } from './incidents.js';
 import { deadLettersCommand } from './dead-letters.js';
+import { statusCommand } from './status.js';
 import { describeStep } from '../config/responses.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 
@@ -36,6 +37,7 @@ const HELP = `bindwall — a behavioural firewall for LDAP
 Usage:
   bindwall start --config FILE      run the proxy with a config file
   bindwall demo [--port N]          run a demo directory with bindwall in front (no setup)
+  bindwall status --config FILE     what the running bindwall says of itself (its admin: listener; --json)
   bindwall config check FILE        validate a config file and list every problem
                                     (--connect: reach every directory URL and bind the lookup account)
   bindwall risk show USER           what bindwall learned about an account, with recent reasons
@@ -119,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
         return importCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       case 'incidents':
         return incidentsCommand(rest, print);
+      case 'status':
+        return await statusCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       case 'dead-letters':
         return await deadLettersCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       default:

@@ -16,6 +16,7 @@ import { markRunning } from '../store/running.js';
 import { systemClock } from '../util/clock.js';
 import { packageVersion } from '../util/package-root.js';
 import { reloadConfig } from './config-reload.js';
+import { createMetrics, startAdmin, type AdminParts, type RunningAdmin } from '../admin/setup.js';
 
 export interface RunningProxy {
   proxy: Proxy;
@@ -36,8 +37,13 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   let unmark: (() => void) | undefined;
   let proxy: Proxy;
   let listeners;
+  let admin: RunningAdmin | undefined;
+  const startedAt = systemClock.now();
+  const parts: Partial<AdminParts> = {};
+  const metrics = createMetrics(() => parts);
   const closeAll = async (): Promise<void> => {
     unmark?.();
+    await admin?.stop();
     await connectors?.stop();
     await point?.close();
     behavior?.close();
@@ -46,6 +52,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     behavior = config.behavior.enabled ? startBehavior(config, log) : undefined;
     point = startDecisionPoint(config, log, {
       behavior, clock: systemClock, version: packageVersion(), policy: !opts.decide, mfa: !opts.challenge, quarantineRefreshMs: QUARANTINE_REFRESH_MS,
+      onOktaResponse: (s) => metrics.observeOkta('mfa', s),
     });
     const decide = opts.decide ?? point.policy!.decider.decide;
     const challenge = opts.challenge ?? point.mfa!.challenger;
@@ -53,7 +60,12 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db), ...(lockoutPolicy ? { lockoutPolicy } : {}), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(point.insight ? { onPasswordChanged: point.insight.passwordChanged } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
     await point.startPage();
     listeners = await proxy.start();
-    connectors = await startConnectors(config, log, { db: point.db, behavior: behavior?.service, version: packageVersion(), ...(point.insight ? { onOktaEvent: point.insight.fromOkta } : {}) });
+    connectors = await startConnectors(config, log, {
+      db: point.db, behavior: behavior?.service, version: packageVersion(), ...(point.insight ? { onOktaEvent: point.insight.fromOkta } : {}),
+      onOktaResponse: (s) => metrics.observeOkta('connector', s),
+    });
+    Object.assign(parts, { proxy, behavior: behavior?.service, mfa: point.mfa, policy: point.policy, connectors: () => connectors, version: packageVersion(), startedAt });
+    admin = await startAdmin(config, log, metrics, parts as AdminParts, systemClock);
     unmark = markRunning(config.storage.path);
   } catch (err) {
     await closeAll();
@@ -84,11 +96,12 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   const onHup = (): void => {
     if (stopping) return;
     log.info({ event: 'signal', signal: 'SIGHUP' }, 'received SIGHUP: reloading the config');
-    reloadConfig(config.file, running, {
+    const r = reloadConfig(config.file, running, {
       log, reloadTls: (ls) => proxy.reloadTls(ls),
       ...(mfa ? { setNotifyTargets: (t) => mfa.notifier.setTargets(t), setWorkflows: (w) => mfa.runner.setWorkflows(w) } : {}),
       ...(policy ? { reloadPolicy: () => policy.reload() } : {}),
     });
+    metrics.observeReload('config', r.ok);
   };
   process.on('SIGHUP', onHup);
   return { proxy, listeners, policy, mfa, stopped };

@@ -74,6 +74,7 @@ export interface Config {
   userInsight?: UserInsightConfig;
   connectors: { oktaSso?: OktaSsoConfig };
   storage: { path: string };
+  admin?: { host: string; port: number; token?: Secret<string>; tls?: TlsMaterial };
   log: ParsedConfig['log'];
 }
 
@@ -126,6 +127,7 @@ interface Loaded {
   routingKeys: Map<string, Secret<string>>;
   workflows: Record<string, Workflow>;
   insight?: InsightFiles;
+  adminToken?: Secret<string>;
 }
 
 const obj = (v: unknown): Record<string, unknown> | undefined =>
@@ -312,10 +314,21 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
       out.push(source.diag(['incidents', 'notify', name], 'error', `notify target "${name}" (pagerduty) needs routingKeyFile`, 'add routingKeyFile: /path/to/routing-key', true));
     }
   }
+  const admin = obj(raw.admin);
+  const adminTokenText = admin ? secretFile(['admin', 'tokenFile'], admin.tokenFile, 'admin token') : undefined;
+  if (adminTokenText !== undefined && adminTokenText.length < 16) out.push(source.diag(['admin', 'tokenFile'], 'error', 'the admin token is shorter than 16 characters', 'openssl rand -hex 24 > admin.token'));
+  if (admin && admin.tokenFile === undefined && typeof admin.host === 'string' && !/^(127\.|localhost$|::1$)/.test(admin.host)) {
+    out.push(source.diag(['admin', 'host'], 'error', `the admin listener on ${admin.host} would serve metrics and status to anyone who can reach it`, 'keep it on 127.0.0.1, or set admin.tokenFile (and admin.tls)'));
+  }
+  const adminTls = obj(admin?.tls);
+  if (adminTls) {
+    readPem(['admin', 'tls', 'certFile'], adminTls.certFile, 'certificate');
+    readPem(['admin', 'tls', 'keyFile'], adminTls.keyFile, 'private key');
+  }
   const workflows = readWorkflows(source, raw, out);
   const insight = readInsightFiles(source, raw, out);
   return {
-    pem, urls, routingKeys, workflows, ...(insight ? { insight } : {}), ...(lookupPassword ? { lookupPassword } : {}), ...(oktaToken ? { oktaToken } : {}), ...(oktaKey ? { oktaKey } : {}),
+    pem, urls, routingKeys, workflows, ...(insight ? { insight } : {}), ...(adminTokenText ? { adminToken: new Secret(adminTokenText) } : {}), ...(lookupPassword ? { lookupPassword } : {}), ...(oktaToken ? { oktaToken } : {}), ...(oktaKey ? { oktaKey } : {}),
     ...(ssoToken ? { ssoToken } : {}), ...(ssoKey ? { ssoKey } : {}), ...(hookSecret ? { hookSecret } : {}),
   };
 }
@@ -385,6 +398,12 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
       }))(v.userInsight),
     } : {}),
     storage: { path: abs(v.storage.path) },
+    ...(v.admin ? {
+      admin: {
+        host: v.admin.host, port: v.admin.port, ...(loaded.adminToken ? { token: loaded.adminToken } : {}),
+        ...(v.admin.tls ? { tls: { cert: loaded.pem.get(abs(v.admin.tls.certFile))!, key: loaded.pem.get(abs(v.admin.tls.keyFile))! } } : {}),
+      },
+    } : {}),
     log: v.log,
   };
 }

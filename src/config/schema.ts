@@ -404,6 +404,14 @@ export const configSchema = z.strictObject({
   userInsight: userInsight.optional(),
   connectors: z.strictObject({ oktaSso: oktaSso.optional() }).default({}),
   storage: z.strictObject({ path: z.string().min(1).default('data/bindwall.db') }).default({ path: 'data/bindwall.db' }),
+  /** The admin listener: Prometheus /metrics, /healthz, /readyz, /status (bindwall status). Off unless configured. */
+  admin: z.strictObject({
+    host: z.string().min(1).default('127.0.0.1'),
+    port,
+    /** A bearer token /metrics and /status then require (the probes stay open). Needed off loopback. */
+    tokenFile: z.string().min(1).optional(),
+    tls: tlsFiles.optional(),
+  }).optional(),
   log: z.strictObject({
     level: z.enum(LogLevels).default('info'),
     /**

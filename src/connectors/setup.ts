@@ -44,6 +44,7 @@ export interface RunningConnectors {
 /** `onOktaEvent`: every System Log event, to others that act on them (UserInsight: factor and password changes). */
 export async function startConnectors(config: Config, log: Logger, deps: {
   db: Db; behavior: BehaviorService | undefined; clock?: Clock; version: string; autoStart?: boolean; onOktaEvent?: (e: OktaLogEvent) => void;
+  onOktaResponse?: (status: number | 'error') => void;
 }): Promise<RunningConnectors | undefined> {
   const c = config.connectors.oktaSso;
   if (!c) return undefined;
@@ -52,6 +53,7 @@ export async function startConnectors(config: Config, log: Logger, deps: {
   const client = new OktaClient({
     orgUrl: c.orgUrl, auth: c.auth, requestTimeoutMs: c.requestTimeoutMs, maxRateLimitWaitMs: 0, clock,
     userAgent: `bindwall/${deps.version} (okta-sso connector)`, maxConcurrentRequests: 2, maxResponseBytes: 64 * 1024 * 1024,
+    ...(deps.onOktaResponse ? { onResponse: deps.onOktaResponse } : {}),
   });
   const store = new ConnectorStore(deps.db);
   const threats = new ThreatStore(deps.db);

@@ -43,14 +43,17 @@ export interface RunningMfa {
   honeytoken: (ev: BindEvent) => void;
 }
 
-export function startMfa(config: Config, log: Logger, deps: { db: Db; clock: Clock; mapper: EventMapper; quarantine: Quarantine; isKnownEndpoint: (account: string, endpoint: string) => boolean; version: string }): RunningMfa {
+export function startMfa(config: Config, log: Logger, deps: {
+  db: Db; clock: Clock; mapper: EventMapper; quarantine: Quarantine; isKnownEndpoint: (account: string, endpoint: string) => boolean; version: string;
+  onOktaResponse?: (status: number | 'error') => void;
+}): RunningMfa {
   const m = config.mfa;
   const incidents = new IncidentStore(deps.db);
   const notifier = new Notifier({ targets: config.incidents.notify, store: incidents, clock: deps.clock, log });
   const client = m.okta ? new OktaClient({
     orgUrl: m.okta.orgUrl, auth: m.okta.auth, requestTimeoutMs: m.okta.requestTimeoutMs, maxRateLimitWaitMs: m.okta.maxRateLimitWaitMs,
     maxRequestsPerSecond: m.okta.maxRequestsPerSecond,
-    clock: deps.clock, userAgent: `bindwall/${deps.version}`,
+    clock: deps.clock, userAgent: `bindwall/${deps.version}`, ...(deps.onOktaResponse ? { onResponse: deps.onOktaResponse } : {}),
   }) : undefined;
   const challenges = m.okta ? new Challenges({ rememberMs: m.rememberMs, maxPrompts: m.maxPromptsPerWindow, promptWindowMs: m.promptWindowMs, maxPromptsPerSource: m.maxPromptsPerSource }, deps.clock) : undefined;
   const runner = new ResponseRunner({

@@ -33,6 +33,8 @@ export interface OktaClientOptions {
   maxRequestsPerSecond?: number;
   /** Largest response body accepted (System Log pages of 1,000 events run to megabytes). */
   maxResponseBytes?: number;
+  /** Told of every response's status, or "error" when none came (metrics). */
+  onResponse?: (status: number | 'error') => void;
 }
 
 /** A page of the System Log and what Okta said about the rate-limit bucket. */
@@ -333,12 +335,15 @@ export class OktaClient {
     try {
       // A body-less POST still needs Content-Length: 0 (Okta answers 411 without it); axios
       // would JSON-encode an empty string as '""', so no data is passed at all.
-      return await this.#http.request({
+      const res = await this.#http.request({
         method, url, headers: { ...(data === '' ? { 'Content-Type': 'application/json', 'Content-Length': '0' } : {}), ...headers },
         ...(data !== undefined && data !== '' ? { data } : {}),
         timeout: Math.min(this.#o.requestTimeoutMs, remaining),
       });
+      this.#o.onResponse?.(res.status);
+      return res;
     } catch (err) {
+      this.#o.onResponse?.('error');
       // Never pass the axios error on: its config holds the Authorization header.
       const e = err as { code?: string; message?: string };
       const why = e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' ? 'timed out' : e.code ?? 'failed';

@@ -89,6 +89,40 @@ export class DirectoryPool {
     throw new BindwallError(ErrorCode.UpstreamUnavailable, `directory unavailable (${failures.join('; ')})`, { urls: candidates.map((u) => u.url), ref: this.#lastRef() });
   }
 
+  /**
+   * Asks every directory URL now (connect, read the root DSE) and records what it finds:
+   * readiness must see a directory that went down while nobody bound. Concurrent callers
+   * share one check (a root DSE read per URL, cheap for a directory).
+   */
+  checkAll(): Promise<readonly UpstreamHealth[]> {
+    if (this.#checked && this.#checking) return this.#checked;
+    this.#checking = true;
+    this.#checked = Promise.all(this.#cfg.urls.map(async (u, i) => {
+      const h = this.#health[i]!;
+      let socket: UpstreamSocket | undefined;
+      try {
+        socket = await this.#connectOne(u);
+        await this.#rootDse(socket, u);
+        if (!h.healthy) this.#log.info({ event: 'directory_up', url: u.url, afterFailures: h.consecutiveFailures }, 'directory reachable again');
+        h.healthy = true;
+        h.consecutiveFailures = 0;
+        h.retryAt = 0;
+        delete h.lastError;
+      } catch (err) {
+        const { code, message } = describeError(err);
+        this.#markFailed(h, `${code}: ${message}`);
+      } finally {
+        socket?.destroy();
+      }
+    })).then(() => this.status()).finally(() => {
+      this.#checking = false;
+    });
+    return this.#checked;
+  }
+
+  #checked: Promise<readonly UpstreamHealth[]> | undefined;
+  #checking = false;
+
   /** The reference of the most recent failure (what a refused client is told). */
   #lastRef(): string | undefined {
     let best: UpstreamHealth | undefined;

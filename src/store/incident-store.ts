@@ -96,6 +96,13 @@ export class IncidentStore {
     return rows.map(fromRow);
   }
 
+  /** Open incidents, and dead letters not yet delivered (metrics). */
+  counts(): { open: number; deadLetters: number } {
+    const open = (this.#db.prepare("SELECT COUNT(*) AS n FROM incidents WHERE status = 'open'").get() as { n: number }).n;
+    const deadLetters = (this.#db.prepare('SELECT COUNT(*) AS n FROM dead_letters WHERE retried IS NULL').get() as { n: number }).n;
+    return { open, deadLetters };
+  }
+
   /** Incidents for the account or from the endpoint since `since` (for escalation). */
   recentFor(account: string, endpoint: string, since: number): number {
     return (this.#db.prepare('SELECT COUNT(*) AS n FROM incidents WHERE time >= ? AND (account = ? OR endpoint = ?)').get(since, account, endpoint) as { n: number }).n;

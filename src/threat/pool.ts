@@ -147,6 +147,11 @@ export class ThreatPool {
     this.#highInSubnet = new LruMap(this.#o.maxSources);
   }
 
+  /** Sources with an entry (metrics). */
+  get entryCount(): number {
+    return this.#entries.size;
+  }
+
   get mode(): ThreatMode {
     return this.#o.mode;
   }

@@ -1,0 +1,98 @@
+/**
+ * Prometheus metrics (prom-client): binds by outcome, rule, listener and app; how long a bind
+ * took to answer; upstream state per URL; pending challenges; Okta responses by status; facts
+ * lookups; policy reloads; incidents and dead letters; threat-pool size; connector health;
+ * and the process (RSS, descriptors, event-loop lag). Labels come from the configuration and
+ * the policy (listener, app, rule ids), never from what a client sends, so their number is bounded.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BindEvent } from '../proxy/bind-event.js';
+
+export interface MetricsSources {
+  upstreams?: () => readonly { url: string; healthy: boolean }[];
+  pendingChallenges?: () => number;
+  threatSources?: () => number;
+  connectors?: () => readonly { name: string; state: string }[];
+  lookups?: () => number;
+  /** Open incidents and dead letters waiting (read from storage at scrape time). */
+  incidents?: () => { open: number; deadLetters: number };
+}
+
+const CONNECTOR_STATES = ['starting', 'ok', 'degraded', 'failing', 'stopped'] as const;
+
+export class Metrics {
+  readonly registry = new Registry();
+  readonly #binds: Counter<'outcome' | 'rule' | 'listener' | 'app'>;
+  readonly #latency: Histogram<'outcome'>;
+  readonly #okta: Counter<'client' | 'status'>;
+  readonly #reloads: Counter<'what' | 'result'>;
+
+  constructor(sources: MetricsSources = {}, o: { prefix?: string; processMetrics?: boolean } = {}) {
+    const p = o.prefix ?? 'bindwall_';
+    const registers = [this.registry];
+    if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });
+    this.#binds = new Counter({ name: `${p}binds_total`, help: 'Binds by how they ended, the rule that decided, the listener and the app', labelNames: ['outcome', 'rule', 'listener', 'app'], registers });
+    this.#latency = new Histogram({
+      name: `${p}bind_duration_seconds`, help: 'From the bind request to the answer (directory, decision and any step-up)', labelNames: ['outcome'], registers,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    });
+    this.#okta = new Counter({ name: `${p}okta_responses_total`, help: 'Okta API responses by HTTP status ("error": none came)', labelNames: ['client', 'status'], registers });
+    this.#reloads = new Counter({ name: `${p}reloads_total`, help: 'Policy and config reloads by result', labelNames: ['what', 'result'], registers });
+    const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void): void => {
+      new Gauge({ name: `${p}${name}`, help, labelNames, registers, collect(this: Gauge) { collect(this); } });
+    };
+    if (sources.upstreams) {
+      const read = sources.upstreams;
+      gauge('upstream_up', 'Whether each directory URL is healthy (1) or backed off (0)', ['url'], (g) => {
+        g.reset();
+        for (const u of read()) g.set({ url: u.url }, u.healthy ? 1 : 0);
+      });
+    }
+    if (sources.pendingChallenges) {
+      const read = sources.pendingChallenges;
+      gauge('challenges_pending', 'Step-up challenges waiting for the person', [], (g) => g.set(read()));
+    }
+    if (sources.threatSources) {
+      const read = sources.threatSources;
+      gauge('threat_pool_sources', 'Sources with a threat-pool entry', [], (g) => g.set(read()));
+    }
+    if (sources.connectors) {
+      const read = sources.connectors;
+      gauge('connector_state', 'Each connector\'s health: 1 for its current state', ['connector', 'state'], (g) => {
+        g.reset();
+        for (const c of read()) for (const s of CONNECTOR_STATES) g.set({ connector: c.name, state: s }, c.state === s ? 1 : 0);
+      });
+    }
+    if (sources.lookups) {
+      const read = sources.lookups;
+      gauge('directory_lookups', 'Directory facts lookups through the lookup account since start', [], (g) => g.set(read()));
+    }
+    if (sources.incidents) {
+      const read = sources.incidents;
+      gauge('incidents_open', 'Incidents not yet acknowledged or resolved', [], (g) => g.set(read().open));
+      gauge('dead_letters', 'Notifications, response steps and emails that kept failing, waiting for a retry', [], (g) => g.set(read().deadLetters));
+    }
+  }
+
+  /** One bind event; `app` as behaviour names it (a declared app, else the listener). */
+  observeBind(ev: BindEvent, app: string): void {
+    this.#binds.inc({ outcome: ev.outcome, rule: ev.ruleId ?? '', listener: ev.listener, app });
+    this.#latency.observe({ outcome: ev.outcome }, ev.latencyMs / 1000);
+  }
+
+  observeOkta(client: 'mfa' | 'connector', status: number | 'error'): void {
+    this.#okta.inc({ client, status: String(status) });
+  }
+
+  observeReload(what: 'policy' | 'config', ok: boolean): void {
+    this.#reloads.inc({ what, result: ok ? 'applied' : 'refused' });
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

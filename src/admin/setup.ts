@@ -1,0 +1,86 @@
+/**
+ * Starts the admin listener next to the proxy: the metrics fed by bind events and read from
+ * the running parts at scrape time, readiness from the listeners, the directory and the
+ * policy, and the status `bindwall status` prints.
+ */
+import type { BehaviorService } from '../behavior/service.js';
+import type { Config } from '../config/load.js';
+import type { RunningConnectors } from '../connectors/setup.js';
+import type { Logger } from '../log/logger.js';
+import type { RunningMfa } from '../mfa/setup.js';
+import type { RunningPolicy } from '../policy/setup.js';
+import type { Proxy } from '../proxy/server.js';
+import { mapperFor } from '../behavior/setup.js';
+import { AdminServer, type Readiness } from './server.js';
+import { Metrics } from './metrics.js';
+
+export interface RunningAdmin {
+  metrics: Metrics;
+  url: string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface AdminParts {
+  proxy: Proxy;
+  behavior?: BehaviorService | undefined;
+  mfa?: RunningMfa | undefined;
+  policy?: RunningPolicy | undefined;
+  connectors?: () => RunningConnectors | undefined;
+  version: string;
+  startedAt: number;
+}
+
+/** The metrics, created before the parts that report to them (Okta clients, the policy watcher). */
+export function createMetrics(parts: () => Partial<AdminParts>): Metrics {
+  return new Metrics({
+    upstreams: () => parts().proxy?.pool.status() ?? [],
+    pendingChallenges: () => parts().mfa?.challenges?.pendingCount ?? 0,
+    threatSources: () => parts().proxy?.threat?.entryCount ?? 0,
+    connectors: () => parts().connectors?.()?.health() ?? [],
+    lookups: () => parts().behavior?.facts?.lookups ?? 0,
+    incidents: () => parts().mfa?.incidents.counts() ?? { open: 0, deadLetters: 0 },
+  });
+}
+
+/** Ready: a listener bound, a directory URL that answers now (checked at most every few seconds), a policy loaded. */
+export async function readiness(p: AdminParts): Promise<Readiness> {
+  const upstreams = await p.proxy.pool.checkAll();
+  const checks = [
+    { name: 'listening', ok: p.proxy.listeners.length > 0, ...(p.proxy.listeners.length === 0 ? { detail: 'no listener is bound' } : {}) },
+    { name: 'directory', ok: upstreams.some((u) => u.healthy), ...(upstreams.some((u) => u.healthy) ? {} : { detail: `no directory URL is healthy (${upstreams.map((u) => u.url).join(', ')})` }) },
+    { name: 'policy', ok: p.policy === undefined || p.policy.decider.policy !== undefined },
+  ];
+  return { ready: checks.every((c) => c.ok), checks };
+}
+
+export async function status(p: AdminParts, now: number): Promise<Record<string, unknown>> {
+  const policy = p.policy?.decider.policy;
+  const ready = await readiness(p);
+  return {
+    version: p.version, startedAt: new Date(p.startedAt).toISOString(), uptimeS: Math.round((now - p.startedAt) / 1000),
+    ready: ready.ready, checks: ready.checks,
+    listeners: p.proxy.listeners.map((l) => ({ name: l.name, url: l.url })),
+    policy: policy ? { hash: policy.hash, rules: policy.rules.length, files: policy.files.length } : null,
+    directory: p.proxy.pool.status().map((u) => ({ url: u.url, healthy: u.healthy, consecutiveFailures: u.consecutiveFailures, ...(u.lastError ? { lastError: u.lastError } : {}) })),
+    sessions: p.proxy.activeSessions,
+    challengesPending: p.mfa?.challenges?.pendingCount ?? 0,
+    incidents: p.mfa?.incidents.counts() ?? null,
+    behavior: p.behavior ? p.behavior.engine.size : null,
+    threatSources: p.proxy.threat?.entryCount ?? 0,
+    connectors: p.connectors?.()?.health() ?? [],
+  };
+}
+
+export async function startAdmin(config: Config, log: Logger, metrics: Metrics, parts: AdminParts, clock: { now(): number }): Promise<RunningAdmin> {
+  const a = config.admin;
+  const mapper = mapperFor(config);
+  parts.proxy.addSink((ev) => metrics.observeBind(ev, mapper.appFor(ev.clientAddress, ev.listener)));
+  parts.policy?.watcher?.onReload((r) => metrics.observeReload('policy', !r.diagnostics.some((d) => d.severity === 'error')));
+  if (!a) return { metrics, url: undefined, stop: async () => undefined };
+  const server = new AdminServer({
+    metrics, log, readiness: () => readiness(parts), status: () => status(parts, clock.now()),
+    ...(a.token ? { token: a.token } : {}), ...(a.tls ? { tls: a.tls } : {}),
+  });
+  const url = await server.start(a.host, a.port);
+  return { metrics, url, stop: () => server.stop() };
+}
