@@ -9,8 +9,9 @@ import { IncidentStatus, IncidentStore, type Incident } from '../store/incident-
 import { systemClock } from '../util/clock.js';
 import { parseTime } from './time-arg.js';
 import { UsageError } from './usage.js';
+import { OPERATOR_OPTION, operatorName, toStderr } from './operator.js';
 
-const USAGE = 'usage: bindwall incidents list [--status open|acknowledged|resolved] [--since T] [--json] | show ID [--json] | ack ID | resolve ID [--note TEXT]   (with --config FILE or --db PATH)';
+const USAGE = 'usage: bindwall incidents list [--status open|acknowledged|resolved] [--since T] | show ID | ack ID | resolve ID [--note TEXT]   (with --config FILE or --db PATH; --json; --operator NAME)';
 const STATUSES: readonly string[] = Object.values(IncidentStatus);
 const iso = (t: number): string => new Date(t).toISOString().replace('.000Z', 'Z');
 
@@ -18,12 +19,12 @@ function line(i: Incident): string {
   return `#${i.id}  ${iso(i.time)}  ${i.severity.padEnd(8)} ${i.status.padEnd(12)} ${i.failure.padEnd(13)} ${i.account} from ${i.endpoint} via ${i.app} (rule ${i.ruleId ?? '-'}, risk ${i.score})`;
 }
 
-export function incidentsCommand(args: string[], out: (s: string) => void): number {
+export function incidentsCommand(args: string[], out: (s: string) => void, err: (s: string) => void = toStderr): number {
   const [sub, ...rest] = args;
   if (!['list', 'show', 'ack', 'resolve'].includes(sub ?? '')) throw new UsageError(USAGE);
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true, strict: true,
-    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, status: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean', default: false }, note: { type: 'string' } },
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, status: { type: 'string' }, since: { type: 'string' }, json: { type: 'boolean', default: false }, note: { type: 'string' }, ...OPERATOR_OPTION },
   });
   if (values.status !== undefined && !STATUSES.includes(values.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
   const id = sub === 'list' ? undefined : Number(positionals[0]);
@@ -41,7 +42,7 @@ export function incidentsCommand(args: string[], out: (s: string) => void): numb
     }
     const incident = store.get(id!);
     if (!incident) {
-      out(`no incident #${id}`);
+      err(`bindwall: no incident #${id}`);
       return 1;
     }
     if (sub === 'show') {
@@ -58,8 +59,12 @@ export function incidentsCommand(args: string[], out: (s: string) => void): numb
       return 0;
     }
     const status = sub === 'ack' ? IncidentStatus.Acknowledged : IncidentStatus.Resolved;
-    const updated = store.update(id!, { time: systemClock.now(), what: `${status} by an administrator${values.note ? `: ${values.note}` : ''}` }, status)!;
-    out(line(updated));
+    // Idempotent: acknowledging twice is one acknowledgement; a resolved incident is not reopened by an ack.
+    const already = incident.status === status || (status === IncidentStatus.Acknowledged && incident.status === IncidentStatus.Resolved);
+    const updated = already && !values.note ? incident
+      : store.update(id!, { time: systemClock.now(), what: `${status === incident.status ? 'noted' : status} by ${operatorName(values.operator)}${values.note ? `: ${values.note}` : ''}` }, already ? incident.status : status)!;
+    if (values.json) out(JSON.stringify(updated));
+    else out(`${line(updated)}${already ? `  (already ${incident.status})` : ''}`);
     return 0;
   } finally {
     db.close();

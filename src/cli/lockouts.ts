@@ -10,6 +10,7 @@ import { LockoutStore, type StoredLockout } from '../store/lockout-store.js';
 import { systemClock } from '../util/clock.js';
 import { loginNameOf, normalizeDn } from '../util/dn.js';
 import { UsageError } from './usage.js';
+import { OPERATOR_OPTION, operatorName, toStderr } from './operator.js';
 
 export const LOCKOUTS_USAGE = 'usage: bindwall lockouts list | show USER | release USER   (with --config FILE or --db PATH; --json)';
 
@@ -24,12 +25,12 @@ function identityOf(user: string): string[] {
   return [...forms];
 }
 
-export function lockoutsCommand(args: string[], out: (s: string) => void): number {
+export function lockoutsCommand(args: string[], out: (s: string) => void, err: (s: string) => void = toStderr): number {
   const [sub, ...rest] = args;
   if (sub !== 'list' && sub !== 'show' && sub !== 'release') throw new UsageError(LOCKOUTS_USAGE);
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true, strict: true,
-    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, json: { type: 'boolean', default: false }, ...OPERATOR_OPTION },
   });
   if ((sub === 'list') !== (positionals.length === 0) || positionals.length > 1) throw new UsageError(LOCKOUTS_USAGE);
   const now = systemClock.now();
@@ -48,13 +49,14 @@ export function lockoutsCommand(args: string[], out: (s: string) => void): numbe
     if (sub === 'show') {
       const rows = forms.flatMap((f) => store.active(now, f));
       if (values.json) out(JSON.stringify(rows));
-      else if (rows.length === 0) out(`${positionals[0]} is not locked out at the proxy`);
+      else if (rows.length === 0) err(`bindwall: ${positionals[0]} is not locked out at the proxy`);
       else for (const s of rows) out(line(s));
       return rows.length > 0 ? 0 : 1;
     }
     const released = forms.map((f) => store.release(f, now)).some(Boolean);
     if (values.json) out(JSON.stringify({ identity: forms[0], released }));
-    else out(released ? `${positionals[0]} released (a running proxy lets it in within seconds)` : `${positionals[0]} was not locked out at the proxy`);
+    else if (released) out(`${positionals[0]} released by ${operatorName(values.operator)} (a running proxy lets it in within seconds)`);
+    else err(`bindwall: ${positionals[0]} was not locked out at the proxy`);
     return released ? 0 : 1;
   } finally {
     db.close();

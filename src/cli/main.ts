@@ -30,6 +30,7 @@ import { incidentsCommand } from './incidents.js';
 import { deadLettersCommand } from './dead-letters.js';
 import { statusCommand } from './status.js';
 import { describeStep } from '../config/responses.js';
+import { LogLevels } from '../config/schema.js';
 import type { Diagnostic } from '../config/diagnostics.js';
 
 const HELP = `bindwall — a behavioural firewall for LDAP
@@ -129,7 +130,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command "${command}"`);
     }
   } catch (err) {
-    if (err instanceof UsageError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as { code?: string }).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    if (err instanceof UsageError || String((err as { code?: string }).code).startsWith('ERR_PARSE_ARGS_')) {
       process.stderr.write(`bindwall: ${(err as Error).message}\nRun "bindwall --help" for usage.\n`);
       return 2;
     }
@@ -164,6 +165,13 @@ function commandHelp(command: string): number {
   return 0;
 }
 
+/** --log-level, checked (pino's own message for a bad level names its internals). */
+function logLevel(given: string | undefined): string | undefined {
+  if (given === undefined) return undefined;
+  if (!(LogLevels as readonly string[]).includes(given)) throw new UsageError(`--log-level must be one of ${LogLevels.join(', ')}, got "${given}"`);
+  return given;
+}
+
 /** Each response workflow as its steps, for `config check`. */
 function responsesSummary(config: Config): { name: string; steps: string[] }[] {
   return Object.entries(config.responses).map(([name, steps]) => ({ name, steps: steps.map(describeStep) }));
@@ -172,8 +180,9 @@ function responsesSummary(config: Config): { name: string; steps: string[] }[] {
 async function start(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { config: { type: 'string', short: 'c' }, 'log-level': { type: 'string' } }, strict: true });
   if (!values.config) throw new UsageError('start needs --config FILE');
+  const level = logLevel(values['log-level']);
   const config = loadConfigFile(values.config);
-  const log = createLogger({ level: values['log-level'] ?? config.log.level, buffered: true });
+  const log = createLogger({ level: level ?? config.log.level, buffered: true });
   const { stopped } = await runProxy(config, log);
   await stopped;
   return 0;
@@ -192,7 +201,7 @@ async function demo(args: string[]): Promise<number> {
   const dataDir = join(process.cwd(), 'data', 'demo');
   const policyDir = join(dataDir, 'policies');
   writeDemoPolicies(policyDir);
-  const config = demoConfig(dir.served.url, { host: values.host, port, dataDir, logLevel: values['log-level'], oktaUrl: okta.simulator.url, oktaToken: okta.token, policyDir });
+  const config = demoConfig(dir.served.url, { host: values.host, port, dataDir, logLevel: logLevel(values['log-level']) ?? 'info', oktaUrl: okta.simulator.url, oktaToken: okta.token, policyDir });
   const log = createLogger({ level: config.log.level, buffered: true });
   const { listeners, stopped, mfa } = await runProxy(config, log, { onStop: async () => { await dir.served.close(); await okta.simulator.stop(); } });
   process.stdout.write(`${cheatSheet(listeners[0]!.url, dir.served.url, dir.directory.size, okta.simulator.url, mfa?.page?.url)}\n`);

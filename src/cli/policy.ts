@@ -93,7 +93,7 @@ const isDir = (p: string): boolean => {
 };
 
 function check(args: string[], out: Out, err: Err): number {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { config: { type: 'string', short: 'c' } } });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean', default: false } } });
   const config = values.config ? loadConfigFile(values.config) : undefined;
   const paths = positionals.length > 0 ? positionals : [policyDir(undefined, config)];
   const compiled = compilePaths(paths);
@@ -102,7 +102,12 @@ function check(args: string[], out: Out, err: Err): number {
   for (const d of diagnostics) err(formatDiagnostic(d));
   const label = paths.join(' ');
   const warnings = diagnostics.filter((d) => d.severity === 'warning').length;
-  if (!policy || diagnostics.some((d) => d.severity === 'error')) {
+  const ok = policy !== undefined && !diagnostics.some((d) => d.severity === 'error');
+  if (values.json) {
+    out(JSON.stringify({ paths, ok, ...(ok ? { policy: policy!.hash, rules: policy!.rules.length, files: policy!.files.length } : {}), diagnostics: diagnostics.map(formatDiagnostic) }));
+    return ok ? 0 : 1;
+  }
+  if (!ok) {
     err(`bindwall: ${diagnostics.filter((d) => d.severity === 'error').length} error(s)${warnings ? `, ${warnings} warning(s)` : ''} in ${label}`);
     return 1;
   }

@@ -9,23 +9,25 @@ import { openDatabase } from '../store/db.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
 import { systemClock } from '../util/clock.js';
 import { IncidentStore } from '../store/incident-store.js';
-import { parseTime } from './time-arg.js';
+import { parseFuture } from './time-arg.js';
+import { OPERATOR_OPTION, operatorName, toStderr } from './operator.js';
 import { UsageError } from './usage.js';
 
-const USAGE = 'usage: bindwall quarantine list | add USER [--reason TEXT] [--until TIME] [--until-verified] | release USER   (with --config FILE or --db PATH)';
+const USAGE = 'usage: bindwall quarantine list | add USER [--reason TEXT] [--until TIME] [--until-verified] [--force] | release USER   (with --config FILE or --db PATH; --json; --operator NAME)';
 
-export function quarantineCommand(args: string[], out: (s: string) => void): number {
+export function quarantineCommand(args: string[], out: (s: string) => void, err: (s: string) => void = toStderr): number {
   const [sub, ...rest] = args;
   if (sub !== 'list' && sub !== 'add' && sub !== 'release') throw new UsageError(USAGE);
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true, strict: true,
-    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' }, 'until-verified': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+    options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' }, 'until-verified': { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, ...OPERATOR_OPTION, json: { type: 'boolean', default: false } },
   });
   if ((sub === 'list') !== (positionals.length === 0) || positionals.length > 1) throw new UsageError(USAGE);
   const path = values.db ?? (values.config ? loadConfigFile(values.config).storage.path : 'data/bindwall.db');
   const now = systemClock.now();
-  const untilMs = values.until ? parseTime(values.until, now) : undefined;
-  if (untilMs !== undefined && untilMs <= now) throw new UsageError('--until must be in the future (an ISO time such as 2026-12-01T00:00:00Z)');
+  const untilMs = values.until ? parseFuture(values.until, now) : undefined;
+  if (untilMs !== undefined && untilMs <= now) throw new UsageError('--until must be in the future (a duration from now such as 24h, or an ISO time with a zone)');
+  const operator = operatorName(values.operator);
   const db = openDatabase(path);
   try {
     const q = new Quarantine({ store: new QuarantineStore(db), clock: systemClock });
@@ -38,15 +40,27 @@ export function quarantineCommand(args: string[], out: (s: string) => void): num
     }
     const user = positionals[0]!;
     if (sub === 'add') {
-      const row = q.add(user, { reason: values.reason ?? 'quarantined by an administrator', source: 'cli', ...(untilMs !== undefined ? { untilMs } : {}), ...(values['until-verified'] ? { releaseOn: 'verified' as const } : {}) });
-      out(`${row.account} quarantined${row.until ? ` until ${new Date(row.until).toISOString()}` : ''}${row.releaseOn === 'verified' ? ' (or until the person passes a step-up)' : ''}`);
+      // A second add would silently replace the first and lose its reason (and its incident).
+      const existing = q.get(user);
+      if (existing && !values.force) {
+        err(`bindwall: ${existing.account} is already quarantined since ${new Date(existing.since).toISOString()} (${existing.source}): ${existing.reason}; --force replaces it`);
+        return 1;
+      }
+      const row = q.add(user, {
+        reason: values.reason ?? 'quarantined by an administrator', source: `cli:${operator}`, ...(untilMs !== undefined ? { untilMs } : {}),
+        ...(values['until-verified'] ? { releaseOn: 'verified' as const } : {}), ...(existing?.incidentId ? { incidentId: existing.incidentId } : {}),
+      });
+      if (values.json) out(JSON.stringify(row));
+      else out(`${row.account} quarantined${row.until ? ` until ${new Date(row.until).toISOString()}` : ''}${row.releaseOn === 'verified' ? ' (or until the person passes a step-up)' : ''}`);
       return 0;
     }
     const row = q.get(user);
     const released = q.release(user);
     // The incident whose response quarantined the account says who ended it.
-    if (released && row?.incidentId) new IncidentStore(db).update(row.incidentId, { time: systemClock.now(), what: `account ${row.account} released from quarantine by an administrator` });
-    out(released ? `${user} released` : `${user} was not quarantined`);
+    if (released && row?.incidentId) new IncidentStore(db).update(row.incidentId, { time: systemClock.now(), what: `account ${row.account} released from quarantine by ${operator}` });
+    if (values.json) out(JSON.stringify({ account: row?.account ?? user, released }));
+    else if (released) out(`${user} released`);
+    else err(`bindwall: ${user} was not quarantined`);
     return released ? 0 : 1;
   } finally {
     db.close();

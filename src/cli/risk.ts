@@ -73,7 +73,8 @@ function withAccount(args: string[], usage: string, out: (s: string) => void, sh
   try {
     const b = c.store.account(c.account);
     if (!b) {
-      out(c.json ? JSON.stringify({ account: c.account, known: false }) : `${c.account}: no logons recorded`);
+      if (c.json) out(JSON.stringify({ account: c.account, known: false }));
+      else process.stderr.write(`bindwall: ${c.account}: no logons recorded\n`);
       return 1;
     }
     return show(c, b);

@@ -75,9 +75,12 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
       maxEvents: int('max-events', values['max-events'], 500, 1), maxSeconds: int('max-seconds', values['max-seconds'], 60, 1),
       concurrency: int('concurrency', values.concurrency, 8, 1), fromDay: int('from-day', values['from-day'], 0, 0),
     });
-    out(`live: ${r.sent} binds from ${r.endpoints} source addresses in ${r.seconds.toFixed(1)} s; ${r.asExpected} as expected, ` +
-      `${r.unexpected.length} unexpected, ${r.connectErrors} connection errors`);
-    for (const u of r.unexpected.slice(0, 5)) out(`  unexpected: ${u.account} from ${u.endpoint}: expected ${u.expected}, got result ${u.resultCode}`);
+    if (values.json) out(JSON.stringify({ live: r }));
+    else {
+      out(`live: ${r.sent} binds from ${r.endpoints} source addresses in ${r.seconds.toFixed(1)} s; ${r.asExpected} as expected, ` +
+        `${r.unexpected.length} unexpected, ${r.connectErrors} connection errors`);
+      for (const u of r.unexpected.slice(0, 5)) out(`  unexpected: ${u.account} from ${u.endpoint}: expected ${u.expected}, got result ${u.resultCode}`);
+    }
     if (r.sent === 0) return 1;
   }
   if (values.evaluate) {

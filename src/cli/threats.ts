@@ -10,7 +10,8 @@ import { ThreatStore } from '../store/threat-store.js';
 import { ThreatLevel, type ThreatEntry } from '../threat/pool.js';
 import { parseCidr, subnetOf } from '../util/cidr.js';
 import { systemClock } from '../util/clock.js';
-import { parseTime } from './time-arg.js';
+import { parseFuture } from './time-arg.js';
+import { OPERATOR_OPTION, operatorName, toStderr } from './operator.js';
 import { UsageError } from './usage.js';
 
 export const THREATS_USAGE = 'usage: bindwall threats list | show ADDR | add ADDR|CIDR --level low|medium|high [--until TIME] [--reason TEXT] | release ADDR|CIDR   (with --config FILE or --db PATH; --json)';
@@ -30,14 +31,14 @@ function keyOf(text: string): string {
   return net;
 }
 
-export function threatsCommand(args: string[], out: (s: string) => void): number {
+export function threatsCommand(args: string[], out: (s: string) => void, err: (s: string) => void = toStderr): number {
   const [sub, ...rest] = args;
   if (sub !== 'list' && sub !== 'show' && sub !== 'add' && sub !== 'release') throw new UsageError(THREATS_USAGE);
   const { values, positionals } = parseArgs({
     args: rest, allowPositionals: true, strict: true,
     options: {
       config: { type: 'string', short: 'c' }, db: { type: 'string' }, level: { type: 'string' }, until: { type: 'string' },
-      reason: { type: 'string' }, json: { type: 'boolean', default: false },
+      reason: { type: 'string' }, json: { type: 'boolean', default: false }, ...OPERATOR_OPTION,
     },
   });
   if ((sub === 'list') !== (positionals.length === 0) || positionals.length > 1) throw new UsageError(THREATS_USAGE);
@@ -45,7 +46,7 @@ export function threatsCommand(args: string[], out: (s: string) => void): number
   const key = positionals[0] !== undefined ? keyOf(positionals[0]) : undefined;
   if (sub === 'add' && (!values.level || !LEVELS.includes(values.level))) throw new UsageError(`add needs --level low, medium or high\n${THREATS_USAGE}`);
   // "2h" or "7d" after --until is from now (parseTime reads them as ago).
-  const until = !values.until ? now + 24 * 3_600_000 : /^\d+[mhdw]$/.test(values.until.trim()) ? 2 * now - parseTime(values.until, now) : parseTime(values.until, now);
+  const until = values.until ? parseFuture(values.until, now) : now + 24 * 3_600_000;
   if (until <= now) throw new UsageError('--until must be in the future (an ISO time such as 2026-12-01T00:00:00Z, or 2h, 7d)');
   const path = values.db ?? (values.config ? loadConfigFile(values.config).storage.path : 'data/bindwall.db');
   const db = openDatabase(path);
@@ -62,11 +63,12 @@ export function threatsCommand(args: string[], out: (s: string) => void): number
       case 'show': {
         const e = store.get(key!, now) ?? store.get(subnetOf(key!), now);
         if (values.json) out(JSON.stringify(e ?? null));
-        else out(e ? line(e) : `${key} is not in the threat pool`);
+        else if (e) out(line(e));
+        else err(`bindwall: ${key} is not in the threat pool`);
         return e ? 0 : 1;
       }
       case 'add': {
-        const e: ThreatEntry = { key: key!, level: values.level as ThreatLevel, reasons: [values.reason ?? 'added by an administrator'], kinds: ['manual'], since: now, updated: now, expires: until, manual: true };
+        const e: ThreatEntry = { key: key!, level: values.level as ThreatLevel, reasons: [values.reason ?? `added by ${operatorName(values.operator)}`], kinds: ['manual'], since: now, updated: now, expires: until, manual: true };
         store.put(e);
         if (values.json) out(JSON.stringify(e));
         else out(`${e.key} added at ${e.level} until ${iso(e.expires)}`);
@@ -75,7 +77,8 @@ export function threatsCommand(args: string[], out: (s: string) => void): number
       default: {
         const released = store.remove(key!);
         if (values.json) out(JSON.stringify({ key, released }));
-        else out(released ? `${key} released` : `${key} was not in the threat pool`);
+        else if (released) out(`${key} released`);
+        else err(`bindwall: ${key} was not in the threat pool`);
         return released ? 0 : 1;
       }
     }

@@ -1,10 +1,13 @@
-/** Time arguments: an ISO 8601 time ("2026-11-20T09:30:00Z"), or a duration ago ("7d", "36h", "90m"). */
+/**
+ * Time arguments: an ISO 8601 time with a zone ("2026-11-20T09:30:00Z"), or a duration —
+ * ago for when something happened (`--since 7d`), from now for when something ends (`--until 24h`).
+ */
 import { UsageError } from './usage.js';
 
-const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
 
 export function parseTime(text: string, now: number): number {
-  const ago = /^(\d+)([mhdw])$/.exec(text.trim());
+  const ago = /^(\d+)([smhdw])$/.exec(text.trim());
   if (ago) return now - Number(ago[1]) * UNIT_MS[ago[2]!]!;
   if (text.trim() === 'now') return now;
   // A date without a zone would silently mean local time; require one.
@@ -14,4 +17,11 @@ export function parseTime(text: string, now: number): number {
   const t = Date.parse(text);
   if (Number.isNaN(t)) throw new UsageError(`"${text}" is not a time: use ISO 8601 (2026-11-20T09:30:00Z) or a duration ago (90m, 36h, 7d, 2w)`);
   return t;
+}
+
+/** When something ends: a duration from now ("24h", "7d"), or an ISO time. */
+export function parseFuture(text: string, now: number): number {
+  const ahead = /^(\d+)([smhdw])$/.exec(text.trim());
+  if (ahead) return now + Number(ahead[1]) * UNIT_MS[ahead[2]!]!;
+  return parseTime(text, now);
 }

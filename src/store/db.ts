@@ -4,7 +4,7 @@
  * error that names the file and says what to do.
  */
 import Database from 'better-sqlite3';
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BindwallError, ErrorCode } from '../errors.js';
 import { MIGRATIONS } from './migrations.js';
@@ -12,9 +12,14 @@ import { MIGRATIONS } from './migrations.js';
 export type Db = Database.Database;
 
 export function openDatabase(path: string, opts: { readonly?: boolean } = {}): Db {
+  const fresh = path !== ':memory:' && !existsSync(path);
+  if (fresh && opts.readonly) {
+    throw new BindwallError(ErrorCode.StorageUnusable, `no storage at ${path}: bindwall has not run with it yet (check --config or --db)`, { path });
+  }
   if (path !== ':memory:' && !opts.readonly) {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      // Baselines, incidents and threat entries are nobody else's business: the folder 0700, the files 0600.
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     } catch (err) {
       throw storageError(path, err, 'cannot create its folder');
     }
@@ -22,6 +27,7 @@ export function openDatabase(path: string, opts: { readonly?: boolean } = {}): D
   let db: Db;
   try {
     db = new Database(path, { readonly: !!opts.readonly, fileMustExist: !!opts.readonly, timeout: 2_000 });
+    if (fresh) chmodSync(path, 0o600);
   } catch (err) {
     throw storageError(path, err);
   }

@@ -88,7 +88,8 @@ test('risk show and endpoints print what was learned (text and --json)', async (
   t.deepEqual(parsed.endpoints.map((e) => [e.endpoint, e.count]).sort(), [['127.0.0.41', 2], ['127.0.0.42', 1]]);
   const unknown = spawnBindwall(['risk', 'show', 'nobody', '--db', storage]);
   t.is(await unknown.exited, 1);
-  t.regex(unknown.stdout(), /nobody: no logons recorded/);
+  t.regex(unknown.stderr(), /nobody: no logons recorded/);
+  t.is(unknown.stdout(), '');
 });
 
 test('storage problems are clear at startup and name the file', (t) => {

@@ -35,7 +35,7 @@ test('explain: a quarantined account is shown as such and blocked', async (t) =>
   t.is(add.status, 0, add.stderr);
   t.regex(add.stdout, /^alice quarantined/);
   const list = await runBindwall(['quarantine', 'list', '--db', db]);
-  t.regex(list.stdout, /^alice {2}since .* \(cli\) reported by the user/);
+  t.regex(list.stdout, /^alice {2}since .* \(cli:[^)]+\) reported by the user/);
   const r = await runBindwall(['policy', 'explain', '--user', 'alice', '--endpoint', '10.1.2.3', '--at', 'now', '--policy', policies, '--db', db]);
   t.regex(r.stdout, /Account {3}alice — kind human, QUARANTINED/);
   t.regex(r.stdout, /Decision {2}block — rule quarantined-users-blocked/);
