@@ -1,7 +1,9 @@
 /**
- * `bindwall config check FILE --connect`: what `config check` cannot see in the file — can
- * bindwall reach every directory URL, and can the lookup account bind? Each problem has a
- * stable code and a fix; no password reaches the output.
+ * `bindwall doctor` (and `config check --connect`, and the proxy at startup): what `config
+ * check` cannot see in the file — every directory URL (TLS and its certificate's name
+ * included), the lookup account's bind, the Okta credentials for MFA and the connector, every
+ * notify target, the SMTP server. Each problem has a stable code and a fix; no password or
+ * token reaches the output.
  */
 import type { Config } from '../config/load.js';
 import { factsOptions } from '../behavior/setup.js';
@@ -13,6 +15,8 @@ import { systemClock } from '../util/clock.js';
 import { lockoutPolicySource } from '../directory/lockout-policy.js';
 import { effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { OktaClient } from '../okta/client.js';
+import axios from 'axios';
+import nodemailer from 'nodemailer';
 
 export interface ConnectCheck {
   what: string;
@@ -68,6 +72,56 @@ export async function checkConnections(config: Config): Promise<ConnectCheck[]> 
         what, ok: false, code, message: describeError(err).message,
         fix: code === ErrorCode.OktaAuth ? 'check connectors.oktaSso\'s API token, or grant the service app okta.logs.read (and an admin role)' : 'is the org URL right, and reachable from here?',
       });
+    }
+  }
+  const m = config.mfa.okta;
+  if (m) {
+    // A user that cannot exist: 404 means the credentials (and, for a service app, its scopes) were accepted.
+    const client = new OktaClient({ orgUrl: m.orgUrl, auth: m.auth, requestTimeoutMs: m.requestTimeoutMs, maxRateLimitWaitMs: 0, clock: systemClock, userAgent: 'bindwall doctor' });
+    const what = `Okta API at ${m.orgUrl} (mfa.okta)`;
+    try {
+      await client.getUser(`bindwall-doctor-${Date.now()}@invalid.example`, Date.now() + m.requestTimeoutMs);
+      out.push({ what, ok: true });
+    } catch (err) {
+      const code = err instanceof BindwallError ? err.code : ErrorCode.OktaUnavailable;
+      if (code === ErrorCode.OktaUserUnknown) out.push({ what, ok: true });
+      else {
+        out.push({
+          what, ok: false, code, message: describeError(err).message,
+          fix: code === ErrorCode.OktaAuth ? `check mfa.okta's API token, or grant the service app ${m.auth.type === 'oauth' ? m.auth.scopes.join(', ') : 'okta.users.manage'}` : 'is the org URL right, and reachable from here?',
+        });
+      }
+    }
+  }
+  for (const [name, t] of Object.entries(config.incidents.notify)) {
+    // No target has a harmless test call; an answer of any kind shows it can be reached.
+    const what = `notify target ${name} (${t.type} ${new URL(t.url).host})`;
+    try {
+      await axios.head(t.url, { timeout: Math.min(t.timeoutMs, 5_000), validateStatus: () => true, maxRedirects: 0 });
+      out.push({ what, ok: true });
+    } catch (err) {
+      out.push({ what, ok: false, code: (err as { code?: string }).code ?? 'ERR_NETWORK', message: `cannot reach ${new URL(t.url).host}`, fix: `check incidents.notify.${name}.url and that this host may reach it (proxy, firewall)` });
+    }
+  }
+  const ui = config.userInsight;
+  if (ui) {
+    const what = `SMTP ${ui.smtp.host}:${ui.smtp.port} (userInsight)`;
+    const transport = nodemailer.createTransport({
+      host: ui.smtp.host, port: ui.smtp.port, secure: ui.smtp.security === 'tls', requireTLS: ui.smtp.security === 'starttls', ignoreTLS: ui.smtp.security === 'none',
+      ...(ui.smtp.user && ui.smtp.password ? { auth: { user: ui.smtp.user, pass: ui.smtp.password.reveal() } } : {}),
+      tls: { minVersion: 'TLSv1.2', servername: ui.smtp.host, ...(ui.smtp.ca ? { ca: ui.smtp.ca } : {}) }, connectionTimeout: ui.smtp.timeoutMs, greetingTimeout: ui.smtp.timeoutMs,
+    });
+    try {
+      await transport.verify();
+      out.push({ what, ok: true });
+    } catch (err) {
+      const e = err as { code?: string; responseCode?: number };
+      out.push({
+        what, ok: false, code: e.code ?? 'ESMTP', message: e.responseCode ? `the server answered ${e.responseCode}` : `${e.code ?? 'failed'}`,
+        fix: e.code === 'EAUTH' ? 'check userInsight.smtp.user and the password in its passwordFile' : 'check userInsight.smtp host, port, security and caFile',
+      });
+    } finally {
+      transport.close();
     }
   }
   return out;

@@ -39,6 +39,8 @@ Usage:
   bindwall start --config FILE      run the proxy with a config file
   bindwall demo [--port N]          run a demo directory with bindwall in front (no setup)
   bindwall status --config FILE     what the running bindwall says of itself (its admin: listener; --json)
+  bindwall doctor --config FILE     config check --connect: the config and policy, then every directory URL (TLS names too),
+                                    the lookup account, Okta credentials and scopes, notify targets, SMTP — each with its fix (--json)
   bindwall config check FILE        validate a config file and list every problem
                                     (--connect: reach every directory URL and bind the lookup account)
   bindwall risk show USER           what bindwall learned about an account, with recent reasons
@@ -101,6 +103,12 @@ export async function main(argv: string[]): Promise<number> {
         return await demo(rest);
       case 'config':
         return await configCommand(rest);
+      case 'doctor': {
+        // The same as config check --connect, named for what an admin reaches for.
+        const { values } = parseArgs({ args: rest, strict: true, options: { config: { type: 'string', short: 'c' }, json: { type: 'boolean', default: false } } });
+        if (!values.config) throw new UsageError('usage: bindwall doctor --config FILE [--json]');
+        return await configCommand(['check', values.config, '--connect', ...(values.json ? ['--json'] : [])]);
+      }
       case 'risk':
         if (rest[0] !== 'show') throw new UsageError('usage: bindwall risk show USER [--config FILE | --db PATH] [--json]');
         return riskShow(rest.slice(1), print);

@@ -16,6 +16,7 @@ import { markRunning } from '../store/running.js';
 import { systemClock } from '../util/clock.js';
 import { packageVersion } from '../util/package-root.js';
 import { reloadConfig } from './config-reload.js';
+import { checkConnections } from './connect-check.js';
 import { createMetrics, startAdmin, type AdminParts, type RunningAdmin } from '../admin/setup.js';
 
 export interface RunningProxy {
@@ -67,6 +68,12 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     Object.assign(parts, { proxy, behavior: behavior?.service, mfa: point.mfa, policy: point.policy, connectors: () => connectors, version: packageVersion(), startedAt });
     admin = await startAdmin(config, log, metrics, parts as AdminParts, systemClock);
     unmark = markRunning(config.storage.path);
+    // What doctor would find, said in the log once running (nothing waits for it).
+    void checkConnections(config).then((found) => {
+      const bad = found.filter((c) => !c.ok);
+      for (const c of bad) log.warn({ event: 'doctor', what: c.what, code: c.code, error: c.message, fix: c.fix }, `${c.what}: ${c.message} (fix: ${c.fix})`);
+      log.info({ event: 'doctor_done', checked: found.length, problems: bad.length }, bad.length ? `startup checks: ${bad.length} problem(s) of ${found.length}` : `startup checks: all ${found.length} ok`);
+    }, (err: unknown) => log.error({ event: 'doctor_failed', error: describeError(err) }, 'startup checks could not run'));
   } catch (err) {
     await closeAll();
     throw err;

@@ -18,6 +18,7 @@ import { Secret } from '../log/secret.js';
 import { checkTimeZone } from '../behavior/time-of-week.js';
 import { parseCidr, type Cidr } from '../util/cidr.js';
 import { readWorkflows, type Workflow } from './responses.js';
+import { checkConsistency } from './consistency.js';
 import { readInsightFiles, type InsightFiles } from './insight-load.js';
 import type { Templates } from '../insight/templates.js';
 
@@ -325,6 +326,7 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
     readPem(['admin', 'tls', 'certFile'], adminTls.certFile, 'certificate');
     readPem(['admin', 'tls', 'keyFile'], adminTls.keyFile, 'private key');
   }
+  checkConsistency(source, raw, out);
   const workflows = readWorkflows(source, raw, out);
   const insight = readInsightFiles(source, raw, out);
   return {

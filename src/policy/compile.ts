@@ -335,6 +335,10 @@ class Compiler implements CompileEnv {
     this.diagnostics.push(at.source.diag(at.path, 'error', message, hint, atKey));
   }
 
+  warn(at: Where, message: string, hint?: string): void {
+    this.#warn(at, message, hint);
+  }
+
   #warn(at: Where, message: string, hint?: string): void {
     this.diagnostics.push(at.source.diag(at.path, 'warning', message, hint, true));
   }

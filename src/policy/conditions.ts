@@ -64,6 +64,7 @@ export interface CompileEnv {
   clock(timeZone: string): LocalClock;
   defaultTimeZone(source: YamlSource): string;
   error(at: Where, message: string, hint?: string, atKey?: boolean): void;
+  warn(at: Where, message: string, hint?: string): void;
   /** Notes that a condition needs directory facts (groups, department …). */
   needsFacts(): void;
   /** Records a name the configuration must know (an app, a directory attribute). */
@@ -192,6 +193,10 @@ export function compileCondition(spec: ConditionSpec | undefined, at: Where, env
   }
   if (spec.ou !== undefined) {
     const values = names('ou');
+    // OUs are matched by name ("Finance"); a DN never equals one, so the condition would never hold.
+    for (const v of values) {
+      if (/=/.test(v.value)) env.warn(v, `ou "${v.value}" is a DN, but ou matches OU names (the Finance of ou=Finance,…): this never matches`, `write the name, e.g. ou: ${/^\s*ou\s*=\s*([^,]+)/i.exec(v.value)?.[1]?.trim() ?? 'Finance'}`);
+    }
     const m = new NameMatcher(values.map((v) => v.value));
     facets.set('ou', setFacet(values));
     parts.push(leaf(`ou in ${shown(values)}`, (c) => m.testAny(c.ous), (c) => `OUs: ${list(c.ous)}`));

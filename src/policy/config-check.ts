@@ -7,6 +7,7 @@
 import type { Config } from '../config/load.js';
 import { didYouMean, sortDiagnostics, type Diagnostic } from '../config/diagnostics.js';
 import type { CompiledPolicy } from './policy.js';
+import { checkOverrides } from './override-check.js';
 
 const GLOB = /[*?]/;
 
@@ -16,7 +17,7 @@ export function checkPolicyAgainstConfig(policy: CompiledPolicy, config: Config)
   const lookup = config.directory.lookup;
   const fetched = lookup ? [...lookup.extraAttributes] : [];
   const lowerFetched = new Set(fetched.map((a) => a.toLowerCase()));
-  const out: Diagnostic[] = [];
+  const out: Diagnostic[] = [...checkOverrides(policy)];
   // Not a fail-open (such a bind is refused), but a silent one: every bind the rule
   // matches fails with "invalid credentials" and nobody is asked.
   if (!config.mfa.okta) {
