@@ -69,7 +69,7 @@ export function reloadConfig(file: string, running: { config: Config }, target: 
     log.level = next.log.level;
     applied.push(`log.level ${cur.log.level} → ${next.log.level}`);
   }
-  if (cur.log.flushBeforeAnswer !== next.log.flushBeforeAnswer) needsRestart.push('log.flushBeforeAnswer');
+  if (cur.log.flushBeforeAnswer !== next.log.flushBeforeAnswer || cur.log.file !== next.log.file || !same(cur.log.syslog, next.log.syslog)) needsRestart.push('log (flushBeforeAnswer, file, syslog)');
   if (!same(cur.incidents.notify, next.incidents.notify) && target.setNotifyTargets) {
     target.setNotifyTargets(next.incidents.notify);
     applied.push('incidents.notify');

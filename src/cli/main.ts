@@ -9,7 +9,7 @@ import { ConfigError, loadConfigFile, parseConfig, type Config } from '../config
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { cheatSheet, demoConfig, startDemoDirectory, startDemoOkta, writeDemoPolicies } from '../demo/run.js';
 import { BindwallError, describeError } from '../errors.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, reopenLog } from '../log/logger.js';
 import { packageVersion } from '../util/package-root.js';
 import { endpoints, riskShow } from './risk.js';
 import { endpointRoles } from './endpoint-roles.js';
@@ -190,9 +190,22 @@ async function start(args: string[]): Promise<number> {
   if (!values.config) throw new UsageError('start needs --config FILE');
   const level = logLevel(values['log-level']);
   const config = loadConfigFile(values.config);
-  const log = createLogger({ level: level ?? config.log.level, buffered: true });
-  const { stopped } = await runProxy(config, log);
-  await stopped;
+  const log = createLogger({ level: level ?? config.log.level, buffered: true, ...(config.log.file ? { destination: config.log.file } : {}), ...(config.log.syslog ? { syslog: config.log.syslog } : {}) });
+  // logrotate moves the file away, then sends SIGUSR2: lines go to a new file of the same name.
+  process.on('SIGUSR2', () => {
+    reopenLog(log);
+    log.info({ event: 'log_reopened', file: config.log.file }, 'log file reopened');
+  });
+  let running;
+  try {
+    running = await runProxy(config, log);
+  } catch (err) {
+    // JSON on the log target, for the SIEM; the plain sentence goes to stderr (main's catch).
+    log.fatal({ event: 'start_failed', error: describeError(err) }, `bindwall could not start: ${describeError(err).message}`);
+    log.flush();
+    throw err;
+  }
+  await running.stopped;
   return 0;
 }
 

@@ -21,6 +21,7 @@ import { readWorkflows, type Workflow } from './responses.js';
 import { checkConsistency } from './consistency.js';
 import { readInsightFiles, type InsightFiles } from './insight-load.js';
 import type { Templates } from '../insight/templates.js';
+import type { SyslogOptions } from '../log/syslog.js';
 
 export interface TlsMaterial {
   cert: Buffer;
@@ -76,7 +77,7 @@ export interface Config {
   connectors: { oktaSso?: OktaSsoConfig };
   storage: { path: string };
   admin?: { host: string; port: number; token?: Secret<string>; tls?: TlsMaterial };
-  log: ParsedConfig['log'];
+  log: Omit<ParsedConfig['log'], 'syslog'> & { syslog?: SyslogOptions };
 }
 
 export class ConfigError extends BindwallError {
@@ -327,6 +328,7 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
     readPem(['admin', 'tls', 'keyFile'], adminTls.keyFile, 'private key');
   }
   checkConsistency(source, raw, out);
+  readPem(['log', 'syslog', 'caFile'], obj(obj(raw.log)?.syslog)?.caFile, 'CA file');
   const workflows = readWorkflows(source, raw, out);
   const insight = readInsightFiles(source, raw, out);
   return {
@@ -406,7 +408,11 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
         ...(v.admin.tls ? { tls: { cert: loaded.pem.get(abs(v.admin.tls.certFile))!, key: loaded.pem.get(abs(v.admin.tls.keyFile))! } } : {}),
       },
     } : {}),
-    log: v.log,
+    log: (({ syslog, file, ...rest }) => ({
+      ...rest, ...(file ? { file: abs(file) } : {}),
+      ...(syslog ? { syslog: { host: syslog.host, port: syslog.port ?? (syslog.protocol === 'tls' ? 6514 : 514), protocol: syslog.protocol, facility: syslog.facility, appName: syslog.appName,
+        ...(syslog.caFile ? { ca: loaded.pem.get(abs(syslog.caFile))! } : {}) } } : {}),
+    }))(v.log),
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { duration, ms } from './duration.js';
+import { SyslogFacility } from '../log/syslog.js';
 import { responseRetry, responseRetryDefaults, responses, userInsight, workflowName } from './insight-schema.js';
 
 const port = z.int().min(0).max(65535);
@@ -420,6 +421,17 @@ export const configSchema = z.strictObject({
      * `decisions` (every decided bind, at a write per bind).
      */
     flushBeforeAnswer: z.enum(['refusals', 'decisions']).default('refusals'),
+    /** Lines go to this file instead of stdout (SIGUSR2 reopens it, for logrotate). */
+    file: z.string().min(1).optional(),
+    /** And to a syslog receiver, as RFC 5424 messages whose text is the JSON line. */
+    syslog: z.strictObject({
+      host: z.string().min(1),
+      port: port.optional(),
+      protocol: z.enum(['udp', 'tcp', 'tls']).default('udp'),
+      facility: z.enum(Object.keys(SyslogFacility) as [SyslogFacility, ...SyslogFacility[]]).default('local0'),
+      appName: z.string().regex(/^[!-~]{1,48}$/).default('bindwall'),
+      caFile: z.string().min(1).optional(),
+    }).optional(),
   }).default({ level: 'info', flushBeforeAnswer: 'refusals' }),
 });
 

@@ -5,7 +5,8 @@
  * service, msg), so log readers see one format.
  */
 import { pino, type Logger } from 'pino';
-import { flushLogSync } from './logger.js';
+import { hostname } from 'node:os';
+import { flushLogSync, LOG_SCHEMA } from './logger.js';
 import type { BindEvent } from '../proxy/bind-event.js';
 
 let lastMs = 0;
@@ -20,15 +21,21 @@ function isoNow(): string {
 }
 
 const q = JSON.stringify;
+/** What every line carries (logger.ts's base), fixed for the process. */
+const BASE = `"service":"bindwall","schema":${q(LOG_SCHEMA)},"host":${q(hostname())},"pid":${process.pid}`;
 
 export function formatBindLine(ev: BindEvent): string {
-  let s = `{"level":"info","time":"${isoNow()}","service":"bindwall","event":"bind","conn":${ev.connectionId},"listener":${q(ev.listener)}` +
+  let s = `{"level":"info","time":"${isoNow()}",${BASE},"event":"bind","conn":${ev.connectionId},"listener":${q(ev.listener)}` +
     `,"client":${q(ev.clientAddress)},"clientPort":${ev.clientPort},"dn":${q(ev.bindDn)},"method":"${ev.method}"` +
     `${ev.saslMechanism ? `,"saslMechanism":${q(ev.saslMechanism)}` : ''},"tls":${ev.tls},"outcome":"${ev.outcome}","resultCode":${ev.resultCode}`;
   if (ev.directoryResultCode !== undefined) s += `,"directoryResultCode":${ev.directoryResultCode}`;
   if (ev.directoryDiagnostic) s += `,"directoryDiagnostic":${q(ev.directoryDiagnostic)}`;
   if (ev.reasons) s += `,"reasons":${q(ev.reasons)}`;
+  if (ev.identity !== undefined) s += `,"identity":${q(ev.identity)},"accountKind":${q(ev.accountKind)},"app":${q(ev.app)}${ev.endpointName ? `,"endpointName":${q(ev.endpointName)}` : ''}`;
+  if (ev.tlsVersion) s += `,"tlsVersion":${q(ev.tlsVersion)}`;
   if (ev.ruleId) s += `,"ruleId":${q(ev.ruleId)}`;
+  if (ev.mfaMethod) s += `,"mfaMethod":${q(ev.mfaMethod)}`;
+  if (ev.incidentId !== undefined) s += `,"incidentId":${ev.incidentId}`;
   if (ev.policyHash) s += `,"policy":${q(ev.policyHash)}`;
   if (ev.audit) s += `,"audit":{"ruleId":${q(ev.audit.ruleId)},"action":${q(ev.audit.action)}}`;
   if (ev.detail) s += `,"detail":${q(ev.detail)}`;
@@ -36,7 +43,7 @@ export function formatBindLine(ev: BindEvent): string {
   const t = ev.threat;
   if (t) s += `,"threat":{"level":"${t.level}","action":"${t.action}","enforced":${t.enforced},"reasons":${q(t.reasons)}}`;
   const a = ev.assessment;
-  if (a) s += `,"risk":${a.score},"signals":${q(a.signals.map((x) => x.code))},"riskReasons":${q(a.reasons)}`;
+  if (a) s += `,"risk":${a.score},"signals":${q(a.signals.map((x) => x.code))},"riskReasons":${q(a.reasons)}${a.endpointRole ? `,"endpointRole":"${a.endpointRole}"` : ''}`;
   return `${s},"latencyMs":${ev.latencyMs},"msg":"bind"}\n`;
 }
 

@@ -3,6 +3,8 @@
  * defence: secrets travel as `Secret` values and are never put into log objects at all.
  */
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { hostname } from 'node:os';
+import { SyslogStream, type SyslogOptions } from './syslog.js';
 
 export type { Logger };
 
@@ -26,12 +28,17 @@ export interface LoggerOptions {
   /** Buffer lines and write in batches (the proxy's hot path); flushed every flushIntervalMs. */
   buffered?: boolean;
   flushIntervalMs?: number;
+  /** Also send every line to a syslog receiver (log/syslog.ts). */
+  syslog?: SyslogOptions;
 }
+
+/** Every line says which schema it follows (docs/log-schema.md), and where it came from. */
+export const LOG_SCHEMA = 'bindwall.log/1';
 
 export function createLogger(opts: LoggerOptions): Logger {
   const options = {
     level: opts.level,
-    base: { service: 'bindwall' },
+    base: { service: 'bindwall', schema: LOG_SCHEMA, host: hostname(), pid: process.pid },
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
@@ -63,7 +70,21 @@ export function createLogger(opts: LoggerOptions): Logger {
       }
     });
   }
-  return pino(options, stream);
+  if (!opts.syslog) return pino(options, stream);
+  const syslog = new SyslogStream(opts.syslog);
+  process.once('exit', () => syslog.end());
+  return pino(options, pino.multistream([{ stream, level: 'trace' }, { stream: syslog, level: 'trace' }]));
+}
+
+/** Reopens a file destination (SIGUSR2, after logrotate moved the file away). */
+export function reopenLog(log: Logger): void {
+  const s = (log as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as { reopen?: () => void; streams?: { stream: { reopen?: () => void } }[] } | undefined;
+  try {
+    s?.reopen?.();
+    for (const x of s?.streams ?? []) x.stream.reopen?.();
+  } catch {
+    // the file cannot be opened again yet: the next SIGUSR2 tries again
+  }
 }
 
 /**

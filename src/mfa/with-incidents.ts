@@ -19,7 +19,8 @@ export function withIncidents(challenger: Challenger, recorder: IncidentRecorder
     const r = await challenger(attempt, decision);
     const o = r.outcome;
     if (r.result === 'failed' && o?.failure && INCIDENT_FAILURES.has(o.failure)) {
-      recorder.record(attempt, decision, o, attempt.logon ?? mapper.fromAttempt(attempt, attempt.facts));
+      const incident = recorder.record(attempt, decision, o, attempt.logon ?? mapper.fromAttempt(attempt, attempt.facts));
+      return { ...r, incidentId: incident.id };
     }
     if (r.result === 'passed' && o && onPassed) onPassed((attempt.logon ?? mapper.fromAttempt(attempt, attempt.facts)).account, o);
     return r;

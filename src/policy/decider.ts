@@ -47,7 +47,8 @@ export class PolicyDecider {
 
   inputFor(attempt: BindAttempt): PolicyInput {
     const facts = attempt.facts ?? null;
-    const logon = attempt.logon ?? this.#mapper.fromAttempt(attempt, facts);
+    // Kept on the attempt: the challenger, the incident and the bind line use the same logon.
+    const logon = (attempt.logon ??= this.#mapper.fromAttempt(attempt, facts));
     const a = attempt.assessment;
     return {
       time: attempt.receivedAt,

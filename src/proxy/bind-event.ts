@@ -94,6 +94,16 @@ export interface BindEvent {
   assessment?: Assessment;
   latencyMs: number;
   connection?: ConnectionContext;
+  /** Who the bind was, as behaviour and policy saw it: the identity, its kind, the app, the device's name. */
+  identity?: string;
+  accountKind?: string;
+  app?: string;
+  endpointName?: string;
+  /** The TLS version of the client connection (TLSv1.3 …). */
+  tlsVersion?: string;
+  /** The step-up that ran: push or otp; the incident a failed one opened. */
+  mfaMethod?: string;
+  incidentId?: number;
 }
 
 export type BindEventSink = (event: BindEvent) => void;

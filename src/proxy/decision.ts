@@ -83,7 +83,7 @@ export const ChallengeResult = { Passed: 'passed', Failed: 'failed' } as const;
 export type ChallengeResult = (typeof ChallengeResult)[keyof typeof ChallengeResult];
 
 /** Runs a step-up challenge for a `challenge` decision (the MFA issue provides a real one). */
-export type Challenger = (attempt: BindAttempt, decision: ChallengeDecision) => Promise<{ result: ChallengeResult; detail?: string; outcome?: ChallengeOutcome }>;
+export type Challenger = (attempt: BindAttempt, decision: ChallengeDecision) => Promise<{ result: ChallengeResult; detail?: string; outcome?: ChallengeOutcome; incidentId?: number }>;
 
 export const approveAll: DecideFn = () => ({ action: Action.Approve, reasons: ['default: approve all'] });
 

@@ -129,6 +129,10 @@ interface PendingBind {
   /** The password was already wrong for this identity and kind of source (a retry). */
   repeatedPassword?: true;
   connection: ConnectionContext;
+  /** Who the bind was (behaviour's logon), for the bind line. */
+  logon?: { account: string; kind: string; app: string; endpointName?: string };
+  mfaMethod?: string;
+  incidentId?: number;
 }
 
 /** What the decision function sees. The abort signal is created only if someone asks. */
@@ -936,7 +940,10 @@ export class Session {
   }
 
   #decideScored(p: PendingBind, attempt: Attempt, successPdu: Buffer): void {
-    this.#step(p, () => this.#d.decide(attempt), (d) => this.#apply(p, attempt, d, successPdu));
+    this.#step(p, () => this.#d.decide(attempt), (d) => {
+      if (attempt.logon) p.logon = attempt.logon;
+      this.#apply(p, attempt, d, successPdu);
+    });
   }
 
   /**
@@ -972,6 +979,8 @@ export class Session {
           this.#d.challenge(attempt, decision).then((outcome) => {
             if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other);
             if (outcome.detail) p.detail = outcome.detail;
+            if (outcome.outcome?.method) p.mfaMethod = outcome.outcome.method;
+            if (outcome.incidentId !== undefined) p.incidentId = outcome.incidentId;
             if (outcome.result === ChallengeResult.Passed) return this.#grant(p, successPdu, BindOutcome.ChallengePassed);
             return this.#refuseAfterSuccess(p, BindOutcome.ChallengeFailed);
           }).catch((err: unknown) => this.#failClosed(p, err));
@@ -1062,6 +1071,10 @@ export class Session {
       assessment: p.assessment,
       latencyMs: this.#d.clock.now() - p.receivedAt,
       connection: p.connection,
+      ...(p.logon ? { identity: p.logon.account, accountKind: p.logon.kind, app: p.logon.app, ...(p.logon.endpointName ? { endpointName: p.logon.endpointName } : {}) } : {}),
+      ...(this.#tls ? { tlsVersion: (this.#client as tls.TLSSocket).getProtocol?.() ?? undefined } : {}),
+      ...(p.mfaMethod ? { mfaMethod: p.mfaMethod } : {}),
+      ...(p.incidentId !== undefined ? { incidentId: p.incidentId } : {}),
     });
   }
 

@@ -117,6 +117,9 @@ test.serial('push denied: 49, a high-severity incident committed before the answ
   t.is(r.code, 49);
   const incident = incidents()[0]!;
   t.like(incident, { account: 'alice', failure: 'denied', severity: 'high', status: 'open', ruleId: 'alice-push', method: 'push', endpoint: '127.0.0.1' });
+  // The bind line says who it was, how the step-up ran and which incident it opened.
+  const line = proxy.logLines().filter((l) => l.event === 'bind' && l.outcome === 'challenge_failed').at(-1)!;
+  t.like(line, { identity: 'alice', accountKind: 'human', app: 'test', mfaMethod: 'push', incidentId: incident.id, schema: 'bindwall.log/1', pid: process.pid });
   t.true(incident.timeline.some((e) => /quarantined/.test(e.what)));
   // Quarantined: the next bind is blocked by policy without any push.
   const pushesBefore = sim.requests.filter((x) => x.path.endsWith('/verify')).length;
