@@ -5,7 +5,7 @@
  * and the process (RSS, descriptors, event-loop lag). Labels come from the configuration and
  * the policy (listener, app, rule ids), never from what a client sends, so their number is bounded.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { BindEvent } from '../proxy/bind-event.js';
 
 export interface MetricsSources {
@@ -18,12 +18,11 @@ export interface MetricsSources {
   incidents?: () => { open: number; deadLetters: number };
 }
 
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const CONNECTOR_STATES = ['starting', 'ok', 'degraded', 'failing', 'stopped'] as const;
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly #binds: Counter<'outcome' | 'rule' | 'listener' | 'app'>;
-  readonly #latency: Histogram<'outcome'>;
   readonly #okta: Counter<'client' | 'status'>;
   readonly #reloads: Counter<'what' | 'result'>;
 
@@ -31,11 +30,32 @@ export class Metrics {
     const p = o.prefix ?? 'bindwall_';
     const registers = [this.registry];
     if (o.processMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: p });
-    this.#binds = new Counter({ name: `${p}binds_total`, help: 'Binds by how they ended, the rule that decided, the listener and the app', labelNames: ['outcome', 'rule', 'listener', 'app'], registers });
-    this.#latency = new Histogram({
-      name: `${p}bind_duration_seconds`, help: 'From the bind request to the answer (directory, decision and any step-up)', labelNames: ['outcome'], registers,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    const counts = this.#bindCounts;
+    new Counter({
+      name: `${p}binds_total`, help: 'Binds by how they ended, the rule that decided, the listener and the app', labelNames: ['outcome', 'rule', 'listener', 'app'], registers,
+      collect(this: Counter<'outcome' | 'rule' | 'listener' | 'app'>) {
+        this.reset();
+        for (const c of counts.values()) this.inc(c.labels, c.n);
+      },
     });
+    const latency = this.#latencyCounts;
+    const name = `${p}bind_duration_seconds`;
+    // A histogram whose buckets are kept here (per bind, no label hashing) and written out at scrape.
+    this.registry.registerMetric({
+      name, help: 'From the bind request to the answer (directory, decision and any step-up)',
+      get: async () => ({
+        name, help: 'From the bind request to the answer (directory, decision and any step-up)', type: 'histogram', aggregator: 'sum',
+        values: [...latency].flatMap(([outcome, h]) => {
+          let cumulative = 0;
+          return [
+            ...LATENCY_BUCKETS.map((le, i) => ({ metricName: `${name}_bucket`, labels: { outcome, le }, value: (cumulative += h.buckets[i]!) })),
+            { metricName: `${name}_bucket`, labels: { outcome, le: '+Inf' }, value: h.n },
+            { metricName: `${name}_sum`, labels: { outcome }, value: h.sum },
+            { metricName: `${name}_count`, labels: { outcome }, value: h.n },
+          ];
+        }),
+      }),
+    } as never);
     this.#okta = new Counter({ name: `${p}okta_responses_total`, help: 'Okta API responses by HTTP status ("error": none came)', labelNames: ['client', 'status'], registers });
     this.#reloads = new Counter({ name: `${p}reloads_total`, help: 'Policy and config reloads by result', labelNames: ['what', 'result'], registers });
     const gauge = (name: string, help: string, labelNames: string[], collect: (g: Gauge) => void): void => {
@@ -74,10 +94,31 @@ export class Metrics {
     }
   }
 
+  /**
+   * Per bind: one Map lookup and a few increments. prom-client hashes a label set on every
+   * call (a microsecond or two); the counts are handed to it when Prometheus scrapes.
+   */
+  readonly #bindCounts = new Map<string, { labels: Record<'outcome' | 'rule' | 'listener' | 'app', string>; n: number }>();
+  readonly #latencyCounts = new Map<string, { buckets: number[]; sum: number; n: number }>();
+
   /** One bind event; `app` as behaviour names it (a declared app, else the listener). */
   observeBind(ev: BindEvent, app: string): void {
-    this.#binds.inc({ outcome: ev.outcome, rule: ev.ruleId ?? '', listener: ev.listener, app });
-    this.#latency.observe({ outcome: ev.outcome }, ev.latencyMs / 1000);
+    const key = `${ev.outcome}\u0000${ev.ruleId ?? ''}\u0000${ev.listener}\u0000${app}`;
+    const c = this.#bindCounts.get(key);
+    if (c) c.n++;
+    // Labels come from the config and the policy; a cap all the same.
+    else if (this.#bindCounts.size < 10_000) this.#bindCounts.set(key, { labels: { outcome: ev.outcome, rule: ev.ruleId ?? '', listener: ev.listener, app }, n: 1 });
+    let h = this.#latencyCounts.get(ev.outcome);
+    if (!h) this.#latencyCounts.set(ev.outcome, (h = { buckets: new Array<number>(LATENCY_BUCKETS.length).fill(0), sum: 0, n: 0 }));
+    const v = ev.latencyMs / 1000;
+    h.n++;
+    h.sum += v;
+    for (let i = 0; i < LATENCY_BUCKETS.length; i++) {
+      if (v <= LATENCY_BUCKETS[i]!) {
+        h.buckets[i]!++;
+        break;
+      }
+    }
   }
 
   observeOkta(client: 'mfa' | 'connector', status: number | 'error'): void {

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfigFile, parseConfig, type Config } from '../config/load.js';
 import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { cheatSheet, demoConfig, startDemoDirectory, startDemoOkta, writeDemoPolicies } from '../demo/run.js';
-import { BindwallError, describeError } from '../errors.js';
+import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import { createLogger, reopenLog } from '../log/logger.js';
 import { packageVersion } from '../util/package-root.js';
 import { endpoints, riskShow } from './risk.js';
@@ -224,7 +224,20 @@ async function demo(args: string[]): Promise<number> {
   writeDemoPolicies(policyDir);
   const config = demoConfig(dir.served.url, { host: values.host, port, dataDir, logLevel: logLevel(values['log-level']) ?? 'info', oktaUrl: okta.simulator.url, oktaToken: okta.token, policyDir });
   const log = createLogger({ level: config.log.level, buffered: true });
-  const { listeners, stopped, mfa } = await runProxy(config, log, { onStop: async () => { await dir.served.close(); await okta.simulator.stop(); } });
+  const stopDemo = async (): Promise<void> => {
+    await dir.served.close();
+    await okta.simulator.stop();
+  };
+  let running;
+  try {
+    running = await runProxy(config, log, { onStop: stopDemo });
+  } catch (err) {
+    // The demo directory and the Okta simulator must not keep the process alive after a failed start.
+    await stopDemo();
+    if ((err as { code?: string }).code === ErrorCode.ListenFailed) throw new BindwallError(ErrorCode.ListenFailed, `${(err as Error).message}; try another port with --port`);
+    throw err;
+  }
+  const { listeners, stopped, mfa } = running;
   process.stdout.write(`${cheatSheet(listeners[0]!.url, dir.served.url, dir.directory.size, okta.simulator.url, mfa?.page?.url)}\n`);
   await stopped;
   return 0;
