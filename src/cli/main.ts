@@ -29,6 +29,7 @@ import { DEFAULT_LOCKOUT_THRESHOLD, effectiveThreshold, type EffectiveThreshold 
 import { incidentsCommand } from './incidents.js';
 import { deadLettersCommand } from './dead-letters.js';
 import { statusCommand } from './status.js';
+import { completionScript } from './completion.js';
 import { describeStep } from '../config/responses.js';
 import { LogLevels } from '../config/schema.js';
 import type { Diagnostic } from '../config/diagnostics.js';
@@ -70,6 +71,7 @@ Usage:
   bindwall simulate [--evaluate]    simulate an organisation's logons and attacks; score them
       (--seed N --users N --services N --days N --warmup-days N --attacks N --out FILE.jsonl --okta-out FILE.json --json;
        --evaluate --events FILE.jsonl: evaluate a labelled history file instead)
+  bindwall completion bash|zsh      a shell completion script (eval "$(bindwall completion bash)")
   bindwall --version | --help
 
 Options for start and demo:
@@ -130,6 +132,10 @@ export async function main(argv: string[]): Promise<number> {
         return importCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       case 'incidents':
         return incidentsCommand(rest, print);
+      case 'completion':
+        if (rest.length !== 1) throw new UsageError('usage: bindwall completion bash|zsh');
+        process.stdout.write(completionScript(rest[0]!));
+        return 0;
       case 'status':
         return await statusCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       case 'dead-letters':

@@ -500,6 +500,9 @@ export class Proxy {
     if (isRefused(raw) || isRefused(sock)) return;
     const id = this.#nextId++;
     const guard = this.#guards.get(l.name);
+    const openedAt = this.#clock.now();
+    const debug = this.#log.isLevelEnabled('debug');
+    if (debug) this.#log.debug({ event: 'connection_opened', conn: id, listener: l.name, client: peer?.address ?? normalizeAddress(sock.remoteAddress), tls: sock instanceof tls.TLSSocket }, 'connection opened');
     const session = new Session(id, sock, {
       config: this.config,
       listener: l,
@@ -513,6 +516,7 @@ export class Proxy {
       invalidCredentialsText: this.#invalidCredentialsText,
       deadlines: this.#deadlines,
       warnAbout: this.#warnAbout,
+      noteAbout: this.#noteAbout,
       ...(peer ? { peer } : {}),
       ...(guard?.lockout ? { lockout: guard.lockout } : {}),
       ...(this.#honeytokens.size > 0 ? { isHoneytoken: (name: string) => this.#honeytokens.matches(name) } : {}),
@@ -523,6 +527,7 @@ export class Proxy {
       ...(this.#onPasswordChanged ? { onPasswordChanged: this.#onPasswordChanged } : {}),
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),
       onClosed: (s) => {
+        if (debug) this.#log.debug({ event: 'connection_closed', conn: id, listener: l.name, client: s.clientAddress, durationMs: this.#clock.now() - openedAt }, 'connection closed');
         this.#sessions.delete(s);
         if (this.#sessions.size === 0) this.#allClosed?.();
       },

@@ -61,6 +61,8 @@ export interface SessionDeps {
   deadlines: Deadlines;
   /** Logs a warning a client can cause at will, within its address's budget (protocol violations, limits). */
   warnAbout: (address: string, fields: Record<string, unknown>, msg: string) => void;
+  /** The same budget, at info (what policy meant to happen: a demoted session's refused write). */
+  noteAbout?: (address: string, fields: Record<string, unknown>, msg: string) => void;
   /** The real client, when a trusted load balancer named it (PROXY protocol). */
   peer?: { address: string; port: number };
   /** Smart lockout (threat/lockout.ts), with the source's bucket resolved by the proxy. */
@@ -508,6 +510,7 @@ export class Session {
       return true;
     }
     if (responseOp !== undefined) this.#client.write(encodeResult(msgId, responseOp, ResultCode.insufficientAccessRights, Diagnostics.demoted));
+    this.#d.noteAbout?.(this.clientAddress, { event: 'demoted_write_refused', conn: this.id, listener: this.#d.listener.name, dn: this.#lastBoundName ?? '', op }, 'a demoted session\'s write was refused');
     return true;
   }
 

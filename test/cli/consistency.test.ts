@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runBindwall } from '../helpers/cli.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 
-const COMMANDS = ['start', 'demo', 'status', 'config', 'risk', 'endpoints', 'policy', 'incidents', 'dead-letters', 'quarantine', 'threats', 'connectors', 'lockouts', 'import', 'simulate'];
+const COMMANDS = ['start', 'demo', 'doctor', 'completion', 'status', 'config', 'risk', 'endpoints', 'policy', 'incidents', 'dead-letters', 'quarantine', 'threats', 'connectors', 'lockouts', 'import', 'simulate'];
 
 test('every command answers --help with its usage, exit 0', async (t) => {
   for (const c of COMMANDS) {
@@ -69,4 +69,15 @@ test('usage errors exit 2, "not found" is stderr with exit 1, a second quarantin
   t.is(again.status, 1);
   t.regex(again.stderr, /alice is already quarantined since .* \(cli:dana\): phished; --force replaces it/);
   t.is((await runBindwall(['quarantine', 'add', 'alice', '--reason', 'other', '--force', '--db', db])).status, 0);
+});
+
+test('shell completion: the bash script completes commands and subcommands', async (t) => {
+  const script = (await runBindwall(['completion', 'bash'])).stdout;
+  const { execFileSync } = await import('node:child_process');
+  const complete = (words: string[]): string => execFileSync('bash', ['-c', `${script}\nCOMP_WORDS=(${words.join(' ')}); COMP_CWORD=${words.length - 1}; _bindwall; echo "\${COMPREPLY[@]}"`], { encoding: 'utf8' }).trim();
+  t.is(complete(['bindwall', 'quar']), 'quarantine');
+  t.is(complete(['bindwall', 'dead-letters', 're']), 'retry');
+  t.regex(complete(['bindwall', 'incidents', 'list', '--js']), /--json/);
+  t.regex((await runBindwall(['completion', 'zsh'])).stdout, /^#compdef bindwall/);
+  t.is((await runBindwall(['completion', 'fish'])).status, 2);
 });

@@ -125,6 +125,10 @@ test('demote: the bind succeeds, writes are refused, stripped attributes and the
   t.is(modify.code, 50);
   t.regex(modify.stderr, /Insufficient access/);
   t.like(proxy.events.filter((e) => e.bindDn === BOB).at(-1), { outcome: 'demoted', ruleId: 'bob-demoted' });
+  t.like(proxy.logLines().filter((l) => l.event === 'demoted_write_refused').at(-1), { level: 'info', dn: BOB, client: '127.0.0.1' });
+  // Connections open and close at debug (the test proxy logs at debug).
+  t.true(proxy.logLines().some((l) => l.event === 'connection_opened' && l.level === 'debug'));
+  t.true(proxy.logLines().some((l) => l.event === 'connection_closed' && typeof l.durationMs === 'number'));
 });
 
 test('hot reload: a valid edit applies without restart, a bad edit is refused and the running policy stays', async (t) => {
