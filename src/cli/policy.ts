@@ -8,6 +8,7 @@ import { describeLearning, learningState } from '../behavior/learning.js';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
+import { isIP } from 'node:net';
 import { BehaviorEngine } from '../behavior/engine.js';
 import { canonicalAccount, EventMapper } from '../behavior/logon-event.js';
 import { mapperFor } from '../behavior/setup.js';
@@ -147,7 +148,13 @@ function explain(args: string[], out: Out, _err: Err): number {
     },
   });
   if (!values.user || !values.endpoint) throw new UsageError(`explain needs --user and --endpoint\n${USAGE}`);
+  if (isIP(values.endpoint) === 0) throw new UsageError(`--endpoint must be an IP address (the client's), got "${values.endpoint}"`);
+  if (values.user.trim() === '' || values.user.length > 1024) throw new UsageError('--user must be a bind name (uid=…, DOMAIN\\sam, a UPN or a login)');
   const config = values.config ? loadConfigFile(values.config) : undefined;
+  if (values.app !== undefined && config) {
+    const apps = [...config.listeners.map((l) => l.name), ...config.behavior.apps.map((a) => a.name)];
+    if (!apps.includes(values.app)) throw new UsageError(`--app "${values.app}" is no listener or behavior.apps entry in ${config.file} (apps: ${apps.join(', ')})`);
+  }
   const dir = policyDir(values.policy, config);
   const { policy, diagnostics } = compilePaths([dir]);
   if (!policy) throw new PolicyError(dir, diagnostics);

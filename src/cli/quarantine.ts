@@ -9,6 +9,8 @@ import { openDatabase } from '../store/db.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
 import { systemClock } from '../util/clock.js';
 import { IncidentStore } from '../store/incident-store.js';
+import { BehaviorStore } from '../store/behavior-store.js';
+import { canonicalAccount } from '../behavior/logon-event.js';
 import { parseFuture } from './time-arg.js';
 import { OPERATOR_OPTION, operatorName, toStderr } from './operator.js';
 import { UsageError } from './usage.js';
@@ -46,6 +48,8 @@ export function quarantineCommand(args: string[], out: (s: string) => void, err:
         err(`bindwall: ${existing.account} is already quarantined since ${new Date(existing.since).toISOString()} (${existing.source}): ${existing.reason}; --force replaces it`);
         return 1;
       }
+      // A typo quarantines nobody: say so when bindwall has never seen the account log on.
+      if (!new BehaviorStore(db).account(canonicalAccount(user))) err(`bindwall: warning: ${canonicalAccount(user)} has never logged on through bindwall (a typo?); quarantined all the same`);
       const row = q.add(user, {
         reason: values.reason ?? 'quarantined by an administrator', source: `cli:${operator}`, ...(untilMs !== undefined ? { untilMs } : {}),
         ...(values['until-verified'] ? { releaseOn: 'verified' as const } : {}), ...(existing?.incidentId ? { incidentId: existing.incidentId } : {}),

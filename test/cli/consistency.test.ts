@@ -62,7 +62,9 @@ test('usage errors exit 2, "not found" is stderr with exit 1, a second quarantin
     t.regex(r.stderr, /^bindwall: /, args.join(' '));
   }
   const before = Date.now();
-  const added = JSON.parse((await runBindwall(['quarantine', 'add', 'alice', '--until', '2h', '--reason', 'phished', '--operator', 'dana', '--json', '--db', db])).stdout) as { until: number; source: string };
+  const addRun = await runBindwall(['quarantine', 'add', 'alice', '--until', '2h', '--reason', 'phished', '--operator', 'dana', '--json', '--db', db]);
+  t.regex(addRun.stderr, /warning: alice has never logged on through bindwall \(a typo\?\)/);
+  const added = JSON.parse(addRun.stdout) as { until: number; source: string };
   t.true(added.until >= before + 2 * 3_600_000 - 1_000, '--until 2h is two hours from now');
   t.is(added.source, 'cli:dana');
   const again = await runBindwall(['quarantine', 'add', 'alice', '--reason', 'other', '--db', db]);
