@@ -60,7 +60,9 @@ test('the demo starts with no setup and its cheat-sheet commands work', async (t
     health = JSON.parse(c.stdout() || '[]') as typeof health;
     if (health[0]?.state !== 'ok') await new Promise((r) => setTimeout(r, 100));
   }
-  t.like(health[0], { name: 'okta-sso', state: 'ok', events: 3 });
+  // Alice's three cloud sign-ins, and the simulator's own events for Carol's push when a poll came after it.
+  t.like(health[0], { name: 'okta-sso', state: 'ok' });
+  t.true(health[0]!.events >= 3, `events: ${health[0]!.events}`);
   demo.child.kill('SIGTERM');
   t.is(await demo.exited, 0);
   const cloud = spawnBindwall(['risk', 'show', 'alice.archer', '--db', `${cwd}/data/demo/bindwall.db`, '--json']);

@@ -78,7 +78,7 @@ export async function simulateCommand(args: string[], out: (s: string) => void):
     if (values.json) out(JSON.stringify({ live: r }));
     else {
       out(`live: ${r.sent} binds from ${r.endpoints} source addresses in ${r.seconds.toFixed(1)} s; ${r.asExpected} as expected, ` +
-        `${r.unexpected.length} unexpected, ${r.connectErrors} connection errors`);
+        `${r.unexpectedCount} unexpected, ${r.connectErrors} connection errors`);
       for (const u of r.unexpected.slice(0, 5)) out(`  unexpected: ${u.account} from ${u.endpoint}: expected ${u.expected}, got result ${u.resultCode}`);
     }
     if (r.sent === 0) return 1;

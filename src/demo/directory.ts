@@ -44,7 +44,8 @@ export class DemoDirectory implements DirectoryBackend {
     const out: { uid: string; givenName: string; sn: string }[] = [];
     for (const [key, e] of this.#entries) {
       const uid = attr(e, 'uid')?.[0];
-      if (uid && /,ou=people,/.test(key) && !/ou=simulated/.test(key)) out.push({ uid, givenName: attr(e, 'givenName')?.[0] ?? uid, sn: attr(e, 'sn')?.[0] ?? '' });
+      // The simulated organisation's people too: `bindwall simulate --live` steps them up like anyone.
+      if (uid && /,ou=people,/.test(key)) out.push({ uid, givenName: attr(e, 'givenName')?.[0] ?? uid, sn: attr(e, 'sn')?.[0] ?? '' });
     }
     return out;
   }

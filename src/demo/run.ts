@@ -43,6 +43,8 @@ rules:
     description: In the demo, Carol steps up on every bind (approve or deny on the simulator's page).
     when:
       user: carol.chen
+    # A quarantined Carol is still stopped by the shipped quarantine rules (this file sorts first).
+    unless: [ { quarantined: true } ]
     action: mfa
     method: push-then-otp
     severity: high
@@ -97,12 +99,16 @@ export async function startDemoDirectory(host = '127.0.0.1'): Promise<DemoDirect
 export function demoConfig(directoryUrl: string, opts: DemoOptions): Config {
   return configFromObject('<demo>', {
     listeners: [{ name: 'demo', host: opts.host, port: opts.port }],
-    directory: { urls: [directoryUrl], connectTimeoutMs: 2_000, operationTimeoutMs: 10_000 },
+    directory: {
+      urls: [directoryUrl], connectTimeoutMs: 2_000, operationTimeoutMs: 10_000,
+      // Facts from the directory, as a real install has them: Carol is a Domain Admin, so privileged.
+      lookup: { bindDn: `uid=svc-bindwall,ou=Service Accounts,${DEMO_SUFFIX}`, password: 'Svc-Bindwall-Pw1', baseDn: DEMO_SUFFIX, privilegedGroups: ['Domain Admins'] },
+    },
     storage: { path: join(opts.dataDir, 'bindwall.db') },
     policy: { dir: opts.policyDir, watch: true },
     mfa: {
       okta: { orgUrl: opts.oktaUrl, apiToken: opts.oktaToken, loginTemplate: `{account}@${DEMO_OKTA_DOMAIN}` },
-      pollIntervalMs: 500, challengeTimeoutMs: 120_000, otpDelimiter: ',', challengePage: { host: opts.host, port: 0 },
+      pollIntervalMs: 500, challengeTimeoutMs: 120_000, otpDelimiter: ',', challengePage: { host: opts.host, port: 0 }, rememberMs: 30_000,
     },
     // Okta's System Log, polled every ten seconds: the connector is green within a minute.
     connectors: { oktaSso: { orgUrl: opts.oktaUrl, apiToken: opts.oktaToken, pollIntervalMs: 10_000 } },
@@ -140,6 +146,8 @@ export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: numb
     `  Approve or deny it on the "phone", ${oktaUrl}/sim, or from another terminal:`,
     `    curl -X POST ${oktaUrl}/sim/users/carol.chen@${DEMO_OKTA_DOMAIN}/push/approve    (or …/push/deny: 49 and an incident)`,
     `  Or append the one-time code shown on that page to the password: -w 'Carol#2026,123456'`,
+    '  A passed challenge is remembered for the same login (account, address, app) for 30 s here',
+    '  (mfa.rememberMs; 5 minutes by default): within it Carol gets in without a prompt, whatever she appends.',
     ...(challengePageUrl ? [`  or type it at ${challengePageUrl}, the page the person at the endpoint uses.`] : []),
     '  Failed challenges are incidents:',
     '    npx bindwall incidents list --db data/demo/bindwall.db',

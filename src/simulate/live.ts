@@ -21,7 +21,9 @@ export interface LiveOptions {
 export interface LiveReport {
   sent: number;
   asExpected: number;
+  /** Examples (the first 20) of binds answered otherwise than expected; `unexpectedCount` counts all of them. */
   unexpected: { account: string; endpoint: string; expected: string; resultCode: number }[];
+  unexpectedCount: number;
   connectErrors: number;
   seconds: number;
   endpoints: number;
@@ -32,7 +34,7 @@ export async function replayLive(sim: Simulation, o: LiveOptions): Promise<LiveR
   // Binds only: cloud sign-ins are Okta's, not the directory's (the connector brings those).
   const events = sim.events.filter((e) => e.event.time >= from && e.event.source === undefined).slice(0, o.maxEvents);
   const deadline = Date.now() + o.maxSeconds * 1000;
-  const report: LiveReport = { sent: 0, asExpected: 0, unexpected: [], connectErrors: 0, seconds: 0, endpoints: new Set(events.map((e) => e.event.endpoint)).size };
+  const report: LiveReport = { sent: 0, asExpected: 0, unexpected: [], unexpectedCount: 0, connectErrors: 0, seconds: 0, endpoints: new Set(events.map((e) => e.event.endpoint)).size };
   const t0 = Date.now();
   let next = 0;
   const worker = async (): Promise<void> => {
@@ -51,7 +53,7 @@ export async function replayLive(sim: Simulation, o: LiveOptions): Promise<LiveR
         const r = await client.bind(dn, success ? simPassword(event.account) : `wrong-${event.account}`);
         report.sent++;
         if ((r.resultCode === 0) === success) report.asExpected++;
-        else if (report.unexpected.length < 20) report.unexpected.push({ account: event.account, endpoint: event.endpoint, expected: event.result, resultCode: r.resultCode });
+        else if (++report.unexpectedCount <= 20) report.unexpected.push({ account: event.account, endpoint: event.endpoint, expected: event.result, resultCode: r.resultCode });
         await client.unbind();
       } catch {
         report.connectErrors++;
