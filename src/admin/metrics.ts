@@ -13,7 +13,7 @@ export interface MetricsSources {
   pendingChallenges?: () => number;
   threatSources?: () => number;
   connectors?: () => readonly { name: string; state: string }[];
-  lookups?: () => number;
+  lookups?: () => { lookups: number; failures: number };
   /** Open incidents and dead letters waiting (read from storage at scrape time). */
   incidents?: () => { open: number; deadLetters: number };
 }
@@ -85,7 +85,11 @@ export class Metrics {
     }
     if (sources.lookups) {
       const read = sources.lookups;
-      gauge('directory_lookups', 'Directory facts lookups through the lookup account since start', [], (g) => g.set(read()));
+      gauge('directory_lookups', 'Directory facts lookups through the lookup account since start, and those that failed', ['result'], (g) => {
+        const r = read();
+        g.set({ result: 'all' }, r.lookups);
+        g.set({ result: 'failed' }, r.failures);
+      });
     }
     if (sources.incidents) {
       const read = sources.incidents;

@@ -37,7 +37,7 @@ export function createMetrics(parts: () => Partial<AdminParts>): Metrics {
     pendingChallenges: () => parts().mfa?.challenges?.pendingCount ?? 0,
     threatSources: () => parts().proxy?.threat?.entryCount ?? 0,
     connectors: () => parts().connectors?.()?.health() ?? [],
-    lookups: () => parts().behavior?.facts?.lookups ?? 0,
+    lookups: () => ({ lookups: parts().behavior?.facts?.lookups ?? 0, failures: parts().behavior?.facts?.lookupFailures ?? 0 }),
     incidents: () => parts().mfa?.incidents.counts() ?? { open: 0, deadLetters: 0 },
   });
 }

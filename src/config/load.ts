@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { packageRoot } from '../util/package-root.js';
+import { packageRoot, packageVersion } from '../util/package-root.js';
 import { BindwallError, ErrorCode } from '../errors.js';
 import { dedupeDiagnostics, formatDiagnostic, hasErrors, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { checkSchema } from './schema-check.js';
@@ -410,7 +410,7 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
     } : {}),
     log: (({ syslog, file, ...rest }) => ({
       ...rest, ...(file ? { file: abs(file) } : {}),
-      ...(syslog ? { syslog: { host: syslog.host, port: syslog.port ?? (syslog.protocol === 'tls' ? 6514 : 514), protocol: syslog.protocol, facility: syslog.facility, appName: syslog.appName,
+      ...(syslog ? { syslog: { host: syslog.host, port: syslog.port ?? (syslog.protocol === 'tls' ? 6514 : 514), protocol: syslog.protocol, facility: syslog.facility, appName: syslog.appName, format: syslog.format, version: packageVersion(),
         ...(syslog.caFile ? { ca: loaded.pem.get(abs(syslog.caFile))! } : {}) } } : {}),
     }))(v.log),
   };

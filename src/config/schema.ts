@@ -431,6 +431,8 @@ export const configSchema = z.strictObject({
       facility: z.enum(Object.keys(SyslogFacility) as [SyslogFacility, ...SyslogFacility[]]).default('local0'),
       appName: z.string().regex(/^[!-~]{1,48}$/).default('bindwall'),
       caFile: z.string().min(1).optional(),
+      /** The message text: json (the log line) or cef (ArcSight CEF:0). */
+      format: z.enum(['json', 'cef']).default('json'),
     }).optional(),
   }).default({ level: 'info', flushBeforeAnswer: 'refusals' }),
 });

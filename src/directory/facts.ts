@@ -78,6 +78,8 @@ export class DirectoryFacts {
   readonly #privileged: Set<string>;
   readonly #reported = new Map<string, { at: number; suppressed: number }>();
   lookups = 0;
+  /** Lookups that failed (the directory or the lookup account), for metrics. */
+  lookupFailures = 0;
 
   constructor(opts: FactsOptions, pool: DirectoryPool, clock: Clock, log: Logger) {
     this.#o = opts;
@@ -122,6 +124,7 @@ export class DirectoryFacts {
       })
       .catch((err: unknown) => {
         entry.failed = err instanceof BindwallError ? err : new BindwallError(ErrorCode.UpstreamUnavailable, describeError(err).message);
+        this.lookupFailures++;
         this.#reportFailure(entry.failed);
         if (entry.fetchedAt === -Infinity) this.#cache.delete(account);
         return entry.facts;

@@ -25,6 +25,10 @@ export interface SyslogOptions {
   appName: string;
   ca?: Buffer;
   maxQueued?: number;
+  /** The message text: the JSON line (default), or ArcSight CEF for SIEMs that want it. */
+  format?: 'json' | 'cef';
+  /** bindwall's version, for the CEF header. */
+  version?: string;
 }
 
 /** pino level label → syslog severity. */
@@ -39,9 +43,32 @@ export function formatSyslog(line: string, o: { facility: SyslogFacility; appNam
   return `<${pri}>1 ${o.now.toISOString()} ${o.host} ${o.appName} ${o.pid} ${event} - ${line.replace(/\n$/, '')}`;
 }
 
+const CEF_SEVERITY: Readonly<Record<string, number>> = { fatal: 10, error: 8, warn: 6, info: 3, debug: 1, trace: 1 };
+const cefHeader = (s: string): string => s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+const cefValue = (s: string): string => s.replace(/\\/g, '\\\\').replace(/=/g, '\\=').replace(/\r?\n/g, '\\n');
+
+/** One JSON log line as CEF:0 — the event as signature and name, the fields a SIEM keys on as extensions. */
+export function formatCef(line: string, version: string): string {
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    o = { msg: line };
+  }
+  const ext: [string, unknown][] = [
+    ['rt', Date.parse(String(o.time ?? '')) || Date.now()], ['src', o.client], ['spt', o.clientPort], ['suser', o.dn ?? o.account], ['duser', o.identity],
+    ['outcome', o.outcome], ['cs1Label', o.ruleId !== undefined ? 'rule' : undefined], ['cs1', o.ruleId], ['cn1Label', o.risk !== undefined ? 'risk' : undefined], ['cn1', o.risk],
+    ['cs2Label', o.listener !== undefined ? 'listener' : undefined], ['cs2', o.listener], ['cs3Label', o.app !== undefined ? 'app' : undefined], ['cs3', o.app],
+    ['cn2Label', o.incident !== undefined || o.incidentId !== undefined ? 'incident' : undefined], ['cn2', o.incident ?? o.incidentId], ['dvchost', o.host], ['dvcpid', o.pid],
+  ];
+  const extension = ext.filter(([, v]) => v !== undefined && v !== null && v !== '').map(([k, v]) => `${k}=${cefValue(String(v))}`).join(' ');
+  return `CEF:0|bindwall|bindwall|${cefHeader(version)}|${cefHeader(String(o.event ?? 'log'))}|${cefHeader(String(o.msg ?? ''))}|${CEF_SEVERITY[String(o.level)] ?? 3}|${extension}`;
+}
+
 export class SyslogStream {
-  readonly #o: Required<Omit<SyslogOptions, 'ca'>> & { ca?: Buffer };
+  readonly #o: Required<Omit<SyslogOptions, 'ca' | 'version'>> & { ca?: Buffer };
   readonly #host = hostname().replace(/[^!-~]/g, '') || '-';
+  readonly #version: string;
   #udp: dgram.Socket | undefined;
   #socket: net.Socket | undefined;
   #connected = false;
@@ -53,7 +80,8 @@ export class SyslogStream {
   dropped = 0;
 
   constructor(o: SyslogOptions) {
-    this.#o = { maxQueued: 10_000, ...o };
+    this.#o = { maxQueued: 10_000, format: 'json', ...o };
+    this.#version = o.version ?? '0';
     if (o.protocol === 'udp') {
       this.#udp = dgram.createSocket(isIP(o.host) === 6 ? 'udp6' : 'udp4');
       this.#udp.on('error', () => undefined); // a datagram that cannot go is lost, as UDP syslog is
@@ -62,7 +90,8 @@ export class SyslogStream {
   }
 
   write(line: string): boolean {
-    const msg = formatSyslog(line, { facility: this.#o.facility, appName: this.#o.appName, host: this.#host, pid: process.pid, now: new Date() });
+    const text = this.#o.format === 'cef' ? formatCef(line, this.#version) : line;
+    const msg = formatSyslog(text, { facility: this.#o.facility, appName: this.#o.appName, host: this.#host, pid: process.pid, now: new Date() });
     if (this.#udp) {
       const buf = Buffer.from(msg, 'utf8');
       this.#udp.send(buf.length > MAX_DATAGRAM ? buf.subarray(0, MAX_DATAGRAM) : buf, this.#o.port, this.#o.host);

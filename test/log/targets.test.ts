@@ -84,3 +84,9 @@ test('a log file is reopened after logrotate moved it', (t) => {
   t.true(existsSync(file));
   t.regex(readFileSync(file, 'utf8'), /"event":"two"/);
 });
+
+test('CEF: the event as signature, the fields a SIEM keys on as escaped extensions', async (t) => {
+  const { formatCef } = await import('../../src/log/syslog.js');
+  const line = JSON.stringify({ level: 'warn', time: '2026-12-01T10:00:00.000Z', host: 'h1', pid: 7, event: 'bind', msg: 'bind | denied', client: '10.1.2.3', dn: 'uid=a=b,dc=x', outcome: 'blocked', ruleId: 'high-risk-blocked', risk: 93 });
+  t.is(formatCef(line, '0.1.0'), `CEF:0|bindwall|bindwall|0.1.0|bind|bind \\| denied|6|rt=${Date.parse("2026-12-01T10:00:00.000Z")} src=10.1.2.3 suser=uid\\=a\\=b,dc\\=x outcome=blocked cs1Label=rule cs1=high-risk-blocked cn1Label=risk cn1=93 dvchost=h1 dvcpid=7`);
+});
