@@ -18,7 +18,12 @@ export interface Reloadable {
   setWorkflows?(workflows: Config['responses']): void;
   /** Re-reads the policy directory; whether a new policy was applied. */
   reloadPolicy?(): boolean;
+  /** New MFA timeouts, fail modes, prompt limits and rememberMs for the running challenger. */
+  tuneMfa?(mfa: Config['mfa']): void;
 }
+
+/** MFA settings a running challenger takes; the rest (Okta credentials, the page) needs a restart. */
+const MFA_LIVE = ['challengeTimeoutMs', 'pollIntervalMs', 'numberMatching', 'failMode', 'unenrolled', 'rememberMs', 'maxPromptsPerWindow', 'promptWindowMs', 'maxPromptsPerSource', 'appTimeoutsMs'] as const;
 
 export interface ReloadReport {
   ok: boolean;
@@ -81,12 +86,19 @@ export function reloadConfig(file: string, running: { config: Config }, target: 
   }
   if (!same(cur.policy, next.policy)) needsRestart.push('policy');
   else if (target.reloadPolicy?.()) applied.push('policy (re-read from its directory)');
-  for (const key of ['directory', 'binds', 'limits', 'behavior', 'threat', 'mfa', 'connectors', 'storage', 'userInsight'] as const) {
+  const fixedMfa = (m: Config['mfa']): unknown => Object.fromEntries(Object.entries(m).filter(([k]) => !(MFA_LIVE as readonly string[]).includes(k)));
+  if (!same(fixedMfa(cur.mfa), fixedMfa(next.mfa))) needsRestart.push('mfa (okta, otpDelimiter, challengePage)');
+  else if (!same(cur.mfa, next.mfa) && target.tuneMfa) {
+    target.tuneMfa(next.mfa);
+    applied.push(`mfa (${MFA_LIVE.filter((k) => !same(cur.mfa[k], next.mfa[k])).join(', ')})`);
+  }
+  for (const key of ['directory', 'binds', 'limits', 'behavior', 'threat', 'connectors', 'storage', 'userInsight'] as const) {
     if (!same(cur[key], next[key])) needsRestart.push(key);
   }
   // What was applied is now in force; what needs a restart is still the old value.
   running.config = Object.freeze({ ...cur, listeners: needsRestart.includes('listeners') ? cur.listeners : next.listeners, log: { ...cur.log, level: next.log.level },
-    incidents: { ...cur.incidents, notify: next.incidents.notify }, responses: next.responses });
+    incidents: { ...cur.incidents, notify: next.incidents.notify }, responses: next.responses,
+    mfa: applied.some((a) => a.startsWith('mfa')) ? next.mfa : cur.mfa });
   log.info({ event: 'config_reloaded', file, applied, needsRestart },
     `config reloaded: ${applied.length ? `applied ${applied.join('; ')}` : 'nothing to apply'}${needsRestart.length ? `; needs a restart: ${needsRestart.join(', ')}` : ''}`);
   return { ok: true, applied, needsRestart };

@@ -105,7 +105,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     log.info({ event: 'signal', signal: 'SIGHUP' }, 'received SIGHUP: reloading the config');
     const r = reloadConfig(config.file, running, {
       log, reloadTls: (ls) => proxy.reloadTls(ls),
-      ...(mfa ? { setNotifyTargets: (t) => mfa.notifier.setTargets(t), setWorkflows: (w) => mfa.runner.setWorkflows(w) } : {}),
+      ...(mfa ? { setNotifyTargets: (t) => mfa.notifier.setTargets(t), setWorkflows: (w) => mfa.runner.setWorkflows(w), tuneMfa: (m) => mfa.tune(m) } : {}),
       ...(policy ? { reloadPolicy: () => policy.reload() } : {}),
     });
     metrics.observeReload('config', r.ok);

@@ -18,9 +18,10 @@ export interface ChallengesOptions {
 }
 
 export class Challenges {
-  readonly #o: ChallengesOptions;
+  #o: ChallengesOptions;
   readonly #clock: Clock;
   readonly #pending = new Map<string, { outcome: Promise<ChallengeOutcome>; waiters: Waiters }>();
+  /** Login key → when its challenge was passed (in time order). */
   readonly #passed = new Map<string, number>();
   readonly #prompts = new Map<string, number[]>();
   readonly #sourcePrompts = new Map<string, number[]>();
@@ -28,6 +29,11 @@ export class Challenges {
   constructor(o: ChallengesOptions, clock: Clock) {
     this.#o = o;
     this.#clock = clock;
+  }
+
+  /** New limits (a config reload); passes already remembered are judged by the new rememberMs. */
+  setOptions(o: ChallengesOptions): void {
+    this.#o = { ...o };
   }
 
   static key(account: string, endpoint: string, app: string): string {
@@ -40,9 +46,9 @@ export class Challenges {
 
   /** A pass remembered for the key; with `notBefore`, only one made since then (a quarantine began: what came before says nothing now). */
   rememberedPass(key: string, notBefore?: number): boolean {
-    const until = this.#passed.get(key);
-    if (until === undefined) return false;
-    if (this.#clock.now() < until) return notBefore === undefined || until - this.#o.rememberMs >= notBefore;
+    const at = this.#passed.get(key);
+    if (at === undefined) return false;
+    if (this.#clock.now() < at + this.#o.rememberMs) return notBefore === undefined || at >= notBefore;
     this.#passed.delete(key);
     return false;
   }
@@ -64,9 +70,9 @@ export class Challenges {
     const now = this.#clock.now();
     // Passes are kept in time order; expired ones are dropped from the front as new ones come.
     this.#passed.delete(key);
-    this.#passed.set(key, now + this.#o.rememberMs);
-    for (const [k, until] of this.#passed) {
-      if (until > now) break;
+    this.#passed.set(key, now);
+    for (const [k, at] of this.#passed) {
+      if (at + this.#o.rememberMs > now) break;
       this.#passed.delete(k);
     }
   }

@@ -52,9 +52,14 @@ const ENROLMENT_TTL_MS = 60_000;
 const ENROLMENT_CACHE_MAX = 50_000;
 
 export class OktaChallenger {
-  readonly #o: OktaChallengerOptions;
+  #o: OktaChallengerOptions;
   /** Okta user and factors by login: two calls saved on every challenge after the first. */
   readonly #enrolments = new Map<string, { user: OktaUser; factors: OktaFactor[]; until: number }>();
+
+  /** New settings (a config reload); challenges under way finish with the old ones. */
+  tune(t: Pick<OktaChallengerOptions, 'challengeTimeoutMs' | 'pollIntervalMs' | 'numberMatching' | 'defaultFailMode' | 'unenrolled'>): void {
+    this.#o = { ...this.#o, ...t };
+  }
 
   constructor(o: OktaChallengerOptions) {
     this.#o = o;

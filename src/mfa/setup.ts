@@ -39,6 +39,8 @@ export interface RunningMfa {
   runner: ResponseRunner;
   /** The Okta client (mfa.okta), for others that act on people (UserInsight's addresses). */
   okta: OktaClient | undefined;
+  /** Applies new MFA settings (timeouts, fail modes, prompt limits, rememberMs) to the running challenger. */
+  tune(m: Config['mfa']): void;
   /** A honeytoken account was used: a critical incident, through the failed-challenge path. */
   honeytoken: (ev: BindEvent) => void;
 }
@@ -74,7 +76,12 @@ export function startMfa(config: Config, log: Logger, deps: {
       { result: 'failed', failure: FailureKind.Honeytoken, detail: `a bind as the honeytoken account ${ev.bindDn}` },
       deps.mapper.fromBind(ev));
   };
-  const running = { challenges, incidents, notifier, page, honeytoken, recorder, runner, okta: client };
+  let okta: OktaChallenger | undefined;
+  const tune = (n: Config['mfa']): void => {
+    challenges?.setOptions({ rememberMs: n.rememberMs, maxPrompts: n.maxPromptsPerWindow, promptWindowMs: n.promptWindowMs, maxPromptsPerSource: n.maxPromptsPerSource });
+    okta?.tune({ challengeTimeoutMs: n.challengeTimeoutMs, pollIntervalMs: n.pollIntervalMs, numberMatching: n.numberMatching, defaultFailMode: n.failMode, unenrolled: n.unenrolled });
+  };
+  const running = { challenges, incidents, notifier, page, honeytoken, recorder, runner, okta: client, tune };
   if (!m.okta || !client || !challenges) return { ...running, challenger: withIncidents(unconfiguredChallenger(log), recorder, deps.mapper) };
   const inbox = page ? new CodeInbox(deps.clock) : undefined;
   if (inbox) page!.mount(challengePageRoute(inbox));
@@ -84,7 +91,7 @@ export function startMfa(config: Config, log: Logger, deps: {
         `app ${app} gives up on a bind after ${timeoutMs} ms, before a challenge may end (${m.challengeTimeoutMs} ms): its users may see timeouts while a push is pending`);
     }
   }
-  const okta = new OktaChallenger({
+  okta = new OktaChallenger({
     client, clock: deps.clock, log, mapper: deps.mapper, challenges, loginTemplate: m.okta.loginTemplate, challengeTimeoutMs: m.challengeTimeoutMs,
     pollIntervalMs: m.pollIntervalMs, numberMatching: m.numberMatching, defaultFailMode: m.failMode, unenrolled: m.unenrolled, isKnownEndpoint: deps.isKnownEndpoint,
     quarantinedSince: (account) => deps.quarantine.sinceOf(account, deps.clock.now()),

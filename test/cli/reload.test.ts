@@ -41,7 +41,8 @@ test('SIGHUP: new certificate and log level applied, restart-only changes named,
   copyFileSync(certs.keyFile, join(dir, 'server.key'));
   const file = join(dir, 'bindwall.yaml');
   const config = (level: string, connectTimeoutMs: number): string => `listeners:\n  - name: ldaps\n    port: 0\n    tls: { certFile: server.crt, keyFile: server.key }\n` +
-    `directory:\n  urls: [${slapd.url}]\n  connectTimeoutMs: ${connectTimeoutMs}\nstorage:\n  path: data/bindwall.db\nlog:\n  level: ${level}\n`;
+    `directory:\n  urls: [${slapd.url}]\n  connectTimeoutMs: ${connectTimeoutMs}\nstorage:\n  path: data/bindwall.db\nlog:\n  level: ${level}\n` +
+    `mfa:\n  challengeTimeoutMs: ${level === 'info' ? '60s' : '90s'}\n`;
   writeFileSync(file, config('info', 3000));
   const bw = spawnBindwall(['start', '--config', file], { cwd: dir });
   t.teardown(() => bw.child.kill('SIGKILL'));
@@ -55,7 +56,7 @@ test('SIGHUP: new certificate and log level applied, restart-only changes named,
   bw.child.kill('SIGHUP');
   const [line] = (await bw.waitFor(/\{[^\n]*"event":"config_reloaded"[^\n]*\}/)) as unknown as [string];
   const reloaded = JSON.parse(line) as { applied: string[]; needsRestart: string[] };
-  t.deepEqual(reloaded.applied, ['listener ldaps: certificate and key', 'log.level info → debug']);
+  t.deepEqual(reloaded.applied, ['listener ldaps: certificate and key', 'log.level info → debug', 'mfa (challengeTimeoutMs)']);
   t.deepEqual(reloaded.needsRestart, ['directory']);
   t.is(await servedName(url), 'renewed');
 
