@@ -65,7 +65,7 @@ export async function status(p: AdminParts, now: number): Promise<Record<string,
     sessions: p.proxy.activeSessions,
     challengesPending: p.mfa?.challenges?.pendingCount ?? 0,
     incidents: p.mfa?.incidents.counts() ?? null,
-    behavior: p.behavior ? p.behavior.engine.size : null,
+    behavior: p.behavior ? { ...p.behavior.engine.size, learning: p.behavior.engine.learningProgress(now) } : null,
     threatSources: p.proxy.threat?.entryCount ?? 0,
     connectors: p.connectors?.()?.health() ?? [],
   };

@@ -624,6 +624,18 @@ export class BehaviorEngine {
     return isRelayingRole(roleOf(this.#endpoint(address), declaredRole));
   }
 
+  /** Of the people and privileged accounts in memory, how many are past their learning period (status). */
+  learningProgress(now: number): { accounts: number; learned: number } {
+    let accounts = 0;
+    let learned = 0;
+    for (const a of this.#accounts.values()) {
+      if (a.kind !== AccountKind.Human && a.kind !== AccountKind.Privileged) continue;
+      accounts++;
+      if (learningState(a, now, this.opts).done) learned++;
+    }
+    return { accounts, learned };
+  }
+
   /** An account's baseline (loaded from storage when it is not in memory). */
   account(key: string): AccountBaseline | undefined {
     return this.#account(key);

@@ -18,6 +18,8 @@ export interface Reloadable {
   setWorkflows?(workflows: Config['responses']): void;
   /** Re-reads the policy directory; whether a new policy was applied. */
   reloadPolicy?(): boolean;
+  /** Another policy directory or watch setting; the problems that kept it from applying. */
+  retargetPolicy?(config: Config): string[];
   /** New MFA timeouts, fail modes, prompt limits and rememberMs for the running challenger. */
   tuneMfa?(mfa: Config['mfa']): void;
 }
@@ -84,8 +86,16 @@ export function reloadConfig(file: string, running: { config: Config }, target: 
     target.setWorkflows(next.responses);
     applied.push('responses');
   }
-  if (!same(cur.policy, next.policy)) needsRestart.push('policy');
-  else if (target.reloadPolicy?.()) applied.push('policy (re-read from its directory)');
+  let policyMoved = false;
+  if (cur.policy.mode !== next.policy.mode) needsRestart.push('policy.mode');
+  else if ((cur.policy.dir !== next.policy.dir || cur.policy.watch !== next.policy.watch) && target.retargetPolicy) {
+    const problems = target.retargetPolicy(next);
+    if (problems.length > 0) log.error({ event: 'policy_reload_failed', dir: next.policy.dir, problems }, `the policy in ${next.policy.dir} was refused; the running policy stays`);
+    else {
+      policyMoved = true;
+      applied.push(`policy from ${next.policy.dir}${next.policy.watch ? ' (watched)' : ''}`);
+    }
+  } else if (target.reloadPolicy?.()) applied.push('policy (re-read from its directory)');
   const fixedMfa = (m: Config['mfa']): unknown => Object.fromEntries(Object.entries(m).filter(([k]) => !(MFA_LIVE as readonly string[]).includes(k)));
   if (!same(fixedMfa(cur.mfa), fixedMfa(next.mfa))) needsRestart.push('mfa (okta, otpDelimiter, challengePage)');
   else if (!same(cur.mfa, next.mfa) && target.tuneMfa) {
@@ -98,7 +108,7 @@ export function reloadConfig(file: string, running: { config: Config }, target: 
   // What was applied is now in force; what needs a restart is still the old value.
   running.config = Object.freeze({ ...cur, listeners: needsRestart.includes('listeners') ? cur.listeners : next.listeners, log: { ...cur.log, level: next.log.level },
     incidents: { ...cur.incidents, notify: next.incidents.notify }, responses: next.responses,
-    mfa: applied.some((a) => a.startsWith('mfa')) ? next.mfa : cur.mfa });
+    mfa: applied.some((a) => a.startsWith('mfa')) ? next.mfa : cur.mfa, policy: policyMoved ? next.policy : cur.policy });
   log.info({ event: 'config_reloaded', file, applied, needsRestart },
     `config reloaded: ${applied.length ? `applied ${applied.join('; ')}` : 'nothing to apply'}${needsRestart.length ? `; needs a restart: ${needsRestart.join(', ')}` : ''}`);
   return { ok: true, applied, needsRestart };

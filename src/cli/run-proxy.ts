@@ -16,6 +16,7 @@ import { markRunning } from '../store/running.js';
 import { systemClock } from '../util/clock.js';
 import { packageVersion } from '../util/package-root.js';
 import { reloadConfig } from './config-reload.js';
+import { formatDiagnostic } from '../config/diagnostics.js';
 import { checkConnections } from './connect-check.js';
 import { createMetrics, startAdmin, type AdminParts, type RunningAdmin } from '../admin/setup.js';
 
@@ -106,7 +107,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     const r = reloadConfig(config.file, running, {
       log, reloadTls: (ls) => proxy.reloadTls(ls),
       ...(mfa ? { setNotifyTargets: (t) => mfa.notifier.setTargets(t), setWorkflows: (w) => mfa.runner.setWorkflows(w), tuneMfa: (m) => mfa.tune(m) } : {}),
-      ...(policy ? { reloadPolicy: () => policy.reload() } : {}),
+      ...(policy ? { reloadPolicy: () => policy.reload(), retargetPolicy: (c) => policy.retarget(c).map(formatDiagnostic) } : {}),
     });
     metrics.observeReload('config', r.ok);
   };

@@ -14,7 +14,7 @@ interface Status {
   version: string; uptimeS: number; ready: boolean; checks: { name: string; ok: boolean; detail?: string }[];
   listeners: { name: string; url: string }[]; policy: { hash: string; rules: number } | null;
   directory: { url: string; healthy: boolean; lastError?: string }[]; sessions: number; challengesPending: number;
-  incidents: { open: number; deadLetters: number } | null; behavior: { accounts: number; endpoints: number } | null;
+  incidents: { open: number; deadLetters: number } | null; behavior: { accounts: number; endpoints: number; learning?: { accounts: number; learned: number } } | null;
   threatSources: number; connectors: { name: string; state: string; reason?: string }[];
 }
 
@@ -53,7 +53,7 @@ export async function statusCommand(args: string[], out: (s: string) => void, er
   out(`policy: ${s.policy ? `${s.policy.hash} (${s.policy.rules} rules)` : 'none (a custom decision function)'}`);
   for (const d of s.directory) out(`directory ${d.url}: ${d.healthy ? 'healthy' : `down (${d.lastError ?? 'failing'})`}`);
   out(`challenges pending: ${s.challengesPending}${s.incidents ? `; incidents open: ${s.incidents.open}; dead letters: ${s.incidents.deadLetters}` : ''}`);
-  if (s.behavior) out(`behaviour: ${s.behavior.accounts} accounts, ${s.behavior.endpoints} endpoints; threat pool: ${s.threatSources} source(s)`);
+  if (s.behavior) out(`behaviour: ${s.behavior.accounts} accounts, ${s.behavior.endpoints} endpoints${s.behavior.learning ? `; ${s.behavior.learning.learned} of ${s.behavior.learning.accounts} people past their learning period` : ''}; threat pool: ${s.threatSources} source(s)`);
   for (const c of s.connectors) out(`connector ${c.name}: ${c.state}${c.reason ? ` — ${c.reason}` : ''}`);
   return s.ready ? 0 : 1;
 }

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { join } from 'node:path';
 import { spawnBindwall } from '../helpers/cli.js';
@@ -67,6 +67,14 @@ test('SIGHUP: new certificate and log level applied, restart-only changes named,
   t.regex(bw.stdout(), /bindwall\.yaml:1:12: error: listeners must be an array/);
   t.is(await servedName(url), 'renewed');
   t.is(bw.child.exitCode, null, 'still running');
+
+  // Another policy directory: compiled, checked against the config, swapped in.
+  mkdirSync(join(dir, 'strict'));
+  writeFileSync(join(dir, 'strict', 'p.yaml'), 'version: 1\nrules:\n  - { id: nobody, when: { user: mallory }, action: block }\ndefault: { action: approve }\n');
+  writeFileSync(file, `${config('debug', 5000)}policy:\n  dir: strict\n  watch: false\n`);
+  bw.child.kill('SIGHUP');
+  await bw.waitFor(/"applied":\["policy from [^"]*strict"\]/);
+  t.regex(bw.stdout(), /"event":"policy_loaded","dir":"[^"]*strict"/);
 
   bw.child.kill('SIGTERM');
   t.is(await bw.exited, 0);
