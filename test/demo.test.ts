@@ -78,3 +78,15 @@ test('the demo starts with no setup and its cheat-sheet commands work', async (t
   t.regex(explained.stdout(), /Policy {4}10-demo\.yaml, default\.yaml/);
   t.regex(explained.stdout(), /\nDecision {2}\w+/);
 });
+
+test('the demo on a busy port stops everything it started and exits 1 with a hint', async (t) => {
+  const net = await import('node:net');
+  const blocker = net.createServer();
+  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  t.teardown(() => blocker.close());
+  const cwd = tempDir(t);
+  const demo = spawnBindwall(['demo', '--port', String((blocker.address() as import('node:net').AddressInfo).port)], { cwd });
+  t.teardown(() => demo.child.kill('SIGKILL'));
+  t.is(await demo.exited, 1);
+  t.regex(demo.stderr(), /EADDRINUSE.*try another port with --port/);
+});
