@@ -43,7 +43,7 @@ Usage:
   bindwall doctor --config FILE     config check --connect: the config and policy, then every directory URL (TLS names too),
                                     the lookup account, Okta credentials and scopes, notify targets, SMTP — each with its fix (--json)
   bindwall config check FILE        validate a config file and list every problem
-                                    (--connect: reach every directory URL and bind the lookup account)
+                                    (--connect: the checks doctor makes, against the real directory, Okta, targets and SMTP)
   bindwall risk show USER           what bindwall learned about an account, with recent reasons
   bindwall endpoints USER           the endpoints an account logs on from
   bindwall endpoints --roles        app servers, shared terminals and pools: learned or declared, with the evidence
@@ -59,7 +59,7 @@ Usage:
                                     failed verifications: step-ups, honeytokens, user reports (with --config FILE or --db PATH; --json)
   bindwall dead-letters list [--all] | retry ID… | retry --all
                                     notifications, response steps and emails that kept failing; retry needs --config (--json)
-  bindwall quarantine list | add USER [--until T] [--reason R] [--until-verified] | release USER
+  bindwall quarantine list | add USER [--until T] [--reason R] [--until-verified] [--force] | release USER
   bindwall threats list | show ADDR | add ADDR|CIDR --level L [--until T] | release ADDR
                                     the malicious-source pool (with --config FILE or --db PATH; --json)
   bindwall connectors                the Okta SSO connector's health: ok, degraded, failing (--config/--db; --json)
@@ -76,6 +76,8 @@ Usage:
 
 Options for start and demo:
   --log-level LEVEL                 fatal, error, warn, info, debug, trace (overrides the config)
+Commands that change something (quarantine, incidents, threats, lockouts) record --operator NAME (default: the OS user).
+Signals to a running bindwall: SIGTERM stops it gracefully, SIGHUP reloads the config, SIGUSR2 reopens log.file.
 
 Exit codes: 0 ok, 1 invalid config or runtime failure, 2 bad usage.
 See bindwall.example.yaml for every config key.`;
