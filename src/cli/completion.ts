@@ -3,7 +3,7 @@ import { UsageError } from './usage.js';
 
 /** Commands, their subcommands, and the options every command takes. */
 const COMMANDS: Readonly<Record<string, readonly string[]>> = {
-  start: [], demo: [], doctor: [], status: [], config: ['check'], risk: ['show'], endpoints: [], policy: ['check', 'schema', 'explain', 'replay'],
+  start: [], demo: [], doctor: [], health: ['dismiss', 'restore'], status: [], config: ['check'], risk: ['show'], endpoints: [], policy: ['check', 'schema', 'explain', 'replay'],
   incidents: ['list', 'show', 'ack', 'resolve'], 'dead-letters': ['list', 'retry'], quarantine: ['list', 'add', 'release'], threats: ['list', 'show', 'add', 'release'],
   connectors: [], lockouts: ['list', 'show', 'release'], import: ['schema'], simulate: [], completion: ['bash', 'zsh'],
 };

@@ -30,6 +30,7 @@ import { incidentsCommand } from './incidents.js';
 import { deadLettersCommand } from './dead-letters.js';
 import { statusCommand } from './status.js';
 import { completionScript } from './completion.js';
+import { healthCommand } from './health.js';
 import { describeStep } from '../config/responses.js';
 import { LogLevels } from '../config/schema.js';
 import type { Diagnostic } from '../config/diagnostics.js';
@@ -42,6 +43,8 @@ Usage:
   bindwall status --config FILE     what the running bindwall says of itself (its admin: listener; --json)
   bindwall doctor --config FILE     config check --connect: the config and policy, then every directory URL (TLS names too),
                                     the lookup account, Okta credentials and scopes, notify targets, SMTP — each with its fix (--json)
+  bindwall health --config FILE     HealthInsight: posture tasks with their impact and exact fix (--all, --json);
+                                    health dismiss ID --reason R | health restore ID
   bindwall config check FILE        validate a config file and list every problem
                                     (--connect: the checks doctor makes, against the real directory, Okta, targets and SMTP)
   bindwall risk show USER           what bindwall learned about an account, with recent reasons
@@ -134,6 +137,8 @@ export async function main(argv: string[]): Promise<number> {
         return importCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       case 'incidents':
         return incidentsCommand(rest, print);
+      case 'health':
+        return healthCommand(rest, print);
       case 'completion':
         if (rest.length !== 1) throw new UsageError('usage: bindwall completion bash|zsh');
         process.stdout.write(completionScript(rest[0]!));

@@ -219,4 +219,16 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       ALTER TABLE incidents ADD COLUMN reported TEXT;
     `,
   },
+  {
+    version: 12,
+    description: 'HealthInsight tasks dismissed, with the reason and who dismissed them',
+    sql: `
+      CREATE TABLE health_dismissals (
+        task TEXT PRIMARY KEY,
+        time INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        operator TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ]);

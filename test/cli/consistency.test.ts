@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { runBindwall } from '../helpers/cli.js';
 import { repoRoot, tempDir } from '../helpers/paths.js';
 
-const COMMANDS = ['start', 'demo', 'doctor', 'completion', 'status', 'config', 'risk', 'endpoints', 'policy', 'incidents', 'dead-letters', 'quarantine', 'threats', 'connectors', 'lockouts', 'import', 'simulate'];
+const COMMANDS = ['start', 'demo', 'doctor', 'health', 'completion', 'status', 'config', 'risk', 'endpoints', 'policy', 'incidents', 'dead-letters', 'quarantine', 'threats', 'connectors', 'lockouts', 'import', 'simulate'];
 
 test('every command answers --help with its usage, exit 0', async (t) => {
   for (const c of COMMANDS) {

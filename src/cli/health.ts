@@ -1,0 +1,66 @@
+/**
+ * `bindwall health --config FILE [--all] [--json]`: HealthInsight's tasks, most important
+ * first, each with its impacts, what was found, why it matters and the exact fix;
+ * `health dismiss ID --reason R` and `health restore ID` (with --operator).
+ */
+import { parseArgs } from 'node:util';
+import { loadConfigFile } from '../config/load.js';
+import { loadPolicyDir } from '../policy/compile.js';
+import { runChecks } from '../health/checks.js';
+import { IMPACT_ORDER, type HealthTask } from '../health/task.js';
+import { openDatabase } from '../store/db.js';
+import { HealthStore, type Dismissal } from '../store/health-store.js';
+import { systemClock } from '../util/clock.js';
+import { OPERATOR_OPTION, operatorName, toStderr } from './operator.js';
+import { UsageError } from './usage.js';
+
+export const HEALTH_USAGE = 'usage: bindwall health --config FILE [--all] [--json] | health dismiss ID --reason TEXT --config FILE | health restore ID --config FILE   (--operator NAME)';
+
+export function healthCommand(args: string[], out: (s: string) => void, err: (s: string) => void = toStderr): number {
+  const sub = args[0] === 'dismiss' || args[0] === 'restore' ? args[0] : undefined;
+  const { values, positionals } = parseArgs({
+    args: sub ? args.slice(1) : args, allowPositionals: true, strict: true,
+    options: { config: { type: 'string', short: 'c' }, all: { type: 'boolean', default: false }, json: { type: 'boolean', default: false }, reason: { type: 'string' }, ...OPERATOR_OPTION },
+  });
+  if (!values.config || (sub ? positionals.length !== 1 : positionals.length !== 0)) throw new UsageError(HEALTH_USAGE);
+  if (sub === 'dismiss' && !values.reason?.trim()) throw new UsageError('dismiss needs --reason: why this is accepted (it is shown beside the task)');
+  const config = loadConfigFile(values.config);
+  const db = openDatabase(config.storage.path);
+  try {
+    const store = new HealthStore(db);
+    if (sub === 'dismiss') {
+      const d: Dismissal = { task: positionals[0]!, time: systemClock.now(), reason: values.reason!.trim(), operator: operatorName(values.operator) };
+      store.dismiss(d);
+      if (values.json) out(JSON.stringify(d));
+      else out(`${d.task} dismissed by ${d.operator}: ${d.reason}`);
+      return 0;
+    }
+    if (sub === 'restore') {
+      const ok = store.restore(positionals[0]!);
+      if (values.json) out(JSON.stringify({ task: positionals[0], restored: ok }));
+      else if (ok) out(`${positionals[0]} is a task again`);
+      else err(`bindwall: ${positionals[0]} was not dismissed`);
+      return ok ? 0 : 1;
+    }
+    const { policy } = loadPolicyDir(config.policy.dir);
+    const dismissed = store.all();
+    const rank = (t: HealthTask): number => IMPACT_ORDER.indexOf(t.securityImpact) * 10 + IMPACT_ORDER.indexOf(t.userImpact);
+    const tasks = runChecks(config, policy).sort((a, b) => rank(a) - rank(b)).map((t) => ({ ...t, ...(dismissed.has(t.id) ? { dismissed: dismissed.get(t.id)! } : {}) }));
+    const shown = values.all ? tasks : tasks.filter((t) => !t.dismissed);
+    if (values.json) {
+      out(JSON.stringify({ tasks: shown, dismissed: tasks.filter((t) => t.dismissed).length }));
+      return 0;
+    }
+    if (shown.length === 0) out(tasks.length ? `no open tasks (${tasks.length} dismissed; --all shows them)` : 'no tasks: nothing to fix');
+    for (const t of shown) {
+      out(`[${t.securityImpact} security / ${t.userImpact} user impact] ${t.id}: ${t.title}${t.dismissed ? `  (dismissed by ${t.dismissed.operator}: ${t.dismissed.reason})` : ''}`);
+      out(`  found: ${t.found}`);
+      out(`  why:   ${t.why}`);
+      out(`  fix in ${t.fix.file}:`);
+      for (const l of t.fix.yaml.split('\n')) out(`    ${l}`);
+    }
+    return 0;
+  } finally {
+    db.close();
+  }
+}
