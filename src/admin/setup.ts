@@ -74,7 +74,8 @@ export async function status(p: AdminParts, now: number): Promise<Record<string,
 export async function startAdmin(config: Config, log: Logger, metrics: Metrics, parts: AdminParts, clock: { now(): number }): Promise<RunningAdmin> {
   const a = config.admin;
   const mapper = mapperFor(config);
-  parts.proxy.addSink((ev) => metrics.observeBind(ev, mapper.appFor(ev.clientAddress, ev.listener)));
+  // The app as the decision saw it; mapped here only for binds that were not decided (failed, refused …).
+  parts.proxy.addSink((ev) => metrics.observeBind(ev, ev.app ?? mapper.appFor(ev.clientAddress, ev.listener)));
   parts.policy?.watcher?.onReload((r) => metrics.observeReload('policy', !r.diagnostics.some((d) => d.severity === 'error')));
   if (!a) return { metrics, url: undefined, stop: async () => undefined };
   const server = new AdminServer({

@@ -16,7 +16,7 @@ import { lockoutPolicySource } from '../directory/lockout-policy.js';
 import { effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { OktaClient } from '../okta/client.js';
 import axios from 'axios';
-import nodemailer from 'nodemailer';
+import { Mailer } from '../insight/mailer.js';
 
 export interface ConnectCheck {
   what: string;
@@ -106,13 +106,10 @@ export async function checkConnections(config: Config): Promise<ConnectCheck[]> 
   const ui = config.userInsight;
   if (ui) {
     const what = `SMTP ${ui.smtp.host}:${ui.smtp.port} (userInsight)`;
-    const transport = nodemailer.createTransport({
-      host: ui.smtp.host, port: ui.smtp.port, secure: ui.smtp.security === 'tls', requireTLS: ui.smtp.security === 'starttls', ignoreTLS: ui.smtp.security === 'none',
-      ...(ui.smtp.user && ui.smtp.password ? { auth: { user: ui.smtp.user, pass: ui.smtp.password.reveal() } } : {}),
-      tls: { minVersion: 'TLSv1.2', servername: ui.smtp.host, ...(ui.smtp.ca ? { ca: ui.smtp.ca } : {}) }, connectionTimeout: ui.smtp.timeoutMs, greetingTimeout: ui.smtp.timeoutMs,
-    });
+    // The mailer bindwall sends with, so the check sees the same TLS, auth and timeouts.
+    const mailer = new Mailer({ smtp: ui.smtp, maxQueued: 1, clock: systemClock, log });
     try {
-      await transport.verify();
+      await mailer.verify();
       out.push({ what, ok: true });
     } catch (err) {
       const e = err as { code?: string; responseCode?: number };
@@ -121,7 +118,7 @@ export async function checkConnections(config: Config): Promise<ConnectCheck[]> 
         fix: e.code === 'EAUTH' ? 'check userInsight.smtp.user and the password in its passwordFile' : 'check userInsight.smtp host, port, security and caFile',
       });
     } finally {
-      transport.close();
+      mailer.close();
     }
   }
   return out;

@@ -1,14 +1,14 @@
 /**
- * Time arguments: an ISO 8601 time with a zone ("2026-11-20T09:30:00Z"), or a duration —
- * ago for when something happened (`--since 7d`), from now for when something ends (`--until 24h`).
+ * Time arguments: an ISO 8601 time with a zone ("2026-11-20T09:30:00Z"), or a duration as the
+ * config writes them (config/duration.ts) — ago for when something happened (`--since 7d`),
+ * from now for when something ends (`--until 24h`).
  */
+import { parseDuration } from '../config/duration.js';
 import { UsageError } from './usage.js';
 
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
-
 export function parseTime(text: string, now: number): number {
-  const ago = /^(\d+)([smhdw])$/.exec(text.trim());
-  if (ago) return now - Number(ago[1]) * UNIT_MS[ago[2]!]!;
+  const ago = parseDuration(text);
+  if (ago !== undefined) return now - ago;
   if (text.trim() === 'now') return now;
   // A date without a zone would silently mean local time; require one.
   if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text.trim())) {
@@ -21,7 +21,6 @@ export function parseTime(text: string, now: number): number {
 
 /** When something ends: a duration from now ("24h", "7d"), or an ISO time. */
 export function parseFuture(text: string, now: number): number {
-  const ahead = /^(\d+)([smhdw])$/.exec(text.trim());
-  if (ahead) return now + Number(ahead[1]) * UNIT_MS[ahead[2]!]!;
-  return parseTime(text, now);
+  const ahead = parseDuration(text);
+  return ahead !== undefined ? now + ahead : parseTime(text, now);
 }

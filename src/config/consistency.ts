@@ -5,9 +5,8 @@
  */
 import { didYouMean, type Diagnostic } from './diagnostics.js';
 import type { YamlSource } from './yaml-source.js';
+import { obj, strings } from './raw.js';
 
-const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 export function checkConsistency(source: YamlSource, raw: Record<string, unknown>, out: Diagnostic[]): void {
   const apps = [

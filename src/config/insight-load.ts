@@ -10,6 +10,8 @@ import type { YamlSource } from './yaml-source.js';
 import { Secret } from '../log/secret.js';
 import { readTemplates, type Templates } from '../insight/templates.js';
 import { packageRoot } from '../util/package-root.js';
+import { isLoopbackHost } from '../util/address.js';
+import { obj } from './raw.js';
 
 export interface InsightFiles {
   linkKey?: Secret<Buffer>;
@@ -19,7 +21,6 @@ export interface InsightFiles {
   templatesDir: string;
 }
 
-const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
 
 export function readInsightFiles(source: YamlSource, raw: Record<string, unknown>, out: Diagnostic[]): InsightFiles | undefined {
   const ui = obj(raw.userInsight);
@@ -50,7 +51,7 @@ export function readInsightFiles(source: YamlSource, raw: Record<string, unknown
   }
   const ca = read(['userInsight', 'smtp', 'caFile'], smtp.caFile, 'CA file');
   if (ca) files.smtpCa = ca;
-  if (smtp.security === 'none' && typeof smtp.host === 'string' && !/^(127\.|localhost$|::1$)/.test(smtp.host)) {
+  if (smtp.security === 'none' && typeof smtp.host === 'string' && !isLoopbackHost(smtp.host)) {
     out.push(source.diag(['userInsight', 'smtp', 'security'], 'error', 'security: none sends mail (and its report links) unencrypted; it is allowed only to a relay on loopback',
       'use starttls (port 587) or tls (port 465)'));
   }

@@ -17,8 +17,10 @@ import { YamlSource } from './yaml-source.js';
 import { Secret } from '../log/secret.js';
 import { checkTimeZone } from '../behavior/time-of-week.js';
 import { parseCidr, type Cidr } from '../util/cidr.js';
+import { isLoopbackHost } from '../util/address.js';
 import { readWorkflows, type Workflow } from './responses.js';
 import { checkConsistency } from './consistency.js';
+import { obj, str } from './raw.js';
 import { readInsightFiles, type InsightFiles } from './insight-load.js';
 import type { Templates } from '../insight/templates.js';
 import type { SyslogOptions } from '../log/syslog.js';
@@ -132,9 +134,6 @@ interface Loaded {
   adminToken?: Secret<string>;
 }
 
-const obj = (v: unknown): Record<string, unknown> | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** Checks a schema cannot express: duplicates, combinations, URL syntax, readable PEM files. */
 function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
@@ -319,7 +318,7 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
   const admin = obj(raw.admin);
   const adminTokenText = admin ? secretFile(['admin', 'tokenFile'], admin.tokenFile, 'admin token') : undefined;
   if (adminTokenText !== undefined && adminTokenText.length < 16) out.push(source.diag(['admin', 'tokenFile'], 'error', 'the admin token is shorter than 16 characters', 'openssl rand -hex 24 > admin.token'));
-  if (admin && admin.tokenFile === undefined && typeof admin.host === 'string' && !/^(127\.|localhost$|::1$)/.test(admin.host)) {
+  if (admin && admin.tokenFile === undefined && typeof admin.host === 'string' && !isLoopbackHost(admin.host)) {
     out.push(source.diag(['admin', 'host'], 'error', `the admin listener on ${admin.host} would serve metrics and status to anyone who can reach it`, 'keep it on 127.0.0.1, or set admin.tokenFile (and admin.tls)'));
   }
   const adminTls = obj(admin?.tls);

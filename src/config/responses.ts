@@ -9,6 +9,7 @@ import { didYouMean, type Diagnostic } from './diagnostics.js';
 import type { YamlSource } from './yaml-source.js';
 import { Secret } from '../log/secret.js';
 import { DURATION_HINT, parseDuration } from './duration.js';
+import { obj } from './raw.js';
 
 export const StepKind = {
   Quarantine: 'quarantine',
@@ -36,7 +37,6 @@ const BARE: readonly StepKind[] = [StepKind.Quarantine, StepKind.RevokeRemembere
 const ALL = Object.values(StepKind);
 const EXAMPLE = 'e.g. - quarantine, - notify: [security-team], - okta.clearSessions';
 
-const obj = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
 
 /** Reads `responses:` (raw YAML data) into workflows; problems go to `out`. */
 export function readWorkflows(source: YamlSource, raw: Record<string, unknown>, out: Diagnostic[]): Record<string, Workflow> {

@@ -9,19 +9,19 @@ import type { Config } from '../config/load.js';
 import type { CompiledPolicy } from '../policy/policy.js';
 import { checkOverrides } from '../policy/override-check.js';
 import { Impact, type HealthTask } from './task.js';
+import { isLoopbackHost } from '../util/address.js';
 
-const LOOPBACK = /^(127\.|localhost$|::1$)/;
 
 type Check = (c: Config, p: CompiledPolicy | undefined) => HealthTask[];
 
-const plainListener: Check = (c) => c.listeners.filter((l) => l.kind === 'ldap' && !l.tls && !l.requireTls && !LOOPBACK.test(l.host)).map((l) => ({
+const plainListener: Check = (c) => c.listeners.filter((l) => l.kind === 'ldap' && !l.tls && !l.requireTls && !isLoopbackHost(l.host)).map((l) => ({
   id: `plain-listener:${l.name}`, title: `Listener ${l.name} takes passwords in clear text`, securityImpact: Impact.High, userImpact: Impact.Medium,
   found: `${l.name} listens on ${l.host}:${l.port} without StartTLS or LDAPS`,
   why: 'every simple bind sends the password as it is; anyone on the path reads it',
   fix: { file: c.file, yaml: `listeners:\n  - name: ${l.name}\n    startTls: { certFile: /etc/bindwall/tls.crt, keyFile: /etc/bindwall/tls.key }\n    requireTls: true` },
 }));
 
-const plainUpstream: Check = (c) => (c.directory.startTls ? [] : c.directory.urls.filter((u) => !u.secure && !LOOPBACK.test(u.host)).map((u) => ({
+const plainUpstream: Check = (c) => (c.directory.startTls ? [] : c.directory.urls.filter((u) => !u.secure && !isLoopbackHost(u.host)).map((u) => ({
   id: `plain-upstream:${u.host}`, title: `The directory ${u.url} is reached without TLS`, securityImpact: Impact.High, userImpact: Impact.Low,
   found: `${u.url} is ldap:// and directory.startTls is off`, why: 'bindwall forwards every password to it over the network in clear text',
   fix: { file: c.file, yaml: `directory:\n  urls: [${u.url.replace(/^ldap:/, 'ldaps:').replace(/:389$/, ':636')}]\n  # or: startTls: true` },

@@ -9,7 +9,6 @@ import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import type { Incident, IncidentStore } from '../store/incident-store.js';
 import type { Clock } from '../util/clock.js';
-import type { IncidentSink } from './recorder.js';
 
 const PD_SEVERITY: Record<string, string> = { critical: 'critical', high: 'error', medium: 'warning', low: 'info' };
 
@@ -53,7 +52,7 @@ export function resendable(t: NotifyTargetConfig, payload: string): unknown {
   return t.type === 'pagerduty' ? { ...body, routing_key: t.routingKey?.reveal() } : body;
 }
 
-export class Notifier implements IncidentSink {
+export class Notifier {
   readonly #inFlight = new Set<Promise<void>>();
 
   #targets: Readonly<Record<string, NotifyTargetConfig>>;

@@ -12,7 +12,6 @@ import type { BindAttempt, ChallengeDecision } from '../proxy/decision.js';
 import type { ChallengeOutcome } from '../mfa/outcome.js';
 import { IncidentStatus, type Incident, type IncidentStore, type ReportedEvent } from '../store/incident-store.js';
 import type { Clock } from '../util/clock.js';
-import type { Quarantine } from './quarantine.js';
 import type { ResponseRunner } from '../response/runner.js';
 import { StepKind, type ResponseStep } from '../config/responses.js';
 import type { UserFacts } from '../directory/facts.js';
@@ -25,11 +24,6 @@ export interface EscalationOptions {
   everyIncidents: number;
 }
 
-export interface IncidentSink {
-  /** Sends the incident to the named targets (notify.ts); must not throw. */
-  notify(incident: Incident, targets: readonly string[]): void;
-}
-
 /** Told of every incident once its response has started (the person's failed step-up email); must not throw. */
 export type IncidentObserver = (incident: Incident, logon: LogonEvent) => void;
 
@@ -39,7 +33,7 @@ export class IncidentRecorder {
   /** Told of each incident after its response started (UserInsight's failed step-up notice). */
   observer: IncidentObserver | undefined;
 
-  constructor(private readonly o: { store: IncidentStore; clock: Clock; log: Logger; quarantine?: Quarantine; escalation: EscalationOptions; sink?: IncidentSink; runner?: ResponseRunner }) {}
+  constructor(private readonly o: { store: IncidentStore; clock: Clock; log: Logger; escalation: EscalationOptions; runner: ResponseRunner }) {}
 
   record(attempt: BindAttempt, decision: ChallengeDecision, outcome: ChallengeOutcome, logon: LogonEvent): Incident {
     return this.open({
@@ -86,17 +80,8 @@ export class IncidentRecorder {
     if (onFailure?.quarantine) inline.push({ kind: StepKind.Quarantine, releaseOn: 'analyst' });
     if (onFailure?.notify.length) inline.push({ kind: StepKind.Notify, targets: onFailure.notify });
     const target = { incident, account, ...(facts !== undefined ? { facts } : {}) };
-    if (o.runner) {
-      if (inline.length > 0) target.incident = o.runner.run(`rule:${incident.ruleId ?? '?'}`, target, inline);
-      if (onFailure?.respond) target.incident = o.runner.run(onFailure.respond, target);
-      return target.incident;
-    }
-    // Without a runner (tests of the recorder alone): quarantine and notify directly.
-    if (onFailure?.quarantine && o.quarantine) {
-      o.quarantine.add(account, { reason: `incident #${incident.id}: ${incident.failure}`, source: `rule:${incident.ruleId ?? '?'}`, incidentId: incident.id });
-      incident = o.store.update(incident.id, { time: o.clock.now(), what: `account ${account} quarantined` }) ?? incident;
-    }
-    if (onFailure?.notify.length && o.sink) o.sink.notify(incident, onFailure.notify);
-    return incident;
+    if (inline.length > 0) target.incident = o.runner.run(`rule:${incident.ruleId ?? '?'}`, target, inline);
+    if (onFailure?.respond) target.incident = o.runner.run(onFailure.respond, target);
+    return target.incident;
   }
 }

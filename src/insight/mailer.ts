@@ -77,6 +77,11 @@ export class Mailer {
     return { ok: false, error, attempts };
   }
 
+  /** Connects, says hello and authenticates, sending nothing (`bindwall doctor`); rejects with nodemailer's error. */
+  async verify(): Promise<void> {
+    await this.#transport.verify();
+  }
+
   async drain(): Promise<void> {
     while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
   }

@@ -6,7 +6,8 @@
  */
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
-import { escapeHtml as esc, page, readForm, type Route } from '../web/server.js';
+import { page, readForm, type Route } from '../web/server.js';
+import { escapeHtml as esc } from '../util/html.js';
 import type { LinkSigner } from './links.js';
 import type { AnswerResult, ReportDesk } from './reports.js';
 

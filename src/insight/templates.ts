@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NoticeKinds, type NoticeKind } from '../config/insight-schema.js';
+import { escapeHtml } from '../util/html.js';
 
 export const TEMPLATE_VARIABLES = ['account', 'time', 'app', 'device', 'place', 'source', 'factor', 'reportUrl', 'confirmUrl', 'validDays'] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
@@ -25,7 +26,6 @@ export type Templates = Readonly<Record<NoticeKind, Template>>;
 const PART = /\{\{>([A-Za-z][\w-]*)\}\}/g;
 const TOKEN = /\{\{([#/]?)([A-Za-z]+)\}\}/g;
 
-const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** Reads every template of a language; problems name the file and what to fix. */
 export function readTemplates(dir: string, language: string): { templates?: Templates; problems: string[] } {

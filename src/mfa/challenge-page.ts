@@ -3,7 +3,8 @@
  * types the one-time code for their waiting sign-in. A browser sees only the challenges of
  * its own client address; codes travel in a POST body and are never logged or shown back.
  */
-import { escapeHtml as esc, page, readForm, type Route } from '../web/server.js';
+import { page, readForm, type Route } from '../web/server.js';
+import { escapeHtml as esc } from '../util/html.js';
 import type { CodeInbox } from './code-inbox.js';
 
 export function challengePageRoute(inbox: CodeInbox): Route {

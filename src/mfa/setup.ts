@@ -63,7 +63,7 @@ export function startMfa(config: Config, log: Logger, deps: {
     ...(challenges ? { forgetPasses: (account: string) => challenges.forget(account) } : {}),
     ...(client && m.okta ? { okta: new OktaActions({ client, loginTemplate: m.okta.loginTemplate, requestTimeoutMs: m.okta.requestTimeoutMs, clock: deps.clock }) } : {}),
   });
-  const recorder = new IncidentRecorder({ store: incidents, clock: deps.clock, log, quarantine: deps.quarantine, escalation: config.incidents.escalation, sink: notifier, runner });
+  const recorder = new IncidentRecorder({ store: incidents, clock: deps.clock, log, escalation: config.incidents.escalation, runner });
   const release = releaseWhenVerified({ quarantine: deps.quarantine, store: incidents, clock: deps.clock, log });
   const page = m.challengePage ? new WebServer(log, m.challengePage.tls) : undefined;
   const honeytoken = (ev: BindEvent): void => {

@@ -21,6 +21,7 @@ import { LocalClock } from './local-time.js';
 import { CompiledPolicy, type CompiledRule, type Outcome, type PolicyReference } from './policy.js';
 import { conditionSchema, policyFileSchema, Severity, type ConditionSpec, type DemoteProfileSpec, type OutcomeSpec, type RuleSpec } from './schema.js';
 import { findShadowed } from './shadow.js';
+import { obj } from '../config/raw.js';
 
 export interface PolicySourceFile {
   file: string;
@@ -109,8 +110,6 @@ interface Profile extends Where {
   used: boolean;
 }
 
-const obj = (v: unknown): Record<string, unknown> | undefined =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 
 function valid<S extends z.ZodType>(schema: S, value: unknown): z.output<S> | undefined {
   const r = schema.safeParse(value);

@@ -477,19 +477,18 @@ export class Proxy {
     this.#accept(l, sock, secureContext, client);
   }
 
-  /** A warning about an address that it can cause at will: within the same per-address budget as the sessions'. */
-  readonly #warnAbout = (address: string, fields: Record<string, unknown>, msg: string): void => {
-    const suppressed = this.#warnBudget.take(address);
-    if (suppressed === undefined) return;
-    this.#log.warn({ client: address, ...fields, ...(suppressed > 0 ? { suppressedWarnings: suppressed } : {}) }, msg);
-  };
+  /** A line about an address that it can cause at will: within the same per-address budget as the sessions'. */
+  #aboutAddress(level: 'warn' | 'info') {
+    return (address: string, fields: Record<string, unknown>, msg: string): void => {
+      const suppressed = this.#warnBudget.take(address);
+      if (suppressed === undefined) return;
+      this.#log[level]({ client: address, ...fields, ...(suppressed > 0 ? { suppressedWarnings: suppressed } : {}) }, msg);
+    };
+  }
 
-  /** The same budget, at info level (a client's own failure, not bindwall's). */
-  readonly #noteAbout = (address: string, fields: Record<string, unknown>, msg: string): void => {
-    const suppressed = this.#warnBudget.take(address);
-    if (suppressed === undefined) return;
-    this.#log.info({ client: address, ...fields, ...(suppressed > 0 ? { suppressedWarnings: suppressed } : {}) }, msg);
-  };
+  readonly #warnAbout = this.#aboutAddress('warn');
+  /** At info: a client's own failure or what policy meant to happen, not bindwall's problem. */
+  readonly #noteAbout = this.#aboutAddress('info');
 
   #warnLimit(address: string, fromAddress: number): void {
     this.#warnAbout(address, { event: 'connection_refused', connections: this.#connections, fromAddress }, 'connection limit reached');

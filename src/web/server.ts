@@ -10,9 +10,8 @@ import type { TlsMaterial } from '../config/load.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { close, listen } from '../util/http-listen.js';
-import { normalizeAddress } from '../util/address.js';
-
-export const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { isLoopbackHost, normalizeAddress } from '../util/address.js';
+import { escapeHtml } from '../util/html.js';
 
 export function page(title: string, body: string): string {
   return `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width"><meta name="referrer" content="no-referrer"><title>${escapeHtml(title)}</title>
@@ -66,7 +65,7 @@ export class WebServer {
 
   async start(host: string, port: number): Promise<string> {
     this.#url = await listen(this.#server, host, port, this.#scheme);
-    if (this.#scheme === 'http' && !/^(127\.|::1$|localhost$)/.test(host)) {
+    if (this.#scheme === 'http' && !isLoopbackHost(host)) {
       this.log.warn({ event: 'challenge_page_plain_http', host }, 'the web listener (challenge page, report links) is served over plain HTTP on a non-loopback address: codes and links cross the network unencrypted (set mfa.challengePage.tls)');
     }
     this.log.info({ event: 'challenge_page', url: this.#url }, `web listener (challenge page, report links) at ${this.#url}`);

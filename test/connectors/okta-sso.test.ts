@@ -46,6 +46,23 @@ async function world(t: { teardown(fn: () => unknown): void }, o: { logsRateLimi
   return { clock, sim, store, seen, poller, signIn, client };
 }
 
+
+/** An Okta simulator (SSWS TOKEN) that stops with the test. */
+async function startedSim(t: { teardown(fn: () => unknown): void }): Promise<OktaSimulator> {
+  const sim = new OktaSimulator({ apiTokens: [TOKEN] });
+  await sim.start();
+  t.teardown(() => sim.stop());
+  return sim;
+}
+
+/** A real slapd that stops with the test. */
+async function startedSlapd(t: { teardown(fn: () => unknown): void }) {
+  const { startSlapd } = await import('../helpers/slapd.js');
+  const slapd = await startSlapd();
+  t.teardown(() => slapd.stop());
+  return slapd;
+}
+
 test('polls from since, then follows next (empty pages included); a restart resumes with no gap and no duplicate', async (t) => {
   const w = await world(t);
   w.sim.log.append({ eventType: 'user.session.start', at: T0 - 7_200_000, actor: { alternateId: 'old@corp.example' } }); // before the lookback
@@ -133,16 +150,13 @@ test('the simulator\'s System Log: bounded queries end, filters, bad parameters 
 });
 
 test('one person, one baseline: an LDAP bind through bindwall and an Okta sign-in land in the same account; bindwall connectors says ok', async (t) => {
-  const { startSlapd, BASE_DN } = await import('../helpers/slapd.js');
+  const { BASE_DN } = await import('../helpers/slapd.js');
   const { startProxy } = await import('../helpers/proxy.js');
   const { bindFrom } = await import('../helpers/bind-from.js');
   const { spawnBindwall } = await import('../helpers/cli.js');
   const { startConnectors } = await import('../../src/connectors/setup.js');
-  const slapd = await startSlapd();
-  t.teardown(() => slapd.stop());
-  const sim = new OktaSimulator({ apiTokens: [TOKEN] });
-  await sim.start();
-  t.teardown(() => sim.stop());
+  const slapd = await startedSlapd(t);
+  const sim = await startedSim(t);
   const p = await startProxy({ directory: { urls: [slapd.url] }, connectors: { oktaSso: { orgUrl: sim.url, apiToken: TOKEN, pollIntervalMs: 5_000 } } }, { behavior: true });
   t.teardown(() => p.stop());
   t.is((await bindFrom(p.url, '127.0.0.81', `uid=alice,ou=people,${BASE_DN}`, 'Alice-Pass-1')).resultCode, 0);
@@ -195,9 +209,7 @@ test('one person, one baseline: an LDAP bind through bindwall and an Okta sign-i
 test('config check --connect reads one System Log page with the connector\'s credentials; a bad token is an error with its fix, never echoed', async (t) => {
   const { writeFileSync } = await import('node:fs');
   const { spawnBindwall } = await import('../helpers/cli.js');
-  const sim = new OktaSimulator({ apiTokens: [TOKEN] });
-  await sim.start();
-  t.teardown(() => sim.stop());
+  const sim = await startedSim(t);
   const dir = mkdtempSync(join(tmpdir(), 'bindwall-connector-check-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const check = async (token: string): Promise<{ code: number | null; out: string; err: string }> => {
@@ -218,14 +230,10 @@ test('config check --connect reads one System Log page with the connector\'s cre
 
 test('event hooks: the verification GET is echoed, an authenticated batch is taken in once (the poll skips it), an unauthenticated POST is refused', async (t) => {
   const { writeFileSync } = await import('node:fs');
-  const { startSlapd } = await import('../helpers/slapd.js');
   const { startProxy } = await import('../helpers/proxy.js');
   const { startConnectors } = await import('../../src/connectors/setup.js');
-  const slapd = await startSlapd();
-  t.teardown(() => slapd.stop());
-  const sim = new OktaSimulator({ apiTokens: [TOKEN] });
-  await sim.start();
-  t.teardown(() => sim.stop());
+  const slapd = await startedSlapd(t);
+  const sim = await startedSim(t);
   const dir = mkdtempSync(join(tmpdir(), 'bindwall-hook-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'hook.secret'), 'Hook-Secret-0123456789\n');
@@ -313,9 +321,7 @@ test('Okta ThreatInsight\'s verdicts join the threat pool; a factor change makes
   const { ThreatStore } = await import('../../src/store/threat-store.js');
   const { configFromObject } = await import('../../src/config/load.js');
   const { systemClock } = await import('../../src/util/clock.js');
-  const sim = new OktaSimulator({ apiTokens: [TOKEN] });
-  await sim.start();
-  t.teardown(() => sim.stop());
+  const sim = await startedSim(t);
   const dir = mkdtempSync(join(tmpdir(), 'bindwall-connector-ti-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const db = openDatabase(join(dir, 't.db'));

@@ -1,8 +1,7 @@
 /** The simulator's "phone": a small page listing waiting pushes with Approve / Deny, and TOTP codes. */
 import { totp } from '../totp.js';
 import type { OktaState } from './state.js';
-
-const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeHtml as esc } from '../../util/html.js';
 
 export function simPage(state: OktaState): string {
   const now = state.clock.now();
