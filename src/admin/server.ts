@@ -3,7 +3,8 @@
  * format, `/healthz` (the process answers), `/readyz` (listening, a directory URL healthy,
  * a policy loaded: what a load balancer should ask) and `/status` as JSON for `bindwall
  * status`. With a token, /metrics and /status need `Authorization: Bearer <token>`; the probes
- * stay open for the balancer.
+ * stay open for the balancer. With admin.console, the console's pages are served here too
+ * (over HTTPS).
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -25,7 +26,11 @@ export class AdminServer {
   readonly #scheme: 'http' | 'https';
   #url = '';
 
-  constructor(private readonly o: { metrics: Metrics; readiness: () => Promise<Readiness>; status: () => Promise<unknown>; log: Logger; token?: Secret<string>; tls?: TlsMaterial }) {
+  constructor(private readonly o: {
+    metrics: Metrics; readiness: () => Promise<Readiness>; status: () => Promise<unknown>; log: Logger; token?: Secret<string>; tls?: TlsMaterial;
+    /** The admin console (console/app.ts): answers its own paths, false for others. */
+    console?: { handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<boolean> };
+  }) {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => void this.#handle(req, res);
     this.#server = o.tls ? https.createServer({ cert: o.tls.cert, key: o.tls.key }, handler) : http.createServer(handler);
     this.#server.requestTimeout = 10_000;
@@ -39,7 +44,7 @@ export class AdminServer {
 
   async start(host: string, port: number): Promise<string> {
     this.#url = await listen(this.#server, host, port, this.#scheme);
-    this.o.log.info({ event: 'admin_listening', url: this.#url }, `admin listener (metrics, health, status) at ${this.#url}`);
+    this.o.log.info({ event: 'admin_listening', url: this.#url, console: this.o.console ? `${this.#url}/console/` : undefined }, `admin listener (metrics, health, status${this.o.console ? ', console' : ''}) at ${this.#url}`);
     return this.#url;
   }
 
@@ -62,6 +67,7 @@ export class AdminServer {
     const json = (status: number, body: unknown): void => send(status, 'application/json', `${JSON.stringify(body)}\n`);
     try {
       const path = new URL(req.url ?? '/', 'http://admin').pathname;
+      if (this.o.console && path !== '/metrics' && path !== '/status' && path !== '/healthz' && path !== '/readyz' && (await this.o.console.handle(req, res))) return;
       if (req.method !== 'GET' && req.method !== 'HEAD') return json(405, { error: 'GET only' });
       if (path === '/healthz') return json(200, { ok: true });
       if (path === '/readyz') {

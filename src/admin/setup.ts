@@ -11,6 +11,10 @@ import type { RunningMfa } from '../mfa/setup.js';
 import type { RunningPolicy } from '../policy/setup.js';
 import type { Proxy } from '../proxy/server.js';
 import { mapperFor } from '../behavior/setup.js';
+import { startConsole } from '../console/setup.js';
+import type { Db } from '../store/db.js';
+import type { Quarantine } from '../incidents/quarantine.js';
+import type { Clock } from '../util/clock.js';
 import { AdminServer, type Readiness } from './server.js';
 import { Metrics } from './metrics.js';
 
@@ -22,6 +26,8 @@ export interface RunningAdmin {
 
 export interface AdminParts {
   proxy: Proxy;
+  db: Db;
+  quarantine?: Quarantine | undefined;
   behavior?: BehaviorService | undefined;
   mfa?: RunningMfa | undefined;
   policy?: RunningPolicy | undefined;
@@ -71,16 +77,18 @@ export async function status(p: AdminParts, now: number): Promise<Record<string,
   };
 }
 
-export async function startAdmin(config: Config, log: Logger, metrics: Metrics, parts: AdminParts, clock: { now(): number }): Promise<RunningAdmin> {
+export async function startAdmin(config: Config, log: Logger, metrics: Metrics, parts: AdminParts, clock: Clock): Promise<RunningAdmin> {
   const a = config.admin;
   const mapper = mapperFor(config);
   // The app as the decision saw it; mapped here only for binds that were not decided (failed, refused …).
   parts.proxy.addSink((ev) => metrics.observeBind(ev, ev.app ?? mapper.appFor(ev.clientAddress, ev.listener)));
   parts.policy?.watcher?.onReload((r) => metrics.observeReload('policy', !r.diagnostics.some((d) => d.severity === 'error')));
   if (!a) return { metrics, url: undefined, stop: async () => undefined };
+  const consoleApp = a.console ? await startConsole(config, log, { proxy: parts.proxy, db: parts.db, quarantine: parts.quarantine, behavior: parts.behavior, mfa: parts.mfa, policy: parts.policy, connectors: parts.connectors ?? (() => undefined) }, clock) : undefined;
+  const tls = consoleApp?.tls ?? a.tls;
   const server = new AdminServer({
     metrics, log, readiness: () => readiness(parts), status: () => status(parts, clock.now()),
-    ...(a.token ? { token: a.token } : {}), ...(a.tls ? { tls: a.tls } : {}),
+    ...(a.token ? { token: a.token } : {}), ...(tls ? { tls } : {}), ...(consoleApp ? { console: consoleApp.app } : {}),
   });
   const url = await server.start(a.host, a.port);
   return { metrics, url, stop: () => server.stop() };

@@ -6,8 +6,8 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
 import { loadPolicyDir } from '../policy/compile.js';
-import { runChecks } from '../health/checks.js';
-import { IMPACT_ORDER, type HealthTask } from '../health/task.js';
+import { healthReport } from '../health/report.js';
+import { mapperFor } from '../behavior/setup.js';
 import { openDatabase } from '../store/db.js';
 import { HealthStore, type Dismissal } from '../store/health-store.js';
 import { systemClock } from '../util/clock.js';
@@ -43,9 +43,7 @@ export function healthCommand(args: string[], out: (s: string) => void, err: (s:
       return ok ? 0 : 1;
     }
     const { policy } = loadPolicyDir(config.policy.dir);
-    const dismissed = store.all();
-    const rank = (t: HealthTask): number => IMPACT_ORDER.indexOf(t.securityImpact) * 10 + IMPACT_ORDER.indexOf(t.userImpact);
-    const tasks = runChecks(config, policy).sort((a, b) => rank(a) - rank(b)).map((t) => ({ ...t, ...(dismissed.has(t.id) ? { dismissed: dismissed.get(t.id)! } : {}) }));
+    const tasks = healthReport(config, policy, db, mapperFor(config), systemClock.now());
     const shown = values.all ? tasks : tasks.filter((t) => !t.dismissed);
     if (values.json) {
       out(JSON.stringify({ tasks: shown, dismissed: tasks.filter((t) => t.dismissed).length }));

@@ -9,6 +9,7 @@ import { IncidentStatus, IncidentStore, type Incident } from '../store/incident-
 import { systemClock } from '../util/clock.js';
 import { parseTime } from './time-arg.js';
 import { UsageError } from './usage.js';
+import { triage, type Triage } from '../incidents/triage.js';
 import { OPERATOR_OPTION, operatorName, toStderr } from './operator.js';
 
 const USAGE = 'usage: bindwall incidents list [--status open|acknowledged|resolved] [--since T] | show ID | ack ID | resolve ID [--note TEXT]   (with --config FILE or --db PATH; --json; --operator NAME)';
@@ -58,11 +59,7 @@ export function incidentsCommand(args: string[], out: (s: string) => void, err: 
       for (const e of incident.timeline) out(`  ${iso(e.time)}  ${e.what}`);
       return 0;
     }
-    const status = sub === 'ack' ? IncidentStatus.Acknowledged : IncidentStatus.Resolved;
-    // Idempotent: acknowledging twice is one acknowledgement; a resolved incident is not reopened by an ack.
-    const already = incident.status === status || (status === IncidentStatus.Acknowledged && incident.status === IncidentStatus.Resolved);
-    const updated = already && !values.note ? incident
-      : store.update(id!, { time: systemClock.now(), what: `${status === incident.status ? 'noted' : status} by ${operatorName(values.operator)}${values.note ? `: ${values.note}` : ''}` }, already ? incident.status : status)!;
+    const { incident: updated, already } = triage(store, incident, { action: sub as Triage, operator: operatorName(values.operator), ...(values.note ? { note: values.note } : {}), now: systemClock.now() });
     if (values.json) out(JSON.stringify(updated));
     else out(`${line(updated)}${already ? `  (already ${incident.status})` : ''}`);
     return 0;

@@ -4,23 +4,18 @@
  * explain shows how a hypothetical bind would be decided and why; replay re-decides recorded
  * binds under a candidate policy and reports what would change.
  */
-import { describeLearning, learningState } from '../behavior/learning.js';
 import { existsSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
 import { BehaviorEngine } from '../behavior/engine.js';
-import { canonicalAccount, EventMapper } from '../behavior/logon-event.js';
+import { EventMapper } from '../behavior/logon-event.js';
 import { mapperFor } from '../behavior/setup.js';
 import { formatDiagnostic, type Diagnostic } from '../config/diagnostics.js';
 import { loadConfigFile, type Config } from '../config/load.js';
 import { Quarantine } from '../incidents/quarantine.js';
 import { compileRead, PolicyError, readPolicyDir, readPolicyFile, type CompileResult, type PolicySourceFile } from '../policy/compile.js';
-import { PolicyDecider } from '../policy/decider.js';
-import { formatExplanation } from '../policy/explain-format.js';
-import { threatContext } from './threat-context.js';
-import { cloudUse, describeCloud } from '../behavior/cloud.js';
-import { ConnectorStore } from '../store/connector-store.js';
+import { explainBind } from '../policy/explain-bind.js';
 import { replay, formatReplay } from '../policy/replay.js';
 import { policyJsonSchema } from '../policy/schema.js';
 import { checkPolicyAgainstConfig } from '../policy/config-check.js';
@@ -165,32 +160,14 @@ function explain(args: string[], out: Out, _err: Err): number {
     const engine = new BehaviorEngine({ timeZone: config?.behavior.timeZone ?? 'UTC' });
     const quarantine = new Quarantine({ ...(storage ? { store: new QuarantineStore(storage.db) } : {}), clock: { now: () => at, setTimer: systemClock.setTimer } });
     if (storage) engine.restore(storage.store.loadState());
-    const account = canonicalAccount(values.user);
-    const facts = storage?.store.facts(account) ?? null;
-    const listener = config?.listeners[0]?.name ?? 'ldap';
-    // The gate in front of the policy: the pool's entry for the endpoint (and the policy's threat condition), lockouts.
-    const threat = storage ? threatContext(storage.db, config, values.endpoint, values.user, at) : undefined;
-    const okta = storage ? new ConnectorStore(storage.db).facts<{ status: string; factors: string[]; apps: string[] }>(account) : undefined;
-    const attempt = {
-      connectionId: 0, listener, clientAddress: values.endpoint, clientPort: 0, bindDn: values.user, tls: values.tls, receivedAt: at,
-      signal: new AbortController().signal, ...(facts ? { facts } : {}), ...(threat?.entry ? { threatLevel: threat.entry.level, ...(threat.entry.kinds ? { threatKinds: threat.entry.kinds } : {}) } : {}),
-      ...(okta ? { okta: { status: okta.status, factors: okta.factors, apps: okta.apps } } : {}),
-    };
-    const logon = mapper.fromAttempt(attempt, facts);
-    if (values.app) logon.app = values.app;
-    const assessment = engine.assess(logon);
-    const learning = learningState(engine.account(logon.account), at, engine.opts);
-    const cloud = cloudUse(engine.account(logon.account));
-    const input = { ...new PolicyDecider(policy, mapper, quarantine).inputFor({ ...attempt, assessment }), app: logon.app };
-    const explanation = policy.explain(input, config?.policy.mode === 'audit');
+    const r = explainBind({
+      policy, dir, mapper, engine, quarantine, user: values.user, endpoint: values.endpoint, at, tls: values.tls,
+      ...(config ? { config } : {}), ...(values.app ? { app: values.app } : {}), ...(storage ? { db: storage.db, facts: (a: string) => storage.store.facts(a) } : {}),
+    });
     if (values.json) {
-      out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...input, facts }, learning, cloud, explanation, ...(threat ? { threat } : {}) }, null, 2));
+      out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...r.input, facts: r.facts }, learning: r.learning, cloud: r.cloud, explanation: r.explanation, ...(r.threat ? { threat: r.threat } : {}) }, null, 2));
     } else {
-      out(formatExplanation({ policy, input, explanation, dir, hasStorage: storage !== undefined, learning: describeLearning(learning), ...(cloud.access || okta ? { cloud: `${cloud.access ? describeCloud(cloud, at) : 'no cloud sign-ins seen'}${okta ? `; Okta: ${okta.status}, factors ${okta.factors.join(', ') || 'none'}, ${okta.apps.length} assigned apps` : ''}` } : {}) }));
-      if (threat && threat.gate.length > 0) {
-        out('threat pool and smart lockout (before the policy):');
-        for (const g of threat.gate) out(`  ${g}`);
-      }
+      out(r.text);
     }
     return 0;
   } finally {

@@ -13,6 +13,7 @@ import { BehaviorStore } from '../store/behavior-store.js';
 import { canonicalAccount } from '../behavior/logon-event.js';
 import { parseFuture } from './time-arg.js';
 import { OPERATOR_OPTION, operatorName, toStderr } from './operator.js';
+import { releaseQuarantine } from '../incidents/triage.js';
 import { UsageError } from './usage.js';
 
 const USAGE = 'usage: bindwall quarantine list | add USER [--reason TEXT] [--until TIME] [--until-verified] [--force] | release USER   (with --config FILE or --db PATH; --json; --operator NAME)';
@@ -59,9 +60,7 @@ export function quarantineCommand(args: string[], out: (s: string) => void, err:
       return 0;
     }
     const row = q.get(user);
-    const released = q.release(user);
-    // The incident whose response quarantined the account says who ended it.
-    if (released && row?.incidentId) new IncidentStore(db).update(row.incidentId, { time: systemClock.now(), what: `account ${row.account} released from quarantine by ${operator}` });
+    const released = releaseQuarantine(q, new IncidentStore(db), user, { operator, now: systemClock.now() });
     if (values.json) out(JSON.stringify({ account: row?.account ?? user, released }));
     else if (released) out(`${user} released`);
     else err(`bindwall: ${user} was not quarantined`);

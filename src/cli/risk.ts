@@ -11,7 +11,7 @@ import { defaultBehaviorOptions } from '../behavior/options.js';
 import { loadConfigFile } from '../config/load.js';
 import { BehaviorStore, type ThreatNote } from '../store/behavior-store.js';
 import type { Db } from '../store/db.js';
-import { lockoutsFor, threatEntriesFor } from './threat-context.js';
+import { lockoutsFor, threatEntriesFor } from '../threat/context.js';
 import { cloudUse, describeCloud } from '../behavior/cloud.js';
 import { ConnectorStore } from '../store/connector-store.js';
 import { openDatabase } from '../store/db.js';

@@ -66,7 +66,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
       db: point.db, behavior: behavior?.service, version: packageVersion(), ...(point.insight ? { onOktaEvent: point.insight.fromOkta } : {}),
       onOktaResponse: (s) => metrics.observeOkta('connector', s),
     });
-    Object.assign(parts, { proxy, behavior: behavior?.service, mfa: point.mfa, policy: point.policy, connectors: () => connectors, version: packageVersion(), startedAt });
+    Object.assign(parts, { proxy, db: point.db, quarantine: point.quarantine, behavior: behavior?.service, mfa: point.mfa, policy: point.policy, connectors: () => connectors, version: packageVersion(), startedAt });
     admin = await startAdmin(config, log, metrics, parts as AdminParts, systemClock);
     unmark = markRunning(config.storage.path);
     // What doctor would find, said in the log once running (nothing waits for it).

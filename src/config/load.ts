@@ -19,6 +19,7 @@ import { checkTimeZone } from '../behavior/time-of-week.js';
 import { parseCidr, type Cidr } from '../util/cidr.js';
 import { isLoopbackHost } from '../util/address.js';
 import { readWorkflows, type Workflow } from './responses.js';
+import { checkConsole } from './console-check.js';
 import { checkConsistency } from './consistency.js';
 import { obj, str } from './raw.js';
 import { readInsightFiles, type InsightFiles } from './insight-load.js';
@@ -61,6 +62,9 @@ export type UserInsightConfig = Omit<NonNullable<ParsedConfig['userInsight']>, '
   links: { baseUrl?: string; key: Secret<Buffer>; validForMs: number };
 };
 
+/** The admin console's settings (admin.console), with `via` resolved to a listener name. */
+export type ConsoleConfig = Omit<NonNullable<NonNullable<ParsedConfig['admin']>['console']>, 'via'> & { via: string };
+
 export interface Config {
   file: string;
   listeners: readonly Listener[];
@@ -78,7 +82,7 @@ export interface Config {
   userInsight?: UserInsightConfig;
   connectors: { oktaSso?: OktaSsoConfig };
   storage: { path: string };
-  admin?: { host: string; port: number; token?: Secret<string>; tls?: TlsMaterial };
+  admin?: { host: string; port: number; token?: Secret<string>; tls?: TlsMaterial; console?: ConsoleConfig };
   log: Omit<ParsedConfig['log'], 'syslog'> & { syslog?: SyslogOptions };
 }
 
@@ -321,6 +325,7 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
   if (admin && admin.tokenFile === undefined && typeof admin.host === 'string' && !isLoopbackHost(admin.host)) {
     out.push(source.diag(['admin', 'host'], 'error', `the admin listener on ${admin.host} would serve metrics and status to anyone who can reach it`, 'keep it on 127.0.0.1, or set admin.tokenFile (and admin.tls)'));
   }
+  checkConsole(source, raw, out);
   const adminTls = obj(admin?.tls);
   if (adminTls) {
     readPem(['admin', 'tls', 'certFile'], adminTls.certFile, 'certificate');
@@ -405,6 +410,7 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
       admin: {
         host: v.admin.host, port: v.admin.port, ...(loaded.adminToken ? { token: loaded.adminToken } : {}),
         ...(v.admin.tls ? { tls: { cert: loaded.pem.get(abs(v.admin.tls.certFile))!, key: loaded.pem.get(abs(v.admin.tls.keyFile))! } } : {}),
+        ...(v.admin.console ? { console: { ...v.admin.console, via: v.admin.console.via ?? listeners.find((l) => l.kind === 'ldap')?.name ?? listeners[0]!.name } } : {}),
       },
     } : {}),
     log: (({ syslog, file, ...rest }) => ({

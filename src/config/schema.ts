@@ -412,6 +412,27 @@ export const configSchema = z.strictObject({
     /** A bearer token /metrics and /status then require (the probes stay open). Needed off loopback. */
     tokenFile: z.string().min(1).optional(),
     tls: tlsFiles.optional(),
+    /**
+     * The admin console (console/): pages over HTTPS on this listener (a self-signed
+     * certificate is made on first start when admin.tls is unset). Admins sign in with their
+     * directory password through bindwall's own LDAP path and step up with Okta.
+     */
+    console: z.strictObject({
+      /** The LDAP listener whose threat pool and lockout guard the sign-ins (default: the first). */
+      via: z.string().min(1).optional(),
+      /** Directory groups (DNs or common names) per role; the first role a person's groups name wins, admin first. */
+      roles: z.strictObject({
+        admin: z.array(z.string().min(1)).default([]),
+        analyst: z.array(z.string().min(1)).default([]),
+        viewer: z.array(z.string().min(1)).default([]),
+      }),
+      /** Signed out after this long without a request. */
+      idleTimeoutMs: duration(60_000, 86_400_000).default(900_000),
+      /** Signed out this long after signing in, busy or not. */
+      absoluteTimeoutMs: duration(300_000, 7 * 86_400_000).default(28_800_000),
+      /** always: every sign-in steps up, whatever the policy says; policy: as the policy decides for app "console". */
+      stepUp: z.enum(['always', 'policy']).default('always'),
+    }).optional(),
   }).optional(),
   log: z.strictObject({
     level: z.enum(LogLevels).default('info'),

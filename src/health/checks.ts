@@ -53,6 +53,12 @@ const shortAppTimeout: Check = (c) => Object.entries(c.mfa.appTimeoutsMs).filter
   fix: { file: c.file, yaml: `mfa:\n  challengeTimeoutMs: ${Math.max(5_000, ms - 5_000)}   # or raise ${app}'s own LDAP timeout` },
 }));
 
+/** `a.b` and `key: value` as the nested YAML to paste (list indexes kept as a comment). */
+function nestedYaml(path: readonly string[], leaf: string): string {
+  const keys = path.map((k) => k.replace(/\[\d+\]$/, ''));
+  return [...keys.map((k, i) => `${'  '.repeat(i)}${k}:`), `${'  '.repeat(keys.length)}${leaf}`].join('\n');
+}
+
 /** Secrets written in the config itself, and secret files others may read. */
 const secrets: Check = (c) => {
   const tasks: HealthTask[] = [];
@@ -80,7 +86,7 @@ const secrets: Check = (c) => {
     tasks.push({
       id: `inline-secret:${at}`, title: `A secret is written in the config (${at})`, securityImpact: Impact.Medium, userImpact: Impact.Low,
       found: `${at} holds the secret itself`, why: 'the config is copied, backed up and shown on screens; a secret file is read only by bindwall',
-      fix: { file: c.file, yaml: `${at.replace(/\.(password|apiToken)$/, '')}:\n  ${at.endsWith('apiToken') ? 'apiTokenFile' : 'passwordFile'}: /etc/bindwall/${at.split('.').at(-2) ?? 'secret'}.secret   # chmod 0600` },
+      fix: { file: c.file, yaml: nestedYaml(at.replace(/\.(password|apiToken)$/, '').split('.'), `${at.endsWith('apiToken') ? 'apiTokenFile' : 'passwordFile'}: /etc/bindwall/${at.split('.').at(-2) ?? 'secret'}.secret   # chmod 0600 (and remove ${at.split('.').at(-1)})`) },
     });
   }
   for (const f of files) {
@@ -120,15 +126,26 @@ const unnotified: Check = (c, p) => (p ? p.rules.filter((r) => r.outcome.action 
   fix: { file: r.file, yaml: `    onFailure: { notify: [security-team] }   # a target under incidents.notify in ${c.file}` },
 })) : []);
 
+/** The rule can match a privileged account: it names no kind, or names privileged. */
+const coversPrivileged = (r: CompiledPolicy['rules'][number]): boolean =>
+  r.when.facets.get('kind')?.type !== 'set' || (r.when.facets.get('kind') as { values: ReadonlySet<string> }).values.has('privileged');
+
 const privilegedUnguarded: Check = (c, p) => {
   if (!p) return [];
-  const guarded = p.rules.some((r) => r.outcome.action === 'mfa' && r.outcome.mode !== 'audit' && (r.when.facets.get('kind')?.type !== 'set' || (r.when.facets.get('kind') as { values: ReadonlySet<string> }).values.has('privileged')));
+  const guarded = p.rules.some((r) => r.outcome.action === 'mfa' && r.outcome.mode !== 'audit' && coversPrivileged(r));
   return guarded ? [] : [{
     id: 'privileged-no-step-up', title: 'Privileged accounts never step up', securityImpact: Impact.Critical, userImpact: Impact.Medium,
     found: 'no enforced mfa rule covers kind privileged', why: 'a stolen admin password gets in from anywhere with nothing but the password',
     fix: { file: `${c.policy.dir}/20-privileged.yaml`, yaml: 'version: 1\nrules:\n  - id: privileged-step-up\n    when: { kind: privileged, risk: { atLeast: 20 } }\n    action: mfa\n    method: push\n    severity: high' },
   }];
 };
+
+const safeFailPrivileged: Check = (c, p) => (p ? p.rules.filter((r) => r.outcome.action === 'mfa' && (r.outcome.failMode ?? c.mfa.failMode) === 'safe' && coversPrivileged(r)).map((r) => ({
+  id: `fail-safe-privileged:${r.id}`, title: `Privileged accounts pass ${r.id} when Okta is unreachable`, securityImpact: Impact.High, userImpact: Impact.Low,
+  found: `${r.id} (${r.file}:${r.line}) can match privileged accounts and fails safe${r.outcome.failMode ? '' : ' (mfa.failMode)'}`,
+  why: 'an attacker who can cut bindwall off from Okta (a blocked egress, a DNS answer) gets an admin\'s session with the password alone',
+  fix: { file: r.file, yaml: '    failMode: known-endpoint   # or secure; or split the rule with kind: privileged' },
+})) : []);
 
 const auditRules: Check = (c, p) => [
   ...(c.policy.mode === 'audit' ? [{
@@ -149,7 +166,7 @@ const overrides: Check = (c, p) => (p ? checkOverrides(p).map((d) => ({
 })) : []);
 
 export const CHECKS: Readonly<Record<string, Check>> = {
-  plainListener, plainUpstream, forwardedBinds, longRemember, shortAppTimeout, secrets, threatOff, unnotified, privilegedUnguarded, auditRules, overrides,
+  plainListener, plainUpstream, forwardedBinds, longRemember, shortAppTimeout, secrets, threatOff, unnotified, privilegedUnguarded, safeFailPrivileged, auditRules, overrides,
 };
 
 export function runChecks(config: Config, policy: CompiledPolicy | undefined): HealthTask[] {

@@ -74,7 +74,7 @@ export class OktaChallenger {
     const logon = attempt.logon ?? this.#o.mapper.fromAttempt(attempt, attempt.facts);
     const key = Challenges.key(logon.account, attempt.clientAddress, logon.app);
     const c = this.#o.challenges;
-    if (c.rememberedPass(key, this.#o.quarantinedSince?.(logon.account))) return { result: 'passed', detail: 'passed a challenge for this login recently', via: 'remembered' };
+    if (!decision.fresh && c.rememberedPass(key, this.#o.quarantinedSince?.(logon.account))) return { result: 'passed', detail: 'passed a challenge for this login recently', via: 'remembered' };
     if (!c.pending(key) && !c.allowPrompt(logon.account)) {
       return failed(FailureKind.PromptLimit, `too many prompts for ${logon.account}; not prompting again yet (push-bombing guard)`);
     }
@@ -95,7 +95,7 @@ export class OktaChallenger {
    */
   #enrolmentMode(attempt: BindAttempt, decision: ChallengeDecision, account: string, privileged: boolean, outcome: ChallengeOutcome): ChallengeOutcome {
     if (outcome.result !== 'failed' || (outcome.failure !== FailureKind.UnknownUser && outcome.failure !== FailureKind.NoFactor)) return outcome;
-    const mode: FailMode = privileged ? FailMode.Secure : this.#o.unenrolled;
+    const mode: FailMode = privileged || decision.fresh ? FailMode.Secure : this.#o.unenrolled;
     const known = this.#o.isKnownEndpoint(account, attempt.clientAddress);
     const allow = mode === FailMode.Safe || (mode === FailMode.KnownEndpoint && known);
     this.#o.log.warn({ event: 'mfa_unenrolled', conn: attempt.connectionId, account, client: attempt.clientAddress, ruleId: decision.ruleId, mode, knownEndpoint: known, allowed: allow, detail: outcome.detail },

@@ -75,6 +75,8 @@ export type ChallengeDecision = DecisionBase & {
   onFailure?: { quarantine: boolean; notify: readonly string[]; respond?: string };
   /** secure | safe | known-endpoint, when Okta is unreachable. */
   failMode?: string;
+  /** A prompt must be answered now: no remembered pass, no unenrolled fail mode (the console's sign-in). */
+  fresh?: boolean;
 };
 
 export type DecideFn = (attempt: BindAttempt) => Decision | Promise<Decision>;

@@ -21,6 +21,7 @@ import { Session, type SessionDeps, type SessionLockout } from './session.js';
 import { normalizeAddress } from '../util/address.js';
 import { DirectoryPool } from './upstream.js';
 import { readProxyHeader } from './proxy-protocol.js';
+import { internalSocketPair } from './internal-socket.js';
 import { cidrContains } from '../util/cidr.js';
 import { ThreatPool, type ThreatMode, type ThreatVerdict } from '../threat/pool.js';
 import type { ThreatStore } from '../store/threat-store.js';
@@ -494,11 +495,28 @@ export class Proxy {
     this.#warnAbout(address, { event: 'connection_refused', connections: this.#connections, fromAddress }, 'connection limit reached');
   }
 
-  #accept(l: Listener, sock: net.Socket, secureContext?: tls.SecureContext, peer?: { address: string; port: number }): void {
+  /**
+   * A connection from inside bindwall (the console's sign-in): a session on listener `via`'s
+   * guards (threat pool, smart lockout), named `as` (what the policy and behaviour see as
+   * listener and app), from the browser's address, its password having arrived over HTTPS.
+   * `decide` may only make the listener's decision stricter. Returns the client's end.
+   */
+  connectInternal(o: { via: string; as: string; peer: { address: string; port: number }; decide?: (attempt: BindAttempt, next: DecideFn) => ReturnType<DecideFn> }): net.Socket {
+    const base = this.config.listeners.find((l) => l.name === o.via);
+    if (!base) throw new BindwallError(ErrorCode.ConfigInvalid, `no listener named "${o.via}" to sign in through`);
+    if (this.#stopping) throw new BindwallError(ErrorCode.UpstreamUnavailable, 'bindwall is stopping');
+    const [client, server] = internalSocketPair(o.peer);
+    const decide = o.decide;
+    const listener: Listener = { ...base, name: o.as, requireTls: false };
+    this.#accept(listener, server, undefined, o.peer, { guardOf: base.name, secure: true, ...(decide ? { decide: (a: BindAttempt) => decide(a, this.#decide) } : {}) });
+    return client;
+  }
+
+  #accept(l: Listener, sock: net.Socket, secureContext?: tls.SecureContext, peer?: { address: string; port: number }, internal?: { guardOf: string; secure: true; decide?: DecideFn }): void {
     const raw = (sock as tls.TLSSocket & { _parent?: net.Socket })._parent ?? sock;
     if (isRefused(raw) || isRefused(sock)) return;
     const id = this.#nextId++;
-    const guard = this.#guards.get(l.name);
+    const guard = this.#guards.get(internal?.guardOf ?? l.name);
     const openedAt = this.#clock.now();
     const debug = this.#log.isLevelEnabled('debug');
     if (debug) this.#log.debug({ event: 'connection_opened', conn: id, listener: l.name, client: peer?.address ?? normalizeAddress(sock.remoteAddress), tls: sock instanceof tls.TLSSocket }, 'connection opened');
@@ -509,8 +527,9 @@ export class Proxy {
       pool: this.pool,
       clock: this.#clock,
       log: this.#log,
-      decide: this.#decide,
+      decide: internal?.decide ?? this.#decide,
       challenge: this.#challenge,
+      ...(internal ? { secure: true } : {}),
       emit: this.#emit,
       invalidCredentialsText: this.#invalidCredentialsText,
       deadlines: this.#deadlines,

@@ -65,6 +65,8 @@ export interface SessionDeps {
   noteAbout?: (address: string, fields: Record<string, unknown>, msg: string) => void;
   /** The real client, when a trusted load balancer named it (PROXY protocol). */
   peer?: { address: string; port: number };
+  /** The connection is bindwall's own (the console's sign-in, whose password came over HTTPS): counts as TLS. */
+  secure?: boolean;
   /** Smart lockout (threat/lockout.ts), with the source's bucket resolved by the proxy. */
   lockout?: SessionLockout;
   /** Is this bind name a honeytoken account (threat/honeytokens.ts)? */
@@ -237,7 +239,7 @@ export class Session {
     this.#client = client;
     this.clientAddress = deps.peer?.address ?? normalizeAddress(client.remoteAddress);
     this.clientPort = deps.peer?.port ?? client.remotePort ?? 0;
-    this.#tls = client instanceof tls.TLSSocket;
+    this.#tls = deps.secure === true || client instanceof tls.TLSSocket;
     this.#lastActivity = deps.clock.now();
     this.#firstBindBy = this.#lastActivity + deps.config.limits.firstBindTimeoutMs;
     this.#fromClient = new PduFramer(this.#clientHandler(), deps.config.limits.maxPduBytes);

@@ -231,4 +231,37 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 13,
+    description: 'admin console: sessions (token hashes only), saved Insights, every change with its operator',
+    sql: `
+      CREATE TABLE console_sessions (
+        token_hash TEXT PRIMARY KEY,
+        operator TEXT NOT NULL,
+        dn TEXT NOT NULL,
+        role TEXT NOT NULL,
+        csrf TEXT NOT NULL,
+        address TEXT NOT NULL,
+        created INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE TABLE console_insights (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        filter TEXT NOT NULL,
+        operator TEXT NOT NULL,
+        created INTEGER NOT NULL
+      );
+      CREATE TABLE console_audit (
+        id INTEGER PRIMARY KEY,
+        time INTEGER NOT NULL,
+        operator TEXT NOT NULL,
+        role TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        detail TEXT
+      );
+      CREATE INDEX console_audit_time ON console_audit(time);
+    `,
+  },
 ]);

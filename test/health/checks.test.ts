@@ -27,6 +27,7 @@ const CASES: Case[] = [
   { check: 'auditRules', id: /^policy-audit$/, bad: { policy: { mode: 'audit' } }, good: { policy: { mode: 'enforce' } } },
   { check: 'privilegedUnguarded', id: /^privileged-no-step-up$/, bad: {}, good: {}, policy: ['version: 1\ndefault: { action: approve }\n', POLICY_OK] },
   { check: 'unnotified', id: /^unnotified-rule:priv$/, bad: {}, good: {}, policy: [POLICY_OK.replace('    onFailure: { notify: [sec] }\n', ''), POLICY_OK] },
+  { check: 'safeFailPrivileged', id: /^fail-safe-privileged:priv$/, bad: {}, good: {}, policy: [POLICY_OK.replace('    severity: high\n', '    severity: high\n    failMode: safe\n'), POLICY_OK.replace('    severity: high\n', '    severity: high\n    failMode: known-endpoint\n')] },
   { check: 'overrides', id: /^override:/, bad: {}, good: {}, policy: ['version: 1\nrules:\n  - { id: vpn-ok, when: { app: edge }, action: approve }\n  - { id: q, when: { quarantined: true }, action: block }\ndefault: { action: approve }\n', 'version: 1\nrules:\n  - { id: q, when: { quarantined: true }, action: block }\n  - { id: vpn-ok, when: { app: edge }, action: approve }\ndefault: { action: approve }\n'] },
 ];
 

@@ -1,0 +1,101 @@
+/**
+ * The admin console's tables: sessions (the cookie's SHA-256, never the cookie), saved
+ * Insights, and the audit trail of every change made in the console, with its operator.
+ */
+import type { Db } from './db.js';
+
+export const ConsoleRole = { Viewer: 'viewer', Analyst: 'analyst', Admin: 'admin' } as const;
+export type ConsoleRole = (typeof ConsoleRole)[keyof typeof ConsoleRole];
+
+export interface ConsoleSessionRow {
+  tokenHash: string;
+  operator: string;
+  dn: string;
+  role: ConsoleRole;
+  csrf: string;
+  address: string;
+  created: number;
+  lastSeen: number;
+}
+
+export interface SavedInsight {
+  id: number;
+  name: string;
+  filter: Record<string, string>;
+  operator: string;
+  created: number;
+}
+
+export interface AuditEntry {
+  time: number;
+  operator: string;
+  role: string;
+  action: string;
+  subject: string;
+  detail?: string;
+}
+
+const SESSION_COLUMNS = 'token_hash AS tokenHash, operator, dn, role, csrf, address, created, last_seen AS lastSeen';
+
+export class ConsoleStore {
+  constructor(private readonly db: Db) {}
+
+  putSession(s: ConsoleSessionRow): void {
+    this.db.prepare('INSERT INTO console_sessions (token_hash, operator, dn, role, csrf, address, created, last_seen) VALUES (@tokenHash, @operator, @dn, @role, @csrf, @address, @created, @lastSeen)').run(s);
+  }
+
+  session(tokenHash: string): ConsoleSessionRow | undefined {
+    return this.db.prepare(`SELECT ${SESSION_COLUMNS} FROM console_sessions WHERE token_hash = ?`).get(tokenHash) as ConsoleSessionRow | undefined;
+  }
+
+  touch(tokenHash: string, now: number): void {
+    this.db.prepare('UPDATE console_sessions SET last_seen = ? WHERE token_hash = ?').run(now, tokenHash);
+  }
+
+  endSession(tokenHash: string): void {
+    this.db.prepare('DELETE FROM console_sessions WHERE token_hash = ?').run(tokenHash);
+  }
+
+  /** Removes sessions past either timeout; returns how many. */
+  expire(now: number, idleMs: number, absoluteMs: number): number {
+    return this.db.prepare('DELETE FROM console_sessions WHERE last_seen < ? OR created < ?').run(now - idleMs, now - absoluteMs).changes;
+  }
+
+  sessionCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM console_sessions').get() as { n: number }).n;
+  }
+
+  /** Drops the oldest sessions of an operator beyond `keep` (one person, a few browsers). */
+  capSessions(operator: string, keep: number): void {
+    this.db.prepare('DELETE FROM console_sessions WHERE operator = ? AND token_hash NOT IN (SELECT token_hash FROM console_sessions WHERE operator = ? ORDER BY created DESC LIMIT ?)').run(operator, operator, keep);
+  }
+
+  saveInsight(i: Omit<SavedInsight, 'id'>): number {
+    const r = this.db.prepare('INSERT INTO console_insights (name, filter, operator, created) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET filter = excluded.filter, operator = excluded.operator, created = excluded.created')
+      .run(i.name, JSON.stringify(i.filter), i.operator, i.created);
+    return Number(r.lastInsertRowid);
+  }
+
+  insights(): SavedInsight[] {
+    return (this.db.prepare('SELECT id, name, filter, operator, created FROM console_insights ORDER BY name').all() as (Omit<SavedInsight, 'filter'> & { filter: string })[])
+      .map((r) => ({ ...r, filter: JSON.parse(r.filter) as Record<string, string> }));
+  }
+
+  deleteInsight(id: number): boolean {
+    return this.db.prepare('DELETE FROM console_insights WHERE id = ?').run(id).changes > 0;
+  }
+
+  audit(e: AuditEntry): void {
+    this.db.prepare('INSERT INTO console_audit (time, operator, role, action, subject, detail) VALUES (@time, @operator, @role, @action, @subject, @detail)').run({ ...e, detail: e.detail ?? null });
+  }
+
+  auditLog(limit = 100): AuditEntry[] {
+    return (this.db.prepare('SELECT time, operator, role, action, subject, detail FROM console_audit ORDER BY id DESC LIMIT ?').all(limit) as (AuditEntry & { detail: string | null })[])
+      .map(({ detail, ...e }) => (detail === null ? e : { ...e, detail }));
+  }
+
+  /** Keeps the newest `keep` audit entries. */
+  capAudit(keep: number): void {
+    this.db.prepare('DELETE FROM console_audit WHERE id <= (SELECT id FROM console_audit ORDER BY id DESC LIMIT 1 OFFSET ?)').run(keep);
+  }
+}
