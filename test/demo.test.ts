@@ -4,6 +4,7 @@
  */
 import test from 'ava';
 import { execFile } from 'node:child_process';
+import https from 'node:https';
 import { spawnBindwall } from './helpers/cli.js';
 import { tempDir } from './helpers/paths.js';
 
@@ -63,6 +64,17 @@ test('the demo starts with no setup and its cheat-sheet commands work', async (t
   // Alice's three cloud sign-ins, and the simulator's own events for Carol's push when a poll came after it.
   t.like(health[0], { name: 'okta-sso', state: 'ok' });
   t.true(health[0]!.events >= 3, `events: ${health[0]!.events}`);
+  // The console the cheat-sheet names answers with its sign-in page (over HTTPS, self-signed).
+  const consoleUrl = /The admin console: (https:\/\/127\.0\.0\.1:\d+\/console\/)/.exec(demo.stdout())![1]!;
+  const signIn = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    https.get(`${consoleUrl}login`, { rejectUnauthorized: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    }).on('error', reject);
+  });
+  t.is(signIn.status, 200);
+  t.regex(signIn.body, /<label for="user">Directory user name<\/label>/);
   demo.child.kill('SIGTERM');
   t.is(await demo.exited, 0);
   const cloud = spawnBindwall(['risk', 'show', 'alice.archer', '--db', `${cwd}/data/demo/bindwall.db`, '--json']);

@@ -250,8 +250,8 @@ async function demo(args: string[]): Promise<number> {
     if ((err as { code?: string }).code === ErrorCode.ListenFailed) throw new BindwallError(ErrorCode.ListenFailed, `${(err as Error).message}; try another port with --port`);
     throw err;
   }
-  const { listeners, stopped, mfa } = running;
-  process.stdout.write(`${cheatSheet(listeners[0]!.url, dir.served.url, dir.directory.size, okta.simulator.url, mfa?.page?.url)}\n`);
+  const { listeners, stopped, mfa, adminUrl } = running;
+  process.stdout.write(`${cheatSheet(listeners[0]!.url, dir.served.url, dir.directory.size, okta.simulator.url, mfa?.page?.url, adminUrl)}\n`);
   await stopped;
   return 0;
 }

@@ -25,6 +25,8 @@ export interface RunningProxy {
   listeners: readonly BoundListener[];
   policy: RunningPolicy | undefined;
   mfa: RunningMfa | undefined;
+  /** The admin listener's URL (metrics, status, the console), when admin: is configured. */
+  adminUrl: string | undefined;
   /** Resolves after a signal-triggered shutdown completes. */
   stopped: Promise<void>;
 }
@@ -112,5 +114,5 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     metrics.observeReload('config', r.ok);
   };
   process.on('SIGHUP', onHup);
-  return { proxy, listeners, policy, mfa, stopped };
+  return { proxy, listeners, policy, mfa, adminUrl: admin?.url, stopped };
 }

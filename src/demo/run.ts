@@ -1,7 +1,7 @@
 /**
  * The embedded demo: the Acme directory from fixtures/demo served in-process, bindwall in
  * front of it on 127.0.0.1, and a cheat-sheet of commands that work against the proxy.
- * Later issues add the Okta simulator and the console here.
+ * The Okta simulator answers step-ups; the admin console runs on its own port.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -112,11 +112,13 @@ export function demoConfig(directoryUrl: string, opts: DemoOptions): Config {
     },
     // Okta's System Log, polled every ten seconds: the connector is green within a minute.
     connectors: { oktaSso: { orgUrl: opts.oktaUrl, apiToken: opts.oktaToken, pollIntervalMs: 10_000 } },
+    // The console, on a port of its own: Domain Admins administer, the helpdesk triages, Finance looks.
+    admin: { host: opts.host, port: 0, console: { roles: { admin: ['Domain Admins'], analyst: ['Helpdesk'], viewer: ['Finance Staff'] } } },
     log: { level: opts.logLevel },
   });
 }
 
-export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: number, oktaUrl: string, challengePageUrl?: string): string {
+export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: number, oktaUrl: string, challengePageUrl?: string, adminUrl?: string): string {
   const alice = `uid=alice.archer,ou=Finance,ou=People,${DEMO_SUFFIX}`;
   const carol = `uid=carol.chen,ou=IT,ou=People,${DEMO_SUFFIX}`;
   const bob = `uid=bob.baker,ou=Engineering,ou=People,${DEMO_SUFFIX}`;
@@ -161,6 +163,11 @@ export function cheatSheet(proxyUrl: string, directoryUrl: string, entries: numb
     '  Which rule of the demo\'s policy would decide a bind from a strange address, and why:',
     '    npx bindwall policy explain --user u00127 --endpoint 10.66.6.6 --policy data/demo/policies --db data/demo/bindwall.db',
     '',
+    ...(adminUrl ? [
+      `  The admin console: ${adminUrl}/console/ (a self-signed certificate: accept it once). Sign in as carol.chen`,
+      `  (Carol#2026, a Domain Admin: admin) and approve the push at ${oktaUrl}/sim; alice.archer (Finance: viewer) only reads.`,
+      '',
+    ] : []),
     '  Every bind is logged below as one JSON line (outcome, client, risk score and reasons). Ctrl-C stops.',
     '',
   ].join('\n');

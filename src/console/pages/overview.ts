@@ -10,7 +10,7 @@ const SEVERITIES = ['critical', 'high', 'medium', 'low'] as const;
 export function liveStatus(d: ConsoleDeps): { upstreams: { name: string; ok: boolean; detail: string }[]; connectors: { name: string; ok: boolean; detail: string }[] } {
   return {
     upstreams: d.upstreams().map((u) => ({ name: u.url, ok: u.healthy, detail: u.healthy ? 'healthy' : (u.lastError ?? 'unreachable') })),
-    connectors: d.connectors().map((c) => ({ name: c.name, ok: c.state === 'ok', detail: c.state === 'ok' ? `ok, ${c.events} events, last ${iso(c.lastSuccess)}` : `${c.state}${c.reason ? `: ${c.reason}` : ''}` })),
+    connectors: d.connectors().map((c) => ({ name: c.name, ok: c.state === 'ok', detail: c.state === 'ok' ? `${c.events} events taken in, last poll ${iso(c.lastSuccess)}` : `${c.state}${c.reason ? `: ${c.reason}` : ''}` })),
   };
 }
 
