@@ -4,7 +4,11 @@
  * `health dismiss ID --reason R` and `health restore ID` (with --operator).
  */
 import { parseArgs } from 'node:util';
-import { loadConfigFile } from '../config/load.js';
+import { loadConfigFile, type Config } from '../config/load.js';
+import { lockoutPolicySource } from '../directory/lockout-policy.js';
+import { describeError } from '../errors.js';
+import { createLogger } from '../log/logger.js';
+import { effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { loadPolicyDir } from '../policy/compile.js';
 import { healthReport } from '../health/report.js';
 import { mapperFor } from '../behavior/setup.js';
@@ -16,7 +20,7 @@ import { UsageError } from './usage.js';
 
 export const HEALTH_USAGE = 'usage: bindwall health --config FILE [--all] [--json] | health dismiss ID --reason TEXT --config FILE | health restore ID --config FILE   (--operator NAME)';
 
-export function healthCommand(args: string[], out: (s: string) => void, err: (s: string) => void = toStderr): number {
+export async function healthCommand(args: string[], out: (s: string) => void, err: (s: string) => void = toStderr): Promise<number> {
   const sub = args[0] === 'dismiss' || args[0] === 'restore' ? args[0] : undefined;
   const { values, positionals } = parseArgs({
     args: sub ? args.slice(1) : args, allowPositionals: true, strict: true,
@@ -43,7 +47,7 @@ export function healthCommand(args: string[], out: (s: string) => void, err: (s:
       return ok ? 0 : 1;
     }
     const { policy } = loadPolicyDir(config.policy.dir);
-    const tasks = healthReport(config, policy, db, mapperFor(config), systemClock.now());
+    const tasks = healthReport(config, policy, db, mapperFor(config), systemClock.now(), await directoryLockout(config));
     const shown = values.all ? tasks : tasks.filter((t) => !t.dismissed);
     if (values.json) {
       out(JSON.stringify({ tasks: shown, dismissed: tasks.filter((t) => t.dismissed).length }));
@@ -60,5 +64,17 @@ export function healthCommand(args: string[], out: (s: string) => void, err: (s:
     return 0;
   } finally {
     db.close();
+  }
+}
+
+/** Smart lockout's threshold against the directory's own, read through the lookup account (as the proxy does). */
+async function directoryLockout(config: Config): Promise<EffectiveThreshold | undefined> {
+  if (config.threat.mode === 'off') return undefined;
+  const source = lockoutPolicySource(config, systemClock, createLogger({ level: 'silent', destination: 2 }));
+  if (!source) return effectiveThreshold(config.threat.lockout.threshold, undefined, 'no directory.lookup to read it with');
+  try {
+    return effectiveThreshold(config.threat.lockout.threshold, await source());
+  } catch (e) {
+    return effectiveThreshold(config.threat.lockout.threshold, undefined, describeError(e).message);
   }
 }

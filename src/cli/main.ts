@@ -138,7 +138,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'incidents':
         return incidentsCommand(rest, print);
       case 'health':
-        return healthCommand(rest, print);
+        return await healthCommand(rest, print);
       case 'completion':
         if (rest.length !== 1) throw new UsageError('usage: bindwall completion bash|zsh');
         process.stdout.write(completionScript(rest[0]!));

@@ -153,7 +153,7 @@ export class ConsoleApp {
 
   #healthTasks(): ReturnType<typeof healthReport> {
     const d = this.d;
-    return healthReport(d.config, d.policy?.decider.policy, d.db, d.mapper, d.clock.now());
+    return healthReport(d.config, d.policy?.decider.policy, d.db, d.mapper, d.clock.now(), d.lockout?.());
   }
 
   // ---- changes ----

@@ -10,6 +10,7 @@ import type { ConsoleStore } from '../store/console-store.js';
 import type { Db } from '../store/db.js';
 import type { IncidentStore } from '../store/incident-store.js';
 import type { ThreatEntry } from '../threat/pool.js';
+import type { EffectiveThreshold } from '../threat/lockout-threshold.js';
 import type { Clock } from '../util/clock.js';
 import type { BindRates } from './bind-rates.js';
 import type { ConsoleQueries } from './queries.js';
@@ -31,4 +32,6 @@ export interface ConsoleDeps {
   upstreams: () => readonly { url: string; healthy: boolean; lastError?: string }[];
   connectors: () => readonly ConnectorHealth[];
   threats: (now: number) => readonly ThreatEntry[];
+  /** Smart lockout's threshold as the running proxy derived it (HealthInsight compares it with the directory's). */
+  lockout?: () => EffectiveThreshold;
 }

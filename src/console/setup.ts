@@ -56,6 +56,7 @@ export async function startConsole(config: Config, log: Logger, p: ConsoleParts,
     config, db: p.db, clock, log, store: new ConsoleStore(p.db), queries: new ConsoleQueries(p.db), rates,
     engine: p.behavior?.engine, mapper: p.behavior?.mapper ?? mapperFor(config), policy: p.policy, incidents: p.mfa?.incidents, quarantine: p.quarantine,
     upstreams: () => p.proxy.pool.status(), connectors: () => p.connectors()?.health() ?? [], threats: (now) => threats.active(now),
+    lockout: () => p.proxy.lockoutThreshold,
   }, signIns);
   return { app, tls };
 }

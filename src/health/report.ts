@@ -7,14 +7,15 @@ import { HealthStore, type Dismissal } from '../store/health-store.js';
 import { runChecks } from './checks.js';
 import { IMPACT_ORDER, type HealthTask } from './task.js';
 import { runTrafficChecks } from './traffic.js';
+import type { EffectiveThreshold } from '../threat/lockout-threshold.js';
 
 export type ReportedTask = HealthTask & { dismissed?: Dismissal };
 
 const rank = (t: HealthTask): number => IMPACT_ORDER.indexOf(t.securityImpact) * 10 + IMPACT_ORDER.indexOf(t.userImpact);
 
-export function healthReport(config: Config, policy: CompiledPolicy | undefined, db: Db, mapper: EventMapper, now: number): ReportedTask[] {
+export function healthReport(config: Config, policy: CompiledPolicy | undefined, db: Db, mapper: EventMapper, now: number, lockout?: EffectiveThreshold): ReportedTask[] {
   const dismissed = new HealthStore(db).all();
-  return [...runChecks(config, policy), ...runTrafficChecks(config, policy, { db, mapper, now })]
+  return [...runChecks(config, policy), ...runTrafficChecks(config, policy, { db, mapper, now, ...(lockout ? { lockout } : {}) })]
     .sort((a, b) => rank(a) - rank(b))
     .map((t) => (dismissed.has(t.id) ? { ...t, dismissed: dismissed.get(t.id)! } : t));
 }

@@ -2,7 +2,8 @@
  * Posture checks over what bindwall has seen: app servers and shared sources nobody
  * declared (with the learned evidence), service accounts spreading to new hosts, people the
  * policy steps up whom Okta cannot prompt, accounts Okta has disabled still binding here,
- * privileged accounts nobody uses, rules left in audit mode for weeks.
+ * privileged accounts nobody uses, rules left in audit mode for weeks, a directory that locks
+ * people out before smart lockout does.
  */
 import { describeRole, EndpointRole } from '../behavior/endpoint-role.js';
 import type { EventMapper } from '../behavior/logon-event.js';
@@ -13,6 +14,7 @@ import { decodeJson } from '../store/codec.js';
 import type { Db } from '../store/db.js';
 import type { AccountBaseline } from '../behavior/baseline.js';
 import { Impact, type HealthTask } from './task.js';
+import type { EffectiveThreshold } from '../threat/lockout-threshold.js';
 
 const DAY = 86_400_000;
 /** How long a rule may record instead of enforcing before it is a task of its own. */
@@ -26,6 +28,8 @@ export interface TrafficContext {
   db: Db;
   mapper: EventMapper;
   now: number;
+  /** Smart lockout's threshold as the proxy derived it from the directory's own (absent: not read). */
+  lockout?: EffectiveThreshold;
 }
 
 type TrafficCheck = (c: Config, p: CompiledPolicy | undefined, t: TrafficContext) => HealthTask[];
@@ -115,7 +119,28 @@ const longAudit: TrafficCheck = (_c, p, t) => (p?.rules.filter((r) => r.outcome.
   }];
 });
 
-export const TRAFFIC_CHECKS: Readonly<Record<string, TrafficCheck>> = { undeclaredEndpoints, serviceSpread, unenrolled, oktaDisabled, dormantPrivileged, longAudit };
+/** The directory locks people out before bindwall's smart lockout stops the guesses, or never locks and bindwall cannot tell. */
+const lockoutThreshold: TrafficCheck = (c, _p, t) => {
+  const l = t.lockout;
+  if (!l || c.threat.mode === 'off') return [];
+  if (l.warning) {
+    return [{
+      id: 'lockout-threshold', title: 'An attacker can lock people out of the directory through bindwall', securityImpact: Impact.High, userImpact: Impact.High,
+      found: l.warning, why: 'the directory counts every wrong password bindwall lets through; past its own threshold it locks the owner out too',
+      fix: { file: c.file, yaml: `threat:\n  lockout:\n    threshold: ${l.directory ? Math.max(1, Math.floor((l.directory.threshold - 1) / 2)) : 3}   # or remove the line: bindwall derives it from the directory` },
+    }];
+  }
+  if (l.source === 'default') {
+    return [{
+      id: 'lockout-unknown', title: 'bindwall does not know the directory\'s lockout threshold', securityImpact: Impact.Medium, userImpact: Impact.Medium,
+      found: l.explanation, why: 'smart lockout assumes 3 per unfamiliar source; a directory that locks after fewer wrong passwords locks people out before bindwall steps in',
+      fix: { file: c.file, yaml: 'directory:\n  lookup: { bindDn: …, passwordFile: …, baseDn: … }   # a lookup account that may read the lockout policy\n# or: threat: { lockout: { threshold: 2 } }' },
+    }];
+  }
+  return [];
+};
+
+export const TRAFFIC_CHECKS: Readonly<Record<string, TrafficCheck>> = { undeclaredEndpoints, serviceSpread, unenrolled, oktaDisabled, dormantPrivileged, longAudit, lockoutThreshold };
 
 export function runTrafficChecks(c: Config, p: CompiledPolicy | undefined, t: TrafficContext): HealthTask[] {
   return Object.values(TRAFFIC_CHECKS).flatMap((check) => check(c, p, t));

@@ -10,6 +10,7 @@ import type { LogonEvent } from '../../src/behavior/logon-event.js';
 import { mapperFor } from '../../src/behavior/setup.js';
 import { configFromObject, type Config } from '../../src/config/load.js';
 import { TRAFFIC_CHECKS } from '../../src/health/traffic.js';
+import { effectiveThreshold } from '../../src/threat/lockout-threshold.js';
 import { compilePolicy } from '../../src/policy/compile.js';
 import type { CompiledPolicy } from '../../src/policy/policy.js';
 import { BehaviorStore, type StoredEvent } from '../../src/store/behavior-store.js';
@@ -118,4 +119,16 @@ test('a rule in audit mode for more than 14 days; enforced, gone', (t) => {
   t.deepEqual(run('longAudit', s, NOW - 10 * DAY, audit), [], 'ten days in, it is still a trial');
   const enforced = compilePolicy([{ file: 'p.yaml', text: 'version: 1\nrules:\n  - { id: night-mfa, when: { risk: { atLeast: 50 } }, action: mfa }\ndefault: { action: approve }\n' }]).policy!;
   t.deepEqual(run('longAudit', s, NOW, enforced), []);
+});
+
+test('smart lockout against the directory\'s threshold: configured too high, or unknown; derived from the directory, no task', (t) => {
+  const s = setup(t);
+  const ppolicy = { source: 'ppolicy' as const, threshold: 5, dn: 'cn=default,ou=policies,dc=corp,dc=example' };
+  const check = (lockout: ReturnType<typeof effectiveThreshold>) => TRAFFIC_CHECKS.lockoutThreshold!(s.config, POLICY, { db: s.db, mapper: mapperFor(s.config), now: NOW, lockout });
+  const [high] = check(effectiveThreshold(4, ppolicy));
+  t.is(high?.id, 'lockout-threshold');
+  t.regex(high!.found, /threat\.lockout\.threshold 4 lets an attacker's sources spend 4 of the 4 wrong passwords/);
+  t.regex(high!.fix.yaml, /threshold: 2/);
+  t.is(check(effectiveThreshold(undefined, undefined, 'no directory.lookup to read it with'))[0]?.id, 'lockout-unknown');
+  t.deepEqual(check(effectiveThreshold(undefined, ppolicy)), []);
 });
