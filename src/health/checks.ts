@@ -8,6 +8,7 @@ import { parse } from 'yaml';
 import type { Config } from '../config/load.js';
 import type { CompiledPolicy } from '../policy/policy.js';
 import { checkOverrides } from '../policy/override-check.js';
+import { loadPolicyDir } from '../policy/compile.js';
 import { Impact, type HealthTask } from './task.js';
 import { isLoopbackHost } from '../util/address.js';
 
@@ -165,8 +166,23 @@ const overrides: Check = (c, p) => (p ? checkOverrides(p).map((d) => ({
   found: `${d.file}:${d.line}: ${d.message}`, why: 'quarantined accounts or risk-90 binds get in through it', fix: { file: d.file, yaml: `# ${d.hint ?? ''}` },
 })) : []);
 
+/** Lists, named conditions and demote profiles the policy defines and never uses: a rule someone meant to write. */
+const unusedNames: Check = (c) => {
+  let diagnostics;
+  try {
+    diagnostics = loadPolicyDir(c.policy.dir).diagnostics;
+  } catch {
+    return [];
+  }
+  return diagnostics.filter((d) => d.severity === 'warning' && / is never used$/.test(d.message)).map((d) => ({
+    id: `unused:${d.file}:${d.line}`, title: `Policy ${d.message.replace(/ is never used$/, '')} is defined and never used`, securityImpact: Impact.Low, userImpact: Impact.Low,
+    found: `${d.file}:${d.line}:${d.col}: ${d.message}`, why: 'a list nobody refers to is usually a rule that was meant to use it: the people or addresses in it are not treated as intended',
+    fix: { file: d.file, yaml: `# ${d.hint ?? 'use it in a rule, or remove it'}` },
+  }));
+};
+
 export const CHECKS: Readonly<Record<string, Check>> = {
-  plainListener, plainUpstream, forwardedBinds, longRemember, shortAppTimeout, secrets, threatOff, unnotified, privilegedUnguarded, safeFailPrivileged, auditRules, overrides,
+  plainListener, plainUpstream, forwardedBinds, longRemember, shortAppTimeout, secrets, threatOff, unnotified, privilegedUnguarded, safeFailPrivileged, auditRules, overrides, unusedNames,
 };
 
 export function runChecks(config: Config, policy: CompiledPolicy | undefined): HealthTask[] {

@@ -184,7 +184,13 @@ test.serial('dismiss a HealthInsight task with a reason; it moves to Dismissed w
   t.regex(await page.locator('section[aria-labelledby="explained"]').innerText(), /Decision: approve \(default\)/);
   await page.goto(`${consoleUrl}/insights?privileged=no`);
   t.regex(await page.locator('#result').innerText(), /\d+ identities: privileged = no/);
+  await page.getByLabel('Save this filter as').fill('Not privileged');
+  await page.getByRole('button', { name: 'Save Insight' }).click();
+  await page.locator('section[aria-labelledby="saved"]').getByRole('link', { name: 'Not privileged' }).waitFor();
+  t.is(await page.locator('canvas[data-drawn="true"]').count(), 1, 'the Insight\'s chart');
   await screenshot(page, 'console', 'insight');
+  await page.goto(`${consoleUrl}/audit`);
+  t.regex(await page.locator('main').innerText(), /carol\s+admin\s+saved insight\s+Not privileged/);
 });
 
 test.serial('a change without the CSRF token is refused; a viewer cannot change anything', async (t) => {

@@ -84,3 +84,16 @@ test('bindwall health: most important first; dismiss with a reason and operator;
   t.is((await runBindwall(['health', 'restore', 'threat-off', '--config', file])).status, 0);
   t.true((JSON.parse((await runBindwall(['health', '--config', file, '--json'])).stdout) as { tasks: { id: string }[] }).tasks.some((x) => x.id === 'threat-off'));
 });
+
+test('unusedNames: a list the policy defines and no rule uses; used, gone', (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'policies'));
+  const write = (rule: string): void => writeFileSync(join(dir, 'policies', 'p.yaml'), `version: 1\nlists:\n  contractors: [frank, gina]\nrules:\n  - { id: r, when: { user: ${rule} }, action: mfa }\ndefault: { action: approve }\n`);
+  const config = configFromObject(join(dir, 'c.yaml'), { ...BASE, storage: { path: join(dir, 'b.db') }, policy: { dir: join(dir, 'policies') } });
+  write('alice');
+  const [task] = CHECKS.unusedNames!(config, undefined);
+  t.regex(task!.id, /^unused:.*p\.yaml:3$/);
+  t.regex(task!.found, /list "contractors" is never used/);
+  write('$contractors');
+  t.deepEqual(CHECKS.unusedNames!(config, undefined), []);
+});
