@@ -3,8 +3,9 @@
  * learned by the real engine from 200,000 logons and written by the real store, with their
  * directory facts, what Okta says of 60% of them, entity risk and 300 incidents. Serves the
  * console over HTTPS in-process and measures, over rounds: the server's time to build the
- * overview, search and a user page; the page weight; and in headless Chromium the time from
- * navigation to both charts drawn. Target: the overview rendered within 1 s of navigation.
+ * overview, search, a user page and HealthInsight (whose traffic checks read every endpoint);
+ * the page weight; and in headless Chromium the time from navigation to both charts drawn.
+ * Target: the overview rendered within 1 s of navigation.
  *
  * BENCH_IDENTITIES (default 10000) and BENCH_ROUNDS (default 5) change the size and rounds.
  */
@@ -38,6 +39,8 @@ import { QuarantineStore } from '../src/store/quarantine-store.js';
 import { ThreatStore } from '../src/store/threat-store.js';
 import { systemClock } from '../src/util/clock.js';
 import { CHROMIUM } from '../test/helpers/browser.js';
+import { CHECKS } from '../src/health/checks.js';
+import { TRAFFIC_CHECKS } from '../src/health/traffic.js';
 
 const IDENTITIES = Number(process.env.BENCH_IDENTITIES ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -105,6 +108,12 @@ async function main(): Promise<void> {
     const { config, db, engine, seconds } = populate(dir, now);
     console.log(`console bench: ${IDENTITIES} identities, ${IDENTITIES * LOGONS_EACH} logons learned and stored in ${seconds.toFixed(1)} s`);
     const log = createLogger({ level: 'warn', destination: join(dir, 'bench.log') });
+    // What each HealthInsight check costs here (the page runs them all).
+    const costs = Object.entries({ ...CHECKS, ...TRAFFIC_CHECKS }).map(([name, check]) => {
+      const t0 = performance.now();
+      (check as (c: typeof config, p: undefined, t: object) => unknown)(config, undefined, { db, mapper: mapperFor(config), now });
+      return [name, performance.now() - t0] as const;
+    }).sort((a, b) => b[1] - a[1]);
     const store = new ConsoleStore(db);
     const cert = await consoleCertificate(config.storage.path, '127.0.0.1', now);
     const app = new ConsoleApp({
@@ -117,7 +126,7 @@ async function main(): Promise<void> {
     const base = `${await server.start('127.0.0.1', 0)}/console`;
     const session = new Sessions({ store, clock: systemClock, console: config.admin!.console! }).create({ operator: 'bench', dn: 'uid=bench', role: 'admin', address: '127.0.0.1' });
     const cookie = `__Host-bindwall-session=${session.token}`;
-    const server_ms: Record<string, number[]> = { overview: [], search: [], user: [] };
+    const server_ms: Record<string, number[]> = { overview: [], search: [], user: [], health: [] };
     let weight = 0;
     for (let r = 0; r < ROUNDS; r++) {
       const o = await get(`${base}/`, cookie);
@@ -126,6 +135,7 @@ async function main(): Promise<void> {
       weight = o.bytes;
       server_ms.search!.push((await get(`${base}/search?q=user0042`, cookie)).ms);
       server_ms.user!.push((await get(`${base}/users/user04242`, cookie)).ms);
+      server_ms.health!.push((await get(`${base}/health`, cookie)).ms);
     }
     const assets = await Promise.all(['console.css', 'console.js', 'chart.umd.min.js'].map((a) => get(`${base}/assets/${a}`, cookie)));
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic'] });
@@ -147,7 +157,8 @@ async function main(): Promise<void> {
       db.close();
     }
     const fmt = (xs: number[]): string => `median ${median(xs).toFixed(1)} ms, max ${Math.max(...xs).toFixed(1)} ms`;
-    console.log(`server: overview ${fmt(server_ms.overview!)}; search ${fmt(server_ms.search!)}; user page ${fmt(server_ms.user!)}`);
+    console.log(`server: overview ${fmt(server_ms.overview!)}; search ${fmt(server_ms.search!)}; user page ${fmt(server_ms.user!)}; HealthInsight (checks kept for a minute) ${fmt(server_ms.health!)}`);
+    console.log(`HealthInsight checks, costliest: ${costs.slice(0, 4).map(([n, ms]) => `${n} ${ms.toFixed(1)} ms`).join(', ')}`);
     console.log(`page weight: overview HTML ${(weight / 1024).toFixed(1)} KiB; assets ${assets.map((a) => (a.bytes / 1024).toFixed(1)).join(' + ')} KiB (css, js, Chart.js; cached after the first page)`);
     console.log(`chromium: navigation to both charts drawn ${fmt(rendered)}; target ≤ ${TARGET_MS} ms → ${(median(rendered) / TARGET_MS).toFixed(2)}× the target ${median(rendered) <= TARGET_MS ? '(met)' : '(MISSED)'}`);
   } finally {

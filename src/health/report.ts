@@ -13,9 +13,17 @@ export type ReportedTask = HealthTask & { dismissed?: Dismissal };
 
 const rank = (t: HealthTask): number => IMPACT_ORDER.indexOf(t.securityImpact) * 10 + IMPACT_ORDER.indexOf(t.userImpact);
 
-export function healthReport(config: Config, policy: CompiledPolicy | undefined, db: Db, mapper: EventMapper, now: number, lockout?: EffectiveThreshold): ReportedTask[] {
+/** Every check's tasks, most important first (the costly part: the traffic checks read storage). */
+export function collectTasks(config: Config, policy: CompiledPolicy | undefined, db: Db, mapper: EventMapper, now: number, lockout?: EffectiveThreshold): HealthTask[] {
+  return [...runChecks(config, policy), ...runTrafficChecks(config, policy, { db, mapper, now, ...(lockout ? { lockout } : {}) })].sort((a, b) => rank(a) - rank(b));
+}
+
+/** The tasks with the dismissals stored now. */
+export function withDismissals(tasks: readonly HealthTask[], db: Db): ReportedTask[] {
   const dismissed = new HealthStore(db).all();
-  return [...runChecks(config, policy), ...runTrafficChecks(config, policy, { db, mapper, now, ...(lockout ? { lockout } : {}) })]
-    .sort((a, b) => rank(a) - rank(b))
-    .map((t) => (dismissed.has(t.id) ? { ...t, dismissed: dismissed.get(t.id)! } : t));
+  return tasks.map((t) => (dismissed.has(t.id) ? { ...t, dismissed: dismissed.get(t.id)! } : t));
+}
+
+export function healthReport(config: Config, policy: CompiledPolicy | undefined, db: Db, mapper: EventMapper, now: number, lockout?: EffectiveThreshold): ReportedTask[] {
+  return withDismissals(collectTasks(config, policy, db, mapper, now, lockout), db);
 }

@@ -9,10 +9,9 @@ import { describeRole, EndpointRole } from '../behavior/endpoint-role.js';
 import type { EventMapper } from '../behavior/logon-event.js';
 import type { Config } from '../config/load.js';
 import type { CompiledPolicy } from '../policy/policy.js';
-import { BehaviorStore } from '../store/behavior-store.js';
 import { decodeJson } from '../store/codec.js';
 import type { Db } from '../store/db.js';
-import type { AccountBaseline } from '../behavior/baseline.js';
+import type { AccountBaseline, EndpointBaseline } from '../behavior/baseline.js';
 import { Impact, type HealthTask } from './task.js';
 import type { EffectiveThreshold } from '../threat/lockout-threshold.js';
 
@@ -39,7 +38,12 @@ const slug = (s: string): string => s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-
 
 const undeclaredEndpoints: TrafficCheck = (c, _p, t) => {
   const tasks: HealthTask[] = [];
-  for (const ep of new BehaviorStore(t.db).allEndpoints()) {
+  // Only addresses where more than one person logged on can be an app server or shared: SQLite
+  // reads the counts out of the stored JSON, so the rest are never decoded.
+  const candidates = t.db.prepare(`SELECT data FROM baselines WHERE kind = 'endpoint'
+    AND (json_array_length(json_extract(data, '$.accounts."$map"')) > 3 OR coalesce(json_array_length(json_extract(data, '$.relayedAccounts."$map"')), 0) >= 3)`).pluck();
+  for (const data of candidates.iterate() as Iterable<string>) {
+    const ep = decodeJson<EndpointBaseline>(data);
     const d = describeRole(ep, t.mapper.declaredRole(ep.endpoint));
     if (d.declared || tasks.length >= MAX_ENDPOINT_TASKS) continue;
     if (d.role === EndpointRole.AppServer) {
@@ -98,8 +102,12 @@ const oktaDisabled: TrafficCheck = (c, _p, t) => {
 };
 
 const dormantPrivileged: TrafficCheck = (c, _p, t) => {
-  const rows = t.db.prepare(`SELECT f.account AS account, json_extract(b.data, '$.lastSeen') AS lastSeen FROM facts f JOIN baselines b ON b.kind = 'account' AND b.key = f.account
-    WHERE json_extract(f.data, '$.privileged') = 1 AND json_extract(b.data, '$.lastSeen') < ? ORDER BY lastSeen LIMIT 50`).all(t.now - DORMANT_MS) as { account: string; lastSeen: number }[];
+  // The privileged few first (facts are small), then only their baselines' last logon.
+  const lastSeen = t.db.prepare("SELECT json_extract(data, '$.lastSeen') FROM baselines WHERE kind = 'account' AND key = ?").pluck();
+  const rows = (t.db.prepare("SELECT account FROM facts WHERE json_extract(data, '$.privileged') = 1").pluck().all() as string[])
+    .map((account) => ({ account, lastSeen: lastSeen.get(account) as number | null }))
+    .filter((r): r is { account: string; lastSeen: number } => r.lastSeen !== null && r.lastSeen < t.now - DORMANT_MS)
+    .sort((a, b) => a.lastSeen - b.lastSeen);
   if (rows.length === 0) return [];
   return [{
     id: 'dormant-privileged', title: `${rows.length} privileged account(s) unused for 90 days or more`, securityImpact: Impact.High, userImpact: Impact.Low,

@@ -182,6 +182,13 @@ test.serial('dismiss a HealthInsight task with a reason; it moves to Dismissed w
   }
   await page.goto(`${consoleUrl}/policy?user=bob&endpoint=127.0.0.23`);
   t.regex(await page.locator('section[aria-labelledby="explained"]').innerText(), /Decision: approve \(default\)/);
+  // A candidate that steps everyone up, replayed over what was recorded.
+  mkdirSync(join(dir, 'candidate'));
+  writeFileSync(join(dir, 'candidate', 'p.yaml'), 'version: 1\ndefault: { action: mfa }\n');
+  await page.getByLabel('Policy directory on this host').fill(join(dir, 'candidate'));
+  await page.getByRole('button', { name: 'Replay recorded binds' }).click();
+  t.regex(await page.getByRole('status').innerText(), /Replayed \d+ recorded binds: [1-9]\d* would be decided differently/);
+  await screenshot(page, 'console', 'policy-replay');
   await page.goto(`${consoleUrl}/insights?privileged=no`);
   t.regex(await page.locator('#result').innerText(), /\d+ identities: privileged = no/);
   await page.getByLabel('Save this filter as').fill('Not privileged');

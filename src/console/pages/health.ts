@@ -17,7 +17,7 @@ export function healthPage(d: ConsoleDeps, s: ConsoleSession, tasks: readonly Re
 ${t.dismissed ? html`<p class="dismissed">Dismissed by ${t.dismissed.operator} on ${iso(t.dismissed.time)}: ${t.dismissed.reason}</p>${admin ? form(s, '/health/restore', html`<input type="hidden" name="task" value="${t.id}"><button type="submit">Restore</button>`, `Restore ${t.id}`) : ''}`
     : admin ? form(s, '/health/dismiss', html`<input type="hidden" name="task" value="${t.id}"><label>Reason <input name="reason" required maxlength="500"></label> <button type="submit">Dismiss</button>`, `Dismiss ${t.id}`) : ''}
 </article>`;
-  return html`<p>${open.length} open task(s)${dismissed.length ? `, ${dismissed.length} dismissed` : ''}. A task completes itself when the configuration, policy or traffic no longer shows the problem.</p>
+  return html`<p>${open.length} open task(s)${dismissed.length ? `, ${dismissed.length} dismissed` : ''}. A task completes itself when the configuration, policy or traffic no longer shows the problem (checked at most once a minute).</p>
 ${open.length ? open.map(card) : html`<p class="empty">Nothing to fix.</p>`}
 ${dismissed.length ? html`<section aria-labelledby="dismissed"><h2 id="dismissed">Dismissed</h2>${dismissed.map(card)}</section>` : ''}
 <p><a href="/console/audit">Changes made in the console</a></p>`;

@@ -25,6 +25,7 @@ ${table(['Incident', 'Time', 'Identity', 'From', 'App', 'Severity', 'Status', 'F
 
 export function incidentPage(s: ConsoleSession, i: Incident): SafeHtml {
   return html`<dl class="facts">
+<dt>When</dt><dd>${iso(i.time)}</dd>
 <dt>Identity</dt><dd>${userLink(i.account)} (${i.kind})</dd>
 <dt>From</dt><dd>${endpointLink(i.endpoint)} via ${i.app}</dd>
 <dt>Severity / status</dt><dd>${i.severity} / <span id="incident-status">${i.status}</span></dd>

@@ -34,7 +34,7 @@ export function policyPage(d: ConsoleDeps, s: ConsoleSession, url: URL, replayed
   return html`
 <section aria-labelledby="rules"><h2 id="rules">Loaded rules${policy ? ` (policy ${policy.hash}, first match decides)` : ''}</h2>
 ${policy ? table(['#', 'Rule', 'Where', 'Decides', 'Mode', 'Description'], policy.rules.map((r, i) => [i + 1, r.id, `${basename(r.file)}:${r.line}`, describeOutcome({ ...r.outcome, ruleId: r.id, policyHash: policy.hash }), r.outcome.mode ?? d.config.policy.mode, r.description ?? '']), 'No rules.') : html`<p>No policy is loaded.</p>`}
-${policy ? html`<p>Otherwise: ${policy.fallbackFile ? `${basename(policy.fallbackFile)}:${policy.fallbackLine}` : 'default'} decides.</p>` : ''}</section>
+${policy ? html`<p>When no rule matches: ${describeOutcome(policy.fallback)} (the default, ${basename(policy.fallbackFile)}:${policy.fallbackLine}).</p>` : ''}</section>
 <section aria-labelledby="explain"><h2 id="explain">Explain a bind</h2>
 <form method="get" action="/console/policy" aria-label="Explain a bind"><label>User <input name="user" value="${user}" required maxlength="1024"></label> <label>Endpoint (IP) <input name="endpoint" value="${endpoint}" required maxlength="64"></label> <label>App <input name="app" value="${app}" maxlength="128"></label> <button type="submit">Explain</button></form>
 ${explained}</section>
