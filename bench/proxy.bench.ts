@@ -13,7 +13,8 @@
  * many interleaved rounds each figure is the median of. bindwall runs the generated 50-rule
  * policy (every bind evaluates all rules); BENCH_POLICY=trivial runs a default-only policy.
  * BENCH_THREAT=off|log|enforce sets threat.mode (default: the shipped enforce), to see the
- * pool's and smart lockout's share of a bind.
+ * pool's and smart lockout's share of a bind. BENCH_PROFILE=DIR writes a CPU profile of
+ * bindwall with behaviour there (BENCH_ONLY=binds runs only the reused-connection binds).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync } from 'node:fs';
@@ -76,7 +77,9 @@ async function startBindwall(upstream: Slapd, dir: string, behavior: boolean): P
     `storage:\n  path: data/bindwall-${tag}.db\nlog:\n  level: info\n`);
   const log = join(dir, `bindwall-${tag}.log`);
   const out = openSync(log, 'w');
-  const child = spawn(process.execPath, [binPath, 'start', '--config', config], { stdio: ['ignore', out, 'inherit'], cwd: dir });
+  // BENCH_PROFILE=DIR: a CPU profile of bindwall with behaviour (node --cpu-prof), for the flame graph.
+  const prof = process.env.BENCH_PROFILE && behavior ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...prof, binPath, 'start', '--config', config], { stdio: ['ignore', out, 'inherit'], cwd: dir });
   for (let i = 0; i < 200; i++) {
     const m = /"url":"ldap:\/\/127\.0\.0\.1:(\d+)"/.exec(readFileSync(log, 'utf8'));
     if (m) return { target: { name: behavior ? 'bw+behavior' : 'bindwall', url: `ldap://127.0.0.1:${m[1]}`, pid: child.pid! }, child };
@@ -203,6 +206,15 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const slapds: Slapd[] = [];
   const cleanup = async (): Promise<void> => {
+    // A profiled bindwall writes its profile on a graceful exit.
+    if (process.env.BENCH_PROFILE) {
+      await Promise.all(children.map((c) => new Promise<void>((resolve) => {
+        if (c.exitCode !== null) return resolve();
+        const timer = setTimeout(resolve, 15_000);
+        c.once('exit', () => { clearTimeout(timer); resolve(); });
+        c.kill('SIGTERM');
+      })));
+    }
     children.forEach((c) => c.kill('SIGKILL'));
     await Promise.all(slapds.map((s) => s.stop()));
     rmSync(dir, { recursive: true, force: true });
@@ -221,7 +233,8 @@ async function main(): Promise<void> {
     const header = `${'workload'.padEnd(34)}${'target'.padEnd(12)}${'ops/s'.padStart(10)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}${'proxy CPU µs'.padStart(14)}`;
     process.stdout.write(`${header}\n${'-'.repeat(header.length)}\n`);
     const verdicts: string[] = [];
-    for (const w of workloads) {
+    const only = process.env.BENCH_ONLY === 'binds' ? workloads.slice(0, 1) : workloads;
+    for (const w of only) {
       // Rounds interleave the targets so drift on a busy 2-core machine hits all of them;
       // each figure is the median over rounds.
       const rounds = new Map<string, Measurement[]>(targets.map((t) => [t.name, []]));
@@ -246,6 +259,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(`\nbindwall (proxy alone, behaviour off) vs pipe; behaviour scoring's cost in brackets\n${verdicts.join('\n')}\n`);
 
+    if (process.env.BENCH_ONLY) return;
     process.stdout.write(`\nStreaming ${BIG} entries to a slow reader (~8 MB/s): proxy RSS\n`);
     const big = await startSlapd({ bulkUsers: BIG });
     slapds.push(big);

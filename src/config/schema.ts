@@ -89,6 +89,13 @@ const directory = z.strictObject({
   probeTimeoutMs: ms(3_000),
   backoffInitialMs: ms(500),
   backoffMaxMs: ms(30_000),
+  /**
+   * Connections opened ahead of need (never bound), so a client's new connection starts on
+   * one already connected (and through TLS): hides the directory's connect time. 0: none.
+   */
+  warmConnections: z.int().min(0).max(256).default(16),
+  /** A warm connection unused this long is closed (directories close idle ones: AD after 900 s). */
+  warmIdleMs: ms(60_000),
   lookup: lookup.optional(),
 });
 

@@ -122,7 +122,7 @@ export class Proxy {
     this.#decide = opts.decide ?? approveAll;
     this.#challenge = opts.challenge ?? noChallenger;
     this.#sinks = [...(opts.sinks ?? [])];
-    this.pool = new DirectoryPool(opts.config.directory, this.#clock, opts.log);
+    this.pool = new DirectoryPool(opts.config.directory, this.#clock, opts.log, { warm: true });
     this.#writeBindLine = bindLineWriter(opts.log, opts.config.log.flushBeforeAnswer);
     this.#behavior = opts.behavior;
     this.#warnBudget = new LogBudget(this.#clock, { perWindow: 20, windowMs: 60_000 });
@@ -621,6 +621,7 @@ export class Proxy {
     this.#stopping = (async () => {
       this.#log.info({ event: 'stopping', sessions: this.#sessions.size, graceMs }, 'stopping: draining connections');
       const closed = Promise.all(this.#servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+      this.pool.close();
       for (const s of this.#sessions) s.drain();
       await new Promise<void>((resolve) => {
         const done = (): void => {

@@ -2,7 +2,8 @@
  * Connections to the real directory: one per client connection (bind state is per
  * connection), tried in configured order with failover. A URL that fails is skipped for an
  * exponentially growing backoff while another is healthy; when none is, the client gets
- * `unavailable` at once instead of piling onto a dead directory.
+ * `unavailable` at once instead of piling onto a dead directory. A few connections to the
+ * first healthy URL are kept open ahead of need (warm-connections.ts).
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -15,6 +16,7 @@ import { decodeResult, encodeExtendedRequest } from '../ldap/messages.js';
 import { Oid, Op, ResultCode } from '../ldap/protocol.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
+import { WarmConnections } from './warm-connections.js';
 
 export type UpstreamSocket = net.Socket | tls.TLSSocket;
 
@@ -37,13 +39,27 @@ export class DirectoryPool {
   readonly #log: Logger;
   readonly #health: UpstreamHealth[];
   readonly #probes = new Map<string, Promise<boolean>>();
+  /** Per URL, connections opened ahead of need (warm-connections.ts). */
+  readonly #warm: WarmConnections[];
   #failureSeq = 0;
 
-  constructor(cfg: DirectorySettings, clock: Clock, log: Logger) {
+  /** `warm`: keep directory.warmConnections open ahead of need (the proxy's pool; a lookup's single connection needs none). */
+  constructor(cfg: DirectorySettings, clock: Clock, log: Logger, opts: { warm?: boolean } = {}) {
     this.#cfg = cfg;
     this.#clock = clock;
     this.#log = log;
     this.#health = cfg.urls.map((u) => ({ url: u.url, healthy: true, consecutiveFailures: 0, retryAt: 0 }));
+    this.#warm = cfg.urls.map((u) => new WarmConnections({ size: opts.warm ? cfg.warmConnections : 0, idleMs: cfg.warmIdleMs, clock, open: () => this.#connectOne(u) }));
+  }
+
+  /** Idle warm connections, per URL. */
+  warmCount(): number[] {
+    return this.#warm.map((w) => w.idle);
+  }
+
+  /** Closes the warm connections and opens no more (bindwall stops). */
+  close(): void {
+    for (const w of this.#warm) w.drain(true);
   }
 
   status(): UpstreamHealth[] {
@@ -61,6 +77,12 @@ export class DirectoryPool {
         { urls: this.#health.map((h) => h.url), ref: this.#lastRef() });
     }
     const failures: string[] = [];
+    // A healthy first choice may have a connection ready.
+    const first = this.#cfg.urls.indexOf(candidates[0]!);
+    if (this.#health[first]!.healthy) {
+      const socket = this.#warm[first]!.take();
+      if (socket) return { socket, url: candidates[0]!.url };
+    }
     for (const u of candidates) {
       const h = this.#health[this.#cfg.urls.indexOf(u)]!;
       try {
@@ -141,6 +163,8 @@ export class DirectoryPool {
     }
     h.healthy = false;
     h.lastError = error;
+    // Connections opened to a directory that then failed are not handed to anyone.
+    this.#warm[this.#health.indexOf(h)]?.drain();
   }
 
   async #connectOne(u: UpstreamUrl): Promise<UpstreamSocket> {
