@@ -76,6 +76,14 @@ export interface EngineState {
   risks: { kind: 'account' | 'endpoint'; key: string; value: number; asOf: number }[];
 }
 
+/** The signals' codes as a JSON array, without building the array first (most binds have none). */
+function codesJson(signals: Assessment['signals']): string {
+  if (signals.length === 0) return '[]';
+  let out = '[';
+  for (let i = 0; i < signals.length; i++) out += `${i ? ',' : ''}${JSON.stringify(signals[i]!.code)}`;
+  return `${out}]`;
+}
+
 export class BehaviorStore {
   readonly #db: Db;
   readonly #insertEvent;
@@ -87,10 +95,10 @@ export class BehaviorStore {
 
   constructor(db: Db) {
     this.#db = db;
+    // Positional parameters: binding 24 named ones per row costs more than the insert itself.
     this.#insertEvent = db.prepare(`INSERT INTO events (time, account, bind_name, kind, endpoint, subnet, endpoint_name, app, result, peer_group, outcome, score, codes, reasons,
         listener, tls, action, rule_id, policy_hash, account_risk, endpoint_risk, audit_rule_id, audit_action, threat)
-      VALUES (@time, @account, @bindName, @kind, @endpoint, @subnet, @endpointName, @app, @result, @peerGroup, @outcome, @score, @codes, @reasons,
-        @listener, @tls, @action, @ruleId, @policyHash, @accountRisk, @endpointRisk, @auditRuleId, @auditAction, @threat)`);
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
     this.#upsertFacts = db.prepare('INSERT INTO facts (account, data, updated) VALUES (?, ?, ?) ON CONFLICT(account) DO UPDATE SET data = excluded.data, updated = excluded.updated');
     this.#upsertBaseline = db.prepare('INSERT INTO baselines (kind, key, data, updated) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE SET data = excluded.data, updated = excluded.updated');
     this.#getBaseline = db.prepare('SELECT data FROM baselines WHERE kind = ? AND key = ?').pluck();
@@ -104,16 +112,14 @@ export class BehaviorStore {
     this.#db.transaction(() => {
       for (const e of events) {
         const l = e.logon;
-        this.#insertEvent.run({
-          time: l.time, account: l.account, bindName: l.bindName, kind: l.kind, endpoint: l.endpoint, subnet: l.subnet,
-          endpointName: l.endpointName ?? null, app: l.app, result: l.result, peerGroup: l.peerGroup ?? null, outcome: e.outcome ?? null,
-          score: e.assessment.score, codes: JSON.stringify(e.assessment.signals.map((s) => s.code)), reasons: JSON.stringify(e.assessment.reasons),
-          listener: e.listener ?? null, tls: e.tls === undefined ? null : e.tls ? 1 : 0, action: e.decision?.action ?? null,
-          ruleId: e.decision?.ruleId ?? null, policyHash: e.decision?.policyHash ?? null,
-          accountRisk: e.assessment.accountRisk, endpointRisk: e.assessment.endpointRisk,
-          auditRuleId: e.decision?.audit?.ruleId ?? null, auditAction: e.decision?.audit?.action ?? null,
-          threat: e.threat ? JSON.stringify(e.threat) : null,
-        });
+        const a = e.assessment;
+        const d = e.decision;
+        this.#insertEvent.run(
+          l.time, l.account, l.bindName, l.kind, l.endpoint, l.subnet, l.endpointName ?? null, l.app, l.result, l.peerGroup ?? null, e.outcome ?? null,
+          a.score, codesJson(a.signals), JSON.stringify(a.reasons), e.listener ?? null, e.tls === undefined ? null : e.tls ? 1 : 0,
+          d?.action ?? null, d?.ruleId ?? null, d?.policyHash ?? null, a.accountRisk, a.endpointRisk, d?.audit?.ruleId ?? null, d?.audit?.action ?? null,
+          e.threat ? JSON.stringify(e.threat) : null,
+        );
       }
       for (const f of facts) this.#upsertFacts.run(f.account, encodeJson(f.facts), now);
       for (const a of baselines.accounts) this.#upsertBaseline.run('account', a.account, encodeJson(a), now);
