@@ -11,7 +11,6 @@ import type { RunningMfa } from '../mfa/setup.js';
 import type { RunningPolicy } from '../policy/setup.js';
 import type { Proxy } from '../proxy/server.js';
 import { mapperFor } from '../behavior/setup.js';
-import { startConsole } from '../console/setup.js';
 import type { Db } from '../store/db.js';
 import type { Quarantine } from '../incidents/quarantine.js';
 import type { Clock } from '../util/clock.js';
@@ -84,7 +83,8 @@ export async function startAdmin(config: Config, log: Logger, metrics: Metrics, 
   parts.proxy.addSink((ev) => metrics.observeBind(ev, ev.app ?? mapper.appFor(ev.clientAddress, ev.listener)));
   parts.policy?.watcher?.onReload((r) => metrics.observeReload('policy', !r.diagnostics.some((d) => d.severity === 'error')));
   if (!a) return { metrics, url: undefined, stop: async () => undefined };
-  const consoleApp = a.console ? await startConsole(config, log, { proxy: parts.proxy, db: parts.db, quarantine: parts.quarantine, behavior: parts.behavior, mfa: parts.mfa, policy: parts.policy, connectors: parts.connectors ?? (() => undefined) }, clock) : undefined;
+  // Loaded only when configured: the console's pages and certificate code stay out of a proxy that has none.
+  const consoleApp = a.console ? await (await import('../console/setup.js')).startConsole(config, log, { proxy: parts.proxy, db: parts.db, quarantine: parts.quarantine, behavior: parts.behavior, mfa: parts.mfa, policy: parts.policy, connectors: parts.connectors ?? (() => undefined) }, clock) : undefined;
   const tls = consoleApp?.tls ?? a.tls;
   const server = new AdminServer({
     metrics, log, readiness: () => readiness(parts), status: () => status(parts, clock.now()),

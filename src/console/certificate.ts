@@ -7,7 +7,6 @@ import { X509Certificate } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { dirname, join } from 'node:path';
-import { generate } from 'selfsigned';
 import type { TlsMaterial } from '../config/load.js';
 
 const RENEW_BEFORE_MS = 30 * 86_400_000;
@@ -32,6 +31,8 @@ export async function consoleCertificate(storagePath: string, host: string, now:
     const fits = names.every((n) => (isIP(n) ? x.checkIP(n) : x.checkHost(n)) !== undefined);
     if (fits && Date.parse(x.validTo) - now > RENEW_BEFORE_MS) return { cert, key: readFileSync(keyFile), certFile, created: false, fingerprint: x.fingerprint256 };
   }
+  // selfsigned (and the X.509 library under it) is loaded only when a certificate is made.
+  const { generate } = await import('selfsigned');
   const made = await generate([{ name: 'commonName', value: `bindwall console (${host})` }], {
     keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate: new Date(now - 60_000), notAfterDate: new Date(now + VALID_FOR_MS),
     extensions: [
