@@ -230,6 +230,11 @@ export class Session {
   #unavailableError: unknown = null;
   #closeScheduled = false;
   #unbinding = false;
+  /**
+   * The upstream connection can serve another client after an anonymous re-bind: only simple
+   * binds, searches, compares, WhoAmI and StartTLS (ours) went through, nothing left pending.
+   */
+  #reusable = true;
   readonly #fromClient: PduFramer;
   readonly #fromUpstream: PduFramer;
 
@@ -313,6 +318,30 @@ export class Session {
     }
     if (open === 0) timer.cancel();
     this.#d.onClosed(this);
+  }
+
+  #canHandBack(): boolean {
+    return this.#reusable && this.#state === 'ready' && !this.#draining && this.#upstream !== null && this.#pending === null
+      && this.#outstanding.size === 0 && this.#restricted === null;
+  }
+
+  /**
+   * The client unbound from a clean session: instead of the directory closing its side, the
+   * pool re-binds it anonymously and keeps it for the next client (upstream.ts release); the
+   * client's connection closes as after any unbind.
+   */
+  #handBack(): boolean {
+    const up = this.#upstream;
+    if (!up || !this.#canHandBack()) {
+      this.close();
+      return true;
+    }
+    up.off('data', this.#onUpstreamData).off('drain', this.#onUpstreamDrain).off('close', this.#onUpstreamClose);
+    this.#upstream = null;
+    this.#fromUpstream.kill();
+    this.#d.pool.release(up, this.#upstreamUrl);
+    this.close();
+    return true;
   }
 
   destroy(): void {
@@ -475,9 +504,11 @@ export class Session {
           case Op.AbandonRequest:
             return Disposition.Collect;
           case Op.UnbindRequest:
+            if (this.#canHandBack()) return Disposition.Collect;
             this.#unbinding = true;
             return Disposition.Pass;
           default:
+            if (op !== Op.SearchRequest && op !== Op.CompareRequest) this.#reusable = false;
             if (this.#restricted !== null) {
               if (isWriteOp(op)) return Disposition.Skip;
               // Searches and compares of a read-restricted session are inspected first.
@@ -518,6 +549,7 @@ export class Session {
 
   #onClientPdu(pdu: Buffer, op: number): boolean {
     try {
+      if (op === Op.UnbindRequest) return this.#handBack();
       if (op === Op.BindRequest) return this.#onBindRequest(pdu);
       if (op === Op.CompareRequest && this.#d.oracles) {
         const cmp = decodeCompare(pdu);
@@ -550,11 +582,13 @@ export class Session {
           // Whose password this changes, to tell them once the directory accepts it (one per outstanding operation).
           if (this.#d.onPasswordChanged && name !== '') this.#passwordChanges.set(ext.msgId, name);
         }
+        if (ext.oid !== Oid.whoAmI) this.#reusable = false;
         this.#track(ext.msgId, op);
         this.#toUpstream(pdu);
         return true;
       }
       // AbandonRequest: the abandoned operation may never answer, so stop waiting for it.
+      this.#reusable = false;
       this.#untrack(decodeAbandonTarget(pdu));
       this.#toUpstream(pdu);
       return true;
@@ -688,6 +722,8 @@ export class Session {
     const pending: PendingBind = { req, method, receivedAt, phase: 'directory', deadline: Infinity, connection, ...(mechanism !== undefined ? { saslMechanism: mechanismValid ? loggableSaslMechanism(mechanism) : '(invalid)' } : {}) };
     // Any bind resets the connection's authorization (RFC 4511 §4.2.1), and with it a demotion.
     this.#restricted = null;
+    // A SASL exchange may leave a security layer on the directory's connection.
+    if (method === BindMethod.Sasl) this.#reusable = false;
 
     const binds = this.#d.config.binds;
     const limits = this.#d.config.limits;

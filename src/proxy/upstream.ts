@@ -12,7 +12,7 @@ import type { UpstreamUrl } from '../config/upstream-url.js';
 import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import { Disposition, PduFramer } from '../ldap/framer.js';
 import { encodeSearchRequest, Filter } from '../ldap/client.js';
-import { decodeResult, encodeExtendedRequest } from '../ldap/messages.js';
+import { decodeResult, encodeExtendedRequest, encodeSimpleBindRequest } from '../ldap/messages.js';
 import { Oid, Op, ResultCode } from '../ldap/protocol.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock } from '../util/clock.js';
@@ -52,9 +52,32 @@ export class DirectoryPool {
     this.#warm = cfg.urls.map((u) => new WarmConnections({ size: opts.warm ? cfg.warmConnections : 0, idleMs: cfg.warmIdleMs, clock, open: () => this.#connectOne(u) }));
   }
 
+  /** Client connections re-bound anonymously and kept for the next client, since start. */
+  handedBack = 0;
+
   /** Idle warm connections, per URL. */
   warmCount(): number[] {
     return this.#warm.map((w) => w.idle);
+  }
+
+  /**
+   * A client's connection came back clean (session.ts #handBack): re-bound anonymously it
+   * serves the next client; if the directory does not say yes within operationTimeoutMs, or
+   * nobody needs it, it is closed.
+   */
+  release(socket: UpstreamSocket, url: string): void {
+    const i = this.#cfg.urls.findIndex((u) => u.url === url);
+    const warm = this.#warm[i];
+    if (!warm?.wants() || !this.#health[i]!.healthy) {
+      socket.destroy();
+      return;
+    }
+    exchange(socket, ANONYMOUS_BIND, Op.BindResponse, this.#clock, this.#cfg.operationTimeoutMs, `anonymous re-bind with ${url}`).then((pdu) => {
+      if (decodeResult(pdu, Op.BindResponse).resultCode === ResultCode.success) {
+        this.handedBack++;
+        warm.give(socket);
+      } else socket.destroy();
+    }, () => socket.destroy());
   }
 
   /** Closes the warm connections and opens no more (bindwall stops). */
@@ -274,6 +297,9 @@ export class DirectoryPool {
 function ignore(): void {
   // see #connectOne
 }
+
+/** A simple bind with no name and no password: the connection is anonymous again (RFC 4513 §5.1.1). */
+const ANONYMOUS_BIND = encodeSimpleBindRequest(1, '', '');
 
 /** SearchRequest for the root DSE: base "", scope base, (objectClass=*), attribute 1.1 (none). */
 const ROOT_DSE_READ = encodeSearchRequest(1, '', 0, Filter.present('objectClass'), ['1.1']);

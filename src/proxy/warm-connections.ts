@@ -1,7 +1,8 @@
 /**
  * Connections to one directory URL opened ahead of need: a client's new connection starts
  * on one that is already connected (and through TLS), so the directory's connect time is
- * not on its path. Never bound, never used: a warm connection carries nobody's identity.
+ * not on its path. Never bound, or handed back by a clean session and re-bound anonymously:
+ * a warm connection carries nobody's identity.
  * Only kept while there is demand (taken from within the last idleMs), closed when idle
  * longer than that (directories close idle connections themselves), dropped at once when
  * the directory closes one or sends anything on it.
@@ -23,6 +24,8 @@ export class WarmConnections {
   /** Oldest first. */
   #idle: Idle[] = [];
   #opening = 0;
+  /** Taken and still open: they may come back (give), and are not replaced while they might. */
+  #lent = 0;
   #lastTake = Number.NEGATIVE_INFINITY;
   #sweep: TimerHandle | undefined;
   #closed = false;
@@ -44,12 +47,28 @@ export class WarmConnections {
       this.#detach(w);
       if (!w.socket.destroyed && w.socket.writable && !w.socket.readableEnded) {
         taken = w.socket;
+        this.#lend(taken);
         break;
       }
       w.socket.destroy();
     }
     this.#refill();
     return taken;
+  }
+
+  /** Would a connection handed back be kept (there is demand and room)? */
+  wants(): boolean {
+    return !this.#closed && this.o.size > 0 && this.#idle.length < this.o.size && this.o.clock.now() - this.#lastTake <= this.o.idleMs;
+  }
+
+  /** A client's connection, re-bound anonymously (upstream.ts release): kept like a new one. */
+  give(socket: UpstreamSocket): void {
+    this.#returned.get(socket)?.();
+    if (!this.wants() || socket.destroyed) {
+      socket.destroy();
+      return;
+    }
+    this.#keep(socket, this.o.clock.now());
   }
 
   /** Closes every idle connection (the URL failed, or bindwall stops). `stop` also ends refilling for good. */
@@ -63,7 +82,29 @@ export class WarmConnections {
     this.#sweep = undefined;
   }
 
+  /**
+   * Opens connections up to the size once fewer than half are idle or out on loan: clients
+   * that unbind cleanly hand theirs back, so steady traffic refills the pool without opening any.
+   */
   #refill(): void {
+    if (this.#idle.length + this.#opening + this.#lent < Math.ceil(this.o.size / 2)) this.#fill();
+  }
+
+  /** Counts a taken connection until it comes back or closes. */
+  #lend(socket: UpstreamSocket): void {
+    this.#lent++;
+    const back = (): void => {
+      this.#lent--;
+      socket.off('close', back);
+      this.#returned.delete(socket);
+    };
+    this.#returned.set(socket, back);
+    socket.once('close', back);
+  }
+
+  readonly #returned = new Map<UpstreamSocket, () => void>();
+
+  #fill(): void {
     while (!this.#closed && this.#opening < OPENING_AT_ONCE && this.#idle.length + this.#opening < this.o.size) {
       this.#opening++;
       this.o.open().then((socket) => {
@@ -74,7 +115,7 @@ export class WarmConnections {
           return;
         }
         this.#keep(socket, now);
-        this.#refill();
+        this.#fill();
       }, () => {
         // The directory refused or timed out: the pool's own connect says so when a client needs
         // it; refilling waits for the next take rather than hammering a failing directory.
