@@ -17,6 +17,7 @@ import { releaseQuarantine, triage, type Triage } from '../incidents/triage.js';
 import { HealthStore } from '../store/health-store.js';
 import { normalizeAddress } from '../util/address.js';
 import { html, type SafeHtml } from '../util/html.js';
+import { readForm } from '../web/server.js';
 import { packageRoot } from '../util/package-root.js';
 import type { ConsoleDeps } from './deps.js';
 import { BASE, layout, table, iso } from './layout.js';
@@ -107,7 +108,7 @@ export class ConsoleApp {
       if (method === 'GET' && !path.startsWith('/api/')) return this.#redirect(c, `${BASE}/login`);
       throw new HttpError(401, 'Signed out: sign in again.');
     }
-    if (method === 'POST') return this.#change(c, s, path, await readForm(c.req));
+    if (method === 'POST') return this.#change(c, s, path, await readConsoleForm(c.req));
     if (method !== 'GET' && method !== 'HEAD') throw new HttpError(405, 'Only GET and POST.');
     return this.#view(c, s, path);
   }
@@ -282,7 +283,7 @@ export class ConsoleApp {
 
   async #signIn(c: Ctx): Promise<void> {
     this.#checkOrigin(c);
-    const form = await readForm(c.req);
+    const form = await readConsoleForm(c.req);
     const pre = cookies(c.req).get(SIGN_IN_COOKIE);
     if (!pre?.startsWith('pre.') || !sameToken(form.get('csrf') ?? undefined, pre.slice(4))) return this.#signInForm(c, 'The sign-in form expired: try again.', 403);
     const user = (form.get('user') ?? '').trim();
@@ -336,20 +337,9 @@ export class ConsoleApp {
 }
 
 /** A form body of at most MAX_FORM_BYTES; more is refused, not truncated. */
-function readForm(req: http.IncomingMessage): Promise<URLSearchParams> {
-  return new Promise((resolve, reject) => {
-    const type = String(req.headers['content-type'] ?? '');
-    if (!type.startsWith('application/x-www-form-urlencoded')) return reject(new HttpError(415, 'Forms only (application/x-www-form-urlencoded).'));
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > MAX_FORM_BYTES) {
-        reject(new HttpError(413, 'The form is too large.'));
-        req.destroy();
-      } else chunks.push(c);
-    });
-    req.on('end', () => resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
-    req.on('error', reject);
+async function readConsoleForm(req: http.IncomingMessage): Promise<URLSearchParams> {
+  if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) throw new HttpError(415, 'Forms only (application/x-www-form-urlencoded).');
+  return readForm(req, MAX_FORM_BYTES).catch(() => {
+    throw new HttpError(413, 'The form is too large.');
   });
 }

@@ -58,7 +58,7 @@ export function reportPageRoute(o: { links: LinkSigner; desk: ReportDesk; log: L
         `<form method="post"><button>${esc(button)}</button></form>`));
       return true;
     }
-    readForm(req, 1024, () => {
+    readForm(req, 1024).then(() => {
       let r: AnswerResult;
       try {
         r = o.desk.answer(link.ref, link.answer);
@@ -71,7 +71,7 @@ export function reportPageRoute(o: { links: LinkSigner; desk: ReportDesk; log: L
       send(200, r.answer === 'denied'
         ? page('Thank you for reporting it', '<p>Your account is being protected and our security team has been told. You may be asked to verify yourself with Okta Verify at your next sign-in.</p>')
         : page('Thank you', '<p>We have noted that it was you. Nothing else to do.</p>'));
-    });
+    }, () => undefined);
     return true;
   };
 }

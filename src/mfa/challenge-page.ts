@@ -18,12 +18,12 @@ export function challengePageRoute(inbox: CodeInbox): Route {
     }
     const m = /^\/code\/([\w-]+)$/.exec(url.pathname);
     if (req.method !== 'POST' || !m) return false;
-    readForm(req, 4096, (form) => {
+    readForm(req, 4096).then((form) => {
       const code = form.get('code') ?? '';
       if (!/^\d{6}$/.test(code)) return send(400, page('Verify your sign-in', '<p>Type the six digits shown in Okta Verify. <a href="/">Back</a></p>'));
       const ok = inbox.submit(m[1]!, from, code);
       send(ok ? 200 : 404, page('Verify your sign-in', ok ? '<p>Thank you — checking the code. Your application continues on its own.</p>' : '<p>No such sign-in is waiting here.</p>'));
-    });
+    }, () => undefined);
     return true;
   };
 }

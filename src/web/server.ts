@@ -29,14 +29,21 @@ export interface WebContext {
 /** Handles the request and returns true, or returns false to let the next route try. */
 export type Route = (req: http.IncomingMessage, ctx: WebContext) => boolean;
 
-/** Reads a form body of at most maxBytes (the request is dropped past it). */
-export function readForm(req: http.IncomingMessage, maxBytes: number, done: (form: URLSearchParams) => void): void {
-  let body = '';
-  req.on('data', (c: Buffer) => {
-    body += c.toString('utf8');
-    if (body.length > maxBytes) req.destroy();
+/** Reads a form body of at most maxBytes; past that the request is dropped and the promise rejects (nobody is left to answer). */
+export function readForm(req: http.IncomingMessage, maxBytes: number): Promise<URLSearchParams> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > maxBytes) {
+        reject(new Error(`form larger than ${maxBytes} bytes`));
+        req.destroy();
+      } else chunks.push(c);
+    });
+    req.on('end', () => resolve(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
+    req.on('error', reject);
   });
-  req.on('end', () => done(new URLSearchParams(body)));
 }
 
 export class WebServer {
