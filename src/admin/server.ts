@@ -8,7 +8,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { timingSafeEqual } from 'node:crypto';
+import { sameToken } from '../util/same-token.js';
 import type { TlsMaterial } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import type { Secret } from '../log/secret.js';
@@ -54,9 +54,7 @@ export class AdminServer {
 
   #authorized(req: http.IncomingMessage): boolean {
     if (!this.o.token) return true;
-    const given = Buffer.from(String(req.headers.authorization ?? ''));
-    const want = Buffer.from(`Bearer ${this.o.token.reveal()}`);
-    return given.length === want.length && timingSafeEqual(given, want);
+    return sameToken(String(req.headers.authorization ?? ''), `Bearer ${this.o.token.reveal()}`);
   }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {

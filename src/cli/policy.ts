@@ -162,7 +162,7 @@ function explain(args: string[], out: Out, _err: Err): number {
     if (storage) engine.restore(storage.store.loadState());
     const r = explainBind({
       policy, dir, mapper, engine, quarantine, user: values.user, endpoint: values.endpoint, at, tls: values.tls,
-      ...(config ? { config } : {}), ...(values.app ? { app: values.app } : {}), ...(storage ? { db: storage.db, facts: (a: string) => storage.store.facts(a) } : {}),
+      ...(config ? { config } : {}), ...(values.app ? { app: values.app } : {}), ...(storage ? { db: storage.db } : {}),
     });
     if (values.json) {
       out(JSON.stringify({ policy: { hash: policy.hash, files: policy.files }, input: { ...r.input, facts: r.facts }, learning: r.learning, cloud: r.cloud, explanation: r.explanation, ...(r.threat ? { threat: r.threat } : {}) }, null, 2));

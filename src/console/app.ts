@@ -18,6 +18,7 @@ import { HealthStore } from '../store/health-store.js';
 import { normalizeAddress } from '../util/address.js';
 import { html, type SafeHtml } from '../util/html.js';
 import { readForm } from '../web/server.js';
+import { sameToken } from '../util/same-token.js';
 import { packageRoot } from '../util/package-root.js';
 import type { ConsoleDeps } from './deps.js';
 import { BASE, layout, table, iso } from './layout.js';
@@ -30,7 +31,7 @@ import { policyPage, replayCandidate } from './pages/policy.js';
 import { hitPath, search, searchPage } from './pages/search.js';
 import { signInPage, waitingPage } from './pages/sign-in.js';
 import { userPage } from './pages/user.js';
-import { clearCookie, cookies, may, Permission, sameToken, Sessions, setCookie, SIGN_IN_COOKIE, SESSION_COOKIE, type ConsoleSession } from './sessions.js';
+import { clearCookie, cookies, may, Permission, Sessions, setCookie, SIGN_IN_COOKIE, SESSION_COOKIE, type ConsoleSession } from './sessions.js';
 import type { SignIns } from './sign-in.js';
 
 const MAX_FORM_BYTES = 16 * 1024;

@@ -3,9 +3,8 @@
  * overview stays quick with tens of thousands of identities (see bench/console.bench.ts).
  */
 import type { Db } from '../store/db.js';
-import { decodeJson } from '../store/codec.js';
-import type { AccountBaseline, EndpointBaseline } from '../behavior/baseline.js';
-import type { UserFacts } from '../directory/facts.js';
+import { BehaviorStore } from '../store/behavior-store.js';
+import { ConnectorStore } from '../store/connector-store.js';
 
 export interface DecisionRow {
   time: number;
@@ -44,7 +43,15 @@ export interface IdentityRow {
 const likeEscape = (s: string): string => s.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 export class ConsoleQueries {
-  constructor(private readonly db: Db) {}
+  /** Baselines and directory facts, as behaviour stores them. */
+  readonly baselines: BehaviorStore;
+  /** What the SSO connector read of people in Okta. */
+  readonly okta: ConnectorStore;
+
+  constructor(private readonly db: Db) {
+    this.baselines = new BehaviorStore(db);
+    this.okta = new ConnectorStore(db);
+  }
 
   identityCount(): number {
     return (this.db.prepare("SELECT COUNT(*) AS n FROM baselines WHERE kind = 'account'").get() as { n: number }).n;
@@ -90,26 +97,6 @@ export class ConsoleQueries {
       add({ kind: 'endpoint', key: r.endpoint, matched: r.name });
     }
     return [...hits.values()].slice(0, limit * 2);
-  }
-
-  account(key: string): AccountBaseline | undefined {
-    const data = this.db.prepare("SELECT data FROM baselines WHERE kind = 'account' AND key = ?").pluck().get(key) as string | undefined;
-    return data ? decodeJson<AccountBaseline>(data) : undefined;
-  }
-
-  endpoint(key: string): EndpointBaseline | undefined {
-    const data = this.db.prepare("SELECT data FROM baselines WHERE kind = 'endpoint' AND key = ?").pluck().get(key) as string | undefined;
-    return data ? decodeJson<EndpointBaseline>(data) : undefined;
-  }
-
-  facts(account: string): UserFacts | undefined {
-    const data = this.db.prepare('SELECT data FROM facts WHERE account = ?').pluck().get(account) as string | undefined;
-    return data ? (JSON.parse(data) as UserFacts) : undefined;
-  }
-
-  cloudFacts(account: string): { status: string; factors: string[]; apps: string[] } | undefined {
-    const data = this.db.prepare('SELECT data FROM cloud_facts WHERE account = ?').pluck().get(account) as string | undefined;
-    return data ? (JSON.parse(data) as { status: string; factors: string[]; apps: string[] }) : undefined;
   }
 
   decisions(account: string, limit: number): DecisionRow[] {

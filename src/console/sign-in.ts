@@ -6,13 +6,13 @@
  * background while the browser polls; how many may wait at once is bounded.
  */
 import { randomBytes } from 'node:crypto';
-import type net from 'node:net';
 import type { ConsoleConfig } from '../config/load.js';
 import type { UserFacts } from '../directory/facts.js';
 import { describeError } from '../errors.js';
 import { LdapClient } from '../ldap/client.js';
 import type { Logger } from '../log/logger.js';
 import type { BindAttempt, DecideFn, Decision } from '../proxy/decision.js';
+import type { Proxy } from '../proxy/server.js';
 import { ConsoleRole } from '../store/console-store.js';
 import type { Clock } from '../util/clock.js';
 import { normalizeDn } from '../util/dn.js';
@@ -30,7 +30,8 @@ export type SignInState =
   | { state: 'done'; operator: string; dn: string; role: ConsoleRole; address: string }
   | { state: 'refused' };
 
-export type InternalConnect = (o: { via: string; as: string; peer: { address: string; port: number }; decide?: (attempt: BindAttempt, next: DecideFn) => ReturnType<DecideFn> }) => net.Socket;
+/** The proxy's way in for binds that start inside bindwall (proxy/server.ts). */
+export type InternalConnect = Proxy['connectInternal'];
 
 /** The first role, admin first, whose groups the person is in (DNs compared normalised, names as common names). */
 export function roleOf(facts: Pick<UserFacts, 'groups' | 'groupNames'>, roles: ConsoleConfig['roles']): ConsoleRole | undefined {
@@ -76,10 +77,6 @@ export class SignIns {
     if (!p) return undefined;
     if (p.result.state !== 'waiting') this.#pending.delete(id);
     return p.result;
-  }
-
-  get waiting(): number {
-    return [...this.#pending.values()].filter((p) => p.result.state === 'waiting').length;
   }
 
   async #run(f: { user: string; password: string; otp?: string; address: string; port: number }, p: Pending): Promise<void> {

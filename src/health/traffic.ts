@@ -9,9 +9,10 @@ import { describeRole, EndpointRole } from '../behavior/endpoint-role.js';
 import type { EventMapper } from '../behavior/logon-event.js';
 import type { Config } from '../config/load.js';
 import type { CompiledPolicy } from '../policy/policy.js';
+import { BehaviorStore } from '../store/behavior-store.js';
 import { decodeJson } from '../store/codec.js';
 import type { Db } from '../store/db.js';
-import type { AccountBaseline, EndpointBaseline } from '../behavior/baseline.js';
+import type { AccountBaseline } from '../behavior/baseline.js';
 import { Impact, type HealthTask } from './task.js';
 import type { EffectiveThreshold } from '../threat/lockout-threshold.js';
 
@@ -38,12 +39,8 @@ const slug = (s: string): string => s.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-
 
 const undeclaredEndpoints: TrafficCheck = (c, _p, t) => {
   const tasks: HealthTask[] = [];
-  // Only addresses where more than one person logged on can be an app server or shared: SQLite
-  // reads the counts out of the stored JSON, so the rest are never decoded.
-  const candidates = t.db.prepare(`SELECT data FROM baselines WHERE kind = 'endpoint'
-    AND (json_array_length(json_extract(data, '$.accounts."$map"')) > 3 OR coalesce(json_array_length(json_extract(data, '$.relayedAccounts."$map"')), 0) >= 3)`).pluck();
-  for (const data of candidates.iterate() as Iterable<string>) {
-    const ep = decodeJson<EndpointBaseline>(data);
+  // Only addresses many people used can be app servers or shared.
+  for (const ep of new BehaviorStore(t.db).endpointsUsedByMany(3, 3)) {
     const d = describeRole(ep, t.mapper.declaredRole(ep.endpoint));
     if (d.declared || tasks.length >= MAX_ENDPOINT_TASKS) continue;
     if (d.role === EndpointRole.AppServer) {

@@ -11,6 +11,7 @@ import { canonicalAccount, type EventMapper } from '../behavior/logon-event.js';
 import type { Config } from '../config/load.js';
 import type { UserFacts } from '../directory/facts.js';
 import type { QuarantineView } from '../incidents/quarantine.js';
+import { BehaviorStore } from '../store/behavior-store.js';
 import { ConnectorStore } from '../store/connector-store.js';
 import type { Db } from '../store/db.js';
 import { threatContext, type ThreatContext } from '../threat/context.js';
@@ -32,11 +33,11 @@ export interface BindExplanation {
 
 export function explainBind(o: {
   policy: CompiledPolicy; dir: string; config?: Config; mapper: EventMapper; engine: BehaviorEngine; quarantine: QuarantineView;
-  db?: Db; facts?: (account: string) => UserFacts | undefined; user: string; endpoint: string; app?: string; at: number; tls: boolean;
+  db?: Db; user: string; endpoint: string; app?: string; at: number; tls: boolean;
 }): BindExplanation {
   const { policy, config, mapper, engine, db, at } = o;
   const account = canonicalAccount(o.user);
-  const facts = o.facts?.(account) ?? null;
+  const facts = db ? (new BehaviorStore(db).facts(account) ?? null) : null;
   const listener = config?.listeners[0]?.name ?? 'ldap';
   // The gate in front of the policy: the pool's entry for the endpoint (and the policy's threat condition), lockouts.
   const threat = db ? threatContext(db, config, o.endpoint, o.user, at) : undefined;

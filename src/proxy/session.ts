@@ -338,7 +338,6 @@ export class Session {
     }
     up.off('data', this.#onUpstreamData).off('drain', this.#onUpstreamDrain).off('close', this.#onUpstreamClose);
     this.#upstream = null;
-    this.#fromUpstream.kill();
     this.#d.pool.release(up, this.#upstreamUrl);
     this.close();
     return true;

@@ -24,8 +24,8 @@ export class WarmConnections {
   /** Oldest first. */
   #idle: Idle[] = [];
   #opening = 0;
-  /** Taken and still open: they may come back (give), and are not replaced while they might. */
-  #lent = 0;
+  /** Taken and still open, with what ends their loan: they may come back (give), and are not replaced while they might. */
+  readonly #lent = new Map<UpstreamSocket, () => void>();
   #lastTake = Number.NEGATIVE_INFINITY;
   #sweep: TimerHandle | undefined;
   #closed = false;
@@ -63,7 +63,7 @@ export class WarmConnections {
 
   /** A client's connection, re-bound anonymously (upstream.ts release): kept like a new one. */
   give(socket: UpstreamSocket): void {
-    this.#returned.get(socket)?.();
+    this.#lent.get(socket)?.();
     if (!this.wants() || socket.destroyed) {
       socket.destroy();
       return;
@@ -87,22 +87,19 @@ export class WarmConnections {
    * that unbind cleanly hand theirs back, so steady traffic refills the pool without opening any.
    */
   #refill(): void {
-    if (this.#idle.length + this.#opening + this.#lent < Math.ceil(this.o.size / 2)) this.#fill();
+    if (this.#idle.length + this.#opening + this.#lent.size < Math.ceil(this.o.size / 2)) this.#fill();
   }
 
   /** Counts a taken connection until it comes back or closes. */
   #lend(socket: UpstreamSocket): void {
-    this.#lent++;
     const back = (): void => {
-      this.#lent--;
       socket.off('close', back);
-      this.#returned.delete(socket);
+      this.#lent.delete(socket);
     };
-    this.#returned.set(socket, back);
+    this.#lent.set(socket, back);
     socket.once('close', back);
   }
 
-  readonly #returned = new Map<UpstreamSocket, () => void>();
 
   #fill(): void {
     while (!this.#closed && this.#opening < OPENING_AT_ONCE && this.#idle.length + this.#opening < this.o.size) {

@@ -176,6 +176,22 @@ export class BehaviorStore {
     return row ? decodeJson<AccountBaseline>(row.data) : undefined;
   }
 
+  endpoint(key: string): EndpointBaseline | undefined {
+    const data = this.#getBaseline.get('endpoint', key) as string | undefined;
+    return data ? decodeJson<EndpointBaseline>(data) : undefined;
+  }
+
+  /**
+   * Endpoints where more than `accounts` people logged on, or `relayed` or more through relayed
+   * binds: the only ones that can be app servers or shared. SQLite reads the counts out of the
+   * stored JSON, so the rest are never decoded.
+   */
+  *endpointsUsedByMany(accounts: number, relayed: number): Generator<EndpointBaseline> {
+    const rows = this.#db.prepare(`SELECT data FROM baselines WHERE kind = 'endpoint'
+      AND (json_array_length(json_extract(data, '$.accounts."$map"')) > ? OR coalesce(json_array_length(json_extract(data, '$.relayedAccounts."$map"')), 0) >= ?)`).pluck();
+    for (const data of rows.iterate(accounts, relayed) as Iterable<string>) yield decodeJson<EndpointBaseline>(data);
+  }
+
   risk(kind: 'account' | 'endpoint', key: string): { value: number; asOf: number } | undefined {
     return this.#db.prepare('SELECT value, as_of AS asOf FROM entity_risk WHERE kind = ? AND key = ?').get(kind, key) as { value: number; asOf: number } | undefined;
   }

@@ -61,10 +61,6 @@ export class ConsoleStore {
     return this.db.prepare('DELETE FROM console_sessions WHERE last_seen < ? OR created < ?').run(now - idleMs, now - absoluteMs).changes;
   }
 
-  sessionCount(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM console_sessions').get() as { n: number }).n;
-  }
-
   /** Drops the oldest sessions of an operator beyond `keep` (one person, a few browsers). */
   capSessions(operator: string, keep: number): void {
     this.db.prepare('DELETE FROM console_sessions WHERE operator = ? AND token_hash NOT IN (SELECT token_hash FROM console_sessions WHERE operator = ? ORDER BY created DESC LIMIT ?)').run(operator, operator, keep);

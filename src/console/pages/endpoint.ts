@@ -13,7 +13,7 @@ const covers = (network: string, address: string): boolean => {
 export function endpointPage(d: ConsoleDeps, address: string): SafeHtml | undefined {
   const now = d.clock.now();
   const engine = d.engine;
-  const ep = engine?.endpoint(address) ?? d.queries.endpoint(address);
+  const ep = engine?.endpoint(address) ?? d.queries.baselines.endpoint(address);
   const threats = d.threats(now).filter((t) => t.key === address || (t.key.includes('/') && covers(t.key, address)));
   if (!ep && threats.length === 0) return undefined;
   const role = describeRole(ep, d.mapper.declaredRole(address));

@@ -7,7 +7,6 @@ import { loadPolicyDir } from '../../policy/compile.js';
 import { explainBind } from '../../policy/explain-bind.js';
 import { describeOutcome } from '../../policy/explain-format.js';
 import { formatReplay, replay } from '../../policy/replay.js';
-import { BehaviorStore } from '../../store/behavior-store.js';
 import { Quarantine } from '../../incidents/quarantine.js';
 import { html, type SafeHtml } from '../../util/html.js';
 import type { ConsoleDeps } from '../deps.js';
@@ -26,7 +25,7 @@ export function policyPage(d: ConsoleDeps, s: ConsoleSession, url: URL, replayed
       const now = d.clock.now();
       const r = explainBind({
         policy, dir: d.config.policy.dir, config: d.config, mapper: d.mapper, engine: d.engine ?? new BehaviorEngine({ timeZone: d.config.behavior.timeZone }),
-        quarantine: d.quarantine ?? new Quarantine({ clock: d.clock }), db: d.db, facts: (a) => d.queries.facts(a), user, endpoint, at: now, tls: true, ...(app ? { app } : {}),
+        quarantine: d.quarantine ?? new Quarantine({ clock: d.clock }), db: d.db, user, endpoint, at: now, tls: true, ...(app ? { app } : {}),
       });
       explained = html`<section aria-labelledby="explained"><h2 id="explained">Decision: ${r.explanation.decision.action} (${r.explanation.decision.ruleId})</h2><pre>${r.text}</pre></section>`;
     }
@@ -47,6 +46,6 @@ ${replayed ?? ''}</section>`;
 export function replayCandidate(d: ConsoleDeps, dir: string): SafeHtml {
   const { policy, diagnostics } = loadPolicyDir(dir);
   if (!policy) return html`<div role="alert"><p class="error">The candidate policy does not compile:</p><pre>${diagnostics.map(formatDiagnostic).join('\n')}</pre></div>`;
-  const report = replay({ policy, store: new BehaviorStore(d.db), since: 0, until: Number.MAX_SAFE_INTEGER, examples: 3, ...(d.quarantine ? { quarantine: d.quarantine } : {}), now: d.clock.now() });
+  const report = replay({ policy, store: d.queries.baselines, since: 0, until: Number.MAX_SAFE_INTEGER, examples: 3, ...(d.quarantine ? { quarantine: d.quarantine } : {}), now: d.clock.now() });
   return html`<p role="status">Replayed ${report.events} recorded binds: ${report.changed} would be decided differently.</p><pre>${formatReplay(report, { policyLabel: dir })}</pre>`;
 }

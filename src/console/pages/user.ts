@@ -10,17 +10,17 @@ import { may, Permission, type ConsoleSession } from '../sessions.js';
 export function userPage(d: ConsoleDeps, s: ConsoleSession, account: string): SafeHtml | undefined {
   const now = d.clock.now();
   const engine = d.engine;
-  const b = engine?.account(account) ?? d.queries.account(account);
-  const facts = d.queries.facts(account);
+  const b = engine?.account(account) ?? d.queries.baselines.account(account);
+  const facts = d.queries.baselines.facts(account);
   if (!b && !facts) return undefined;
-  const okta = d.queries.cloudFacts(account);
+  const okta = d.queries.okta.facts<{ status: string; factors: string[]; apps: string[] }>(account);
   const cloud = cloudUse(b);
   const decisions = d.queries.decisions(account, 50);
   const risk = Math.round(engine ? engine.risk('account', account, now) : 0);
   const q = d.quarantine?.get(account);
   const quarantined = q && (q.until === null || q.until > now);
   const endpoints = [...(b?.endpoints ?? new Map())].sort((x, y) => y[1].last - x[1].last).slice(0, 100).map(([key, f]) => {
-    const role = describeRole(engine?.endpoint(key) ?? d.queries.endpoint(key), d.mapper.declaredRole(key));
+    const role = describeRole(engine?.endpoint(key) ?? d.queries.baselines.endpoint(key), d.mapper.declaredRole(key));
     return [endpointLink(key), iso(f.first), iso(f.last), f.count, role.role.replace('_', ' ')];
   });
   const history = [...decisions].reverse();
