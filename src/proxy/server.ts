@@ -17,23 +17,23 @@ import type { Assessment } from '../behavior/engine.js';
 import { approveAll, noChallenger, type BindAttempt, type Challenger, type DecideFn } from './decision.js';
 import { Deadlines } from './deadlines.js';
 import { Diagnostics } from './edge.js';
-import { Session, type SessionDeps, type SessionLockout } from './session.js';
+import { Session } from './session.js';
+import type { HubGuard, SessionGuard } from './guard.js';
+import { hubGuard, sessionGuard } from './local-guard.js';
 import { normalizeAddress } from '../util/address.js';
 import { DirectoryPool } from './upstream.js';
 import { readProxyHeader } from './proxy-protocol.js';
 import { internalSocketPair } from './internal-socket.js';
 import { cidrContains } from '../util/cidr.js';
-import { ThreatPool, type ThreatMode, type ThreatVerdict } from '../threat/pool.js';
+import { ThreatPool, type ThreatMode } from '../threat/pool.js';
 import type { ThreatStore } from '../store/threat-store.js';
 import type { LockoutStore } from '../store/lockout-store.js';
 import { Honeytokens } from '../threat/honeytokens.js';
 import { SmartLockout, type Bucket } from '../threat/lockout.js';
-import { loginNameOf } from '../util/dn.js';
 import type { TimerHandle } from '../util/clock.js';
 import type { DirectoryLockoutPolicy } from '../directory/lockout-policy.js';
 import { effectiveThreshold, type EffectiveThreshold } from '../threat/lockout-threshold.js';
 import { BoundedTarpit } from '../threat/tarpit.js';
-import { OracleKind, type OracleGuard } from '../threat/oracles.js';
 
 /** A raw socket #admit refused (the flag tells the accept path not to start a session on it). */
 type RefusableSocket = net.Socket & { bindwallRefused?: boolean };
@@ -143,67 +143,24 @@ export class Proxy {
     this.tarpit = anyOn ? new BoundedTarpit(t.tarpit) : undefined;
     // What each listener's sessions get from the pool and lockout, built once.
     for (const l of opts.config.listeners) {
-      if (!this.threat || this.#threatMode(l) === 'off') continue;
-      const pool = this.threat;
-      const lockout = this.#sessionLockout(l);
-      // An app server's sources are never blocked as a whole, learned or declared, or seen relaying on this connection.
-      const verdict = (a: string, name: string, connection?: ConnectionContext): ThreatVerdict => pool.verdict(a, () => this.#behavior?.relays?.(a, name, connection) ?? false);
-      this.#guards.set(l.name, { threat: { verdict, enforce: this.#threatMode(l) === 'enforce' }, lockout, oracles: this.#oracleGuard(l, lockout) });
+      if (!this.threat || !this.lockout || this.#threatMode(l) === 'off') continue;
+      const enforce = this.#threatMode(l) === 'enforce';
+      const lock = this.lockout;
+      const hub = hubGuard({
+        pool: this.threat, lockout: lock, ...(this.#behavior ? { behavior: this.#behavior } : {}), clock: this.#clock, log: this.#log,
+        oracleModes: t.passwordOracles, warnAbout: this.#warnAbout, answeredHere: this.#answeredHereBudget,
+      }, { name: l.name, enforce });
+      this.#guards.set(l.name, { hub, session: sessionGuard(hub, (p) => lock.tag(p), enforce) });
     }
   }
 
-  /** A wrong password the directory saw; a lockout it starts is said (within the address's warning budget). */
-  #lockoutFailed(key: { identity: string; bucket: Bucket }, address: string, tag: string): void {
-    const lock = this.lockout!;
-    const until = lock.failed(key.identity, key.bucket, tag);
-    if (until === 0) return;
-    // The owner's own devices have no threshold of their own: locked there, the directory's budget is spent.
-    const all = lock.lockedUntil(key.identity, 'familiar') > 0;
-    this.#warnAbout(address, { event: 'lockout', identity: key.identity, bucket: all ? 'all' : key.bucket, until: new Date(until).toISOString(), code: ErrorCode.LockedOut },
-      all ? `${key.identity} locked out at the proxy from every source: one more wrong password would lock it in the directory` : `${key.identity} locked out at the proxy from ${key.bucket} sources`);
+  /** The guard of a listener as the hub serves it to workers (workers/hub.ts); undefined when its threat mode is off. */
+  hubGuard(listener: string): HubGuard | undefined {
+    return this.#guards.get(listener)?.hub;
   }
 
   /** Until the directory has answered one: OpenLDAP's answer to a wrong old password. */
   readonly #passwordModifyWrong = { code: ResultCode.unwillingToPerform as number, text: 'unwilling to verify old password' };
-
-  /** Password tests other than binds go through the same pool and lockout as binds (threat/oracles.ts). */
-  #oracleGuard(l: Listener, lockout: SessionLockout | undefined): OracleGuard | undefined {
-    const pool = this.threat;
-    const smart = this.lockout;
-    if (!pool || !lockout || !smart) return undefined;
-    const modes = this.config.threat.passwordOracles;
-    const enforce = this.#threatMode(l) === 'enforce';
-    const said = (address: string, kind: OracleKind, name: string, outcome: string): void => {
-      const suppressed = this.#answeredHereBudget.take(address);
-      if (suppressed === undefined) return;
-      this.#log.info({ event: 'password_oracle', client: address, kind, name, outcome, listener: l.name, ...(suppressed > 0 ? { suppressed } : {}) }, `password test by ${kind.replace('_', ' ')}: ${outcome}`);
-    };
-    return {
-      check: (kind, name, address, secret) => {
-        if ((kind === OracleKind.Compare ? modes.compare : modes.passwordModify) === 'refuse') {
-          said(address, kind, name, 'refused (threat.passwordOracles)');
-          return { action: 'refuse' };
-        }
-        const key = lockout.check(name, address);
-        const tag = smart.tag(secret);
-        const threat = pool.verdict(address, () => this.#behavior?.relays?.(address, name) ?? false);
-        const why = threat.action === 'block' ? 'threat' as const : key.until > 0 ? 'locked_out' as const : smart.repeated(key.identity, key.bucket, tag) ? 'repeated' as const : undefined;
-        if (why && enforce) {
-          if (why === 'threat') pool.observe({ time: this.#clock.now(), address, account: name.trim().toLowerCase(), failed: true, blocked: true });
-          said(address, kind, name, `answered as a wrong password by bindwall (${why === 'threat' ? 'threat pool' : why === 'locked_out' ? 'locked out' : 'a retry of a wrong password'})`);
-          return { action: 'wrong', why };
-        }
-        return { action: 'forward', attempt: { kind, identity: key.identity, bucket: key.bucket, tag, address, account: name.trim().toLowerCase() } };
-      },
-      settle: (a, wrong) => {
-        const key = { identity: a.identity, bucket: a.bucket, until: 0 };
-        if (wrong) this.#lockoutFailed(key, a.address, a.tag);
-        else lockout.succeeded(key);
-        pool.observe({ time: this.#clock.now(), address: a.address, account: a.account, failed: wrong });
-        said(a.address, a.kind, a.account, wrong ? 'wrong password (counted)' : 'right password');
-      },
-    };
-  }
 
   /**
    * Storage writes the bind path causes, run after the current turn of the event loop (the
@@ -260,28 +217,10 @@ export class Proxy {
     });
   }
 
-  readonly #guards = new Map<string, { threat: SessionDeps['threat'] & object; lockout: SessionLockout | undefined; oracles: OracleGuard | undefined }>();
+  readonly #guards = new Map<string, { hub: HubGuard; session: SessionGuard }>();
 
   /** Smart lockout; absent when every listener's threat mode is off. */
   readonly lockout: SmartLockout | undefined;
-
-  #sessionLockout(l: Listener): SessionLockout | undefined {
-    const lock = this.lockout;
-    if (!lock || this.#threatMode(l) === 'off') return undefined;
-    return {
-      enforce: this.#threatMode(l) === 'enforce',
-      check: (name, address, connection) => {
-        // One counter per person whichever name form the client binds with, when behaviour knows them.
-        const k = this.#behavior?.lockoutKey?.(name, address, connection) ?? { identity: loginNameOf(name), bucket: 'unfamiliar' as const };
-        return { ...k, until: lock.lockedUntil(k.identity, k.bucket) };
-      },
-      // Hashed only when there is something to compare it with: most binds have no recent failure.
-      repeated: (key, password) => lock.hasRecentFailures(key.identity, key.bucket) && lock.repeated(key.identity, key.bucket, lock.tag(password)),
-      failed: (key, address, password) => this.#lockoutFailed(key, address, lock.tag(password)),
-      succeeded: (key) => lock.succeeded(key.identity, key.bucket),
-    };
-  }
-
 
   readonly #onHoneytoken: ((ev: BindEvent) => void) | undefined;
   readonly #onPasswordChanged: ProxyOptions['onPasswordChanged'];
@@ -536,11 +475,9 @@ export class Proxy {
       warnAbout: this.#warnAbout,
       noteAbout: this.#noteAbout,
       ...(peer ? { peer } : {}),
-      ...(guard?.lockout ? { lockout: guard.lockout } : {}),
+      ...(guard ? { guard: guard.session } : {}),
       ...(this.#honeytokens.size > 0 ? { isHoneytoken: (name: string) => this.#honeytokens.matches(name) } : {}),
-      ...(guard?.threat ? { threat: guard.threat } : {}),
-      ...(guard?.threat && this.tarpit ? { tarpit: this.tarpit } : {}),
-      ...(guard?.oracles ? { oracles: guard.oracles } : {}),
+      ...(guard && this.tarpit ? { tarpit: this.tarpit } : {}),
       passwordModifyWrong: this.#passwordModifyWrong,
       ...(this.#onPasswordChanged ? { onPasswordChanged: this.#onPasswordChanged } : {}),
       ...(this.#behavior ? { assess: (a: BindAttempt) => this.#behavior!.assessAttempt(a) } : {}),

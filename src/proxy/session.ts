@@ -7,11 +7,9 @@
  */
 import { normalizeAddress } from '../util/address.js';
 import { randomBytes } from 'node:crypto';
-import type { ThreatVerdict } from '../threat/pool.js';
 import type { Tarpit } from '../threat/tarpit.js';
-import type { Bucket } from '../threat/lockout.js';
-import { compareVerdict, OracleKind, passwordModifyVerdict, type OracleAttempt } from '../threat/oracles.js';
-import type { OracleGuard } from '../threat/oracles.js';
+import { compareVerdict, OracleKind, passwordModifyVerdict, type OracleAttempt, type OracleVerdict } from '../threat/oracles.js';
+import { isThenable, type LockoutKey, type Screen, type SessionGuard } from './guard.js';
 import { decodeCompare, decodePasswordChange, decodePasswordModify, identityName, isPasswordAttribute } from '../ldap/password-ops.js';
 import type net from 'node:net';
 import tls from 'node:tls';
@@ -67,39 +65,17 @@ export interface SessionDeps {
   peer?: { address: string; port: number };
   /** The connection is bindwall's own (the console's sign-in, whose password came over HTTPS): counts as TLS. */
   secure?: boolean;
-  /** Smart lockout (threat/lockout.ts), with the source's bucket resolved by the proxy. */
-  lockout?: SessionLockout;
+  /** The threat pool and smart lockout (guard.ts); absent when the listener's threat mode is off. */
+  guard?: SessionGuard;
   /** Is this bind name a honeytoken account (threat/honeytokens.ts)? */
   isHoneytoken?: (bindName: string) => boolean;
-  /** The threat pool's verdict for a source, and whether this listener enforces it. */
-  threat?: { verdict: (address: string, bindName: string, connection?: ConnectionContext) => ThreatVerdict; enforce: boolean };
   /** Where enforce mode slows low- and medium-threat binds: a bounded number held at once. */
   tarpit?: Tarpit;
-  /** Password tests other than binds (compare on a password attribute, password modify with the old one). */
-  oracles?: OracleGuard;
   /** The directory accepted a password modify that passed through (UserInsight tells the person). */
   onPasswordChanged?: (change: { bindName: string; address: string; listener: string }) => void;
   /** Shared across sessions: how the directory answers a password modify with a wrong old password, to mimic. */
   passwordModifyWrong: { code: number; text: string };
   onClosed: (session: Session) => void;
-}
-
-/** Who binds, from which kind of source, and until when that is locked out (0: it is not). */
-export interface LockoutKey {
-  identity: string;
-  bucket: Bucket;
-  until: number;
-}
-
-/** What a session asks of smart lockout; the proxy resolves identity and bucket once per bind. */
-export interface SessionLockout {
-  enforce: boolean;
-  check(bindName: string, address: string, connection?: ConnectionContext): LockoutKey;
-  /** The same wrong password again (for this identity and kind of source, within the window). */
-  repeated(key: LockoutKey, password: Uint8Array): boolean;
-  /** The directory said wrong; only then is the password hashed (a keyed hash, kept in memory). */
-  failed(key: LockoutKey, address: string, password: Uint8Array): void;
-  succeeded(key: LockoutKey): void;
 }
 
 type State = 'connecting' | 'ready' | 'unavailable' | 'closed';
@@ -109,8 +85,8 @@ interface PendingBind {
   method: BindMethod;
   saslMechanism?: string;
   receivedAt: number;
-  /** held back (tarpit) | waiting for the directory | deciding | resetting the upstream to anonymous after a refusal */
-  phase: 'tarpit' | 'directory' | 'deciding' | 'reset';
+  /** asking the guard (another process) | held back (tarpit) | waiting for the directory | deciding | resetting the upstream to anonymous after a refusal */
+  phase: 'screening' | 'tarpit' | 'directory' | 'deciding' | 'reset';
   /** Clock time by which the directory must have answered (not while deciding). */
   deadline: number;
   abort?: AbortController;
@@ -190,8 +166,6 @@ class Attempt implements BindAttempt {
     return p.abort.signal;
   }
 }
-
-const isThenable = <T>(v: T | Promise<T>): v is Promise<T> => typeof (v as { then?: unknown } | null)?.then === 'function';
 
 export class Session {
   readonly id: number;
@@ -514,7 +488,7 @@ export class Session {
               if (this.#restricted.readRestricted && (op === Op.SearchRequest || op === Op.CompareRequest)) return Disposition.Collect;
             }
             // A compare may test a password: looked at first when password oracles are guarded.
-            if (op === Op.CompareRequest && this.#d.oracles) return Disposition.Collect;
+            if (op === Op.CompareRequest && this.#d.guard?.oracles) return Disposition.Collect;
             // A modify may set a password (AD's unicodePwd): whose, to tell them once it is accepted.
             if (op === Op.ModifyRequest && this.#d.onPasswordChanged) return Disposition.Collect;
             this.#track(msgId, op);
@@ -550,16 +524,19 @@ export class Session {
     try {
       if (op === Op.UnbindRequest) return this.#handBack();
       if (op === Op.BindRequest) return this.#onBindRequest(pdu);
-      if (op === Op.CompareRequest && this.#d.oracles) {
+      if (op === Op.CompareRequest && this.#d.guard?.oracles) {
         const cmp = decodeCompare(pdu);
-        if (isPasswordAttribute(cmp.attribute) && this.#passwordTest(OracleKind.Compare, cmp.msgId, cmp.entry, cmp.value)) return true;
-        if (this.#restricted?.readRestricted) {
-          this.#onRestrictedRead(pdu, op);
-          if (!this.#outstanding.has(cmp.msgId)) this.#oracleWaits.delete(cmp.msgId); // answered by the restriction
-          return true;
-        }
-        this.#track(cmp.msgId, op);
-        this.#toUpstream(pdu);
+        const forward = (): void => {
+          if (this.#restricted?.readRestricted) {
+            this.#onRestrictedRead(pdu, op);
+            if (!this.#outstanding.has(cmp.msgId)) this.#oracleWaits.delete(cmp.msgId); // answered by the restriction
+            return;
+          }
+          this.#track(cmp.msgId, op);
+          this.#toUpstream(pdu);
+        };
+        if (isPasswordAttribute(cmp.attribute)) return this.#passwordTest(OracleKind.Compare, cmp.msgId, cmp.entry, cmp.value, forward);
+        forward();
         return true;
       }
       if (op === Op.ModifyRequest) {
@@ -574,12 +551,19 @@ export class Session {
       if (op === Op.ExtendedRequest) {
         const ext = decodeExtendedRequest(pdu);
         if (ext.oid === Oid.startTls) return this.#onStartTls(ext.msgId);
-        if (ext.oid === Oid.passwordModify && (this.#d.oracles || this.#d.onPasswordChanged)) {
+        if (ext.oid === Oid.passwordModify && (this.#d.guard?.oracles || this.#d.onPasswordChanged)) {
           const pm = decodePasswordModify(pdu);
           const name = pm?.userIdentity !== undefined ? identityName(pm.userIdentity) : this.#lastBoundName ?? '';
-          if (this.#d.oracles && pm?.oldPassword && name !== '' && this.#passwordTest(OracleKind.PasswordModify, ext.msgId, name, pm.oldPassword)) return true;
-          // Whose password this changes, to tell them once the directory accepts it (one per outstanding operation).
-          if (this.#d.onPasswordChanged && name !== '') this.#passwordChanges.set(ext.msgId, name);
+          const forward = (): void => {
+            // Whose password this changes, to tell them once the directory accepts it (one per outstanding operation).
+            if (this.#d.onPasswordChanged && name !== '') this.#passwordChanges.set(ext.msgId, name);
+            this.#reusable = false;
+            this.#track(ext.msgId, op);
+            this.#toUpstream(pdu);
+          };
+          if (this.#d.guard?.oracles && pm?.oldPassword && name !== '') return this.#passwordTest(OracleKind.PasswordModify, ext.msgId, name, pm.oldPassword, forward);
+          forward();
+          return true;
         }
         if (ext.oid !== Oid.whoAmI) this.#reusable = false;
         this.#track(ext.msgId, op);
@@ -609,13 +593,36 @@ export class Session {
   /**
    * A compare on a password attribute or a password modify with the old password: refused by
    * configuration, answered as a wrong password (a blocked source, a locked identity, a
-   * known-wrong retry), or sent on and counted when the directory answers. True: answered here.
+   * known-wrong retry), or sent on (`forward`) and counted when the directory answers. A verdict
+   * from another process (workers) holds the client's next requests until it arrives; the
+   * return value is the framer's (false: hold).
    */
-  #passwordTest(kind: OracleKind, msgId: number, name: string, secret: Buffer): boolean {
-    const v = this.#d.oracles!.check(kind, name, this.clientAddress, secret);
+  #passwordTest(kind: OracleKind, msgId: number, name: string, secret: Buffer, forward: () => void): boolean {
+    const v = this.#d.guard!.oracles!.check(kind, name, this.clientAddress, secret);
+    if (!isThenable(v)) {
+      this.#onOracleVerdict(kind, msgId, v, forward);
+      return true;
+    }
+    v.then((verdict) => {
+      if (this.#isClosed()) return;
+      this.#onOracleVerdict(kind, msgId, verdict, forward);
+      this.#resumeClient();
+    }, (err: unknown) => {
+      const ref = `conn-${this.id}-msg-${msgId}`;
+      this.#d.log.error({ event: 'decision_error', conn: this.id, ref, error: describeError(err) }, 'password test could not be checked; refusing it');
+      if (this.#isClosed()) return;
+      const { resultCode, diagnostic } = resultForError(err, ref);
+      this.#client.write(kind === OracleKind.Compare ? encodeResult(msgId, Op.CompareResponse, resultCode, diagnostic) : encodeExtendedResponse(msgId, resultCode, diagnostic));
+      this.#resumeClient();
+    });
+    return false;
+  }
+
+  #onOracleVerdict(kind: OracleKind, msgId: number, v: OracleVerdict, forward: () => void): void {
     if (v.action === 'forward') {
       this.#oracleWaits.set(msgId, v.attempt);
-      return false;
+      forward();
+      return;
     }
     const refused = v.action === 'refuse';
     if (kind === OracleKind.Compare) {
@@ -626,7 +633,6 @@ export class Session {
       this.#client.write(refused ? encodeExtendedResponse(msgId, ResultCode.unwillingToPerform, Diagnostics.passwordModifyRefused)
         : encodeExtendedResponse(msgId, wrong.code, wrong.text));
     }
-    return true;
   }
 
   /** The directory answered a password test (counted as wrong or right) or a password change (its owner told): passed on unchanged. */
@@ -645,7 +651,7 @@ export class Session {
     }
     const wrong = op === Op.CompareResponse ? compareVerdict(res.resultCode) : passwordModifyVerdict(res.resultCode, res.diagnosticMessage);
     if (op === Op.ExtendedResponse && wrong === true) Object.assign(this.#d.passwordModifyWrong, { code: res.resultCode, text: res.diagnosticMessage });
-    if (wrong !== undefined) this.#d.oracles!.settle(attempt, wrong);
+    if (wrong !== undefined) this.#d.guard!.oracles!.settle(attempt, wrong);
     this.#toClient(pdu);
   }
 
@@ -770,32 +776,66 @@ export class Session {
       pending.honeytoken = true;
       pdu = encodeSimpleBindRequest(req.msgId, req.name, randomBytes(24).toString('base64url'));
     }
+    // The threat pool and smart lockout, in one question (asked of another process in a worker).
+    const guard = this.#d.guard;
+    if (!guard || method === BindMethod.Anonymous) return this.#screened(pending, pdu, password, refuse, undefined);
+    const input = { bindName: req.name, address: this.clientAddress, connection, ...(method === BindMethod.Simple && !pending.honeytoken ? { lockout: { password: password! } } : {}) };
+    let screen: Screen | Promise<Screen>;
+    try {
+      screen = guard.screen(input);
+    } catch (err) {
+      this.#failClosed(pending, err);
+      return !this.#pending;
+    }
+    if (!isThenable(screen)) return this.#screened(pending, pdu, password, refuse, screen);
+    pending.phase = 'screening';
+    this.#setPending(pending);
+    screen.then((sc) => {
+      if (this.#isClosed() || this.#pending !== pending) return;
+      this.#setPending(null);
+      if (this.#screened(pending, pdu, password, refuse, sc)) this.#resumeClient();
+    }, (err: unknown) => {
+      if (this.#isClosed() || this.#pending !== pending) return;
+      this.#failClosed(pending, err);
+    });
+    return false;
+  }
+
+  /**
+   * The rest of a bind once screened: a blocked source or a locked identity is answered here,
+   * low and medium threat waits in the tarpit, an appended one-time code is split off, and the
+   * bind goes to the directory. The return value is the framer's (false: hold the client).
+   */
+  #screened(pending: PendingBind, received: Buffer, password: Buffer | null, refuse: (code: number, text: string, outcome?: BindOutcome | null) => boolean, screen: Screen | undefined): boolean {
+    let pdu = received;
+    const req = pending.req;
+    const method = pending.method;
+    const guard = this.#d.guard;
     // A source in the threat pool at high is answered here, as a wrong password would be: its
     // guesses never reach the directory, whose failure counters (and lockouts) do not move.
     // First, and cheapest: a spray's guesses cost bindwall as little as possible.
-    const threat = this.#d.threat && method !== BindMethod.Anonymous ? this.#d.threat.verdict(this.clientAddress, req.name, connection) : undefined;
-    const slow = threat?.entry !== undefined && this.#d.threat!.enforce && threat.action === 'slow';
+    const threat = screen?.threat;
+    const slow = threat?.entry !== undefined && guard!.enforce && threat.action === 'slow';
     if (threat?.entry) {
-      const enforced = this.#d.threat!.enforce && threat.action !== 'allow';
+      const enforced = guard!.enforce && threat.action !== 'allow';
       pending.threat = { level: threat.entry.level, action: threat.action, enforced, reasons: threat.entry.reasons, ...(threat.entry.kinds ? { kinds: threat.entry.kinds } : {}) };
       if (enforced && threat.action === 'block') return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.ThreatBlocked);
     }
     // Smart lockout: an identity locked out from this kind of source is answered here, and the
     // directory's own counter does not move.
-    const lock = this.#d.lockout;
-    if (lock && method === BindMethod.Simple && !pending.honeytoken) {
-      const key = lock.check(req.name, this.clientAddress, connection);
+    const key = screen?.lockout;
+    if (key) {
       if (key.until > 0) {
-        pending.lockout = { bucket: key.bucket, until: key.until, enforced: lock.enforce };
-        if (lock.enforce) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.LockedOut);
+        pending.lockout = { bucket: key.bucket, until: key.until, enforced: guard!.enforce };
+        if (guard!.enforce) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.LockedOut);
       }
       pending.lockoutKey = key;
       pending.lockoutPassword = password!;
       // A password the directory already called wrong (an app or phone retrying a stale one):
       // in enforce mode answered here as the directory answered it, so retries cannot lock the account.
-      if (lock.repeated(key, password!)) {
+      if (screen!.repeated) {
         pending.repeatedPassword = true;
-        if (lock.enforce) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.RepeatedWrong);
+        if (guard!.enforce) return refuse(ResultCode.invalidCredentials, this.#d.invalidCredentialsText.value, BindOutcome.RepeatedWrong);
       }
     }
     // Low and medium threat is slowed, in a bounded number of slots: when they are all taken
@@ -942,10 +982,10 @@ export class Session {
     }
     p.directoryResultCode = res.resultCode;
     if (res.diagnosticMessage) p.directoryDiagnostic = res.diagnosticMessage;
-    if (p.lockoutPassword !== undefined && p.lockoutKey && this.#d.lockout) {
+    if (p.lockoutPassword !== undefined && p.lockoutKey && this.#d.guard) {
       // Only a plain wrong password counts: AD answers an expired or must-change password (a right one) with 49 too.
-      if (res.resultCode === ResultCode.invalidCredentials && isPlainWrongPassword(res.diagnosticMessage)) this.#d.lockout.failed(p.lockoutKey, this.clientAddress, p.lockoutPassword);
-      else if (res.resultCode === ResultCode.success) this.#d.lockout.succeeded(p.lockoutKey);
+      if (res.resultCode === ResultCode.invalidCredentials && isPlainWrongPassword(res.diagnosticMessage)) this.#d.guard.failed(p.lockoutKey, this.clientAddress, p.lockoutPassword);
+      else if (res.resultCode === ResultCode.success) this.#d.guard.succeeded(p.lockoutKey);
       delete p.lockoutPassword;
     }
     if ((res.resultCode !== ResultCode.success && res.resultCode !== ResultCode.saslBindInProgress) || p.method === BindMethod.Anonymous) {

@@ -68,7 +68,11 @@ const MAX_TAGS = 4;
 export class SmartLockout {
   readonly #o: LockoutOptions;
   readonly #clock: Clock;
-  readonly #key = randomBytes(32);
+  /**
+   * The key of password tags. Random per process, and handed to worker processes (workers/) so
+   * that their tags match; it never leaves the host's own processes.
+   */
+  readonly tagKey: Buffer = randomBytes(32);
   readonly #counters: LruMap<Counter>;
   readonly #budgets: LruMap<Budget>;
 
@@ -102,7 +106,7 @@ export class SmartLockout {
 
   /** A keyed hash of a password, to recognise a retry without keeping the password. */
   tag(password: string | Uint8Array): string {
-    return createHmac('sha256', this.#key).update(password).digest('hex').slice(0, 32);
+    return passwordTag(this.tagKey, password);
   }
 
   /** Until when this identity is locked out from this kind of source (0: it is not). */
@@ -245,4 +249,9 @@ export class SmartLockout {
     }
     return was;
   }
+}
+
+/** A keyed hash of a password (smart lockout's retry check): the same key gives the same tag in every process. */
+export function passwordTag(key: Buffer, password: string | Uint8Array): string {
+  return createHmac('sha256', key).update(password).digest('hex').slice(0, 32);
 }

@@ -28,13 +28,6 @@ export interface OracleAttempt {
   account: string;
 }
 
-/** What a session asks of the guard; the proxy builds one per listener. */
-export interface OracleGuard {
-  check(kind: OracleKind, name: string, address: string, secret: Uint8Array): OracleVerdict;
-  /** The directory answered a forwarded test: wrong or right (anything else is not counted). */
-  settle(attempt: OracleAttempt, wrong: boolean): void;
-}
-
 /** A compare's answer: compareFalse is a wrong password, compareTrue a right one. */
 export const compareVerdict = (resultCode: number): boolean | undefined => (resultCode === 5 ? true : resultCode === 6 ? false : undefined);
 
