@@ -31,6 +31,8 @@ export const ErrorCode = {
   LockedOut: 'BW_LOCKED_OUT',
   /** Facts for a bind could not be fetched and none were known (directory.lookup.onFailure secure). */
   FactsUnavailable: 'BW_FACTS_UNAVAILABLE',
+  /** A worker's question to the hub (workers/) went unanswered in time, or the hub is gone: the bind fails closed. */
+  HubUnavailable: 'BW_HUB_UNAVAILABLE',
   OktaUnavailable: 'BW_OKTA_UNAVAILABLE',
   OktaRateLimited: 'BW_OKTA_RATE_LIMITED',
   OktaAuth: 'BW_OKTA_AUTH',

@@ -10,6 +10,8 @@ import { formatDiagnostic, hasErrors } from '../config/diagnostics.js';
 import { cheatSheet, demoConfig, startDemoDirectory, startDemoOkta, writeDemoPolicies } from '../demo/run.js';
 import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import { createLogger, reopenLog } from '../log/logger.js';
+import cluster from 'node:cluster';
+import { runWorker } from '../workers/worker.js';
 import { packageVersion } from '../util/package-root.js';
 import { endpoints, riskShow } from './risk.js';
 import { endpointRoles } from './endpoint-roles.js';
@@ -209,6 +211,11 @@ async function start(args: string[]): Promise<number> {
     reopenLog(log);
     log.info({ event: 'log_reopened', file: config.log.file }, 'log file reopened');
   });
+  if (cluster.isWorker) {
+    // One of `workers.count` proxy processes: its hub (the process that forked it) decides.
+    await runWorker(config, log);
+    return 0;
+  }
   let running;
   try {
     running = await runProxy(config, log);

@@ -2,7 +2,7 @@
 import type { Config } from '../config/load.js';
 import { describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import type { Challenger, DecideFn } from '../proxy/decision.js';
+import type { BindAttempt, Challenger, DecideFn } from '../proxy/decision.js';
 import { Proxy, type BoundListener } from '../proxy/server.js';
 import { startBehavior, type RunningBehavior } from '../behavior/setup.js';
 import type { RunningPolicy } from '../policy/setup.js';
@@ -19,6 +19,8 @@ import { reloadConfig } from './config-reload.js';
 import { formatDiagnostic } from '../config/diagnostics.js';
 import { checkConnections } from './connect-check.js';
 import { createMetrics, startAdmin, type AdminParts, type RunningAdmin } from '../admin/setup.js';
+import { Hub } from '../workers/hub.js';
+import { startWorkers, type RunningWorkers } from '../workers/cluster.js';
 
 export interface RunningProxy {
   proxy: Proxy;
@@ -42,6 +44,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   let proxy: Proxy;
   let listeners;
   let admin: RunningAdmin | undefined;
+  let workers: RunningWorkers | undefined;
   const startedAt = systemClock.now();
   const parts: Partial<AdminParts> = {};
   const metrics = createMetrics(() => parts);
@@ -63,7 +66,22 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     const lockoutPolicy = lockoutPolicySource(config, systemClock, log);
     proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db), ...(lockoutPolicy ? { lockoutPolicy } : {}), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(point.insight ? { onPasswordChanged: point.insight.passwordChanged } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
     await point.startPage();
-    listeners = await proxy.start();
+    const workerCount = config.workers?.count ?? 1;
+    if (workerCount > 1) {
+      // This process is the hub: it keeps the state and decides; the workers listen (workers/).
+      const b = behavior;
+      const hub = new Hub({
+        proxy, decide, challenge, log, clock: systemClock, claimTimeoutMs: config.workers!.hubTimeoutMs,
+        ...(b ? { assess: (a: BindAttempt) => b.service.assessAttempt(a) } : {}),
+        ...(point.insight ? { onPasswordChanged: point.insight.passwordChanged } : {}),
+        ...(proxy.lockout ? { tagKey: proxy.lockout.tagKey } : {}),
+      });
+      await proxy.start({ listen: false });
+      workers = await startWorkers(workerCount, hub, log, systemClock);
+      listeners = workers.listeners;
+    } else {
+      listeners = await proxy.start();
+    }
     connectors = await startConnectors(config, log, {
       db: point.db, behavior: behavior?.service, version: packageVersion(), ...(point.insight ? { onOktaEvent: point.insight.fromOkta } : {}),
       onOktaResponse: (s) => metrics.observeOkta('connector', s),
@@ -78,6 +96,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
       log.info({ event: 'doctor_done', checked: found.length, problems: bad.length }, bad.length ? `startup checks: ${bad.length} problem(s) of ${found.length}` : `startup checks: all ${found.length} ok`);
     }, (err: unknown) => log.error({ event: 'doctor_failed', error: describeError(err) }, 'startup checks could not run'));
   } catch (err) {
+    await workers?.stop(0);
     await closeAll();
     throw err;
   }
@@ -90,7 +109,9 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     stopping = true;
     log.info({ event: 'signal', signal }, `received ${signal}`);
     policy?.close();
-    proxy.stop()
+    // Workers drain first: their binds still need the hub's answers.
+    (workers ? workers.stop(config.limits.shutdownGraceMs) : Promise.resolve())
+      .then(() => proxy.stop())
       .then(() => closeAll())
       .then(() => opts.onStop?.())
       .catch((err: unknown) => log.error({ event: 'stop_error', error: describeError(err) }, 'error while stopping'))
@@ -112,6 +133,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
       ...(policy ? { reloadPolicy: () => policy.reload(), retargetPolicy: (c) => policy.retarget(c).map(formatDiagnostic) } : {}),
     });
     metrics.observeReload('config', r.ok);
+    workers?.reload();
   };
   process.on('SIGHUP', onHup);
   return { proxy, listeners, policy, mfa, adminUrl: admin?.url, stopped };

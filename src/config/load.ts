@@ -3,6 +3,7 @@
  * express (files readable, duplicate listeners, URL syntax), resolve paths relative to the
  * file, read TLS material, and return one frozen Config — or every problem at once.
  */
+import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
@@ -82,6 +83,8 @@ export interface Config {
   userInsight?: UserInsightConfig;
   connectors: { oktaSso?: OktaSsoConfig };
   storage: { path: string };
+  /** Proxy processes (workers/); count resolved from `auto`. Absent in configs built in code: one process. */
+  workers?: { count: number; hubTimeoutMs: number };
   admin?: { host: string; port: number; token?: Secret<string>; tls?: TlsMaterial; console?: ConsoleConfig };
   log: Omit<ParsedConfig['log'], 'syslog'> & { syslog?: SyslogOptions };
 }
@@ -406,6 +409,7 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
       }))(v.userInsight),
     } : {}),
     storage: { path: abs(v.storage.path) },
+    workers: { count: v.workers.count === 'auto' ? availableParallelism() : v.workers.count, hubTimeoutMs: v.workers.hubTimeoutMs },
     ...(v.admin ? {
       admin: {
         host: v.admin.host, port: v.admin.port, ...(loaded.adminToken ? { token: loaded.adminToken } : {}),

@@ -412,6 +412,16 @@ export const configSchema = z.strictObject({
   userInsight: userInsight.optional(),
   connectors: z.strictObject({ oktaSso: oktaSso.optional() }).default({}),
   storage: z.strictObject({ path: z.string().min(1).default('data/bindwall.db') }).default({ path: 'data/bindwall.db' }),
+  /**
+   * Proxy processes on the listeners (workers/). `auto` is one per core. Every worker asks this
+   * process (the hub, which keeps behaviour, the threat pool, lockouts, challenges, incidents and
+   * quarantine) for each decision, so a bind is decided the same whichever worker takes it.
+   */
+  workers: z.strictObject({
+    count: z.union([z.literal('auto'), z.int().min(1).max(64)]).default(1),
+    /** A worker fails a bind closed when the hub has not answered a question within this (challenges: their own timeout, plus this). */
+    hubTimeoutMs: ms(10_000),
+  }).default({ count: 1, hubTimeoutMs: 10_000 }),
   /** The admin listener: Prometheus /metrics, /healthz, /readyz, /status (bindwall status). Off unless configured. */
   admin: z.strictObject({
     host: z.string().min(1).default('127.0.0.1'),

@@ -2,14 +2,11 @@
  * Compiles a demote profile into the Restriction the proxy enforces: attribute values to
  * strip (by pattern) and subtrees to hide, all matched case-insensitively on normal forms.
  */
-import type { Restriction } from '../proxy/restriction.js';
+import type { Restriction, RestrictionParts } from '../proxy/restriction.js';
 import { normalizeDn } from '../util/dn.js';
 import { lower, NameMatcher } from './matchers.js';
 
-export interface ProfileParts {
-  strip: { attribute: string; values: readonly string[] | null }[];
-  hide: readonly string[];
-}
+export type ProfileParts = RestrictionParts;
 
 /** Attribute options (";binary", ";lang-en") do not change which attribute it is. */
 const baseName = (attribute: string): string => {
@@ -29,6 +26,7 @@ export function compileProfile(name: string, parts: ProfileParts): Restriction {
   const normValue = (v: string): string => (v.includes('=') ? normalizeDn(v) : lower(v));
   return Object.freeze({
     name,
+    parts,
     readRestricted: whole.size > 0 || byValue.size > 0 || hidden.length > 0,
     hidesDn: (dn: string): boolean => {
       if (hidden.length === 0) return false;

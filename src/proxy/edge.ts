@@ -25,6 +25,7 @@ export function resultForError(err: unknown, ref: string): EdgeResult {
       case ErrorCode.BindRequestTooLarge:
         return { resultCode: ResultCode.protocolError, diagnostic: `bindwall: ${err.message}` };
       case ErrorCode.FactsUnavailable:
+      case ErrorCode.HubUnavailable:
         return { resultCode: ResultCode.unavailable, diagnostic: `${Diagnostics.directoryUnavailable} (ref ${ref})` };
       case ErrorCode.PduTimeout:
         return { resultCode: ResultCode.protocolError, diagnostic: Diagnostics.pduTimeout };

@@ -15,6 +15,14 @@ export interface Restriction {
   stripsValue(attribute: string, value: string): boolean;
   /** The whole attribute is removed, type included (so typesOnly searches do not show it). */
   stripsWhole(attribute: string): boolean;
+  /** What it was compiled from (policy/demote-profile.ts), so that a worker process compiles the same one. */
+  readonly parts?: RestrictionParts;
+}
+
+/** A demote profile's read rules: attribute values to strip (null: the whole attribute) and subtrees to hide. */
+export interface RestrictionParts {
+  strip: readonly { attribute: string; values: readonly string[] | null }[];
+  hide: readonly string[];
 }
 
 /** The restriction when no profile adds read rules: writes refused, reads untouched. */
@@ -25,4 +33,5 @@ export const writesRefused: Restriction = Object.freeze({
   stripsAttribute: () => false,
   stripsValue: () => false,
   stripsWhole: () => false,
+  parts: { strip: [], hide: [] },
 });

@@ -58,6 +58,13 @@ export interface ProxyOptions {
   onPasswordChanged?: (change: { bindName: string; address: string; listener: string }) => void;
   /** Reads the directory's own lockout policy (through the lookup account), for smart lockout's threshold. */
   lockoutPolicy?: () => Promise<DirectoryLockoutPolicy | null>;
+  /**
+   * A worker's proxy (workers/): each listener's guard asks the hub, which keeps the threat pool
+   * and smart lockout; this process keeps none of its own.
+   */
+  guards?: (listener: Listener) => SessionGuard | undefined;
+  /** Connection IDs first, first + step, …: workers number theirs apart, so an ID names one connection. */
+  connectionIds?: { first: number; step: number };
 }
 
 /** How often the directory's lockout policy is read again. */
@@ -101,7 +108,7 @@ export class Proxy {
   readonly #perAddress = new Map<string, number>();
   readonly #invalidCredentialsText = { value: '' };
   #connections = 0;
-  #nextId = 1;
+  #nextId: number;
   #listening: BoundListener[] = [];
   #stopping: Promise<void> | null = null;
   #allClosed: (() => void) | null = null;
@@ -130,7 +137,10 @@ export class Proxy {
     this.#deadlines = new Deadlines(this.#clock, Math.min(1_000, Math.ceil(opts.config.directory.operationTimeoutMs / 4)));
     const t = opts.config.threat;
     const anyOn = opts.config.listeners.some((l) => this.#threatMode(l) !== 'off');
-    this.threat = anyOn ? new ThreatPool({ mode: 'log', exempt: t.exempt, maxSources: t.maxSources }, this.#clock) : undefined;
+    const local = anyOn && !opts.guards;
+    this.#nextId = opts.connectionIds?.first ?? 1;
+    this.#idStep = opts.connectionIds?.step ?? 1;
+    this.threat = local ? new ThreatPool({ mode: 'log', exempt: t.exempt, maxSources: t.maxSources }, this.#clock) : undefined;
     this.#threatStore = opts.threatStore;
     this.#lockoutStore = opts.lockoutStore;
     this.#onHoneytoken = opts.onHoneytoken;
@@ -138,11 +148,13 @@ export class Proxy {
     this.#honeytokens = new Honeytokens(t.honeytokens.accounts);
     this.lockoutThreshold = effectiveThreshold(t.lockout.threshold, undefined);
     const lt = this.lockoutThreshold;
-    this.lockout = anyOn ? new SmartLockout({ durationMs: t.lockout.durationMs, maxDurationMs: t.lockout.maxDurationMs, threshold: lt.threshold, budget: lt.budget, windowMs: lt.windowMs }, this.#clock) : undefined;
+    this.lockout = local ? new SmartLockout({ durationMs: t.lockout.durationMs, maxDurationMs: t.lockout.maxDurationMs, threshold: lt.threshold, budget: lt.budget, windowMs: lt.windowMs }, this.#clock) : undefined;
     this.#lockoutPolicy = opts.lockoutPolicy;
     this.tarpit = anyOn ? new BoundedTarpit(t.tarpit) : undefined;
     // What each listener's sessions get from the pool and lockout, built once.
     for (const l of opts.config.listeners) {
+      const remote = opts.guards?.(l);
+      if (remote) this.#remoteGuards.set(l.name, remote);
       if (!this.threat || !this.lockout || this.#threatMode(l) === 'off') continue;
       const enforce = this.#threatMode(l) === 'enforce';
       const lock = this.lockout;
@@ -218,6 +230,8 @@ export class Proxy {
   }
 
   readonly #guards = new Map<string, { hub: HubGuard; session: SessionGuard }>();
+  readonly #remoteGuards = new Map<string, SessionGuard>();
+  readonly #idStep: number;
 
   /** Smart lockout; absent when every listener's threat mode is off. */
   readonly lockout: SmartLockout | undefined;
@@ -274,7 +288,8 @@ export class Proxy {
     this.#sinks.push(sink);
   }
 
-  async start(): Promise<readonly BoundListener[]> {
+  /** Starts the guards' upkeep and, unless `listen` is false (the hub of workers, whose workers listen), the listeners. */
+  async start(o: { listen?: boolean } = {}): Promise<readonly BoundListener[]> {
     if (this.threat && this.#threatStore) {
       const store = this.#threatStore;
       this.threat.onChange = (e) => this.#later(`threat ${e.key}`, () => this.#storage({ event: 'threat_store_failed', key: e.key }, 'could not store a threat entry', () => store.put(e)));
@@ -289,6 +304,7 @@ export class Proxy {
       await this.readLockoutPolicy();
       this.#readLockoutPolicyEvery();
     }
+    if (o.listen === false) return this.#listening;
     try {
       for (const l of this.config.listeners) this.#listening.push(await this.#listen(l));
     } catch (err) {
@@ -454,8 +470,10 @@ export class Proxy {
   #accept(l: Listener, sock: net.Socket, secureContext?: tls.SecureContext, peer?: { address: string; port: number }, internal?: { guardOf: string; secure: true; decide?: DecideFn }): void {
     const raw = (sock as tls.TLSSocket & { _parent?: net.Socket })._parent ?? sock;
     if (isRefused(raw) || isRefused(sock)) return;
-    const id = this.#nextId++;
-    const guard = this.#guards.get(internal?.guardOf ?? l.name);
+    const id = this.#nextId;
+    this.#nextId += this.#idStep;
+    const guardOf = internal?.guardOf ?? l.name;
+    const guard = this.#remoteGuards.get(guardOf) ?? this.#guards.get(guardOf)?.session;
     const openedAt = this.#clock.now();
     const debug = this.#log.isLevelEnabled('debug');
     if (debug) this.#log.debug({ event: 'connection_opened', conn: id, listener: l.name, client: peer?.address ?? normalizeAddress(sock.remoteAddress), tls: sock instanceof tls.TLSSocket }, 'connection opened');
@@ -475,7 +493,7 @@ export class Proxy {
       warnAbout: this.#warnAbout,
       noteAbout: this.#noteAbout,
       ...(peer ? { peer } : {}),
-      ...(guard ? { guard: guard.session } : {}),
+      ...(guard ? { guard } : {}),
       ...(this.#honeytokens.size > 0 ? { isHoneytoken: (name: string) => this.#honeytokens.matches(name) } : {}),
       ...(guard && this.tarpit ? { tarpit: this.tarpit } : {}),
       passwordModifyWrong: this.#passwordModifyWrong,
@@ -490,7 +508,14 @@ export class Proxy {
     this.#sessions.add(session);
   }
 
-  readonly #emit = (ev: BindEvent): void => {
+  readonly #emit = (ev: BindEvent): void => this.#take(ev, true);
+
+  /** A bind event of a worker's session (workers/hub.ts): learned, counted and handed to the sinks here; its line the worker wrote. */
+  ingest(ev: BindEvent): void {
+    this.#take(ev, false);
+  }
+
+  #take(ev: BindEvent, writeLine: boolean): void {
     // Answered by bindwall without the directory (a blocked source, a locked identity, a
     // retried wrong password): whether the password was right is unknown or already counted,
     // so behaviour does not learn it as the account's failure; the pool still counts it.
@@ -517,7 +542,9 @@ export class Proxy {
         }
       });
     }
-    if (!answeredHere) this.#writeBindLine(ev);
+    if (!writeLine) {
+      // A worker's event: the worker wrote its line.
+    } else if (!answeredHere) this.#writeBindLine(ev);
     else {
       // A spray answered here can be thousands a second: its lines are budgeted per address.
       const suppressed = this.#answeredHereBudget.take(ev.clientAddress);
@@ -530,7 +557,7 @@ export class Proxy {
         this.#log.error({ event: 'sink_error', error: describeError(err) }, 'bind event sink failed');
       }
     }
-  };
+  }
 
   /** The pool learns from simple binds the directory (or the pool itself) answered. */
   #observeThreat(ev: BindEvent): void {

@@ -1022,6 +1022,8 @@ export class Session {
   #decideScored(p: PendingBind, attempt: Attempt, successPdu: Buffer): void {
     this.#step(p, () => this.#d.decide(attempt), (d) => {
       if (attempt.logon) p.logon = attempt.logon;
+      // Scored by the decision itself (a worker's hub scores and decides in one question).
+      if (attempt.assessment && !p.assessment) p.assessment = attempt.assessment;
       this.#apply(p, attempt, d, successPdu);
     });
   }

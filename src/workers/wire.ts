@@ -1,0 +1,94 @@
+/**
+ * What crosses between a worker and the hub: the questions' names and the plain-data forms of
+ * an attempt and a decision (a demote's restriction travels as the parts it was compiled from).
+ * A one-time code crosses revealed, over the host's own IPC pipe only, and is wrapped in a
+ * Secret again on arrival; passwords never cross (smart lockout gets their keyed tags).
+ */
+import type { Assessment } from '../behavior/engine.js';
+import type { LogonEvent } from '../behavior/logon-event.js';
+import { Secret } from '../log/secret.js';
+import { compileProfile } from '../policy/demote-profile.js';
+import type { ConnectionContext } from '../proxy/bind-event.js';
+import type { BindAttempt, Decision } from '../proxy/decision.js';
+import type { Restriction, RestrictionParts } from '../proxy/restriction.js';
+
+export const Ask = {
+  /** The worker's first question, once it listens for answers (a message sent before that would be lost). */
+  Hello: 'hello',
+  Screen: 'screen',
+  Oracle: 'oracle',
+  Decide: 'decide',
+  Challenge: 'challenge',
+} as const;
+
+export const Tell = {
+  Listening: 'listening',
+  Failed: 'failed',
+  Succeeded: 'succeeded',
+  OracleSettled: 'oracle_settled',
+  Event: 'event',
+  Abort: 'abort',
+  PasswordChanged: 'password_changed',
+} as const;
+
+export interface WireAttempt {
+  connectionId: number;
+  listener: string;
+  clientAddress: string;
+  clientPort: number;
+  bindDn: string;
+  tls: boolean;
+  receivedAt: number;
+  connection?: ConnectionContext;
+  threatLevel?: string;
+  threatKinds?: readonly string[];
+  otp?: string;
+}
+
+export type WireDecision = Omit<Decision, 'restriction'> & { restriction?: { name: string; parts: RestrictionParts } };
+
+/** The hub's answer to Decide: the decision, and what scoring found (for the bind line and the event). */
+export interface Decided {
+  decision: WireDecision;
+  assessment?: Assessment;
+  logon?: LogonEvent;
+}
+
+export function attemptToWire(a: BindAttempt): WireAttempt {
+  return {
+    connectionId: a.connectionId, listener: a.listener, clientAddress: a.clientAddress, clientPort: a.clientPort, bindDn: a.bindDn,
+    tls: a.tls, receivedAt: a.receivedAt,
+    ...(a.connection ? { connection: a.connection } : {}),
+    ...(a.threatLevel ? { threatLevel: a.threatLevel } : {}),
+    ...(a.threatKinds ? { threatKinds: a.threatKinds } : {}),
+    ...(a.otp ? { otp: a.otp.reveal() } : {}),
+  };
+}
+
+/** The hub's attempt: the worker's, with its own abort signal (aborted when the worker says the client left). */
+export function attemptFromWire(w: WireAttempt, signal: AbortSignal): BindAttempt {
+  const { otp, ...rest } = w;
+  return { ...rest, signal, ...(otp !== undefined ? { otp: new Secret(otp) } : {}) };
+}
+
+export function decisionToWire(d: Decision): WireDecision {
+  if (d.action !== 'demote' || !d.restriction) return d as WireDecision;
+  const { restriction, ...rest } = d;
+  return { ...rest, restriction: { name: restriction.name, parts: restriction.parts ?? { strip: [], hide: [] } } };
+}
+
+/** Compiled restrictions by profile: a handful per policy, compiled once per worker. */
+const compiled = new Map<string, Restriction>();
+const MAX_COMPILED = 256;
+
+export function decisionFromWire(w: WireDecision): Decision {
+  if (w.action !== 'demote' || !w.restriction) return w as Decision;
+  const { restriction, ...rest } = w;
+  const key = JSON.stringify(restriction);
+  let r = compiled.get(key);
+  if (!r) {
+    if (compiled.size >= MAX_COMPILED) compiled.clear();
+    compiled.set(key, (r = compileProfile(restriction.name, restriction.parts)));
+  }
+  return { ...rest, action: 'demote', restriction: r };
+}
