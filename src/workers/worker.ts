@@ -35,6 +35,8 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
       proxy.stop().catch((err: unknown) => log.error({ event: 'stop_error', error: describeError(err) }, 'error while stopping')).finally(() => {
         channel.close('stopped');
         log.flush();
+        // The IPC channel would keep this process alive: let go of it, so the worker exits.
+        if (process.connected) process.disconnect();
         resolve();
       });
     };
