@@ -20,3 +20,33 @@ export function rssMb(pid: number): number {
 }
 
 export const fdCount = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
+
+/** A process and everything it forked (a hub and its workers), from /proc's children lists. */
+export function processTree(pid: number): number[] {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${out[i]}/task`);
+    } catch {
+      continue; // exited meanwhile
+    }
+    for (const task of tasks) {
+      try {
+        for (const c of readFileSync(`/proc/${out[i]}/task/${task}/children`, 'utf8').trim().split(/\s+/)) if (c) out.push(Number(c));
+      } catch {
+        // a thread that just ended
+      }
+    }
+  }
+  return out;
+}
+
+/** CPU time of a process tree, in µs (processes that exit during a measurement take theirs with them). */
+export const treeCpuMicros = (pid: number): number => processTree(pid).reduce((sum, p) => {
+  try {
+    return sum + cpuMicros(p);
+  } catch {
+    return sum;
+  }
+}, 0);

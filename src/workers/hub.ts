@@ -83,7 +83,7 @@ export class Hub {
   #question(worker: number, kind: string, body: unknown): unknown {
     switch (kind) {
       case Ask.Hello:
-        return { worker, ...(this.#p.tagKey ? { tagKey: this.#p.tagKey } : {}) };
+        return { worker, ...(this.#p.tagKey ? { tagKey: this.#p.tagKey.toString('base64') } : {}) };
       case Ask.Screen: {
         const b = body as { listener: string; input: ScreenInput };
         return this.#guard(b.listener).screen(b.input);

@@ -16,8 +16,8 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
   const index = Number(process.env.BINDWALL_WORKER_INDEX ?? '1');
   const count = Number(process.env.BINDWALL_WORKER_COUNT ?? '1');
   const channel = new Channel(process as unknown as ConstructorParameters<typeof Channel>[0], systemClock);
-  const hello = await channel.ask<{ tagKey?: Uint8Array }>(Ask.Hello, {}, config.workers?.hubTimeoutMs ?? 10_000);
-  const front = frontParts(channel, config, hello.tagKey ? Buffer.from(hello.tagKey) : undefined);
+  const hello = await channel.ask<{ tagKey?: string }>(Ask.Hello, {}, config.workers?.hubTimeoutMs ?? 10_000);
+  const front = frontParts(channel, config, hello.tagKey ? Buffer.from(hello.tagKey, 'base64') : undefined);
   // Connection IDs apart from the hub's (its console sign-ins) and every other worker's.
   const proxy = new Proxy({
     config, log, decide: front.decide, challenge: front.challenge, guards: front.guards, sinks: [front.sink],
