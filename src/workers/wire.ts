@@ -8,7 +8,6 @@ import type { Assessment } from '../behavior/engine.js';
 import type { LogonEvent } from '../behavior/logon-event.js';
 import { Secret } from '../log/secret.js';
 import { compileProfile } from '../policy/demote-profile.js';
-import type { ConnectionContext } from '../proxy/bind-event.js';
 import type { BindAttempt, Decision } from '../proxy/decision.js';
 import type { Restriction, RestrictionParts } from '../proxy/restriction.js';
 
@@ -31,19 +30,8 @@ export const Tell = {
   PasswordChanged: 'password_changed',
 } as const;
 
-export interface WireAttempt {
-  connectionId: number;
-  listener: string;
-  clientAddress: string;
-  clientPort: number;
-  bindDn: string;
-  tls: boolean;
-  receivedAt: number;
-  connection?: ConnectionContext;
-  threatLevel?: string;
-  threatKinds?: readonly string[];
-  otp?: string;
-}
+/** An attempt as plain data: the worker's fields, with the one-time code revealed (and no abort signal). */
+export type WireAttempt = Pick<BindAttempt, 'connectionId' | 'listener' | 'clientAddress' | 'clientPort' | 'bindDn' | 'tls' | 'receivedAt' | 'connection' | 'threatLevel' | 'threatKinds'> & { otp?: string };
 
 export type WireDecision = Omit<Decision, 'restriction'> & { restriction?: { name: string; parts: RestrictionParts } };
 
