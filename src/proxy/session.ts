@@ -85,8 +85,18 @@ interface PendingBind {
   method: BindMethod;
   saslMechanism?: string;
   receivedAt: number;
-  /** asking the guard (another process) | held back (tarpit) | waiting for the directory | deciding | resetting the upstream to anonymous after a refusal */
-  phase: 'screening' | 'tarpit' | 'directory' | 'deciding' | 'reset';
+  /**
+   * asking the guard (another process) | held back (tarpit) | waiting for the directory |
+   * deciding | binding again after a challenge passed on a parked connection | resetting the
+   * upstream to anonymous after a refusal
+   */
+  phase: 'screening' | 'tarpit' | 'directory' | 'deciding' | 'rebind' | 'reset';
+  /** The bind as sent to the directory (one-time code split off), for binding again after a parked challenge. */
+  forwarded?: Buffer;
+  /** The upstream connection went back to the pool while the person answers the challenge. */
+  parked?: true;
+  /** The directory accepted the bind again after a parked challenge: continue with its answer. */
+  rebound?: (successPdu: Buffer) => void;
   /** Clock time by which the directory must have answered (not while deciding). */
   deadline: number;
   abort?: AbortController;
@@ -379,7 +389,7 @@ export class Session {
     }
     this.#d.log.warn({ event: 'directory_lost', conn: this.id, url: this.#upstreamUrl }, 'directory closed the connection');
     const p = this.#pending;
-    if (p && p.phase === 'directory' && this.#client.writable) {
+    if (p && (p.phase === 'directory' || p.phase === 'rebind') && this.#client.writable) {
       this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.unavailable, Diagnostics.directoryLost));
       this.#emit(p, BindOutcome.Unavailable, ResultCode.unavailable);
       this.#setPending(null);
@@ -396,12 +406,7 @@ export class Session {
         socket.destroy();
         return;
       }
-      this.#upstream = socket;
-      this.#upstreamUrl = url;
-      socket.on('data', this.#onUpstreamData);
-      socket.on('drain', this.#onUpstreamDrain);
-      socket.on('close', this.#onUpstreamClose);
-      socket.resume();
+      this.#attachUpstream(socket, url);
       this.#state = 'ready';
       this.#resumeClient();
     } catch (err) {
@@ -412,6 +417,15 @@ export class Session {
       this.#resumeClient();
       this.#d.clock.setTimer(this.#d.config.directory.operationTimeoutMs, () => this.close({ code: ResultCode.unavailable, text: this.#unavailableText() }));
     }
+  }
+
+  #attachUpstream(socket: UpstreamSocket, url: string): void {
+    this.#upstream = socket;
+    this.#upstreamUrl = url;
+    socket.on('data', this.#onUpstreamData);
+    socket.on('drain', this.#onUpstreamDrain);
+    socket.on('close', this.#onUpstreamClose);
+    socket.resume();
   }
 
   #unavailableText(): string {
@@ -880,6 +894,7 @@ export class Session {
 
   #forwardBind(pending: PendingBind, pdu: Buffer): void {
     pending.phase = 'directory';
+    pending.forwarded = pdu;
     this.#upstreamBound = true; // from now on, until a failed or reset bind says otherwise
     pending.deadline = this.#d.clock.now() + this.#d.config.directory.operationTimeoutMs;
     this.#toUpstream(pdu);
@@ -961,7 +976,7 @@ export class Session {
     this.#d.log.warn({ event: 'directory_timeout', conn: this.id, url: this.#upstreamUrl, phase: p.phase }, 'directory did not answer a bind');
     // Slow or hung? A hung directory is marked down so that new connections fail over.
     void this.#d.pool.suspect(this.#upstreamUrl);
-    if (p.phase === 'directory') {
+    if (p.phase === 'directory' || p.phase === 'rebind') {
       this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.unavailable, Diagnostics.bindTimeout));
       this.#emit(p, BindOutcome.Unavailable, ResultCode.unavailable);
     }
@@ -978,6 +993,23 @@ export class Session {
       this.#upstreamBound = false;
       this.#resumeClient();
       this.#closeIfDrained();
+      return true;
+    }
+    if (p.phase === 'rebind') {
+      // The same bind again, after a challenge on a parked connection passed.
+      if (res.resultCode === ResultCode.success) {
+        p.phase = 'deciding';
+        p.rebound!(pdu);
+        return true;
+      }
+      this.#upstreamBound = false;
+      p.directoryResultCode = res.resultCode;
+      if (res.diagnosticMessage) p.directoryDiagnostic = res.diagnosticMessage;
+      p.detail = `${p.detail ? `${p.detail}; ` : ''}the directory refused the bind when it was sent again after the challenge`;
+      this.#toClient(pdu);
+      this.#emit(p, BindOutcome.Failed, res.resultCode);
+      this.#setPending(null);
+      this.#resumeClient();
       return true;
     }
     p.directoryResultCode = res.resultCode;
@@ -1058,18 +1090,71 @@ export class Session {
         case Action.Block:
           return this.#refuseAfterSuccess(p, BindOutcome.Blocked);
         case Action.Challenge:
+          this.#park(p);
           this.#d.challenge(attempt, decision).then((outcome) => {
             if (this.#isClosed()) return this.#emit(p, BindOutcome.Abandoned, ResultCode.other);
             if (outcome.detail) p.detail = outcome.detail;
             if (outcome.outcome?.method) p.mfaMethod = outcome.outcome.method;
             if (outcome.incidentId !== undefined) p.incidentId = outcome.incidentId;
-            if (outcome.result === ChallengeResult.Passed) return this.#grant(p, successPdu, BindOutcome.ChallengePassed);
-            return this.#refuseAfterSuccess(p, BindOutcome.ChallengeFailed);
+            if (outcome.result === ChallengeResult.Passed) return this.#unpark(p, (pdu) => this.#grant(p, pdu ?? successPdu, BindOutcome.ChallengePassed));
+            this.#refuseAfterSuccess(p, BindOutcome.ChallengeFailed);
+            if (p.parked) this.#reconnect();
           }).catch((err: unknown) => this.#failClosed(p, err));
       }
     } catch (err) {
       this.#failClosed(p, err);
     }
+  }
+
+  /**
+   * A challenge can take a minute, and thousands may wait at once: the upstream connection,
+   * bound as the user, goes back to the pool (re-bound anonymously there) instead of being held,
+   * when the session sent nothing but binds, searches, compares and WhoAmI and nothing else is
+   * outstanding. If the challenge passes, the same bind is sent again on a fresh connection and
+   * the directory judges the password once more (changed or locked meanwhile: its answer stands).
+   */
+  #park(p: PendingBind): void {
+    const up = this.#upstream;
+    if (!up || !p.forwarded || !this.#reusable || this.#state !== 'ready' || this.#outstanding.size > 0
+      || this.#oracleWaits.size > 0 || this.#passwordChanges.size > 0) return;
+    up.off('data', this.#onUpstreamData).off('drain', this.#onUpstreamDrain).off('close', this.#onUpstreamClose);
+    this.#upstream = null;
+    this.#upstreamBound = false;
+    this.#state = 'connecting';
+    p.parked = true;
+    this.#d.pool.release(up, this.#upstreamUrl);
+  }
+
+  /** After a passed challenge: unparked, the directory accepts the bind again before the client hears success. */
+  #unpark(p: PendingBind, then: (successPdu?: Buffer) => void): void {
+    if (!p.parked) return then();
+    void this.#d.pool.connect().then(({ socket, url }) => {
+      if (this.#isClosed()) {
+        socket.destroy();
+        return this.#emit(p, BindOutcome.Abandoned, ResultCode.other);
+      }
+      this.#attachUpstream(socket, url);
+      this.#state = 'ready';
+      p.phase = 'rebind';
+      p.rebound = then;
+      this.#upstreamBound = true;
+      p.deadline = this.#d.clock.now() + this.#d.config.directory.operationTimeoutMs;
+      this.#toUpstream(p.forwarded!);
+    }, (err: unknown) => {
+      if (this.#isClosed()) return;
+      const { resultCode, diagnostic } = resultForError(err, `conn-${this.id}`);
+      this.#emit(p, BindOutcome.Unavailable, resultCode);
+      this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, resultCode, diagnostic));
+      this.#setPending(null);
+      this.close({ code: resultCode, text: diagnostic });
+    });
+  }
+
+  /** A refused challenge on a parked connection: the session goes on, on a fresh one (held until it is up). */
+  #reconnect(): void {
+    if (this.#isClosed() || this.#upstream) return;
+    this.#fromClient.hold();
+    void this.#connectUpstream();
   }
 
   #grant(p: PendingBind, successPdu: Buffer, outcome: BindOutcome): void {
@@ -1241,7 +1326,7 @@ export class Session {
   #directoryMalformed(err: unknown): void {
     this.#d.log.error({ event: 'directory_protocol_error', conn: this.id, url: this.#upstreamUrl, error: describeError(err) }, 'directory sent a malformed response');
     const p = this.#pending;
-    if (p && p.phase === 'directory') {
+    if (p && (p.phase === 'directory' || p.phase === 'rebind')) {
       this.#client.write(encodeResult(p.req.msgId, Op.BindResponse, ResultCode.unavailable, Diagnostics.directoryMalformed));
       this.#emit(p, BindOutcome.Unavailable, ResultCode.unavailable);
       this.#setPending(null);

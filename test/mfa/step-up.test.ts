@@ -12,13 +12,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LdapClient } from '../../src/ldap/client.js';
-import { encodeSimpleBindRequest } from '../../src/ldap/messages.js';
+import { decodeResult, encodeSimpleBindRequest } from '../../src/ldap/messages.js';
+import { Op } from '../../src/ldap/protocol.js';
 import { OktaSimulator } from '../../src/okta/simulator/server.js';
 import { totp } from '../../src/okta/totp.js';
 import type { Incident } from '../../src/store/incident-store.js';
 import { ldapTool } from '../helpers/ldap-utils.js';
 import { startProxy, type TestProxy } from '../helpers/proxy.js';
-import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
+import { ADMIN_DN, ADMIN_PW, BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 import { pendingPush } from '../helpers/okta-push.js';
 
 const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
@@ -107,6 +108,39 @@ test.serial('push approved: the bind succeeds, a transaction is logged, no incid
   t.is(incidents().length, before);
   t.like(proxy.events.filter((e) => e.bindDn === dn('alice')).at(-1), { outcome: 'challenge_passed', ruleId: 'alice-push', detail: 'push approved' });
   t.like(sim.requests.find((x) => x.path.endsWith('/verify')), { forwardedFor: '127.0.0.1' });
+});
+
+test.serial('a pending push holds no directory connection: it goes back to the pool, and once approved the bind is sent again', async (t) => {
+  const handedBack = proxy.proxy.pool.handedBack;
+  const c = await LdapClient.connect(proxy.url);
+  t.teardown(() => c.destroy());
+  c.send(encodeSimpleBindRequest(7, dn('carol'), PW.carol!));
+  const id = await pushFor('carol@corp.example');
+  // The connection bound as carol went back while the phone was asked (re-bound anonymously there).
+  for (let i = 0; i < 200 && proxy.proxy.pool.handedBack === handedBack; i++) await new Promise((r) => setTimeout(r, 5));
+  t.is(proxy.proxy.pool.handedBack, handedBack + 1);
+  sim.state.answer(id, true);
+  const answer = await c.receive();
+  t.is(decodeResult(answer.pdu, Op.BindResponse).resultCode, 0);
+  t.is(answer.msgId, 7);
+  // The session is bound as carol on its new directory connection.
+  t.is((await c.whoami()).authzId, `dn:${dn('carol')}`);
+  t.like(proxy.events.filter((e) => e.bindDn === dn('carol')).at(-1), { outcome: 'challenge_passed' });
+});
+
+test.serial('the password changed while the push was pending: the directory refuses the bind sent again, and its answer stands', async (t) => {
+  const c = await LdapClient.connect(proxy.url);
+  t.teardown(() => c.destroy());
+  c.send(encodeSimpleBindRequest(1, dn('carol'), PW.carol!));
+  const id = await pushFor('carol@corp.example');
+  const set = (pw: string) => ldapTool('ldappasswd', ['-x', '-H', slapd.url, '-D', ADMIN_DN, '-w', ADMIN_PW, '-s', pw, dn('carol')]);
+  t.is((await set('Carol-Changed-7')).code, 0);
+  t.teardown(async () => { await set(PW.carol!); });
+  sim.state.answer(id, true);
+  t.is(decodeResult((await c.receive()).pdu, Op.BindResponse).resultCode, 49);
+  t.like(proxy.events.filter((e) => e.bindDn === dn('carol')).at(-1), { outcome: 'failed', directoryResultCode: 49 });
+  // The session goes on, anonymous, on a fresh connection.
+  t.is((await c.whoami()).authzId, '');
 });
 
 test.serial('push denied: 49, a high-severity incident committed before the answer, the account quarantined, the webhook told', async (t) => {
