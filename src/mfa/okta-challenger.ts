@@ -51,6 +51,20 @@ const failed = (failure: FailureKind, detail: string, method?: 'push' | 'otp'): 
 const ENROLMENT_TTL_MS = 60_000;
 const ENROLMENT_CACHE_MAX = 50_000;
 
+/** The longest wait between two polls of one push. */
+export const MAX_POLL_DELAY_MS = 30_000;
+
+/**
+ * How long to wait before polling a push again: pollIntervalMs while it is young, then a tenth
+ * of its age (at most MAX_POLL_DELAY_MS). Most people answer within seconds; a push still
+ * waiting after minutes is answered late if at all, and thousands of those must not poll Okta
+ * (and spend bindwall's CPU) at the young ones' rate. An answer is seen within a tenth of the
+ * time the person took.
+ */
+export function pollDelayMs(pollIntervalMs: number, ageMs: number): number {
+  return Math.max(pollIntervalMs, Math.min(Math.floor(ageMs / 10), MAX_POLL_DELAY_MS));
+}
+
 export class OktaChallenger {
   #o: OktaChallengerOptions;
   /** Okta user and factors by login: two calls saved on every challenge after the first. */
@@ -204,6 +218,7 @@ export class OktaChallenger {
     const cancel = (): void => {
       if (started.cancelHref) void o.client.cancelPush(started.cancelHref, o.clock.now() + 5_000);
     };
+    const sentAt = o.clock.now();
     for (;;) {
       if (abandoned.aborted) {
         cancel();
@@ -218,11 +233,14 @@ export class OktaChallenger {
         if (typed !== undefined) return await this.#otp(page!.totp, typed, deadline, attempt, app);
         return failed(FailureKind.TimedOut, 'push not answered before Okta timed it out', 'push');
       }
-      if (o.clock.now() + o.pollIntervalMs >= deadline) {
+      const now = o.clock.now();
+      if (now + o.pollIntervalMs >= deadline) {
         cancel();
         return failed(FailureKind.TimedOut, 'push not answered in time', 'push');
       }
-      const typed = await Promise.race([this.#sleep(o.pollIntervalMs, abandoned).then(() => undefined), page?.code ?? new Promise<undefined>(() => {})]);
+      // An older push is polled less often, and a last poll still comes before the deadline.
+      const wait = Math.min(pollDelayMs(o.pollIntervalMs, now - sentAt), Math.max(o.pollIntervalMs, deadline - now - o.pollIntervalMs));
+      const typed = await Promise.race([this.#sleep(wait, abandoned).then(() => undefined), page?.code ?? new Promise<undefined>(() => {})]);
       if (typed !== undefined && page) {
         cancel();
         return await this.#otp(page.totp, typed, deadline, attempt, app);

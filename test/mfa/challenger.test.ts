@@ -8,7 +8,7 @@ import { EventMapper } from '../../src/behavior/logon-event.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Secret } from '../../src/log/secret.js';
 import { Challenges } from '../../src/mfa/challenges.js';
-import { OktaChallenger } from '../../src/mfa/okta-challenger.js';
+import { OktaChallenger, pollDelayMs } from '../../src/mfa/okta-challenger.js';
 import { OktaClient } from '../../src/okta/client.js';
 import { OktaSimulator } from '../../src/okta/simulator/server.js';
 import type { BindAttempt, ChallengeDecision } from '../../src/proxy/decision.js';
@@ -90,4 +90,29 @@ test('a push nobody answers fails at the challenge deadline and is cancelled', a
   }
   t.like(await r, { result: 'failed', failure: 'timed_out' });
   t.is(sim.state.transaction(id)!.result, 'TIMEOUT');
+});
+
+test('an older push is polled less often: every pollIntervalMs while young, then a tenth of its age (at most 30 s)', async (t) => {
+  t.is(pollDelayMs(1_000, 0), 1_000);
+  t.is(pollDelayMs(1_000, 9_000), 1_000);
+  t.is(pollDelayMs(1_000, 60_000), 6_000);
+  t.is(pollDelayMs(1_000, 3_600_000), 30_000);
+  const { sim, clock, challenger, attempt } = await setup(t);
+  const polls = (): number => sim.requests.filter((r) => r.method === 'GET' && r.path.includes('/transactions/')).length;
+  const r = challenger.run(attempt(), decision);
+  for (let i = 0; i < 500 && !sim.state.latestPending('alice@corp.example'); i++) await new Promise((res) => setImmediate(res));
+  const id = sim.state.latestPending('alice@corp.example')!.id;
+  // 25 s of a 30 s challenge at one-second steps: ten polls in the first ten seconds, then fewer.
+  for (let i = 0; i < 25; i++) {
+    clock.advance(1_000);
+    await new Promise((res) => setTimeout(res, 2));
+  }
+  const n = polls();
+  t.true(n >= 10 && n <= 20, `${n} polls in 25 s, not 25`);
+  sim.state.answer(id, true);
+  for (let i = 0; i < 5; i++) {
+    clock.advance(1_000);
+    await new Promise((res) => setTimeout(res, 2));
+  }
+  t.like(await r, { result: 'passed' });
 });
