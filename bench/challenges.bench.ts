@@ -5,8 +5,7 @@
  * an Okta simulator in this process leaves every push waiting. Approved binds over 16
  * reused connections are measured (ops/s, p50/p99, bindwall CPU µs per bind) first with no
  * challenge pending, then with BENCH_PENDING challenges held open (each one a client
- * connection, an upstream connection bound as the user, and a push polled every
- * pollIntervalMs), then every push is approved and the time until all those binds finish is
+ * connection and a push being polled), then every push is approved and the time until all those binds finish is
  * reported (pushes polled every 30 s, at most 500 Okta requests/s). A pending challenge costs
  * bindwall one file descriptor (its client's): the upstream connection goes back to the pool
  * while the person answers, so 10,000 fit under this machine's limit of 20,000 per process.
