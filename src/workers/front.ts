@@ -26,6 +26,8 @@ export function frontParts(channel: Channel, config: Config, tagKey: Buffer | un
   // A challenge takes as long as its longest timeout, then the hub's own deadline on top.
   const challengeMs = Math.max(config.mfa.challengeTimeoutMs, ...Object.values(config.mfa.appTimeoutsMs)) + timeoutMs;
   const refs = new WeakMap<BindAttempt, string>();
+  /** Decided binds' refs by connection and arrival, until their event: the hub keeps their full assessment under it. */
+  const eventRefs = new Map<string, string>();
   let nextRef = 1;
   const tag = (password: Uint8Array): string => {
     if (!tagKey) throw new Error('the hub sent no lockout key');
@@ -35,6 +37,8 @@ export function frontParts(channel: Channel, config: Config, tagKey: Buffer | un
     decide: async (attempt) => {
       const ref = String(nextRef++);
       refs.set(attempt, ref);
+      if (eventRefs.size >= 65_536) eventRefs.delete(eventRefs.keys().next().value!);
+      eventRefs.set(`${attempt.connectionId}/${attempt.receivedAt}`, ref);
       const d = await channel.ask<Decided>(Ask.Decide, { ref, attempt: attemptToWire(attempt) }, timeoutMs);
       if (d.assessment) attempt.assessment = d.assessment;
       if (d.logon) attempt.logon = d.logon;
@@ -67,7 +71,15 @@ export function frontParts(channel: Channel, config: Config, tagKey: Buffer | un
         },
       };
     },
-    sink: (ev) => channel.tell(Tell.Event, ev),
+    sink: (ev) => {
+      const key = `${ev.connectionId}/${ev.time}`;
+      const ref = eventRefs.get(key);
+      if (ref === undefined) return channel.tell(Tell.Event, ev);
+      eventRefs.delete(key);
+      // The hub has this bind's assessment already: the event goes without it.
+      const { assessment: _a, ...rest } = ev;
+      channel.tell(Tell.Event, { ...rest, ref });
+    },
     onPasswordChanged: (change) => channel.tell(Tell.PasswordChanged, change),
   };
 }

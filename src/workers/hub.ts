@@ -14,7 +14,7 @@ import type { Proxy } from '../proxy/server.js';
 import type { OracleAttempt, OracleKind } from '../threat/oracles.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import { Channel, type Endpoint } from './channel.js';
-import { Ask, attemptFromWire, decisionToWire, Tell, type Decided, type WireAttempt } from './wire.js';
+import { Ask, assessmentToWire, decisionToWire, HubAttempt, Tell, type Decided, type WireAttempt } from './wire.js';
 
 export interface HubParts {
   proxy: Proxy;
@@ -33,15 +33,20 @@ export interface HubParts {
 
 interface Started {
   outcome: ReturnType<Challenger>;
-  abort: AbortController;
+  attempt: HubAttempt;
   timer: TimerHandle;
 }
+
+/** Scored binds awaiting their event (the assessment learning needs, kept here rather than sent back). */
+const MAX_SCORED = 65_536;
 
 export class Hub {
   readonly #p: HubParts;
   readonly #channels = new Map<number, Channel>();
   /** Challenges started by a Decide, until their worker asks for the outcome: `worker/ref`. */
   readonly #started = new Map<string, Started>();
+  /** Full assessments of decided binds, by `worker/ref`, until the worker reports the bind's event. */
+  readonly #scored = new Map<string, Assessment>();
 
   constructor(parts: HubParts) {
     this.#p = parts;
@@ -66,9 +71,10 @@ export class Hub {
     this.#channels.get(worker)?.close('the worker exited');
     this.#channels.delete(worker);
     const prefix = `${worker}/`;
+    for (const key of this.#scored.keys()) if (key.startsWith(prefix)) this.#scored.delete(key);
     for (const [key, s] of this.#started) {
       if (!key.startsWith(prefix)) continue;
-      s.abort.abort();
+      s.attempt.abort();
       s.timer.cancel();
       this.#started.delete(key);
     }
@@ -113,24 +119,27 @@ export class Hub {
 
   /** Scores and decides in one question; a step-up starts here at once, its outcome asked for next. */
   async #decide(worker: number, ref: string, wire: WireAttempt): Promise<Decided> {
-    const abort = new AbortController();
-    const attempt = attemptFromWire(wire, abort.signal);
+    const attempt = new HubAttempt(wire);
     if (this.#p.assess) attempt.assessment = await this.#p.assess(attempt);
     const decision = await this.#p.decide(attempt);
+    const key = `${worker}/${ref}`;
+    if (attempt.assessment) {
+      if (this.#scored.size >= MAX_SCORED) this.#scored.delete(this.#scored.keys().next().value!);
+      this.#scored.set(key, attempt.assessment);
+    }
     if (decision.action === 'challenge') {
-      const key = `${worker}/${ref}`;
       const outcome = this.#p.challenge(attempt, decision as ChallengeDecision);
       outcome.catch(() => undefined); // claimed (and its failure answered) by the worker's Challenge
       // Unclaimed (the worker died between the two questions): abandoned, like a client that left.
       const timer = this.#p.clock.setTimer(this.#p.claimTimeoutMs, () => {
         this.#started.delete(key);
-        abort.abort();
+        attempt.abort();
       });
-      this.#started.set(key, { outcome, abort, timer });
+      this.#started.set(key, { outcome, attempt, timer });
     }
     return {
       decision: decisionToWire(decision),
-      ...(attempt.assessment ? { assessment: attempt.assessment } : {}),
+      ...(attempt.assessment ? { assessment: assessmentToWire(attempt.assessment) } : {}),
       ...(attempt.logon ? { logon: attempt.logon } : {}),
     };
   }
@@ -153,12 +162,20 @@ export class Hub {
           this.#guard(b.listener).oracleSettle?.(b.attempt, b.wrong);
           return;
         }
-        case Tell.Event:
-          this.#p.proxy.ingest(body as BindEvent);
+        case Tell.Event: {
+          const { ref, ...ev } = body as BindEvent & { ref?: string };
+          if (ref !== undefined) {
+            // The assessment as scored (with the feature vector learning reads), kept here since the decision.
+            const full = this.#scored.get(`${worker}/${ref}`);
+            this.#scored.delete(`${worker}/${ref}`);
+            if (full) ev.assessment = full;
+          }
+          this.#p.proxy.ingest(ev);
           return;
+        }
         case Tell.Abort: {
           const s = this.#started.get(`${worker}/${(body as { ref: string }).ref}`);
-          s?.abort.abort();
+          s?.attempt.abort();
           return;
         }
         case Tell.PasswordChanged:

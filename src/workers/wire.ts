@@ -53,10 +53,63 @@ export function attemptToWire(a: BindAttempt): WireAttempt {
   };
 }
 
-/** The hub's attempt: the worker's, with its own abort signal (aborted when the worker says the client left). */
-export function attemptFromWire(w: WireAttempt, signal: AbortSignal): BindAttempt {
-  const { otp, ...rest } = w;
-  return { ...rest, signal, ...(otp !== undefined ? { otp: new Secret(otp) } : {}) };
+/**
+ * The hub's attempt: the worker's, with its own abort signal (aborted when the worker says the
+ * client left), made only when something asks for it — most decisions never do.
+ */
+export class HubAttempt implements BindAttempt {
+  readonly connectionId: number;
+  readonly listener: string;
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly bindDn: string;
+  readonly tls: boolean;
+  readonly receivedAt: number;
+  readonly connection?: BindAttempt['connection'];
+  readonly threatLevel?: string;
+  readonly threatKinds?: readonly string[];
+  readonly otp?: Secret<string>;
+  assessment?: BindAttempt['assessment'];
+  facts?: BindAttempt['facts'];
+  okta?: BindAttempt['okta'];
+  logon?: BindAttempt['logon'];
+  #abort: AbortController | undefined;
+  #aborted = false;
+
+  constructor(w: WireAttempt) {
+    this.connectionId = w.connectionId;
+    this.listener = w.listener;
+    this.clientAddress = w.clientAddress;
+    this.clientPort = w.clientPort;
+    this.bindDn = w.bindDn;
+    this.tls = w.tls;
+    this.receivedAt = w.receivedAt;
+    if (w.connection) this.connection = w.connection;
+    if (w.threatLevel) this.threatLevel = w.threatLevel;
+    if (w.threatKinds) this.threatKinds = w.threatKinds;
+    if (w.otp !== undefined) this.otp = new Secret(w.otp);
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#abort) {
+      this.#abort = new AbortController();
+      if (this.#aborted) this.#abort.abort();
+    }
+    return this.#abort.signal;
+  }
+
+  /** The worker said its client left. */
+  abort(): void {
+    this.#aborted = true;
+    this.#abort?.abort();
+  }
+}
+
+/** Scoring's result as a worker needs it (the bind line, the event): without the feature vector only learning reads. */
+export function assessmentToWire(a: Assessment): Assessment {
+  if (!a.features) return a;
+  const { features: _f, ...rest } = a;
+  return rest;
 }
 
 export function decisionToWire(d: Decision): WireDecision {
