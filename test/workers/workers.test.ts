@@ -138,6 +138,18 @@ test.serial('two binds of one user on two workers share one push; approving it l
   t.true(lines.every((l) => l.outcome === 'challenge_passed'));
 });
 
+test.serial('a worker that dies is replaced; binds go on meanwhile on the other', async (t) => {
+  const victim = (await bindLines('alice', 1))[0]!.pid;
+  process.kill(victim, 'SIGKILL');
+  await bw.waitFor(new RegExp(`"event":"worker_exited","worker":\\d+,"pid":${victim}`));
+  for (let i = 0; i < 4; i++) t.is((await whoami('alice')).code, 0, 'served by the worker still alive');
+  // The replacement listens after a second (the restart delay); the hub's line is buffered up to 250 ms.
+  const listening = (): number => bw.stdout().split('\n').filter((l) => l.includes('"event":"worker_listening"')).length;
+  for (let i = 0; i < 500 && listening() < 3; i++) await new Promise((r) => setTimeout(r, 10));
+  t.is(listening(), 3, 'two at start, one replacement');
+  t.is((await whoami('alice')).code, 0);
+});
+
 test.serial('SIGTERM: the workers drain and exit, then the hub; exit 0', async (t) => {
   const started = Date.now();
   bw.child.kill('SIGTERM');
