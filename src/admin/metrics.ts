@@ -16,6 +16,8 @@ export interface MetricsSources {
   lookups?: () => { lookups: number; failures: number };
   /** Open incidents and dead letters waiting (read from storage at scrape time). */
   incidents?: () => { open: number; deadLetters: number };
+  /** Worker processes (workers.count > 1); undefined in one process. */
+  workers?: () => { running: number; restarts: number } | undefined;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -89,6 +91,19 @@ export class Metrics {
         const r = read();
         g.set({ result: 'all' }, r.lookups);
         g.set({ result: 'failed' }, r.failures);
+      });
+    }
+    if (sources.workers) {
+      const read = sources.workers;
+      gauge('workers_running', 'Worker processes running (workers.count > 1; absent in one process)', [], (g) => {
+        const w = read();
+        g.reset();
+        if (w) g.set(w.running);
+      });
+      gauge('worker_restarts', 'Worker processes replaced after dying, since start', [], (g) => {
+        const w = read();
+        g.reset();
+        if (w) g.set(w.restarts);
       });
     }
     if (sources.incidents) {

@@ -9,7 +9,7 @@ import type { RunningConnectors } from '../connectors/setup.js';
 import type { Logger } from '../log/logger.js';
 import type { RunningMfa } from '../mfa/setup.js';
 import type { RunningPolicy } from '../policy/setup.js';
-import type { Proxy } from '../proxy/server.js';
+import type { BoundListener, Proxy } from '../proxy/server.js';
 import { mapperFor } from '../behavior/setup.js';
 import type { Db } from '../store/db.js';
 import type { Quarantine } from '../incidents/quarantine.js';
@@ -33,6 +33,15 @@ export interface AdminParts {
   connectors?: () => RunningConnectors | undefined;
   version: string;
   startedAt: number;
+  /** The worker processes when workers.count > 1 (this process is their hub and listens on nothing itself). */
+  workers?: () => WorkersStatus | undefined;
+}
+
+export interface WorkersStatus {
+  count: number;
+  running: number;
+  restarts: number;
+  listeners: readonly BoundListener[];
 }
 
 /** The metrics, created before the parts that report to them (Okta clients, the policy watcher). */
@@ -44,14 +53,18 @@ export function createMetrics(parts: () => Partial<AdminParts>): Metrics {
     connectors: () => parts().connectors?.()?.health() ?? [],
     lookups: () => ({ lookups: parts().behavior?.facts?.lookups ?? 0, failures: parts().behavior?.facts?.lookupFailures ?? 0 }),
     incidents: () => parts().mfa?.incidents.counts() ?? { open: 0, deadLetters: 0 },
+    workers: () => parts().workers?.(),
   });
 }
 
 /** Ready: a listener bound, a directory URL that answers now (checked at most every few seconds), a policy loaded. */
 export async function readiness(p: AdminParts): Promise<Readiness> {
   const upstreams = await p.proxy.pool.checkAll();
+  const workers = p.workers?.();
+  const listening = (workers?.listeners ?? p.proxy.listeners).length > 0;
   const checks = [
-    { name: 'listening', ok: p.proxy.listeners.length > 0, ...(p.proxy.listeners.length === 0 ? { detail: 'no listener is bound' } : {}) },
+    { name: 'listening', ok: listening, ...(listening ? {} : { detail: 'no listener is bound' }) },
+    ...(workers ? [{ name: 'workers', ok: workers.running === workers.count, ...(workers.running === workers.count ? {} : { detail: `${workers.running} of ${workers.count} workers running (${workers.restarts} restarts)` }) }] : []),
     { name: 'directory', ok: upstreams.some((u) => u.healthy), ...(upstreams.some((u) => u.healthy) ? {} : { detail: `no directory URL is healthy (${upstreams.map((u) => u.url).join(', ')})` }) },
     { name: 'policy', ok: p.policy === undefined || p.policy.decider.policy !== undefined },
   ];
@@ -64,7 +77,8 @@ export async function status(p: AdminParts, now: number): Promise<Record<string,
   return {
     version: p.version, startedAt: new Date(p.startedAt).toISOString(), uptimeS: Math.round((now - p.startedAt) / 1000),
     ready: ready.ready, checks: ready.checks,
-    listeners: p.proxy.listeners.map((l) => ({ name: l.name, url: l.url })),
+    listeners: (p.workers?.()?.listeners ?? p.proxy.listeners).map((l) => ({ name: l.name, url: l.url })),
+    ...(p.workers?.() ? { workers: (({ count, running, restarts }) => ({ count, running, restarts }))(p.workers()!) } : {}),
     policy: policy ? { hash: policy.hash, rules: policy.rules.length, files: policy.files.length } : null,
     directory: p.proxy.pool.status().map((u) => ({ url: u.url, healthy: u.healthy, consecutiveFailures: u.consecutiveFailures, ...(u.lastError ? { lastError: u.lastError } : {}) })),
     sessions: p.proxy.activeSessions,

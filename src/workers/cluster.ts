@@ -12,6 +12,8 @@ import type { Hub } from './hub.js';
 import { Tell } from './wire.js';
 
 export interface RunningWorkers {
+  /** How many there should be. */
+  count: number;
   /** The listeners as the first worker bound them (all workers share them). */
   listeners: readonly BoundListener[];
   /** Workers now running. */
@@ -88,7 +90,7 @@ export async function startWorkers(count: number, hub: Hub, log: Logger, clock: 
     const reload = (): void => {
       for (const w of live.values()) if (!w.isDead()) w.process.kill('SIGHUP');
     };
-    return { listeners, running: () => live.size, restarts: () => restarts, reload, stop };
+    return { count, listeners, running: () => live.size, restarts: () => restarts, reload, stop };
   } catch (err) {
     await stop(0);
     throw err;

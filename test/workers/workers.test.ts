@@ -57,6 +57,8 @@ threat:
   lockout: { threshold: 3 }
 workers:
   count: 2
+admin:
+  port: 0
 `);
   bw = spawnBindwall(['start', '--config', file]);
   const m = await bw.waitFor(/"url":"(ldap:\/\/127\.0\.0\.1:\d+)"/, 30_000);
@@ -136,6 +138,19 @@ test.serial('two binds of one user on two workers share one push; approving it l
   const lines = await bindLines('carol', 2);
   t.is(new Set(lines.map((l) => l.pid)).size, 2, 'the binds were on different workers');
   t.true(lines.every((l) => l.outcome === 'challenge_passed'));
+});
+
+test.serial('the hub reports its workers: ready with both running, their listeners, gauges in /metrics', async (t) => {
+  const admin = (await bw.waitFor(/"event":"admin_listening","url":"(http:\/\/127\.0\.0\.1:\d+)"/))[1]!;
+  const ready = await fetch(`${admin}/readyz`);
+  t.is(ready.status, 200);
+  const body = await ready.json() as { checks: { name: string; ok: boolean }[] };
+  t.like(body.checks.find((c) => c.name === 'workers'), { ok: true });
+  t.like(body.checks.find((c) => c.name === 'listening'), { ok: true });
+  const status = await (await fetch(`${admin}/status`)).json() as { workers: unknown; listeners: { url: string }[] };
+  t.deepEqual(status.workers, { count: 2, running: 2, restarts: 0 });
+  t.is(status.listeners[0]!.url, url);
+  t.regex(await (await fetch(`${admin}/metrics`)).text(), /^bindwall_workers_running 2$/m);
 });
 
 test.serial('a worker that dies is replaced; binds go on meanwhile on the other', async (t) => {
