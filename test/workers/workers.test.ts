@@ -57,6 +57,7 @@ threat:
   lockout: { threshold: 3 }
 workers:
   count: 2
+  balance: round-robin
 admin:
   port: 0
 `);
