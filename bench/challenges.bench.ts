@@ -113,7 +113,10 @@ async function main(): Promise<void> {
     for (const t of sim.state.pending()) sim.state.answer(t.id, true);
     const codes = await Promise.all(pending);
     const ok = codes.filter((c) => c === 0).length;
-    console.log(`  all pushes approved: ${ok} of ${PENDING} held binds succeeded within ${((Date.now() - t1) / 1000).toFixed(1)} s (each push polled every ${POLL_MS / 1000} s, at most ${RATE} Okta requests/s)`);
+    const others = new Map<number, number>();
+    for (const c of codes) if (c !== 0) others.set(c, (others.get(c) ?? 0) + 1);
+    console.log(`  all pushes approved: ${ok} of ${PENDING} held binds succeeded within ${((Date.now() - t1) / 1000).toFixed(1)} s (each push polled every ${POLL_MS / 1000} s, at most ${RATE} Okta requests/s)` +
+      `${others.size ? `; the others answered ${[...others].map(([c, n]) => `${c === -1 ? 'nothing (connection lost)' : `result ${c}`} × ${n}`).join(', ')}` : ''}`);
     for (const c of held) c.destroy();
 
     console.log(`\n  approved binds with ${waiting} pending vs none: throughput ${(during.opsPerSec / before.opsPerSec).toFixed(2)}× (≥ 0.9 ${during.opsPerSec / before.opsPerSec >= 0.9 ? 'ok' : 'MISSED'}), ` +

@@ -1122,7 +1122,7 @@ export class Session {
     this.#upstreamBound = false;
     this.#state = 'connecting';
     p.parked = true;
-    this.#d.pool.release(up, this.#upstreamUrl);
+    this.#d.pool.release(up, this.#upstreamUrl, 'challenge');
   }
 
   /** After a passed challenge: unparked, the directory accepts the bind again before the client hears success. */

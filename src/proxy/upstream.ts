@@ -55,6 +55,9 @@ export class DirectoryPool {
   /** Client connections re-bound anonymously and kept for the next client, since start. */
   handedBack = 0;
 
+  /** Connections sessions let go of while a step-up challenge waited (session.ts #park), since start. */
+  parked = 0;
+
   /** Idle warm connections, per URL. */
   warmCount(): number[] {
     return this.#warm.map((w) => w.idle);
@@ -65,7 +68,8 @@ export class DirectoryPool {
    * serves the next client; if the directory does not say yes within operationTimeoutMs, or
    * nobody needs it, it is closed.
    */
-  release(socket: UpstreamSocket, url: string): void {
+  release(socket: UpstreamSocket, url: string, why: 'unbind' | 'challenge' = 'unbind'): void {
+    if (why === 'challenge') this.parked++;
     const i = this.#cfg.urls.findIndex((u) => u.url === url);
     const warm = this.#warm[i];
     if (!warm?.wants() || !this.#health[i]!.healthy) {

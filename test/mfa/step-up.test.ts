@@ -111,14 +111,14 @@ test.serial('push approved: the bind succeeds, a transaction is logged, no incid
 });
 
 test.serial('a pending push holds no directory connection: it goes back to the pool, and once approved the bind is sent again', async (t) => {
-  const handedBack = proxy.proxy.pool.handedBack;
+  const parked = proxy.proxy.pool.parked;
   const c = await LdapClient.connect(proxy.url);
   t.teardown(() => c.destroy());
   c.send(encodeSimpleBindRequest(7, dn('carol'), PW.carol!));
   const id = await pushFor('carol@corp.example');
   // The connection bound as carol went back while the phone was asked (re-bound anonymously there).
-  for (let i = 0; i < 200 && proxy.proxy.pool.handedBack === handedBack; i++) await new Promise((r) => setTimeout(r, 5));
-  t.is(proxy.proxy.pool.handedBack, handedBack + 1);
+  for (let i = 0; i < 200 && proxy.proxy.pool.parked === parked; i++) await new Promise((r) => setTimeout(r, 5));
+  t.is(proxy.proxy.pool.parked, parked + 1);
   sim.state.answer(id, true);
   const answer = await c.receive();
   t.is(decodeResult(answer.pdu, Op.BindResponse).resultCode, 0);
