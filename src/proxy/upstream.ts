@@ -33,6 +33,19 @@ export interface UpstreamHealth {
 
 type DirectorySettings = Config['directory'];
 
+/**
+ * Connection attempts a client's session may have in flight per directory URL; the rest wait
+ * their turn (up to connectTimeoutMs). A burst of thousands at once — every parked challenge
+ * approved in the same second, clients back after a network blip — would overflow the
+ * directory's listen backlog, and its dropped SYNs would look like an outage.
+ */
+const MAX_CONNECTING = 64;
+
+interface Slots {
+  busy: number;
+  waiting: { go: () => void; timer: { cancel(): void } }[];
+}
+
 export class DirectoryPool {
   readonly #cfg: DirectorySettings;
   readonly #clock: Clock;
@@ -41,6 +54,7 @@ export class DirectoryPool {
   readonly #probes = new Map<string, Promise<boolean>>();
   /** Per URL, connections opened ahead of need (warm-connections.ts). */
   readonly #warm: WarmConnections[];
+  readonly #slots: Slots[];
   #failureSeq = 0;
 
   /** `warm`: keep directory.warmConnections open ahead of need (the proxy's pool; a lookup's single connection needs none). */
@@ -49,6 +63,7 @@ export class DirectoryPool {
     this.#clock = clock;
     this.#log = log;
     this.#health = cfg.urls.map((u) => ({ url: u.url, healthy: true, consecutiveFailures: 0, retryAt: 0 }));
+    this.#slots = cfg.urls.map(() => ({ busy: 0, waiting: [] }));
     this.#warm = cfg.urls.map((u) => new WarmConnections({ size: opts.warm ? cfg.warmConnections : 0, idleMs: cfg.warmIdleMs, clock, open: () => this.#connectOne(u) }));
   }
 
@@ -113,7 +128,7 @@ export class DirectoryPool {
     for (const u of candidates) {
       const h = this.#health[this.#cfg.urls.indexOf(u)]!;
       try {
-        const socket = await this.#connectOne(u);
+        const socket = await this.#inTurn(this.#cfg.urls.indexOf(u), () => this.#connectOne(u));
         if (!h.healthy) {
           // Coming back from a failure (or a hang): it must answer, not just accept.
           try {
@@ -132,10 +147,38 @@ export class DirectoryPool {
       } catch (err) {
         const { code, message } = describeError(err);
         failures.push(`${u.url}: ${message}`);
-        this.#markFailed(h, `${code}: ${message}`);
+        // Waiting for a turn is bindwall's queue, not the directory failing.
+        if (!(err instanceof BindwallError && err.details.queued === true)) this.#markFailed(h, `${code}: ${message}`);
       }
     }
     throw new BindwallError(ErrorCode.UpstreamUnavailable, `directory unavailable (${failures.join('; ')})`, { urls: candidates.map((u) => u.url), ref: this.#lastRef() });
+  }
+
+  /** Runs a connection attempt when URL `i` has fewer than MAX_CONNECTING in flight; a turn not come within connectTimeoutMs fails. */
+  async #inTurn<T>(i: number, attempt: () => Promise<T>): Promise<T> {
+    const s = this.#slots[i]!;
+    if (s.busy >= MAX_CONNECTING) {
+      await new Promise<void>((resolve, reject) => {
+        const w = {
+          go: resolve,
+          timer: this.#clock.setTimer(this.#cfg.connectTimeoutMs, () => {
+            s.waiting.splice(s.waiting.indexOf(w), 1);
+            reject(new BindwallError(ErrorCode.UpstreamTimeout, `${MAX_CONNECTING} connections to the directory already being opened; no turn within ${this.#cfg.connectTimeoutMs} ms`, { queued: true }));
+          }),
+        };
+        s.waiting.push(w);
+      });
+    } else s.busy++;
+    try {
+      return await attempt();
+    } finally {
+      // The turn passes to the next in line (busy stays counted), or is given back.
+      const next = s.waiting.shift();
+      if (next) {
+        next.timer.cancel();
+        next.go();
+      } else s.busy--;
+    }
   }
 
   /**
