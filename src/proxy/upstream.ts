@@ -41,6 +41,9 @@ type DirectorySettings = Config['directory'];
  */
 const MAX_CONNECTING = 64;
 
+/** Errors of this process's own limits (descriptors), not of the directory. */
+const LOCAL_LIMITS: ReadonlySet<string> = new Set(['EMFILE', 'ENFILE']);
+
 interface Slots {
   busy: number;
   waiting: { go: () => void; timer: { cancel(): void } }[];
@@ -147,8 +150,10 @@ export class DirectoryPool {
       } catch (err) {
         const { code, message } = describeError(err);
         failures.push(`${u.url}: ${message}`);
-        // Waiting for a turn is bindwall's queue, not the directory failing.
-        if (!(err instanceof BindwallError && err.details.queued === true)) this.#markFailed(h, `${code}: ${message}`);
+        // Waiting for a turn is bindwall's queue, and running out of descriptors bindwall's own
+        // limit: neither is the directory failing, so it is not marked down for everyone.
+        if (LOCAL_LIMITS.has(code)) this.#outOfDescriptors(code, message);
+        else if (!(err instanceof BindwallError && err.details.queued === true)) this.#markFailed(h, `${code}: ${message}`);
       }
     }
     throw new BindwallError(ErrorCode.UpstreamUnavailable, `directory unavailable (${failures.join('; ')})`, { urls: candidates.map((u) => u.url), ref: this.#lastRef() });
@@ -220,6 +225,16 @@ export class DirectoryPool {
     let best: UpstreamHealth | undefined;
     for (const h of this.#health) if (h.ref && (!best || h.retryAt > best.retryAt)) best = h;
     return best?.ref;
+  }
+
+  #descriptorsSaidAt = -Infinity;
+
+  /** Said loudly, at most once a minute: every connection that needs a new directory connection fails meanwhile. */
+  #outOfDescriptors(code: string, message: string): void {
+    const now = this.#clock.now();
+    if (now - this.#descriptorsSaidAt < 60_000) return;
+    this.#descriptorsSaidAt = now;
+    this.#log.error({ event: 'out_of_descriptors', code, error: message }, 'bindwall has no file descriptors left for directory connections; raise its limit (LimitNOFILE) or lower limits.maxConnections');
   }
 
   #markFailed(h: UpstreamHealth, error: string): void {
