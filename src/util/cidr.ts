@@ -53,18 +53,41 @@ export function cidrContains(cidr: Cidr, address: string): boolean {
   return (parsed.value >> shift) << shift === cidr.network;
 }
 
-/** The /24 of an IPv4 address or the /64 of an IPv6 address, as text. */
 /**
  * The network zone of an address, coarser than its subnet: the /16 (IPv4) or /48 (IPv6) a
  * site or a provider usually spans. Two zones within minutes are two places at once.
  */
 export function zoneOf(address: string): string {
-  if (net.isIPv4(address)) return address.split('.', 2).join('.');
+  // Every logon asks: a dotted quad is cut at its second dot without net.isIPv4's regex.
+  const second = dottedQuadSecondDot(address);
+  if (second > 0) return address.slice(0, second);
   const parsed = toBigInt(address);
   if (!parsed) return address;
   return (parsed.value >> 80n).toString(16);
 }
 
+/** Where the second dot of a valid dotted-quad IPv4 address is; -1 for anything else. */
+function dottedQuadSecondDot(a: string): number {
+  let dots = 0;
+  let second = -1;
+  let digits = 0;
+  let octet = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return -1;
+      if (dots === 2) second = i;
+      digits = 0;
+      octet = 0;
+    } else if (c >= 48 && c <= 57) {
+      // No leading zeros (net.isIPv4 refuses them too), at most 255.
+      if ((digits === 1 && octet === 0) || ++digits > 3 || (octet = octet * 10 + c - 48) > 255) return -1;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? second : -1;
+}
+
+/** The /24 of an IPv4 address or the /64 of an IPv6 address, as text. */
 export function subnetOf(address: string): string {
   if (net.isIPv4(address)) return `${address.slice(0, address.lastIndexOf('.'))}.0/24`;
   const parsed = toBigInt(address);
