@@ -292,12 +292,14 @@ export class BehaviorEngine {
     if (endpoint) expire(endpoint, now, this.opts.sprayWindowMs);
     const peer = ev.peerGroup ? this.#peers.get(ev.peerGroup) : undefined;
     const device = deviceOf(ev, endpoint);
+    // Once per logon: an app server's role reads every account that bound there directly.
+    const role = roleOf(endpoint, ev.declaredRole);
     let x: number[] | undefined;
     let d2: number | undefined;
     if (account && !isFailure(ev.result)) {
       const previous = account.recent[account.recent.length - 1];
       // Through an app server or a pool, how familiar the app is stands in for the endpoint's share.
-      const relayed = isRelayingRole(roleOf(endpoint, ev.declaredRole));
+      const relayed = isRelayingRole(role);
       x = features({
         hourOfWeek: hour,
         sincePreviousS: previous ? Math.max(0, now - previous.time) / 1000 : undefined,
@@ -307,7 +309,6 @@ export class BehaviorEngine {
     }
     const accountRisk = this.risk('account', ev.account, now);
     const endpointRisk = this.risk('endpoint', ev.endpoint, now);
-    const role = roleOf(endpoint, ev.declaredRole);
     const ctx: CheckContext = {
       ev, device, hour, account, endpoint, peer, maturity: this.maturity(account, now), role,
       accountRisk, endpointRisk, distance2: d2, orgKnowsSubnet: this.#subnets.has(ev.subnet), opts: this.opts,
