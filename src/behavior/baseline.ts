@@ -3,7 +3,7 @@
  * Every structure is updated incrementally from one event; decay is applied lazily.
  * Plain data (maps, arrays, numbers) so baselines serialise to storage as they are.
  */
-import { bump, valueAt, type Decayed } from './decay.js';
+import { bump, decayFactor, valueAt, type Decayed } from './decay.js';
 
 /** How familiar one thing (an endpoint, subnet, app, account) is. */
 export interface Familiarity {
@@ -45,7 +45,7 @@ export const newHourProfile = (now: number): HourProfile => ({ bins: new Array<n
 
 export function addHour(p: HourProfile, hour: number, now: number, halfLifeMs: number, amount = 1): void {
   if (now > p.asOf) {
-    const f = 2 ** (-(now - p.asOf) / halfLifeMs);
+    const f = decayFactor(now - p.asOf, halfLifeMs);
     for (let i = 0; i < 168; i++) p.bins[i]! *= f;
     p.total *= f;
     p.asOf = now;

