@@ -41,6 +41,8 @@ export interface WorkersStatus {
   count: number;
   running: number;
   restarts: number;
+  /** Client connections open on the workers. */
+  sessions: number;
   listeners: readonly BoundListener[];
 }
 
@@ -81,7 +83,7 @@ export async function status(p: AdminParts, now: number): Promise<Record<string,
     ...(p.workers?.() ? { workers: (({ count, running, restarts }) => ({ count, running, restarts }))(p.workers()!) } : {}),
     policy: policy ? { hash: policy.hash, rules: policy.rules.length, files: policy.files.length } : null,
     directory: p.proxy.pool.status().map((u) => ({ url: u.url, healthy: u.healthy, consecutiveFailures: u.consecutiveFailures, ...(u.lastError ? { lastError: u.lastError } : {}) })),
-    sessions: p.proxy.activeSessions,
+    sessions: p.proxy.activeSessions + (p.workers?.()?.sessions ?? 0),
     challengesPending: p.mfa?.challenges?.pendingCount ?? 0,
     incidents: p.mfa?.incidents.counts() ?? null,
     behavior: p.behavior ? { ...p.behavior.engine.size, learning: p.behavior.engine.learningProgress(now) } : null,

@@ -21,6 +21,8 @@ export interface RunningWorkers {
   running(): number;
   /** Restarts so far (a worker that died). */
   restarts(): number;
+  /** Client connections open on the workers (as each said within the last second). */
+  sessions(): number;
   /** SIGHUP to every worker: each takes new certificates for its listeners. */
   reload(): void;
   /** Each worker drains (up to `graceMs`) and exits; stragglers are killed. */
@@ -93,7 +95,7 @@ export async function startWorkers(count: number, balance: 'kernel' | 'round-rob
     const reload = (): void => {
       for (const w of live.values()) if (!w.isDead()) w.process.kill('SIGHUP');
     };
-    return { count, listeners, running: () => live.size, restarts: () => restarts, reload, stop };
+    return { count, listeners, running: () => live.size, restarts: () => restarts, sessions: () => hub.sessions, reload, stop };
   } catch (err) {
     await stop(0);
     throw err;

@@ -47,6 +47,8 @@ export class Hub {
   readonly #started = new Map<string, Started>();
   /** Full assessments of decided binds, by `worker/ref`, until the worker reports the bind's event. */
   readonly #scored = new Map<string, Assessment>();
+  /** Each worker's open client connections, as it last said. */
+  readonly #sessions = new Map<number, number>();
 
   constructor(parts: HubParts) {
     this.#p = parts;
@@ -54,6 +56,13 @@ export class Hub {
 
   get workers(): number {
     return this.#channels.size;
+  }
+
+  /** Client connections open on all workers (each says so once a second). */
+  get sessions(): number {
+    let n = 0;
+    for (const s of this.#sessions.values()) n += s;
+    return n;
   }
 
   /** A worker's channel: its questions are answered from here. */
@@ -70,6 +79,7 @@ export class Hub {
   detach(worker: number): void {
     this.#channels.get(worker)?.close('the worker exited');
     this.#channels.delete(worker);
+    this.#sessions.delete(worker);
     const prefix = `${worker}/`;
     for (const key of this.#scored.keys()) if (key.startsWith(prefix)) this.#scored.delete(key);
     for (const [key, s] of this.#started) {
@@ -178,6 +188,9 @@ export class Hub {
           s?.attempt.abort();
           return;
         }
+        case Tell.Sessions:
+          this.#sessions.set(worker, Number((body as { sessions: number }).sessions) || 0);
+          return;
         case Tell.PasswordChanged:
           this.#p.onPasswordChanged?.(body as { bindName: string; address: string; listener: string });
           return;

@@ -28,6 +28,8 @@ export const Tell = {
   Event: 'event',
   Abort: 'abort',
   PasswordChanged: 'password_changed',
+  /** A worker's open client connections, once a second (the hub's /status and metrics add them up). */
+  Sessions: 'sessions',
 } as const;
 
 /** An attempt as plain data: the worker's fields, with the one-time code revealed (and no abort signal). */

@@ -12,6 +12,9 @@ import { Channel } from './channel.js';
 import { frontParts } from './front.js';
 import { Ask, Tell } from './wire.js';
 
+/** How often a worker tells the hub how many client connections it has open. */
+const SESSIONS_EVERY_MS = 1_000;
+
 export async function runWorker(config: Config, log: Logger): Promise<void> {
   const index = Number(process.env.BINDWALL_WORKER_INDEX ?? '1');
   const count = Number(process.env.BINDWALL_WORKER_COUNT ?? '1');
@@ -26,11 +29,14 @@ export async function runWorker(config: Config, log: Logger): Promise<void> {
   });
   const listeners = await proxy.start();
   channel.tell(Tell.Listening, listeners);
+  const sessions = setInterval(() => channel.tell(Tell.Sessions, { sessions: proxy.activeSessions }), SESSIONS_EVERY_MS);
+  sessions.unref();
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (why: string): void => {
       if (stopping) return;
       stopping = true;
+      clearInterval(sessions);
       log.info({ event: 'worker_stopping', worker: index, why }, `worker ${index} stopping: ${why}`);
       proxy.stop().catch((err: unknown) => log.error({ event: 'stop_error', error: describeError(err) }, 'error while stopping')).finally(() => {
         channel.close('stopped');

@@ -8,6 +8,7 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LdapClient } from '../../src/ldap/client.js';
 import { OktaSimulator } from '../../src/okta/simulator/server.js';
 import { openDatabase } from '../../src/store/db.js';
 import { BehaviorStore } from '../../src/store/behavior-store.js';
@@ -152,6 +153,15 @@ test.serial('the hub reports its workers: ready with both running, their listene
   t.deepEqual(status.workers, { count: 2, running: 2, restarts: 0 });
   t.is(status.listeners[0]!.url, url);
   t.regex(await (await fetch(`${admin}/metrics`)).text(), /^bindwall_workers_running 2$/m);
+  // Connections open on the workers are counted by the hub (each worker says so once a second).
+  const clients = await Promise.all([LdapClient.connect(url), LdapClient.connect(url)]);
+  t.teardown(() => clients.forEach((c) => c.destroy()));
+  let sessions = 0;
+  for (let i = 0; i < 300 && sessions < 2; i++) {
+    sessions = ((await (await fetch(`${admin}/status`)).json()) as { sessions: number }).sessions;
+    if (sessions < 2) await new Promise((r) => setTimeout(r, 10));
+  }
+  t.is(sessions, 2);
 });
 
 test.serial('a worker that dies is replaced; binds go on meanwhile on the other', async (t) => {
