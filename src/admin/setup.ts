@@ -76,14 +76,15 @@ export async function readiness(p: AdminParts): Promise<Readiness> {
 export async function status(p: AdminParts, now: number): Promise<Record<string, unknown>> {
   const policy = p.policy?.decider.policy;
   const ready = await readiness(p);
+  const workers = p.workers?.();
   return {
     version: p.version, startedAt: new Date(p.startedAt).toISOString(), uptimeS: Math.round((now - p.startedAt) / 1000),
     ready: ready.ready, checks: ready.checks,
-    listeners: (p.workers?.()?.listeners ?? p.proxy.listeners).map((l) => ({ name: l.name, url: l.url })),
-    ...(p.workers?.() ? { workers: (({ count, running, restarts }) => ({ count, running, restarts }))(p.workers()!) } : {}),
+    listeners: (workers?.listeners ?? p.proxy.listeners).map((l) => ({ name: l.name, url: l.url })),
+    ...(workers ? { workers: { count: workers.count, running: workers.running, restarts: workers.restarts } } : {}),
     policy: policy ? { hash: policy.hash, rules: policy.rules.length, files: policy.files.length } : null,
     directory: p.proxy.pool.status().map((u) => ({ url: u.url, healthy: u.healthy, consecutiveFailures: u.consecutiveFailures, ...(u.lastError ? { lastError: u.lastError } : {}) })),
-    sessions: p.proxy.activeSessions + (p.workers?.()?.sessions ?? 0),
+    sessions: p.proxy.activeSessions + (workers?.sessions ?? 0),
     challengesPending: p.mfa?.challenges?.pendingCount ?? 0,
     incidents: p.mfa?.incidents.counts() ?? null,
     behavior: p.behavior ? { ...p.behavior.engine.size, learning: p.behavior.engine.learningProgress(now) } : null,

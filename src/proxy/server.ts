@@ -154,7 +154,7 @@ export class Proxy {
     // What each listener's sessions get from the pool and lockout, built once.
     for (const l of opts.config.listeners) {
       const remote = opts.guards?.(l);
-      if (remote) this.#remoteGuards.set(l.name, remote);
+      if (remote) this.#sessionGuards.set(l.name, remote);
       if (!this.threat || !this.lockout || this.#threatMode(l) === 'off') continue;
       const enforce = this.#threatMode(l) === 'enforce';
       const lock = this.lockout;
@@ -162,13 +162,14 @@ export class Proxy {
         pool: this.threat, lockout: lock, ...(this.#behavior ? { behavior: this.#behavior } : {}), clock: this.#clock, log: this.#log,
         oracleModes: t.passwordOracles, warnAbout: this.#warnAbout, answeredHere: this.#answeredHereBudget,
       }, { name: l.name, enforce });
-      this.#guards.set(l.name, { hub, session: sessionGuard(hub, (p) => lock.tag(p), enforce) });
+      this.#hubGuards.set(l.name, hub);
+      this.#sessionGuards.set(l.name, sessionGuard(hub, (p) => lock.tag(p), enforce));
     }
   }
 
   /** The guard of a listener as the hub serves it to workers (workers/hub.ts); undefined when its threat mode is off. */
   hubGuard(listener: string): HubGuard | undefined {
-    return this.#guards.get(listener)?.hub;
+    return this.#hubGuards.get(listener);
   }
 
   /** Until the directory has answered one: OpenLDAP's answer to a wrong old password. */
@@ -229,8 +230,10 @@ export class Proxy {
     });
   }
 
-  readonly #guards = new Map<string, { hub: HubGuard; session: SessionGuard }>();
-  readonly #remoteGuards = new Map<string, SessionGuard>();
+  /** Each listener's guard as its sessions ask it: this process's own, or (a worker) the hub's. */
+  readonly #sessionGuards = new Map<string, SessionGuard>();
+  /** This process's guards as the hub serves them to workers. */
+  readonly #hubGuards = new Map<string, HubGuard>();
   readonly #idStep: number;
 
   /** Smart lockout; absent when every listener's threat mode is off. */
@@ -472,8 +475,7 @@ export class Proxy {
     if (isRefused(raw) || isRefused(sock)) return;
     const id = this.#nextId;
     this.#nextId += this.#idStep;
-    const guardOf = internal?.guardOf ?? l.name;
-    const guard = this.#remoteGuards.get(guardOf) ?? this.#guards.get(guardOf)?.session;
+    const guard = this.#sessionGuards.get(internal?.guardOf ?? l.name);
     const openedAt = this.#clock.now();
     const debug = this.#log.isLevelEnabled('debug');
     if (debug) this.#log.debug({ event: 'connection_opened', conn: id, listener: l.name, client: peer?.address ?? normalizeAddress(sock.remoteAddress), tls: sock instanceof tls.TLSSocket }, 'connection opened');
@@ -542,10 +544,9 @@ export class Proxy {
         }
       });
     }
-    if (!writeLine) {
-      // A worker's event: the worker wrote its line.
-    } else if (!answeredHere) this.#writeBindLine(ev);
-    else {
+    // A worker's event had its line written by the worker.
+    if (writeLine && !answeredHere) this.#writeBindLine(ev);
+    else if (writeLine) {
       // A spray answered here can be thousands a second: its lines are budgeted per address.
       const suppressed = this.#answeredHereBudget.take(ev.clientAddress);
       if (suppressed !== undefined) this.#writeBindLine(suppressed > 0 ? { ...ev, detail: `${suppressed} more answered by bindwall from this address not logged` } : ev);

@@ -95,8 +95,6 @@ interface PendingBind {
   forwarded?: Buffer;
   /** The upstream connection went back to the pool while the person answers the challenge. */
   parked?: true;
-  /** The directory accepted the bind again after a parked challenge: continue with its answer. */
-  rebound?: (successPdu: Buffer) => void;
   /** Clock time by which the directory must have answered (not while deciding). */
   deadline: number;
   abort?: AbortController;
@@ -304,9 +302,21 @@ export class Session {
     this.#d.onClosed(this);
   }
 
+  /** The upstream connection could serve someone else after an anonymous re-bind: only reusable operations, none outstanding. */
+  #upstreamClean(): boolean {
+    return this.#reusable && this.#state === 'ready' && this.#upstream !== null && this.#outstanding.size === 0;
+  }
+
   #canHandBack(): boolean {
-    return this.#reusable && this.#state === 'ready' && !this.#draining && this.#upstream !== null && this.#pending === null
-      && this.#outstanding.size === 0 && this.#restricted === null;
+    return this.#upstreamClean() && !this.#draining && this.#pending === null && this.#restricted === null;
+  }
+
+  /** Lets go of the upstream connection (for the pool to re-bind and keep); this session no longer hears it. */
+  #detachUpstream(): UpstreamSocket {
+    const up = this.#upstream!;
+    up.off('data', this.#onUpstreamData).off('drain', this.#onUpstreamDrain).off('close', this.#onUpstreamClose);
+    this.#upstream = null;
+    return up;
   }
 
   /**
@@ -315,14 +325,7 @@ export class Session {
    * client's connection closes as after any unbind.
    */
   #handBack(): boolean {
-    const up = this.#upstream;
-    if (!up || !this.#canHandBack()) {
-      this.close();
-      return true;
-    }
-    up.off('data', this.#onUpstreamData).off('drain', this.#onUpstreamDrain).off('close', this.#onUpstreamClose);
-    this.#upstream = null;
-    this.#d.pool.release(up, this.#upstreamUrl);
+    if (this.#canHandBack()) this.#d.pool.release(this.#detachUpstream(), this.#upstreamUrl);
     this.close();
     return true;
   }
@@ -998,8 +1001,7 @@ export class Session {
     if (p.phase === 'rebind') {
       // The same bind again, after a challenge on a parked connection passed.
       if (res.resultCode === ResultCode.success) {
-        p.phase = 'deciding';
-        p.rebound!(pdu);
+        this.#grant(p, pdu, BindOutcome.ChallengePassed);
         return true;
       }
       this.#upstreamBound = false;
@@ -1096,7 +1098,7 @@ export class Session {
             if (outcome.detail) p.detail = outcome.detail;
             if (outcome.outcome?.method) p.mfaMethod = outcome.outcome.method;
             if (outcome.incidentId !== undefined) p.incidentId = outcome.incidentId;
-            if (outcome.result === ChallengeResult.Passed) return this.#unpark(p, (pdu) => this.#grant(p, pdu ?? successPdu, BindOutcome.ChallengePassed));
+            if (outcome.result === ChallengeResult.Passed) return this.#passed(p, successPdu);
             this.#refuseAfterSuccess(p, BindOutcome.ChallengeFailed);
             if (p.parked) this.#reconnect();
           }).catch((err: unknown) => this.#failClosed(p, err));
@@ -1114,20 +1116,17 @@ export class Session {
    * the directory judges the password once more (changed or locked meanwhile: its answer stands).
    */
   #park(p: PendingBind): void {
-    const up = this.#upstream;
-    if (!up || !p.forwarded || !this.#reusable || this.#state !== 'ready' || this.#outstanding.size > 0
-      || this.#oracleWaits.size > 0 || this.#passwordChanges.size > 0) return;
-    up.off('data', this.#onUpstreamData).off('drain', this.#onUpstreamDrain).off('close', this.#onUpstreamClose);
-    this.#upstream = null;
+    if (!p.forwarded || !this.#upstreamClean()) return;
+    const up = this.#detachUpstream();
     this.#upstreamBound = false;
     this.#state = 'connecting';
     p.parked = true;
     this.#d.pool.release(up, this.#upstreamUrl, 'challenge');
   }
 
-  /** After a passed challenge: unparked, the directory accepts the bind again before the client hears success. */
-  #unpark(p: PendingBind, then: (successPdu?: Buffer) => void): void {
-    if (!p.parked) return then();
+  /** A passed challenge: granted, on a parked connection once the directory has accepted the same bind again. */
+  #passed(p: PendingBind, successPdu: Buffer): void {
+    if (!p.parked) return this.#grant(p, successPdu, BindOutcome.ChallengePassed);
     void this.#d.pool.connect().then(({ socket, url }) => {
       if (this.#isClosed()) {
         socket.destroy();
@@ -1136,7 +1135,6 @@ export class Session {
       this.#attachUpstream(socket, url);
       this.#state = 'ready';
       p.phase = 'rebind';
-      p.rebound = then;
       this.#upstreamBound = true;
       p.deadline = this.#d.clock.now() + this.#d.config.directory.operationTimeoutMs;
       this.#toUpstream(p.forwarded!);

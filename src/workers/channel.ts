@@ -46,10 +46,6 @@ export class Channel {
     endpoint.on('message', this.#receive);
   }
 
-  get waiting(): number {
-    return this.#waiting.size;
-  }
-
   serve(onQuestion: QuestionHandler, onReport: ReportHandler): void {
     this.#onQuestion = onQuestion;
     this.#onReport = onReport;

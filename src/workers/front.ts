@@ -6,7 +6,7 @@
  */
 import type { Config, Listener } from '../config/load.js';
 import type { BindEvent } from '../proxy/bind-event.js';
-import type { BindAttempt, Challenger, DecideFn } from '../proxy/decision.js';
+import type { Challenger, DecideFn } from '../proxy/decision.js';
 import type { Screen, SessionGuard } from '../proxy/guard.js';
 import { passwordTag } from '../threat/lockout.js';
 import type { OracleVerdict } from '../threat/oracles.js';
@@ -25,9 +25,12 @@ export function frontParts(channel: Channel, config: Config, tagKey: Buffer | un
   const timeoutMs = config.workers?.hubTimeoutMs ?? 10_000;
   // A challenge takes as long as its longest timeout, then the hub's own deadline on top.
   const challengeMs = Math.max(config.mfa.challengeTimeoutMs, ...Object.values(config.mfa.appTimeoutsMs)) + timeoutMs;
-  const refs = new WeakMap<BindAttempt, string>();
-  /** Decided binds' refs by connection and arrival, until their event: the hub keeps their full assessment under it. */
-  const eventRefs = new Map<string, string>();
+  /**
+   * Decided binds' refs by connection and arrival, until their event: the challenge of a bind
+   * is asked for under it, and the hub keeps the bind's full assessment under it.
+   */
+  const refs = new Map<string, string>();
+  const keyOf = (b: { connectionId: number }, receivedAt: number): string => `${b.connectionId}/${receivedAt}`;
   let nextRef = 1;
   const tag = (password: Uint8Array): string => {
     if (!tagKey) throw new Error('the hub sent no lockout key');
@@ -36,16 +39,15 @@ export function frontParts(channel: Channel, config: Config, tagKey: Buffer | un
   return {
     decide: async (attempt) => {
       const ref = String(nextRef++);
-      refs.set(attempt, ref);
-      if (eventRefs.size >= 65_536) eventRefs.delete(eventRefs.keys().next().value!);
-      eventRefs.set(`${attempt.connectionId}/${attempt.receivedAt}`, ref);
+      if (refs.size >= 65_536) refs.delete(refs.keys().next().value!);
+      refs.set(keyOf(attempt, attempt.receivedAt), ref);
       const d = await channel.ask<Decided>(Ask.Decide, { ref, attempt: attemptToWire(attempt) }, timeoutMs);
       if (d.assessment) attempt.assessment = d.assessment;
       if (d.logon) attempt.logon = d.logon;
       return decisionFromWire(d.decision);
     },
     challenge: (attempt) => {
-      const ref = refs.get(attempt);
+      const ref = refs.get(keyOf(attempt, attempt.receivedAt));
       if (ref === undefined) return Promise.reject(new Error('a challenge without its decision'));
       const signal = attempt.signal;
       const abort = (): void => channel.tell(Tell.Abort, { ref });
@@ -72,10 +74,10 @@ export function frontParts(channel: Channel, config: Config, tagKey: Buffer | un
       };
     },
     sink: (ev) => {
-      const key = `${ev.connectionId}/${ev.time}`;
-      const ref = eventRefs.get(key);
+      const key = keyOf(ev, ev.time);
+      const ref = refs.get(key);
       if (ref === undefined) return channel.tell(Tell.Event, ev);
-      eventRefs.delete(key);
+      refs.delete(key);
       // The hub has this bind's assessment already: the event goes without it.
       const { assessment: _a, ...rest } = ev;
       channel.tell(Tell.Event, { ...rest, ref });

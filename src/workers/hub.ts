@@ -54,10 +54,6 @@ export class Hub {
     this.#p = parts;
   }
 
-  get workers(): number {
-    return this.#channels.size;
-  }
-
   /** Client connections open on all workers (each says so once a second). */
   get sessions(): number {
     let n = 0;
