@@ -5,7 +5,7 @@
  * (`confirm`) teaches fully. Users, accounts and endpoints carry an entity risk that
  * rises with risky logons and decays with time.
  */
-import { addHour, newAccountBaseline, newHourProfile, type HourProfile, newEndpointBaseline, newPeerBaseline, share, touch, type AccountBaseline, type EndpointBaseline, type PeerBaseline } from './baseline.js';
+import { addHour, newAccountBaseline, newHourProfile, type HourProfile, newEndpointBaseline, newPeerBaseline, share, touch, type AccountBaseline, type EndpointBaseline, type PeerBaseline, type RecentLogon } from './baseline.js';
 import { isFailure } from './bind-result.js';
 import { bump, DAY_MS, valueAt, type Decayed } from './decay.js';
 import { expire, record } from './endpoint-window.js';
@@ -319,30 +319,37 @@ export class BehaviorEngine {
       peerMaturity: peer ? this.#peerMaturity(peer, now) : 0,
     };
     const signals: Signal[] = [];
+    let marginal = false;
+    let offBaseline = -1;
     for (const check of CHECKS) {
       const s = check.run(ctx);
-      if (s) signals.push(s);
+      if (!s) continue;
+      if (s.code === SignalCode.OffBaseline) offBaseline = signals.length;
+      else if (MARGINAL.has(s.code)) marginal = true;
+      signals.push(s);
     }
     // The multivariate term is for odd combinations of individually normal parts; when a
     // marginal check already explains the logon it would only count the same evidence twice.
-    if (signals.some((x) => MARGINAL.has(x.code))) {
-      const i = signals.findIndex((x) => x.code === SignalCode.OffBaseline);
-      if (i >= 0) signals.splice(i, 1);
+    if (marginal && offBaseline >= 0) signals.splice(offBaseline, 1);
+    if (signals.length > 1) signals.sort((p, q) => q.points - p.points);
+    const reasons: string[] = [];
+    for (const s of signals) {
+      s.points = Math.round(s.points);
+      if (reasons.length < 3) reasons.push(s.reason);
     }
-    signals.sort((p, q) => q.points - p.points);
-    for (const s of signals) s.points = Math.round(s.points);
-    return {
+    const out: Assessment = {
       score: combine(signals),
       signals,
-      reasons: signals.slice(0, 3).map((s) => s.reason),
+      reasons,
       maturity: ctx.maturity,
       accountRisk,
       endpointRisk,
       hourOfWeek: hour,
       endpointRole: role,
-      ...(x ? { features: x } : {}),
-      ...(account ? { cloud: cloudSummary(account) } : {}),
     };
+    if (x) out.features = x;
+    if (account) out.cloud = cloudSummary(account);
+    return out;
   }
 
   learn(ev: LogonEvent, a: Assessment): void {
@@ -441,13 +448,17 @@ export class BehaviorEngine {
         addHour(appHours(acc, ev.app, now), a.hourOfWeek, now, o.hoursHalfLifeMs, trust);
       }
       const shared = role === EndpointRole.Shared;
-      acc.recent.push({
-        time: now, endpoint: device, app: ev.app,
-        ...(relaying ? { device: false } : shared ? { shared: true } : { zone: zoneOf(ev.endpoint), ...(onSomeoneElsesMachine ? { visit: true } : {}) }),
-        // A risky logon's place is no reference for travel: after an intruder's sign-in from
-        // abroad, the owner's next logon at the office is not the impossible one.
-        ...(ev.place && !relaying && a.score < FAMILIARITY_MAX_SCORE ? { place: ev.place } : {}),
-      });
+      const logon: RecentLogon = { time: now, endpoint: device, app: ev.app };
+      if (relaying) logon.device = false;
+      else if (shared) logon.shared = true;
+      else {
+        logon.zone = zoneOf(ev.endpoint);
+        if (onSomeoneElsesMachine) logon.visit = true;
+      }
+      // A risky logon's place is no reference for travel: after an intruder's sign-in from
+      // abroad, the owner's next logon at the office is not the impossible one.
+      if (ev.place && !relaying && a.score < FAMILIARITY_MAX_SCORE) logon.place = ev.place;
+      acc.recent.push(logon);
       rememberName(acc, ev.bindName);
       if (!relaying && trust > 0.5) {
         // A slowly moving maximum: what its busiest half-hours look like (rounds, helpdesk visits).
@@ -479,7 +490,8 @@ export class BehaviorEngine {
    */
   #raiseEndpoint(ev: LogonEvent, a: Assessment, relaying: boolean, now: number): void {
     if (relaying) return;
-    const endpointEvidence = Math.max(0, ...a.signals.filter((s) => ENDPOINT_SIGNALS.has(s.code)).map((s) => s.points));
+    let endpointEvidence = 0;
+    for (const s of a.signals) if (s.points > endpointEvidence && ENDPOINT_SIGNALS.has(s.code)) endpointEvidence = s.points;
     if (endpointEvidence >= 40) this.#raise(this.#endpointRisk, ev.endpoint, endpointEvidence, now);
   }
 

@@ -36,7 +36,8 @@ const MIN_LOGONS = 30;
 const REFRESH_EVERY = 8;
 const MIN_ALPHA = 0.02;
 
-const cache = new WeakMap<FeatureStats, { n: number; inv: Matrix }>();
+/** The inverse as a flat row-major array: read 25 times a logon, where Matrix.get checks bounds each time. */
+const cache = new WeakMap<FeatureStats, { n: number; inv: Float64Array }>();
 
 /** Squared distance of `x` from the account's usual, or undefined while history is short. */
 export function distance2(stats: FeatureStats, x: readonly number[]): number | undefined {
@@ -51,29 +52,41 @@ export function distance2(stats: FeatureStats, x: readonly number[]): number | u
         m.set(i, j, i === j ? c + RIDGE : (1 - SHRINK) * c);
       }
     }
-    cached = { n: stats.n, inv: inverse(m) };
+    const inv = inverse(m);
+    const flat = new Float64Array(d * d);
+    for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) flat[i * d + j] = inv.get(i, j);
+    cached = { n: stats.n, inv: flat };
     cache.set(stats, cached);
   }
   const d = x.length;
+  const inv = cached.inv;
+  const mean = stats.mean;
   let sum = 0;
   for (let i = 0; i < d; i++) {
-    const di = x[i]! - stats.mean[i]!;
-    for (let j = 0; j < d; j++) sum += di * cached.inv.get(i, j) * (x[j]! - stats.mean[j]!);
+    const di = x[i]! - mean[i]!;
+    for (let j = 0; j < d; j++) sum += di * inv[i * d + j]! * (x[j]! - mean[j]!);
   }
   return Math.max(0, sum);
 }
+
+const scratch = new Float64Array(FEATURE_DIMS);
 
 /** Exponentially weighted update of mean and covariance with one more vector. */
 export function learnFeatures(stats: FeatureStats, x: readonly number[], weight = 1): void {
   const d = x.length;
   stats.n += weight;
   const alpha = Math.max(weight / stats.n, MIN_ALPHA * weight);
-  const delta = x.map((v, i) => v - stats.mean[i]!);
-  for (let i = 0; i < d; i++) stats.mean[i]! += alpha * delta[i]!;
+  const mean = stats.mean;
+  const cov = stats.cov;
+  // The deltas from the mean before it moves, in a reused buffer: this runs on every logon.
+  const delta = d <= scratch.length ? scratch : new Float64Array(d);
+  for (let i = 0; i < d; i++) delta[i] = x[i]! - mean[i]!;
+  for (let i = 0; i < d; i++) mean[i]! += alpha * delta[i]!;
   for (let i = 0; i < d; i++) {
+    const ai = alpha * delta[i]!;
     for (let j = 0; j < d; j++) {
       const k = i * d + j;
-      stats.cov[k] = (1 - alpha) * (stats.cov[k]! + alpha * delta[i]! * delta[j]!);
+      cov[k] = (1 - alpha) * (cov[k]! + ai * delta[j]!);
     }
   }
 }
