@@ -33,6 +33,8 @@ export const ErrorCode = {
   FactsUnavailable: 'BW_FACTS_UNAVAILABLE',
   /** A worker's question to the hub (workers/) went unanswered in time, or the hub is gone: the bind fails closed. */
   HubUnavailable: 'BW_HUB_UNAVAILABLE',
+  /** Fleet mode: the shared PostgreSQL database cannot be reached or refused a query (fleet/). */
+  FleetUnavailable: 'BW_FLEET_UNAVAILABLE',
   OktaUnavailable: 'BW_OKTA_UNAVAILABLE',
   OktaRateLimited: 'BW_OKTA_RATE_LIMITED',
   OktaAuth: 'BW_OKTA_AUTH',

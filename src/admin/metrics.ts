@@ -18,6 +18,8 @@ export interface MetricsSources {
   incidents?: () => { open: number; deadLetters: number };
   /** Worker processes (workers.count > 1); undefined in one process. */
   workers?: () => { running: number; restarts: number } | undefined;
+  /** Fleet mode (storage.postgres); undefined on a single node. */
+  fleet?: () => { connected: boolean; listening: boolean; outbox: number; applied: number } | undefined;
 }
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -104,6 +106,24 @@ export class Metrics {
         const w = read();
         g.reset();
         if (w) g.set(w.restarts);
+      });
+    }
+    if (sources.fleet) {
+      const read = sources.fleet;
+      gauge('fleet_connected', 'Fleet mode: 1 while the fleet database answers (absent on a single node)', [], (g) => {
+        const f = read();
+        g.reset();
+        if (f) g.set(f.connected ? 1 : 0);
+      });
+      gauge('fleet_outbox', 'Fleet mode: changes of this node waiting for the fleet database', [], (g) => {
+        const f = read();
+        g.reset();
+        if (f) g.set(f.outbox);
+      });
+      gauge('fleet_applied', 'Fleet mode: changes from other nodes applied since start', [], (g) => {
+        const f = read();
+        g.reset();
+        if (f) g.set(f.applied);
       });
     }
     if (sources.incidents) {

@@ -15,10 +15,18 @@ import type { Secret } from '../log/secret.js';
 import { close, listen } from '../util/http-listen.js';
 import type { Metrics } from './metrics.js';
 
+export interface ReadinessCheck {
+  name: string;
+  ok: boolean;
+  detail?: string;
+  /** Reported but not required for ready: the node works without it, in a documented fail mode. */
+  optional?: boolean;
+}
+
 export interface Readiness {
   ready: boolean;
   /** Each check, with why it fails. */
-  checks: { name: string; ok: boolean; detail?: string }[];
+  checks: ReadinessCheck[];
 }
 
 export class AdminServer {

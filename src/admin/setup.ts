@@ -14,7 +14,8 @@ import { mapperFor } from '../behavior/setup.js';
 import type { Db } from '../store/db.js';
 import type { Quarantine } from '../incidents/quarantine.js';
 import type { Clock } from '../util/clock.js';
-import { AdminServer, type Readiness } from './server.js';
+import { AdminServer, type Readiness, type ReadinessCheck } from './server.js';
+import type { FleetStatus, FleetSync } from '../fleet/sync.js';
 import { Metrics } from './metrics.js';
 
 export interface RunningAdmin {
@@ -33,6 +34,8 @@ export interface AdminParts {
   connectors?: () => RunningConnectors | undefined;
   version: string;
   startedAt: number;
+  /** Fleet mode's link to PostgreSQL. */
+  fleet?: FleetSync | undefined;
   /** The worker processes when workers.count > 1 (this process is their hub and listens on nothing itself). */
   workers?: () => WorkersStatus | undefined;
 }
@@ -56,6 +59,7 @@ export function createMetrics(parts: () => Partial<AdminParts>): Metrics {
     lookups: () => ({ lookups: parts().behavior?.facts?.lookups ?? 0, failures: parts().behavior?.facts?.lookupFailures ?? 0 }),
     incidents: () => parts().mfa?.incidents.counts() ?? { open: 0, deadLetters: 0 },
     workers: () => parts().workers?.(),
+    fleet: () => parts().fleet?.status(),
   });
 }
 
@@ -69,8 +73,19 @@ export async function readiness(p: AdminParts): Promise<Readiness> {
     ...(workers ? [{ name: 'workers', ok: workers.running === workers.count, ...(workers.running === workers.count ? {} : { detail: `${workers.running} of ${workers.count} workers running (${workers.restarts} restarts)` }) }] : []),
     { name: 'directory', ok: upstreams.some((u) => u.healthy), ...(upstreams.some((u) => u.healthy) ? {} : { detail: `no directory URL is healthy (${upstreams.map((u) => u.url).join(', ')})` }) },
     { name: 'policy', ok: p.policy === undefined || p.policy.decider.policy !== undefined },
+    ...(p.fleet ? [fleetCheck(p.fleet.status())] : []),
   ];
-  return { ready: checks.every((c) => c.ok), checks };
+  return { ready: checks.every((c) => c.ok || c.optional), checks };
+}
+
+/**
+ * The fleet database is reported, not required: a node without it keeps deciding from its own
+ * state (fleet/README.md). Taking every node out of the balancer because PostgreSQL is down
+ * would turn a degraded fleet into no login at all.
+ */
+function fleetCheck(f: FleetStatus): ReadinessCheck {
+  if (f.connected) return { name: 'fleet', ok: true, optional: true, ...(f.listening ? {} : { detail: 'not listening for changes; reading them every reload' }) };
+  return { name: 'fleet', ok: false, optional: true, detail: `fleet database unavailable (${f.lastError ?? 'connecting'}); deciding from this node's state, ${f.outbox} change(s) queued` };
 }
 
 export async function status(p: AdminParts, now: number): Promise<Record<string, unknown>> {
@@ -90,6 +105,7 @@ export async function status(p: AdminParts, now: number): Promise<Record<string,
     behavior: p.behavior ? { ...p.behavior.engine.size, learning: p.behavior.engine.learningProgress(now) } : null,
     threatSources: p.proxy.threat?.entryCount ?? 0,
     connectors: p.connectors?.()?.health() ?? [],
+    ...(p.fleet ? { fleet: p.fleet.status() } : {}),
   };
 }
 

@@ -12,11 +12,16 @@ import { startMfa, type RunningMfa } from '../mfa/setup.js';
 import { startPolicy, type RunningPolicy } from '../policy/setup.js';
 import { openDatabase, type Db } from '../store/db.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
+import { fleetOutboxFor } from '../store/fleet-outbox.js';
+import { startFleet } from '../fleet/setup.js';
+import type { FleetSync } from '../fleet/sync.js';
 import type { Clock } from '../util/clock.js';
 import { startUserInsight, type RunningInsight } from '../insight/setup.js';
 
 export interface DecisionPoint {
   quarantine: Quarantine;
+  /** Fleet mode's link to PostgreSQL (storage.postgres). */
+  fleet: FleetSync | undefined;
   /** The database quarantine, incidents and threat entries live in. */
   db: Db;
   policy: RunningPolicy | undefined;
@@ -38,8 +43,12 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
   const mapper = mapperFor(config);
   let quarantine: Quarantine | undefined;
   let policy: RunningPolicy | undefined;
+  let fleet: FleetSync | undefined;
   try {
-    quarantine = new Quarantine({ store: new QuarantineStore(db), clock: o.clock, log, ...(o.quarantineRefreshMs ? { refreshMs: o.quarantineRefreshMs } : {}) });
+    const outbox = fleetOutboxFor(db, config.storage.postgres !== undefined);
+    const quarantineStore = new QuarantineStore(db, { outbox });
+    quarantine = new Quarantine({ store: quarantineStore, clock: o.clock, log, ...(o.quarantineRefreshMs ? { refreshMs: o.quarantineRefreshMs } : {}) });
+    fleet = startFleet(config, log, { outbox, quarantineStore, quarantine, clock: o.clock });
     policy = o.policy ? startPolicy(config, log, { mapper, quarantine, clock: o.clock }) : undefined;
     const engine = o.behavior?.service.engine;
     const mfa = o.mfa ? startMfa(config, log, {
@@ -52,7 +61,7 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
     }) : undefined;
     const q = quarantine;
     return {
-      quarantine: q, policy, mfa, db, insight,
+      quarantine: q, fleet, policy, mfa, db, insight,
       startPage: async () => {
         if (mfa?.page && config.mfa.challengePage) await mfa.page.start(config.mfa.challengePage.host, config.mfa.challengePage.port);
       },
@@ -62,12 +71,14 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
         insight?.close();
         await mfa?.page?.stop();
         policy?.close();
+        await fleet?.stop();
         q.close();
         ownDb?.close();
       },
     };
   } catch (err) {
     policy?.close();
+    void fleet?.stop();
     quarantine?.close();
     ownDb?.close();
     throw err;

@@ -7,6 +7,7 @@ import { loadConfigFile } from '../config/load.js';
 import { Quarantine } from '../incidents/quarantine.js';
 import { openDatabase } from '../store/db.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
+import { fleetOutboxFor } from '../store/fleet-outbox.js';
 import { systemClock } from '../util/clock.js';
 import { IncidentStore } from '../store/incident-store.js';
 import { BehaviorStore } from '../store/behavior-store.js';
@@ -26,14 +27,16 @@ export function quarantineCommand(args: string[], out: (s: string) => void, err:
     options: { config: { type: 'string', short: 'c' }, db: { type: 'string' }, reason: { type: 'string' }, until: { type: 'string' }, 'until-verified': { type: 'boolean', default: false }, force: { type: 'boolean', default: false }, ...OPERATOR_OPTION, json: { type: 'boolean', default: false } },
   });
   if ((sub === 'list') !== (positionals.length === 0) || positionals.length > 1) throw new UsageError(USAGE);
-  const path = values.db ?? (values.config ? loadConfigFile(values.config).storage.path : 'data/bindwall.db');
+  const config = values.config ? loadConfigFile(values.config) : undefined;
+  const path = values.db ?? config?.storage.path ?? 'data/bindwall.db';
   const now = systemClock.now();
   const untilMs = values.until ? parseFuture(values.until, now) : undefined;
   if (untilMs !== undefined && untilMs <= now) throw new UsageError('--until must be in the future (a duration from now such as 24h, or an ISO time with a zone)');
   const operator = operatorName(values.operator);
   const db = openDatabase(path);
   try {
-    const q = new Quarantine({ store: new QuarantineStore(db), clock: systemClock });
+    // On a fleet node's store, the change also goes to the outbox: the node passes it on to the fleet.
+    const q = new Quarantine({ store: new QuarantineStore(db, { outbox: fleetOutboxFor(db, config?.storage.postgres !== undefined) }), clock: systemClock });
     if (sub === 'list') {
       const rows = q.list();
       if (values.json) out(JSON.stringify(rows));

@@ -3,7 +3,7 @@
  * express (files readable, duplicate listeners, URL syntax), resolve paths relative to the
  * file, read TLS material, and return one frozen Config — or every problem at once.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { stringify as stringifyYaml } from 'yaml';
@@ -82,12 +82,19 @@ export interface Config {
   responses: Readonly<Record<string, Workflow>>;
   userInsight?: UserInsightConfig;
   connectors: { oktaSso?: OktaSsoConfig };
-  storage: { path: string };
+  storage: { path: string; postgres?: PostgresConfig };
   /** Proxy processes (workers/); count resolved from `auto`. Absent in configs built in code: one process. */
   workers?: { count: number; balance: 'kernel' | 'round-robin'; hubTimeoutMs: number };
   admin?: { host: string; port: number; token?: Secret<string>; tls?: TlsMaterial; console?: ConsoleConfig };
   log: Omit<ParsedConfig['log'], 'syslog'> & { syslog?: SyslogOptions };
 }
+
+/** storage.postgres as the fleet uses it: the password read from its file, the CA loaded. */
+export type PostgresConfig = Omit<NonNullable<ParsedConfig['storage']['postgres']>, 'passwordFile' | 'tls' | 'node'> & {
+  node: string;
+  password?: Secret<string>;
+  tls?: { rejectUnauthorized: boolean; ca?: Buffer };
+};
 
 export class ConfigError extends BindwallError {
   readonly diagnostics: readonly Diagnostic[];
@@ -139,6 +146,7 @@ interface Loaded {
   workflows: Record<string, Workflow>;
   insight?: InsightFiles;
   adminToken?: Secret<string>;
+  pgPassword?: Secret<string>;
 }
 
 
@@ -334,13 +342,32 @@ function checkBeyondSchema(source: YamlSource, out: Diagnostic[]): Loaded {
     readPem(['admin', 'tls', 'certFile'], adminTls.certFile, 'certificate');
     readPem(['admin', 'tls', 'keyFile'], adminTls.keyFile, 'private key');
   }
+  const pg = obj(obj(raw.storage)?.postgres);
+  let pgPassword: Secret<string> | undefined;
+  if (pg) {
+    const url = str(pg.url);
+    if (url !== undefined) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(url);
+      } catch {
+        out.push(source.diag(['storage', 'postgres', 'url'], 'error', 'not a URL', 'write postgres://user@host:5432/database'));
+      }
+      if (parsed && parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') out.push(source.diag(['storage', 'postgres', 'url'], 'error', `scheme ${parsed.protocol} is not postgres:`, 'write postgres://user@host:5432/database'));
+      // A password in the URL would end up wherever the URL is printed.
+      else if (parsed?.password) out.push(source.diag(['storage', 'postgres', 'url'], 'error', 'the URL holds a password', 'remove it from the URL and put it in passwordFile'));
+    }
+    const text = secretFile(['storage', 'postgres', 'passwordFile'], pg.passwordFile, 'PostgreSQL password');
+    if (text) pgPassword = new Secret(text);
+    readPem(['storage', 'postgres', 'tls', 'caFile'], obj(pg.tls)?.caFile, 'CA file');
+  }
   checkConsistency(source, raw, out);
   readPem(['log', 'syslog', 'caFile'], obj(obj(raw.log)?.syslog)?.caFile, 'CA file');
   const workflows = readWorkflows(source, raw, out);
   const insight = readInsightFiles(source, raw, out);
   return {
     pem, urls, routingKeys, workflows, ...(insight ? { insight } : {}), ...(adminTokenText ? { adminToken: new Secret(adminTokenText) } : {}), ...(lookupPassword ? { lookupPassword } : {}), ...(oktaToken ? { oktaToken } : {}), ...(oktaKey ? { oktaKey } : {}),
-    ...(ssoToken ? { ssoToken } : {}), ...(ssoKey ? { ssoKey } : {}), ...(hookSecret ? { hookSecret } : {}),
+    ...(ssoToken ? { ssoToken } : {}), ...(ssoKey ? { ssoKey } : {}), ...(hookSecret ? { hookSecret } : {}), ...(pgPassword ? { pgPassword } : {}),
   };
 }
 
@@ -408,7 +435,16 @@ function assemble(source: YamlSource, v: ParsedConfig, loaded: Loaded): Config {
         links: { ...(links.baseUrl ? { baseUrl: links.baseUrl.replace(/\/$/, '') } : {}), key: loaded.insight!.linkKey!, validForMs: links.validForMs },
       }))(v.userInsight),
     } : {}),
-    storage: { path: abs(v.storage.path) },
+    storage: {
+      path: abs(v.storage.path),
+      ...(v.storage.postgres ? {
+        postgres: (({ passwordFile: _p, tls, ...pg }) => ({
+          ...pg, node: pg.node ?? `${hostname()}-${process.pid}`,
+          ...(loaded.pgPassword ? { password: loaded.pgPassword } : {}),
+          ...(tls ? { tls: { rejectUnauthorized: tls.rejectUnauthorized, ...(tls.caFile ? { ca: loaded.pem.get(abs(tls.caFile))! } : {}) } } : {}),
+        }))(v.storage.postgres),
+      } : {}),
+    },
     workers: { count: v.workers.count === 'auto' ? availableParallelism() : v.workers.count, balance: v.workers.balance, hubTimeoutMs: v.workers.hubTimeoutMs },
     ...(v.admin ? {
       admin: {

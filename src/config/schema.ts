@@ -411,7 +411,28 @@ export const configSchema = z.strictObject({
   /** UserInsight: people hear of new devices, factor and password changes and failed step-ups on their account, and can report them. */
   userInsight: userInsight.optional(),
   connectors: z.strictObject({ oktaSso: oktaSso.optional() }).default({}),
-  storage: z.strictObject({ path: z.string().min(1).default('data/bindwall.db') }).default({ path: 'data/bindwall.db' }),
+  storage: z.strictObject({
+    path: z.string().min(1).default('data/bindwall.db'),
+    /**
+     * Fleet mode (fleet/): several nodes share quarantine through this PostgreSQL database.
+     * Each node keeps deciding from its own SQLite store at `path`; changes go to PostgreSQL
+     * through a local outbox (kept while the database is down, replayed when it returns) and
+     * reach the other nodes by LISTEN/NOTIFY, with a periodic reload as the safety net.
+     */
+    postgres: z.strictObject({
+      /** postgres://user@host:port/database (the password goes in passwordFile, never in the URL). */
+      url: z.string().min(1),
+      passwordFile: z.string().min(1).optional(),
+      tls: z.strictObject({ caFile: z.string().min(1).optional(), rejectUnauthorized: z.boolean().default(true) }).optional(),
+      /** This node's name in the fleet (in change records and logs); default the host name and the process id. */
+      node: z.string().min(1).max(64).optional(),
+      /** The safety net: every node re-reads the changes it may have missed this often. */
+      reloadMs: ms(5_000),
+      connectTimeoutMs: ms(5_000),
+      /** A query that has not answered by then fails (the change stays in the outbox). */
+      queryTimeoutMs: ms(5_000),
+    }).optional(),
+  }).default({ path: 'data/bindwall.db' }),
   /**
    * Proxy processes on the listeners (workers/). `auto` is one per core. Every worker asks this
    * process (the hub, which keeps behaviour, the threat pool, lockouts, challenges, incidents and

@@ -80,7 +80,7 @@ export class Quarantine implements QuarantineView {
   release(accountOrDn: string): boolean {
     const account = canonicalAccount(accountOrDn);
     const had = this.#until.delete(account);
-    return (this.#store?.remove(account) ?? false) || had;
+    return (this.#store?.remove(account, this.#clock.now()) ?? false) || had;
   }
 
   list(): QuarantineRow[] {

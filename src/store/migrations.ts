@@ -264,4 +264,22 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       CREATE INDEX console_audit_time ON console_audit(time);
     `,
   },
+  {
+    version: 14,
+    description: 'fleet mode: changes waiting for PostgreSQL (the outbox) and how far this node has read the fleet\'s',
+    sql: `
+      CREATE TABLE fleet_outbox (
+        id INTEGER PRIMARY KEY,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        data TEXT NOT NULL,
+        time INTEGER NOT NULL
+      );
+      CREATE INDEX fleet_outbox_key ON fleet_outbox(kind, key);
+      CREATE TABLE fleet_cursor (
+        kind TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ]);

@@ -1,0 +1,40 @@
+/**
+ * What the fleet replicates, one entry per kind of record: how a change from another node is
+ * checked and applied to this node's store, and what reads the store again afterwards.
+ */
+import type { Quarantine } from '../incidents/quarantine.js';
+import { QUARANTINE_KIND, type QuarantineChange, type QuarantineStore } from '../store/quarantine-store.js';
+
+export interface ReplicatedKind {
+  readonly kind: string;
+  /** Applies one change from another node; throws on a record it cannot read. */
+  apply(key: string, data: unknown): void;
+  /** After a batch was applied: in-memory views read the store again. */
+  applied?(): void;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function quarantineChange(key: string, data: unknown): QuarantineChange {
+  if (!isObj(data) || data.account !== key || typeof data.changedAt !== 'number') throw new Error('not a quarantine change');
+  const row = data.row;
+  if (row === null) return { account: key, row: null, changedAt: data.changedAt };
+  if (!isObj(row) || row.account !== key || typeof row.since !== 'number' || !(row.until === null || typeof row.until === 'number') || typeof row.reason !== 'string' || typeof row.source !== 'string') {
+    throw new Error('not a quarantine row');
+  }
+  return {
+    account: key, changedAt: data.changedAt,
+    row: {
+      account: key, since: row.since, until: row.until, reason: row.reason, source: row.source,
+      releaseOn: row.releaseOn === 'verified' ? 'verified' : 'analyst', incidentId: typeof row.incidentId === 'number' ? row.incidentId : null,
+    },
+  };
+}
+
+export function quarantineKind(store: QuarantineStore, view: Quarantine | undefined): ReplicatedKind {
+  return {
+    kind: QUARANTINE_KIND,
+    apply: (key, data) => store.apply(quarantineChange(key, data)),
+    applied: () => view?.refresh(),
+  };
+}

@@ -1,0 +1,17 @@
+/** Starts fleet mode when storage.postgres is configured: the replicated kinds on this node's store. */
+import type { Config } from '../config/load.js';
+import type { Quarantine } from '../incidents/quarantine.js';
+import type { Logger } from '../log/logger.js';
+import type { FleetOutbox } from '../store/fleet-outbox.js';
+import type { QuarantineStore } from '../store/quarantine-store.js';
+import type { Clock } from '../util/clock.js';
+import { quarantineKind } from './kinds.js';
+import { FleetSync } from './sync.js';
+
+export function startFleet(config: Config, log: Logger, o: { outbox: FleetOutbox | undefined; quarantineStore: QuarantineStore; quarantine: Quarantine; clock: Clock }): FleetSync | undefined {
+  const pg = config.storage.postgres;
+  if (!pg || !o.outbox) return undefined;
+  const sync = new FleetSync({ config: pg, outbox: o.outbox, clock: o.clock, log: log.child({ part: 'fleet' }), kinds: [quarantineKind(o.quarantineStore, o.quarantine)] });
+  sync.start();
+  return sync;
+}

@@ -1,0 +1,159 @@
+/**
+ * Fleet mode with real parts: three bindwall nodes (the real binary, each with its own SQLite
+ * store) share one throwaway PostgreSQL cluster; slapd behind them; ldapwhoami binding
+ * through them. A quarantine made on one node refuses the user on the others within a second;
+ * with PostgreSQL stopped, a node keeps deciding, queues its change, says so in /readyz and
+ * /metrics, and the change reaches the fleet once the database is back.
+ */
+import test from 'ava';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { runBindwall, spawnBindwall, type Spawned } from '../helpers/cli.js';
+import { ldapTool } from '../helpers/ldap-utils.js';
+import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
+
+const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
+const PW: Record<string, string> = { alice: 'Alice-Pass-1', bob: 'Bob-Pass-2', carol: 'Carol-Pass-3' };
+
+interface Node { name: string; config: string; proc: Spawned; url: string; admin: string }
+
+let pgs: Postgres;
+let slapd: Slapd;
+let dir: string;
+const nodes: Node[] = [];
+
+async function startNode(name: string): Promise<Node> {
+  const config = join(dir, `${name}.yaml`);
+  writeFileSync(config, `listeners:
+  - name: edge
+    port: 0
+directory:
+  urls: [${slapd.url}]
+storage:
+  path: ${join(dir, `${name}.db`)}
+  postgres:
+    url: ${pgs.url}
+    passwordFile: ${pgs.passwordFile}
+    node: ${name}
+    reloadMs: 2000
+policy:
+  dir: ${join(dir, 'policies')}
+  watch: false
+admin:
+  port: 0
+log:
+  level: info
+`);
+  const proc = spawnBindwall(['start', '--config', config]);
+  const url = (await proc.waitFor(/"url":"(ldap:\/\/127\.0\.0\.1:\d+)"/, 30_000))[1]!;
+  const admin = (await proc.waitFor(/"event":"admin_listening","url":"(http:\/\/127\.0\.0\.1:\d+)"/, 30_000))[1]!;
+  await proc.waitFor(/"event":"fleet_connected"/, 30_000);
+  return { name, config, proc, url, admin };
+}
+
+const whoami = (node: Node, uid: string) => ldapTool('ldapwhoami', ['-x', '-H', node.url, '-D', dn(uid), '-w', PW[uid]!]);
+
+/** Milliseconds until `check` holds, polling every 20 ms, at most `limitMs`. */
+async function msUntil(check: () => Promise<boolean>, limitMs: number): Promise<number> {
+  const t0 = Date.now();
+  while (!(await check())) {
+    if (Date.now() - t0 > limitMs) return Infinity;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return Date.now() - t0;
+}
+
+test.before(async () => {
+  [pgs, slapd] = await Promise.all([startPostgres(), startSlapd()]);
+  dir = mkdtempSync(join(tmpdir(), 'bindwall-fleet-'));
+  mkdirSync(join(dir, 'policies'));
+  writeFileSync(join(dir, 'policies', 'policy.yaml'), 'version: 1\nrules:\n  - { id: quarantined, when: { quarantined: true }, action: block }\ndefault: { action: approve }\n');
+  nodes.push(...(await Promise.all(['a', 'b', 'c'].map((n) => startNode(n)))));
+});
+
+test.after.always(async () => {
+  await Promise.all(nodes.map(async (n) => {
+    if (n.proc.child.exitCode === null) {
+      n.proc.child.kill('SIGTERM');
+      await n.proc.exited;
+    }
+  }));
+  await slapd?.stop();
+  await pgs?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test.serial('a quarantine made on node A refuses the user on nodes B and C within a second; a release on B lets her in on A and C', async (t) => {
+  const [a, b, c] = nodes as [Node, Node, Node];
+  for (const n of nodes) t.is((await whoami(n, 'alice')).code, 0, `alice on ${n.name} before`);
+  const add = await runBindwall(['quarantine', 'add', 'alice', '--config', a.config, '--reason', 'fleet test']);
+  t.is(add.status, 0, add.stderr);
+  const onC = await msUntil(async () => (await whoami(c, 'alice')).code === 49, 3_000);
+  const onB = await msUntil(async () => (await whoami(b, 'alice')).code === 49, 3_000);
+  t.log(`quarantine on A refused on C after ${onC} ms, on B after ${onB} ms more`);
+  t.true(onC < 1_000, `C refused alice after ${onC} ms`);
+  t.true(onB < 1_000, `B refused alice after ${onB} ms`);
+  t.is((await whoami(a, 'alice')).code, 49);
+  // Release on another node than the one that quarantined.
+  const release = await runBindwall(['quarantine', 'release', 'alice', '--config', b.config]);
+  t.is(release.status, 0, release.stderr);
+  const back = await msUntil(async () => (await whoami(a, 'alice')).code === 0 && (await whoami(c, 'alice')).code === 0, 3_000);
+  t.true(back < 1_000, `alice back on A and C after ${back} ms`);
+  // The fleet's record of it, once, with the node that changed it last.
+  const client = new pg.Client({ connectionString: pgs.urlWithPassword });
+  await client.connect();
+  try {
+    const r = await client.query("SELECT key, node, data->'row' AS row FROM fleet_records WHERE kind = 'quarantine'");
+    t.deepEqual(r.rows, [{ key: 'alice', node: 'b', row: null }]);
+  } finally {
+    await client.end();
+  }
+});
+
+test.serial('PostgreSQL down: the node decides from its own state, queues the change, says so; the fleet catches up when it returns', async (t) => {
+  const [a, , c] = nodes as [Node, Node, Node];
+  await pgs.stopServer();
+  try {
+    const add = await runBindwall(['quarantine', 'add', 'bob', '--config', a.config]);
+    t.is(add.status, 0, add.stderr);
+    // Node A refuses bob from its own store (it re-reads quarantine within seconds).
+    t.true(await msUntil(async () => (await whoami(a, 'bob')).code === 49, 10_000) < Infinity, 'A refuses bob while the database is down');
+    t.is((await whoami(c, 'bob')).code, 0, 'C has not heard of it');
+    await a.proc.waitFor(/"event":"fleet_unavailable"/, 10_000);
+    // Ready all the same (the fleet check is reported, not required), with the reason.
+    const ready = await fetch(`${a.admin}/readyz`);
+    const body = (await ready.json()) as { ready: boolean; checks: { name: string; ok: boolean; detail?: string; optional?: boolean }[] };
+    t.is(ready.status, 200);
+    const fleet = body.checks.find((x) => x.name === 'fleet')!;
+    t.false(fleet.ok);
+    t.true(fleet.optional);
+    t.regex(fleet.detail!, /fleet database unavailable.*1 change\(s\) queued/);
+    const metrics = await (await fetch(`${a.admin}/metrics`)).text();
+    t.regex(metrics, /bindwall_fleet_connected 0/);
+    t.regex(metrics, /bindwall_fleet_outbox 1/);
+  } finally {
+    await pgs.startServer();
+  }
+  // Reconnects within its backoff (at most 15 s), replays, and C refuses bob.
+  const caught = await msUntil(async () => (await whoami(c, 'bob')).code === 49, 20_000);
+  t.true(caught < Infinity, 'C refuses bob once the database is back');
+  t.log(`C refused bob ${caught} ms after the database came back`);
+  await a.proc.waitFor(/"event":"fleet_restored"/, 5_000);
+  const metrics = await (await fetch(`${a.admin}/metrics`)).text();
+  t.regex(metrics, /bindwall_fleet_connected 1/);
+  t.regex(metrics, /bindwall_fleet_outbox 0/);
+  // No password of PostgreSQL's anywhere in what the nodes printed.
+  for (const n of nodes) t.false((n.proc.stdout() + n.proc.stderr()).includes('Pg-Secret-7'), `node ${n.name} printed the database password`);
+});
+
+test('a password in storage.postgres.url is refused with its place and the fix', async (t) => {
+  const file = join(dir, 'bad.yaml');
+  writeFileSync(file, `listeners:\n  - name: edge\n    port: 0\ndirectory:\n  urls: [${slapd.url}]\nstorage:\n  postgres:\n    url: postgres://bindwall:hunter2@127.0.0.1:5432/bindwall\n`);
+  const r = await runBindwall(['config', 'check', file]);
+  t.is(r.status, 1);
+  t.regex(r.stderr + r.stdout, /bad\.yaml:8:\d+.*the URL holds a password.*passwordFile/s);
+  t.false((r.stderr + r.stdout).includes('hunter2'));
+});
