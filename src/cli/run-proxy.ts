@@ -20,6 +20,7 @@ import { formatDiagnostic } from '../config/diagnostics.js';
 import { checkConnections } from './connect-check.js';
 import { createMetrics, startAdmin, type AdminParts, type RunningAdmin } from '../admin/setup.js';
 import { Hub } from '../workers/hub.js';
+import { shareLockouts, shareThreats } from '../fleet/streams.js';
 import { startWorkers, type RunningWorkers } from '../workers/cluster.js';
 
 export interface RunningProxy {
@@ -65,6 +66,9 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     const challenge = opts.challenge ?? point.mfa!.challenger;
     const lockoutPolicy = lockoutPolicySource(config, systemClock, log);
     proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db), ...(lockoutPolicy ? { lockoutPolicy } : {}), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(point.insight ? { onPasswordChanged: point.insight.passwordChanged } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
+    // Fleet mode: the threat pool and smart lockout count what every node saw (fleet/streams.ts).
+    if (point.fleet && proxy.threat) shareThreats(point.fleet, proxy.threat);
+    if (point.fleet && proxy.lockout) shareLockouts(point.fleet, proxy.lockout);
     await point.startPage();
     const workerCount = config.workers?.count ?? 1;
     if (workerCount > 1) {

@@ -23,6 +23,20 @@ export const PG_MIGRATIONS: readonly { version: number; description: string; sql
       CREATE INDEX fleet_records_seq ON fleet_records (kind, seq);
     `,
   },
+  {
+    version: 2,
+    description: 'observations every node counts (threat pool, smart lockout), kept a quarter of an hour',
+    sql: `
+      CREATE TABLE fleet_events (
+        seq BIGSERIAL PRIMARY KEY,
+        kind TEXT NOT NULL,
+        node TEXT NOT NULL,
+        time BIGINT NOT NULL,
+        data JSONB NOT NULL
+      );
+      CREATE INDEX fleet_events_time ON fleet_events (time);
+    `,
+  },
 ]);
 
 /** One number for every lock bindwall takes in PostgreSQL, told apart by the second key. */

@@ -15,6 +15,24 @@ import { describePgError, openClient, openPool } from './postgres.js';
 import { LOCK_PUSH, LOCK_SPACE, migratePg } from './schema.js';
 
 export const FLEET_CHANNEL = 'bindwall_fleet';
+/** The notification payload for new observations (record kinds notify their own name). */
+const EVENTS = '~events';
+/** Observations waiting for the database, at most: past it the oldest go (counted in status). */
+const MAX_QUEUED_EVENTS = 10_000;
+/** Observations are read by nodes within a second or two; a node back after longer counts afresh. */
+const EVENTS_KEPT_MS = 15 * 60_000;
+const PRUNE_EVERY_MS = 60_000;
+
+/**
+ * Observations every node counts as if it had seen them (threat pool, smart lockout): not
+ * records with a latest state, but a stream. Kept in memory until pushed (bounded), and in
+ * PostgreSQL for a quarter of an hour.
+ */
+export interface FleetStream {
+  readonly kind: string;
+  /** Applies another node's observation; `id` is unique in the fleet. */
+  apply(data: unknown, id: string): void;
+}
 
 /** How often the outbox is looked at: a change made by the CLI on this node's store waits at most this. */
 const PUSH_EVERY_MS = 100;
@@ -35,6 +53,8 @@ export interface FleetStatus {
   outbox: number;
   /** Changes from other nodes applied since start. */
   applied: number;
+  /** Observations (threat pool, lockout) waiting for the database, and those dropped past the bound. */
+  events: { queued: number; dropped: number; applied: number };
   lastError?: string;
   /** Clock time the database last answered. */
   lastContactAt?: number;
@@ -64,6 +84,13 @@ export class FleetSync {
   /** Kinds a notification (or a reconnect) asked to be read now. */
   readonly #wanted = new Set<string>();
   #applied = 0;
+  readonly #streams = new Map<string, FleetStream>();
+  #events: { kind: string; time: number; data: unknown }[] = [];
+  #eventsDropped = 0;
+  #eventsApplied = 0;
+  /** The last observation read; undefined until the first connect starts it at the newest. */
+  #eventCursor: number | undefined;
+  #pruneAt = 0;
   #busy = false;
   #timer: TimerHandle | undefined;
   #stopped = false;
@@ -79,6 +106,19 @@ export class FleetSync {
     this.#schedule(0);
   }
 
+  /** Registers a stream; the function returned publishes this node's observations to it. */
+  addStream(stream: FleetStream): (data: unknown) => void {
+    this.#streams.set(stream.kind, stream);
+    return (data) => {
+      if (this.#stopped) return;
+      this.#events.push({ kind: stream.kind, time: this.#o.clock.now(), data });
+      if (this.#events.length > MAX_QUEUED_EVENTS) {
+        this.#events.shift();
+        this.#eventsDropped++;
+      }
+    };
+  }
+
   status(): FleetStatus {
     let outbox = -1;
     try {
@@ -86,6 +126,7 @@ export class FleetSync {
     } catch { /* reported as -1: the local store is failing, which its own checks say */ }
     return {
       node: this.#o.config.node, connected: this.#connected, listening: this.#listening, outbox, applied: this.#applied,
+      events: { queued: this.#events.length, dropped: this.#eventsDropped, applied: this.#eventsApplied },
       ...(this.#lastError ? { lastError: this.#lastError } : {}), ...(this.#lastContactAt !== undefined ? { lastContactAt: this.#lastContactAt } : {}),
     };
   }
@@ -125,13 +166,20 @@ export class FleetSync {
       if (this.#connected) {
         if (!this.#listening && now >= this.#retryAt) await this.#listen();
         await this.#push();
+        await this.#pushEvents();
         if (now >= this.#reloadAt) {
           for (const k of this.#kinds.keys()) this.#wanted.add(k);
+          this.#wanted.add(EVENTS);
           this.#reloadAt = now + this.#o.config.reloadMs;
         }
         for (const kind of [...this.#wanted]) {
           this.#wanted.delete(kind);
-          await this.#pull(kind);
+          if (kind === EVENTS) await this.#pullEvents();
+          else await this.#pull(kind);
+        }
+        if (now >= this.#pruneAt) {
+          this.#pruneAt = now + PRUNE_EVERY_MS;
+          await this.#pool!.query('DELETE FROM fleet_events WHERE time < $1', [now - EVENTS_KEPT_MS]);
         }
         this.#failures = 0;
       }
@@ -151,6 +199,12 @@ export class FleetSync {
     this.#connected = true;
     this.#contact();
     for (const k of this.#kinds.keys()) this.#wanted.add(k);
+    this.#wanted.add(EVENTS);
+    if (this.#eventCursor === undefined) {
+      // A node joining counts from now: what others saw before it started is not replayed.
+      const r = await this.#pool.query<{ seq: string }>('SELECT coalesce(max(seq), 0) AS seq FROM fleet_events');
+      this.#eventCursor = Number(r.rows[0]!.seq);
+    }
     const queued = this.#o.outbox.size();
     if (wasDown) this.#o.log.warn({ event: 'fleet_restored', node: this.#o.config.node, outbox: queued }, `fleet database reachable again; replaying ${queued} queued change(s)`);
     else this.#o.log.info({ event: 'fleet_connected', node: this.#o.config.node, outbox: queued }, 'connected to the fleet database');
@@ -170,7 +224,7 @@ export class FleetSync {
     client.on('end', lost);
     client.on('notification', (n) => {
       if (n.channel !== FLEET_CHANNEL) return;
-      if (n.payload && this.#kinds.has(n.payload)) this.#wanted.add(n.payload);
+      if (n.payload && (this.#kinds.has(n.payload) || n.payload === EVENTS)) this.#wanted.add(n.payload);
       this.#schedule(0);
     });
     try {
@@ -185,6 +239,56 @@ export class FleetSync {
     this.#listening = true;
     // Whatever was notified while nobody listened is read now.
     for (const k of this.#kinds.keys()) this.#wanted.add(k);
+    this.#wanted.add(EVENTS);
+  }
+
+  /** This node's observations, in one transaction per batch; kept in memory until committed. */
+  async #pushEvents(): Promise<void> {
+    while (this.#events.length) {
+      const batch = this.#events.slice(0, BATCH);
+      const client = await this.#pool!.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, LOCK_PUSH]);
+        await client.query(
+          'INSERT INTO fleet_events (kind, node, time, data) SELECT k, $1, t, d FROM unnest($2::text[], $3::bigint[], $4::jsonb[]) AS e(k, t, d)',
+          [this.#o.config.node, batch.map((e) => e.kind), batch.map((e) => e.time), batch.map((e) => JSON.stringify(e.data))],
+        );
+        await client.query('SELECT pg_notify($1, $2)', [FLEET_CHANNEL, EVENTS]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw err;
+      } finally {
+        client.release();
+      }
+      this.#contact();
+      // Whatever was published meanwhile stays queued behind.
+      const sent = new Set(batch);
+      this.#events = this.#events.filter((e) => !sent.has(e));
+    }
+  }
+
+  /** The other nodes' observations past the cursor, in sequence order. */
+  async #pullEvents(): Promise<void> {
+    if (this.#eventCursor === undefined) return;
+    for (;;) {
+      const r: pg.QueryResult<{ seq: string; kind: string; data: unknown }> = await this.#pool!.query(
+        'SELECT seq, kind, data FROM fleet_events WHERE seq > $1 AND node <> $2 ORDER BY seq LIMIT $3', [this.#eventCursor, this.#o.config.node, BATCH]);
+      this.#contact();
+      for (const row of r.rows) {
+        const stream = this.#streams.get(row.kind);
+        if (!stream) continue;
+        try {
+          stream.apply(row.data, `${row.seq}`);
+          this.#eventsApplied++;
+        } catch (err) {
+          this.#o.log.error({ event: 'fleet_record_invalid', kind: row.kind, seq: Number(row.seq), error: (err as Error).message }, 'a fleet observation could not be applied; skipped');
+        }
+      }
+      if (r.rows.length) this.#eventCursor = Number(r.rows[r.rows.length - 1]!.seq);
+      if (r.rows.length < BATCH) break;
+    }
   }
 
   /** Outbox entries in order, each batch in one transaction; deleted here only once committed there. */

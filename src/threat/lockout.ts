@@ -140,8 +140,24 @@ export class SmartLockout {
     return c !== undefined && this.#clock.now() - c.since <= this.#o.windowMs && c.tags.includes(tag);
   }
 
+  /**
+   * Told of each failure counted here and of each success that resets a count, so every node
+   * of a fleet (fleet/) counts what the shared directory saw. No password tag is told.
+   */
+  onCounted: ((identity: string, bucket: Bucket, failed: boolean) => void) | undefined;
+
+  /**
+   * Another node's count: a failure there is a distinct wrong password here (its tag stays
+   * on the node that hashed it), a success resets the count as the directory did.
+   */
+  counted(identity: string, bucket: Bucket, failed: boolean, id: string): void {
+    if (failed) this.failed(identity, bucket, `remote:${id}`, true);
+    else this.succeeded(identity, bucket, true);
+  }
+
   /** A wrong password from this kind of source, which the directory saw; returns the lock's end when this one locked it. */
-  failed(identity: string, bucket: Bucket, tag: string): number {
+  failed(identity: string, bucket: Bucket, tag: string, remote = false): number {
+    if (!remote) this.onCounted?.(identity, bucket, true);
     const key = `${bucket}\u0000${identity}`;
     const now = this.#clock.now();
     let c = this.#counters.get(key);
@@ -180,7 +196,9 @@ export class SmartLockout {
   }
 
   /** A right password: the directory's counter is reset, and that bucket starts over (its lockout history stays). */
-  succeeded(identity: string, bucket: Bucket): void {
+  succeeded(identity: string, bucket: Bucket, remote = false): void {
+    // Only a success that resets something is worth telling the fleet: most binds have no failure behind them.
+    if (!remote && this.onCounted && (this.#budgets.has(identity) || (this.#counters.get(`${bucket}\u0000${identity}`)?.failures ?? 0) > 0)) this.onCounted(identity, bucket, false);
     const now = this.#clock.now();
     this.#budgets.delete(identity);
     const key = `${bucket}\u0000${identity}`;

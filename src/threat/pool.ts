@@ -128,6 +128,12 @@ export class ThreatPool {
   readonly #o: ThreatOptions;
   /** Told of new entries, level changes and (at most once a minute) renewals: storage. */
   onChange: ((e: ThreatEntry) => void) | undefined;
+  /**
+   * Told of each observation that counts toward an entry — failures, blocked guesses, and
+   * successes that correct a failure — so the fleet (fleet/) counts a spray spread over
+   * nodes once. A success for an account that never failed here counts for nothing: not told.
+   */
+  onObserved: ((ob: ThreatObservation) => void) | undefined;
   readonly #written = new Map<string, { level: ThreatLevel; at: number }>();
   readonly #clock: Clock;
   readonly #exempt: { name: string; cidrs: Cidr[] }[];
@@ -156,15 +162,19 @@ export class ThreatPool {
     return this.#o.mode;
   }
 
-  /** Learns from one bind's outcome (every bind, whoever answered it). */
-  observe(ob: ThreatObservation): void {
+  /** Learns from one bind's outcome (every bind, whoever answered it); `remote`: another node's, not told again. */
+  observe(ob: ThreatObservation, remote = false): void {
     if (this.#o.mode === ThreatMode.Off) return;
     // A guess the pool answered: it renews the entry that blocked it; the windows (bounded
     // memory) only count what reached the directory.
-    if (ob.blocked) return this.#countBlocked(ob.address, ob.time);
+    if (ob.blocked) {
+      if (!remote) this.onObserved?.(ob);
+      return this.#countBlocked(ob.address, ob.time);
+    }
     const w = this.#window(this.#windows, this.#o.windowMs, ob.address, ob.time);
     const c = count(w, ob.account, ob.failed);
     if (!c) return;
+    if (!remote && (ob.failed || c.failed > 0)) this.onObserved?.(ob);
     const slow = count(this.#window(this.#slowWindows, this.#o.slowWindowMs, ob.address, ob.time), ob.account, ob.failed);
     const reasons: [ThreatLevel, string, ThreatKind][] = [];
     const level = (counts: Record<ThreatLevel, number>, n: number): ThreatLevel | undefined =>
@@ -192,9 +202,13 @@ export class ThreatPool {
     if (top[0] === ThreatLevel.High && !exempt && !wasHigh) this.#raiseSubnet(ob.address, ob.time);
   }
 
+  /** Told of each honeytoken bind (the fleet shares them). */
+  onHoneytoken: ((address: string, account: string, time: number, relaying: boolean) => void) | undefined;
+
   /** A honeytoken account was tried from here: high at once (an app server is recorded, not blocked). */
-  honeytoken(address: string, account: string, time: number, relaying = false): void {
+  honeytoken(address: string, account: string, time: number, relaying = false, remote = false): void {
     if (this.#o.mode === ThreatMode.Off) return;
+    if (!remote) this.onHoneytoken?.(address, account, time, relaying);
     const exempt = relaying ? 'app server' : this.#exemptZone(address);
     const wasHigh = this.#live(address, time)?.level === ThreatLevel.High;
     this.#raise(address, ThreatLevel.High, `a bind as the honeytoken account ${account}`, time, exempt, ThreatKind.Honeytoken);

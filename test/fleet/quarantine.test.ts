@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { runBindwall, spawnBindwall, type Spawned } from '../helpers/cli.js';
+import { bindFrom } from '../helpers/bind-from.js';
 import { ldapTool } from '../helpers/ldap-utils.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
@@ -111,6 +112,39 @@ test.serial('a quarantine made on node A refuses the user on nodes B and C withi
   } finally {
     await client.end();
   }
+});
+
+test.serial('a spray spread over the three nodes is counted once: every node blocks the source; three wrong passwords on three nodes lock the account out on all', async (t) => {
+  const [a, b, c] = nodes as [Node, Node, Node];
+  const sprayer = '127.0.0.66';
+  // Twelve accounts, four per node: no node alone reaches the spray threshold (ten accounts).
+  for (let i = 0; i < 12; i++) {
+    const node = nodes[i % 3]!;
+    const r = await bindFrom(node.url, sprayer, `uid=nobody${i},ou=people,${BASE_DN}`, 'Summer2026!');
+    t.is(r.resultCode, 49);
+    // The next guess lands once this one was counted everywhere, as a spray's pace would allow.
+    await new Promise((r2) => setTimeout(r2, 30));
+  }
+  const blockedEverywhere = await msUntil(async () => {
+    for (const n of nodes) if ((await bindFrom(n.url, sprayer, dn('alice'), PW.alice!)).resultCode !== 49) return false;
+    return true;
+  }, 3_000);
+  t.true(blockedEverywhere < Infinity, 'the sprayer is refused on every node, even with a right password');
+  for (const n of [a, b, c]) {
+    t.is((await whoami(n, 'alice')).code, 0, `alice from her own address on ${n.name}`);
+    const list = await runBindwall(['threats', 'list', '--config', n.config, '--json']);
+    const entries = JSON.parse(list.stdout) as { key: string; level: string }[];
+    t.is(entries.find((e) => e.key === sprayer)?.level, 'high', `node ${n.name} has the sprayer high`);
+  }
+  // Smart lockout: three distinct wrong passwords for carol, one per node, from a machine she never used.
+  const stranger = '127.0.0.77';
+  for (const [i, n] of [a, b, c].entries()) {
+    t.is((await bindFrom(n.url, stranger, dn('carol'), `wrong-${i}`)).resultCode, 49);
+    await new Promise((r2) => setTimeout(r2, 150));
+  }
+  const locked = await msUntil(async () => (await bindFrom(a.url, stranger, dn('carol'), PW.carol!)).resultCode === 49, 3_000);
+  t.true(locked < Infinity, 'carol is locked out at the proxy from unfamiliar sources on node A');
+  t.is((await bindFrom(b.url, stranger, dn('carol'), PW.carol!)).resultCode, 49, 'and on node B');
 });
 
 test.serial('PostgreSQL down: the node decides from its own state, queues the change, says so; the fleet catches up when it returns', async (t) => {
