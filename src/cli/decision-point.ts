@@ -15,6 +15,7 @@ import { QuarantineStore } from '../store/quarantine-store.js';
 import { fleetOutboxFor } from '../store/fleet-outbox.js';
 import { startFleet } from '../fleet/setup.js';
 import type { FleetSync } from '../fleet/sync.js';
+import { FleetChallenges } from '../fleet/challenges.js';
 import type { Clock } from '../util/clock.js';
 import { startUserInsight, type RunningInsight } from '../insight/setup.js';
 
@@ -55,6 +56,8 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
       db, clock: o.clock, mapper, quarantine, version: o.version, ...(o.onOktaResponse ? { onOktaResponse: o.onOktaResponse } : {}),
       isKnownEndpoint: (account, endpoint) => engine?.knowsDevice(account, endpoint, o.clock.now(), o.behavior?.service.mapper.nameOf(endpoint)) ?? false,
     }) : undefined;
+    // Fleet mode: a login's challenge runs once across the nodes (fleet/challenges.ts).
+    if (fleet && mfa?.challenges) mfa.challenges.coordinator = new FleetChallenges(fleet, o.clock, log.child({ part: 'fleet' }));
     const insight = mfa?.page ? startUserInsight(config, log, {
       db, clock: o.clock, web: mfa.page, recorder: mfa.recorder, incidents: mfa.incidents,
       ...(o.behavior ? { behavior: o.behavior.service } : {}), ...(mfa.okta ? { okta: mfa.okta } : {}),

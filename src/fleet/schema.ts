@@ -37,6 +37,23 @@ export const PG_MIGRATIONS: readonly { version: number; description: string; sql
       CREATE INDEX fleet_events_time ON fleet_events (time);
     `,
   },
+  {
+    version: 3,
+    description: 'challenges run once across the fleet: owner, heartbeat, the push to take over, the outcome',
+    sql: `
+      CREATE TABLE fleet_challenges (
+        key TEXT PRIMARY KEY,
+        id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        heartbeat BIGINT NOT NULL,
+        deadline BIGINT NOT NULL,
+        poll_href TEXT,
+        cancel_href TEXT,
+        outcome JSONB
+      );
+      CREATE INDEX fleet_challenges_deadline ON fleet_challenges (deadline);
+    `,
+  },
 ]);
 
 /** One number for every lock bindwall takes in PostgreSQL, told apart by the second key. */

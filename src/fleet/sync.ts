@@ -85,6 +85,7 @@ export class FleetSync {
   readonly #wanted = new Set<string>();
   #applied = 0;
   readonly #streams = new Map<string, FleetStream>();
+  readonly #notified = new Map<string, () => void>();
   #events: { kind: string; time: number; data: unknown }[] = [];
   #eventsDropped = 0;
   #eventsApplied = 0;
@@ -104,6 +105,30 @@ export class FleetSync {
 
   start(): void {
     this.#schedule(0);
+  }
+
+  /** The pool while the database answers (challenges ask it directly); undefined while it does not. */
+  get pool(): pg.Pool | undefined {
+    return this.#connected ? this.#pool : undefined;
+  }
+
+  get node(): string {
+    return this.#o.config.node;
+  }
+
+  /** Calls `fn` on each notification with this payload (challenges: an outcome was written). */
+  onNotification(payload: string, fn: () => void): void {
+    this.#notified.set(payload, fn);
+  }
+
+  /** Tells every node, `payload` naming what changed. */
+  async notify(payload: string): Promise<void> {
+    await this.#pool?.query('SELECT pg_notify($1, $2)', [FLEET_CHANNEL, payload]);
+  }
+
+  /** A statement failed outside the sync's own rounds: the same reporting, the same reconnect. */
+  failed(err: unknown): void {
+    this.#down(err);
   }
 
   /** Registers a stream; the function returned publishes this node's observations to it. */
@@ -224,6 +249,8 @@ export class FleetSync {
     client.on('end', lost);
     client.on('notification', (n) => {
       if (n.channel !== FLEET_CHANNEL) return;
+      const hook = n.payload ? this.#notified.get(n.payload) : undefined;
+      if (hook) return hook();
       if (n.payload && (this.#kinds.has(n.payload) || n.payload === EVENTS)) this.#wanted.add(n.payload);
       this.#schedule(0);
     });
@@ -366,6 +393,11 @@ export class FleetSync {
   #down(err: unknown): void {
     const now = this.#o.clock.now();
     const error = describePgError(err);
+    if (!isUnavailable(err)) {
+      // The database answered, and refused one statement: a bug or a bad record, not an outage.
+      this.#o.log.error({ event: 'fleet_statement_failed', code: ErrorCode.FleetUnavailable, node: this.#o.config.node, error }, `a fleet database statement failed: ${error}`);
+      return;
+    }
     this.#connected = false;
     this.#listening = false;
     const listener = this.#listener;
@@ -384,4 +416,15 @@ export class FleetSync {
         `fleet database unavailable: ${error}; deciding from this node's state, ${outbox} change(s) queued`);
     }
   }
+}
+
+/**
+ * Whether a failure means the database cannot be used now (connection, shutdown, resources,
+ * a socket error, a timeout), rather than one statement being refused. Refusals are the
+ * SQLSTATE classes of the statement itself: 0A unsupported, 2x data, integrity and
+ * transaction state, 42 syntax and access, P0 PL/pgSQL.
+ */
+function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return !(typeof code === 'string' && /^(0A|2[0-9A-F]|42|P0)[0-9A-Z]{3}$/.test(code));
 }

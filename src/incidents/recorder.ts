@@ -35,17 +35,21 @@ export class IncidentRecorder {
 
   constructor(private readonly o: { store: IncidentStore; clock: Clock; log: Logger; escalation: EscalationOptions; runner: ResponseRunner }) {}
 
+  /** One incident per challenge: a second bind that shared the failed challenge gets the first's. */
   record(attempt: BindAttempt, decision: ChallengeDecision, outcome: ChallengeOutcome, logon: LogonEvent): Incident {
+    const earlier = outcome.challengeId ? this.o.store.byChallenge(outcome.challengeId) : undefined;
+    if (earlier) return earlier;
     return this.open({
       logon, assessment: attempt.assessment, facts: attempt.facts, severity: decision.severity, ruleId: decision.ruleId ?? null, policyHash: decision.policyHash ?? null,
       method: outcome.method ?? null, failure: outcome.failure ?? 'unknown', first: `challenge failed (${outcome.failure}): ${outcome.detail}`,
+      ...(outcome.challengeId ? { challengeId: outcome.challengeId } : {}),
     }, decision.onFailure);
   }
 
   /** Opens an incident for a failed verification of any kind, then runs its response. */
   open(f: {
     logon: LogonEvent; assessment?: BindAttempt['assessment']; facts?: UserFacts | null | undefined; severity?: string | undefined; ruleId: string | null; policyHash: string | null;
-    method: string | null; failure: string; first: string; extra?: readonly string[]; reported?: ReportedEvent;
+    method: string | null; failure: string; first: string; extra?: readonly string[]; reported?: ReportedEvent; challengeId?: string;
   }, onFailure: OnFailure | undefined): Incident {
     const o = this.o;
     const now = o.clock.now();
@@ -60,7 +64,7 @@ export class IncidentRecorder {
       time: now, account: logon.account, kind: logon.kind, endpoint: logon.endpoint, app: logon.app, score: a?.score ?? 0,
       reasons: a?.reasons ?? [], signals: a?.signals.map((s) => s.code) ?? [], ruleId: f.ruleId, policyHash: f.policyHash,
       method: f.method, failure: f.failure, severity: SEVERITIES[raised]!, status: IncidentStatus.Open, timeline, ...(f.reported ? { reported: f.reported } : {}),
-    });
+    }, f.challengeId);
     o.log.warn({ event: 'incident', incident: incident.id, account: incident.account, client: incident.endpoint, app: incident.app, failure: incident.failure, severity: incident.severity, ruleId: incident.ruleId },
       `incident #${incident.id}: ${incident.failure} for ${incident.account} from ${incident.endpoint} (${incident.severity})`);
     flushLogSync(o.log); // on disk before the client is answered, like the row

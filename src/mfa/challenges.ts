@@ -4,8 +4,27 @@
  * prompts once; a passed challenge is remembered for a while; and each account gets a
  * bounded number of prompts per window (push-bombing guard).
  */
+import { randomUUID } from 'node:crypto';
 import type { Clock } from '../util/clock.js';
 import type { ChallengeOutcome } from './outcome.js';
+
+/** What a running challenge tells about itself, so another node can take it over (fleet/). */
+export interface ChallengeProgress {
+  /** The push is on the phone: another node can poll it to its end. */
+  pushStarted(pollHref: string, cancelHref: string | undefined): void;
+}
+
+export type StartChallenge = (abandoned: AbortSignal, progress?: ChallengeProgress) => Promise<ChallengeOutcome>;
+/** Polls a push another node started, to its end (that node died while it was pending). */
+export type ResumeChallenge = (pollHref: string, deadline: number, abandoned: AbortSignal) => Promise<ChallengeOutcome>;
+
+/**
+ * Runs each login's challenge once across several nodes (fleet/challenges.ts): here when this
+ * node gets it, else waiting for the node that has it; taking it over when that node dies.
+ */
+export interface ChallengeCoordinator {
+  run(c: { key: string; id: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge }): Promise<ChallengeOutcome>;
+}
 
 export interface ChallengesOptions {
   /** How long a passed challenge lets the same login through without a new prompt. */
@@ -25,6 +44,8 @@ export class Challenges {
   readonly #passed = new Map<string, number>();
   readonly #prompts = new Map<string, number[]>();
   readonly #sourcePrompts = new Map<string, number[]>();
+  /** Fleet mode: challenges are run once across the nodes. */
+  coordinator: ChallengeCoordinator | undefined;
 
   constructor(o: ChallengesOptions, clock: Clock) {
     this.#o = o;
@@ -110,7 +131,7 @@ export class Challenges {
    * Runs `start` once for the key; concurrent callers get the same outcome. The challenge is
    * abandoned (the signal `start` gets aborts) only when every caller's client has gone.
    */
-  share(key: string, signal: AbortSignal, start: (abandoned: AbortSignal) => Promise<ChallengeOutcome>): Promise<ChallengeOutcome> {
+  share(key: string, signal: AbortSignal, start: StartChallenge, fleet?: { deadline: number; resume?: ResumeChallenge }): Promise<ChallengeOutcome> {
     const existing = this.#pending.get(key);
     if (existing) {
       existing.waiters.add(signal);
@@ -118,9 +139,15 @@ export class Challenges {
     }
     const waiters = new Waiters();
     waiters.add(signal);
-    const outcome = start(waiters.abort.signal).then((o) => {
+    const id = randomUUID();
+    const abandoned = waiters.abort.signal;
+    const run = this.coordinator && fleet
+      ? this.coordinator.run({ key, id, deadline: fleet.deadline, abandoned, start, ...(fleet.resume ? { resume: fleet.resume } : {}) })
+      : start(abandoned);
+    const outcome = run.then((o) => {
       if (o.result === 'passed' && this.#o.rememberMs > 0) this.#remember(key);
-      return o;
+      // Every bind that shared it gets the same id: one incident per challenge.
+      return o.challengeId ? o : { ...o, challengeId: id };
     }).finally(() => this.#pending.delete(key));
     this.#pending.set(key, { outcome, waiters });
     return outcome;

@@ -11,7 +11,7 @@ import type { Logger } from '../log/logger.js';
 import type { OktaClient, OktaFactor, OktaUser } from '../okta/client.js';
 import type { BindAttempt, Challenger, ChallengeDecision } from '../proxy/decision.js';
 import type { Clock } from '../util/clock.js';
-import { Challenges } from './challenges.js';
+import { Challenges, type ChallengeProgress } from './challenges.js';
 import type { CodeInbox } from './code-inbox.js';
 import { loginFor } from './login-template.js';
 import { FailureKind, type ChallengeOutcome } from './outcome.js';
@@ -98,8 +98,11 @@ export class OktaChallenger {
       return failed(FailureKind.SourcePromptLimit, `too many step-ups from ${attempt.clientAddress} in this window; refused without prompting`);
     }
     const privileged = logon.kind === 'privileged';
-    return c.share(key, attempt.signal, async (abandoned) => this.#enrolmentMode(attempt, decision, logon.account, privileged,
-      await this.#challenge(attempt, decision, logon.account, logon.app, privileged, abandoned)));
+    const deadline = this.#o.clock.now() + this.#o.challengeTimeoutMs;
+    return c.share(key, attempt.signal, async (abandoned, progress) => this.#enrolmentMode(attempt, decision, logon.account, privileged,
+      await this.#challenge(attempt, decision, logon.account, logon.app, privileged, abandoned, deadline, progress)), {
+      deadline, resume: (pollHref, until, abandoned) => this.#pollPush({ pollHref }, attempt, logon.app, until, abandoned, this.#o.clock.now()),
+    });
   }
 
   /**
@@ -118,9 +121,8 @@ export class OktaChallenger {
     return outcome;
   }
 
-  async #challenge(attempt: BindAttempt, decision: ChallengeDecision, account: string, app: string, privileged: boolean, abandoned: AbortSignal): Promise<ChallengeOutcome> {
+  async #challenge(attempt: BindAttempt, decision: ChallengeDecision, account: string, app: string, privileged: boolean, abandoned: AbortSignal, deadline: number, progress?: ChallengeProgress): Promise<ChallengeOutcome> {
     const o = this.#o;
-    const deadline = o.clock.now() + o.challengeTimeoutMs;
     const method = decision.method ?? 'push';
     try {
       const login = loginFor(o.loginTemplate, account, attempt.facts);
@@ -144,7 +146,7 @@ export class OktaChallenger {
       if (!push) return failed(FailureKind.NoFactor, `${login} has no Okta Verify push factor enrolled`, 'push');
       // push-then-otp with the page on: a code typed there counts as well as the push.
       const fallback = method === 'push-then-otp' && totp && o.inbox ? { totp, account } : undefined;
-      return await this.#push(push, attempt, app, deadline, abandoned, fallback);
+      return await this.#push(push, attempt, app, deadline, abandoned, fallback, progress);
     } catch (err) {
       const e = describeError(err);
       this.#enrolments.clear(); // an error may mean a changed user or factor: look again next time
@@ -198,16 +200,16 @@ export class OktaChallenger {
     }
   }
 
-  async #push(factor: OktaFactor, attempt: BindAttempt, app: string, deadline: number, abandoned: AbortSignal, fallback?: { totp: OktaFactor; account: string }): Promise<ChallengeOutcome> {
+  async #push(factor: OktaFactor, attempt: BindAttempt, app: string, deadline: number, abandoned: AbortSignal, fallback?: { totp: OktaFactor; account: string }, progress?: ChallengeProgress): Promise<ChallengeOutcome> {
     const page = fallback && this.#o.inbox ? this.#o.inbox.wait({ account: fallback.account, app, endpoint: attempt.clientAddress, deadline, signal: abandoned }) : undefined;
     try {
-      return await this.#pushLoop(factor, attempt, app, deadline, abandoned, page && fallback ? { ...page, totp: fallback.totp } : undefined);
+      return await this.#pushLoop(factor, attempt, app, deadline, abandoned, page && fallback ? { ...page, totp: fallback.totp } : undefined, progress);
     } finally {
       if (page) this.#o.inbox!.cancel(page.id);
     }
   }
 
-  async #pushLoop(factor: OktaFactor, attempt: BindAttempt, app: string, deadline: number, abandoned: AbortSignal, page?: { code: Promise<string | undefined>; totp: OktaFactor }): Promise<ChallengeOutcome> {
+  async #pushLoop(factor: OktaFactor, attempt: BindAttempt, app: string, deadline: number, abandoned: AbortSignal, page?: { code: Promise<string | undefined>; totp: OktaFactor }, progress?: ChallengeProgress): Promise<ChallengeOutcome> {
     const o = this.#o;
     const started = await o.client.startPush(factor, {
       clientIp: attempt.clientAddress, userAgent: `${o.userAgent} (app ${app}; endpoint ${attempt.clientAddress})`, numberMatching: o.numberMatching,
@@ -215,10 +217,16 @@ export class OktaChallenger {
     if (started.correctAnswer !== undefined) {
       o.log.info({ event: 'mfa_number_matching', conn: attempt.connectionId, number: started.correctAnswer }, `number to choose on the phone: ${started.correctAnswer}`);
     }
+    progress?.pushStarted(started.pollHref, started.cancelHref);
+    return this.#pollPush(started, attempt, app, deadline, abandoned, o.clock.now(), page);
+  }
+
+  /** Polls a push to its end: one this process started, or one a fleet node that died had started. */
+  async #pollPush(started: { pollHref: string; cancelHref?: string | undefined }, attempt: BindAttempt, app: string, deadline: number, abandoned: AbortSignal, sentAt: number, page?: { code: Promise<string | undefined>; totp: OktaFactor }): Promise<ChallengeOutcome> {
+    const o = this.#o;
     const cancel = (): void => {
       if (started.cancelHref) void o.client.cancelPush(started.cancelHref, o.clock.now() + 5_000);
     };
-    const sentAt = o.clock.now();
     for (;;) {
       if (abandoned.aborted) {
         cancel();

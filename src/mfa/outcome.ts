@@ -30,6 +30,10 @@ export interface ChallengeOutcome {
   failure?: FailureKind;
   /** Why, for the log and the incident (never a code or a token). */
   detail: string;
+  /** The challenge that ran (binds sharing one get the same id): one incident per challenge. */
+  challengeId?: string;
+  /** Fleet mode: another node ran the challenge and opens its incident; this node does not. */
+  decidedBy?: string;
   /** Passed without a prompt: remembered, or allowed by a fail mode while Okta was down. */
   via?: 'remembered' | 'fail_safe' | 'fail_known_endpoint' | 'unenrolled_safe' | 'unenrolled_known_endpoint';
 }

@@ -18,7 +18,8 @@ export function withIncidents(challenger: Challenger, recorder: IncidentRecorder
   return async (attempt, decision) => {
     const r = await challenger(attempt, decision);
     const o = r.outcome;
-    if (r.result === 'failed' && o?.failure && INCIDENT_FAILURES.has(o.failure)) {
+    // Fleet mode: the node that ran the challenge opens its incident (once, for every node's binds).
+    if (r.result === 'failed' && o?.failure && INCIDENT_FAILURES.has(o.failure) && o.decidedBy === undefined) {
       const incident = recorder.record(attempt, decision, o, attempt.logon ?? mapper.fromAttempt(attempt, attempt.facts));
       return { ...r, incidentId: incident.id };
     }

@@ -77,12 +77,19 @@ export class IncidentStore {
   }
 
   /** Committed with an fsync (power-loss durable) before it returns: the client is answered after. */
-  insert(i: Omit<Incident, 'id' | 'updated'>): Incident {
-    const info = durably(this.#db, () => this.#db.prepare(`INSERT INTO incidents (time, account, kind, endpoint, app, score, reasons, signals, rule_id, policy_hash, method, failure, severity, status, timeline, updated, reported)
-      VALUES (@time, @account, @kind, @endpoint, @app, @score, @reasons, @signals, @ruleId, @policyHash, @method, @failure, @severity, @status, @timeline, @time, @reported)`).run({
-      ...i, reasons: JSON.stringify(i.reasons), signals: JSON.stringify(i.signals), timeline: JSON.stringify(i.timeline), reported: i.reported ? JSON.stringify(i.reported) : null,
+  /** With a challenge id, at most one incident per challenge: binds sharing it get the one. */
+  insert(i: Omit<Incident, 'id' | 'updated'>, challengeId?: string): Incident {
+    const info = durably(this.#db, () => this.#db.prepare(`INSERT INTO incidents (time, account, kind, endpoint, app, score, reasons, signals, rule_id, policy_hash, method, failure, severity, status, timeline, updated, reported, challenge_id)
+      VALUES (@time, @account, @kind, @endpoint, @app, @score, @reasons, @signals, @ruleId, @policyHash, @method, @failure, @severity, @status, @timeline, @time, @reported, @challengeId)`).run({
+      ...i, reasons: JSON.stringify(i.reasons), signals: JSON.stringify(i.signals), timeline: JSON.stringify(i.timeline), reported: i.reported ? JSON.stringify(i.reported) : null, challengeId: challengeId ?? null,
     }));
     return { ...i, id: Number(info.lastInsertRowid), updated: i.time };
+  }
+
+  /** The incident a failed challenge already opened. */
+  byChallenge(challengeId: string): Incident | undefined {
+    const r = this.#db.prepare(`SELECT ${COLUMNS} FROM incidents WHERE challenge_id = ?`).get(challengeId) as Row | undefined;
+    return r ? fromRow(r) : undefined;
   }
 
   get(id: number): Incident | undefined {

@@ -282,4 +282,12 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 15,
+    description: 'incidents keyed by the challenge that failed: binds sharing one challenge get one incident',
+    sql: `
+      ALTER TABLE incidents ADD COLUMN challenge_id TEXT;
+      CREATE UNIQUE INDEX incidents_challenge ON incidents(challenge_id) WHERE challenge_id IS NOT NULL;
+    `,
+  },
 ]);

@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { runBindwall, spawnBindwall, type Spawned } from '../helpers/cli.js';
+import { runBindwall } from '../helpers/cli.js';
+import { startFleetNode, stopFleetNode, type FleetNode } from '../helpers/fleet.js';
 import { bindFrom } from '../helpers/bind-from.js';
 import { ldapTool } from '../helpers/ldap-utils.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
@@ -19,41 +20,14 @@ import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
 const PW: Record<string, string> = { alice: 'Alice-Pass-1', bob: 'Bob-Pass-2', carol: 'Carol-Pass-3' };
 
-interface Node { name: string; config: string; proc: Spawned; url: string; admin: string }
+type Node = FleetNode;
 
 let pgs: Postgres;
 let slapd: Slapd;
 let dir: string;
 const nodes: Node[] = [];
 
-async function startNode(name: string): Promise<Node> {
-  const config = join(dir, `${name}.yaml`);
-  writeFileSync(config, `listeners:
-  - name: edge
-    port: 0
-directory:
-  urls: [${slapd.url}]
-storage:
-  path: ${join(dir, `${name}.db`)}
-  postgres:
-    url: ${pgs.url}
-    passwordFile: ${pgs.passwordFile}
-    node: ${name}
-    reloadMs: 2000
-policy:
-  dir: ${join(dir, 'policies')}
-  watch: false
-admin:
-  port: 0
-log:
-  level: info
-`);
-  const proc = spawnBindwall(['start', '--config', config]);
-  const url = (await proc.waitFor(/"url":"(ldap:\/\/127\.0\.0\.1:\d+)"/, 30_000))[1]!;
-  const admin = (await proc.waitFor(/"event":"admin_listening","url":"(http:\/\/127\.0\.0\.1:\d+)"/, 30_000))[1]!;
-  await proc.waitFor(/"event":"fleet_connected"/, 30_000);
-  return { name, config, proc, url, admin };
-}
+const startNode = (name: string): Promise<Node> => startFleetNode({ dir, name, pg: pgs, slapd, policies: join(dir, 'policies') });
 
 const whoami = (node: Node, uid: string) => ldapTool('ldapwhoami', ['-x', '-H', node.url, '-D', dn(uid), '-w', PW[uid]!]);
 
@@ -76,12 +50,7 @@ test.before(async () => {
 });
 
 test.after.always(async () => {
-  await Promise.all(nodes.map(async (n) => {
-    if (n.proc.child.exitCode === null) {
-      n.proc.child.kill('SIGTERM');
-      await n.proc.exited;
-    }
-  }));
+  await Promise.all(nodes.map(stopFleetNode));
   await slapd?.stop();
   await pgs?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,186 @@
+/**
+ * One challenge per login across the fleet. The first node to bind a login that must step up
+ * claims the challenge in PostgreSQL and runs it (one push on the phone). It heartbeats every
+ * second and records the push's poll link. A node whose client binds the same login meanwhile
+ * waits for the recorded outcome and answers its own client with it. If the owner stops
+ * heartbeating, a waiting node takes the challenge over: it polls the same push to its end,
+ * or starts it when none was sent yet.
+ *
+ * The node that decides a failed challenge opens its incident. The others answer with
+ * `decidedBy`, and open none.
+ *
+ * PostgreSQL unreachable: each node runs its own challenges (a login binding on two nodes at
+ * once may get two pushes), and says so.
+ */
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+import type { ChallengeCoordinator, ChallengeProgress, ResumeChallenge, StartChallenge } from '../mfa/challenges.js';
+import { FailureKind, type ChallengeOutcome } from '../mfa/outcome.js';
+import type { Logger } from '../log/logger.js';
+import type { Clock, TimerHandle } from '../util/clock.js';
+import type { FleetSync } from './sync.js';
+
+const HEARTBEAT_MS = 1_000;
+/** An owner silent this long is taken to be gone. */
+const STALE_MS = 3_500;
+/** Waiting nodes read the outcomes they wait for at least this often (notifications wake them sooner). */
+const WAIT_POLL_MS = 500;
+/** After the deadline, how long a waiter still gives the owner to write the outcome. */
+const GRACE_MS = 5_000;
+const NOTIFY_PAYLOAD = '~challenge';
+
+interface Row { id: string; owner: string; heartbeat: string; deadline: string; poll_href: string | null; outcome: ChallengeOutcome | null }
+
+interface Waiting {
+  id: string;
+  wake: () => void;
+}
+
+export class FleetChallenges implements ChallengeCoordinator {
+  readonly #fleet: FleetSync;
+  readonly #clock: Clock;
+  readonly #log: Logger;
+  /** Keys this node waits on, woken together by one read. */
+  readonly #waiting = new Map<string, Waiting[]>();
+  #lastDegraded = -Infinity;
+
+  constructor(fleet: FleetSync, clock: Clock, log: Logger) {
+    this.#fleet = fleet;
+    this.#clock = clock;
+    this.#log = log;
+    fleet.onNotification(NOTIFY_PAYLOAD, () => this.#wakeAll());
+  }
+
+  async run(local: { key: string; id: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge }): Promise<ChallengeOutcome> {
+    // The login key holds NULs (PostgreSQL text cannot) and names the account: the table keeps its hash.
+    const c = { ...local, key: createHash('sha256').update(local.key).digest('base64url') };
+    const pool = this.#fleet.pool;
+    if (!pool) return this.#alone(c, undefined);
+    let owned: string | undefined;
+    try {
+      owned = await this.#claim(pool, c.key, c.id, c.deadline);
+    } catch (err) {
+      this.#fleet.failed(err);
+      return this.#alone(c, err);
+    }
+    if (owned === c.id) return this.#own(pool, c.key, c.id, (progress) => c.start(c.abandoned, progress));
+    return this.#wait(pool, c, owned);
+  }
+
+  /** Without the database: this node's own challenge, said once a minute. */
+  #alone(c: { abandoned: AbortSignal; start: StartChallenge }, err: unknown): Promise<ChallengeOutcome> {
+    const now = this.#clock.now();
+    if (now - this.#lastDegraded >= 60_000) {
+      this.#lastDegraded = now;
+      this.#log.warn({ event: 'fleet_challenge_local', error: err ? String((err as Error).message ?? err) : 'not connected' },
+        'fleet database unavailable: challenges are run per node until it returns (a login binding on two nodes at once may get two pushes)');
+    }
+    return c.start(c.abandoned);
+  }
+
+  /** Our id when this node got the challenge, else the id of the one running. */
+  async #claim(pool: pg.Pool, key: string, id: string, deadline: number): Promise<string> {
+    const now = this.#clock.now();
+    const r = await pool.query<{ id: string }>(
+      `INSERT INTO fleet_challenges (key, id, owner, heartbeat, deadline) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (key) DO UPDATE SET id = excluded.id, owner = excluded.owner, heartbeat = excluded.heartbeat, deadline = excluded.deadline,
+         poll_href = NULL, cancel_href = NULL, outcome = NULL
+       WHERE fleet_challenges.outcome IS NOT NULL OR fleet_challenges.deadline < $4
+         OR (fleet_challenges.heartbeat < $6 AND fleet_challenges.poll_href IS NULL)
+       RETURNING id`,
+      [key, id, this.#fleet.node, now, deadline, now - STALE_MS]);
+    if (r.rows.length) return r.rows[0]!.id;
+    const cur = await pool.query<{ id: string }>('SELECT id FROM fleet_challenges WHERE key = $1', [key]);
+    // Gone between the two statements (ended and cleaned up): claim again.
+    return cur.rows[0]?.id ?? this.#claim(pool, key, id, deadline);
+  }
+
+  /** Runs the challenge here: heartbeats, the poll link, then the outcome for every node. */
+  async #own(pool: pg.Pool, key: string, id: string, run: (progress: ChallengeProgress) => Promise<ChallengeOutcome>): Promise<ChallengeOutcome> {
+    const write = (sql: string, args: unknown[]): void => {
+      pool.query(sql, args).catch((err: unknown) => this.#fleet.failed(err));
+    };
+    let timer: TimerHandle | undefined;
+    const beat = (): void => {
+      write('UPDATE fleet_challenges SET heartbeat = $3 WHERE key = $1 AND id = $2', [key, id, this.#clock.now()]);
+      timer = this.#clock.setTimer(HEARTBEAT_MS, beat);
+    };
+    timer = this.#clock.setTimer(HEARTBEAT_MS, beat);
+    try {
+      const outcome = await run({
+        pushStarted: (pollHref, cancelHref) => write('UPDATE fleet_challenges SET poll_href = $3, cancel_href = $4 WHERE key = $1 AND id = $2', [key, id, pollHref, cancelHref ?? null]),
+      });
+      const shared: ChallengeOutcome = { ...outcome, challengeId: id };
+      try {
+        await pool.query('UPDATE fleet_challenges SET outcome = $3::jsonb, heartbeat = $4 WHERE key = $1 AND id = $2', [key, id, JSON.stringify(shared), this.#clock.now()]);
+        await this.#fleet.notify(NOTIFY_PAYLOAD);
+      } catch (err) {
+        // The waiting nodes see the heartbeat stop, take over and poll the same push to its end.
+        this.#fleet.failed(err);
+      }
+      return shared;
+    } finally {
+      timer?.cancel();
+    }
+  }
+
+  /** Another node runs it: its outcome, or the challenge itself once that node is gone. */
+  async #wait(pool: pg.Pool, c: { key: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge }, id: string): Promise<ChallengeOutcome> {
+    const giveUp = c.deadline + GRACE_MS;
+    for (;;) {
+      await this.#nap(c.key, id, c.abandoned);
+      const now = this.#clock.now();
+      if (c.abandoned.aborted) return { result: 'failed', failure: FailureKind.Abandoned, detail: 'the client disconnected while another node ran the challenge', challengeId: id, decidedBy: 'elsewhere' };
+      let row: Row | undefined;
+      try {
+        row = (await pool.query<Row>('SELECT id, owner, heartbeat, deadline, poll_href, outcome FROM fleet_challenges WHERE key = $1', [c.key])).rows[0];
+      } catch (err) {
+        this.#fleet.failed(err);
+        // Without the database nobody can tell us the outcome: run it here.
+        return this.#alone(c, err);
+      }
+      if (!row || row.id !== id) return { result: 'failed', failure: FailureKind.TimedOut, detail: 'the challenge another node ran ended without an outcome', challengeId: id, decidedBy: 'elsewhere' };
+      if (row.outcome) return { ...row.outcome, challengeId: id, decidedBy: row.owner };
+      if (Number(row.heartbeat) < now - STALE_MS) {
+        const took = await pool.query<{ poll_href: string | null; deadline: string }>(
+          'UPDATE fleet_challenges SET owner = $3, heartbeat = $4 WHERE key = $1 AND id = $2 AND heartbeat < $5 RETURNING poll_href, deadline',
+          [c.key, id, this.#fleet.node, now, now - STALE_MS]).catch((err: unknown) => {
+          this.#fleet.failed(err);
+          return undefined;
+        });
+        const t = took?.rows[0];
+        if (t) {
+          this.#log.warn({ event: 'fleet_challenge_taken_over', challenge: id, from: row.owner, push: t.poll_href ? 'polled' : 'started' },
+            `node ${row.owner} stopped answering mid-challenge; ${t.poll_href ? 'polling its push' : 'starting the challenge'} here`);
+          return this.#own(pool, c.key, id, (progress) => (t.poll_href && c.resume ? c.resume(t.poll_href, Number(t.deadline), c.abandoned) : c.start(c.abandoned, progress)));
+        }
+      }
+      if (now > giveUp) return { result: 'failed', failure: FailureKind.TimedOut, detail: 'no outcome from the node that ran the challenge', challengeId: id };
+    }
+  }
+
+  /** Until a notification, WAIT_POLL_MS, or the client leaves. */
+  #nap(key: string, id: string, abandoned: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const list = this.#waiting.get(key) ?? [];
+      const me: Waiting = { id, wake: () => done() };
+      list.push(me);
+      this.#waiting.set(key, list);
+      const timer = this.#clock.setTimer(WAIT_POLL_MS, () => done());
+      const done = (): void => {
+        timer.cancel();
+        abandoned.removeEventListener('abort', done);
+        const l = this.#waiting.get(key);
+        const i = l?.indexOf(me) ?? -1;
+        if (l && i >= 0) l.splice(i, 1);
+        if (l && !l.length) this.#waiting.delete(key);
+        resolve();
+      };
+      abandoned.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  #wakeAll(): void {
+    for (const list of [...this.#waiting.values()]) for (const w of [...list]) w.wake();
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Fleet challenges with real parts: bindwall nodes (the real binary) on one throwaway
+ * PostgreSQL cluster, slapd behind them, the Okta simulator as the phone. One login binding
+ * on two nodes at once gets one push, and both clients are answered; the node running the
+ * push killed mid-challenge → another node polls the same push to its end and answers its
+ * waiting client, with one incident when it is denied.
+ */
+import test from 'ava';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { OktaSimulator } from '../../src/okta/simulator/server.js';
+import { runBindwall } from '../helpers/cli.js';
+import { startFleetNode, stopFleetNode, type FleetNode } from '../helpers/fleet.js';
+import { ldapTool } from '../helpers/ldap-utils.js';
+import { pendingPush } from '../helpers/okta-push.js';
+import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
+
+const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
+const PW: Record<string, string> = { alice: 'Alice-Pass-1', bob: 'Bob-Pass-2', carol: 'Carol-Pass-3' };
+const TOKEN = 'okta-sim-token-0017';
+
+let pgs: Postgres;
+let slapd: Slapd;
+let sim: OktaSimulator;
+let dir: string;
+const nodes: FleetNode[] = [];
+
+const whoami = (node: FleetNode, uid: string) => ldapTool('ldapwhoami', ['-x', '-H', node.url, '-D', dn(uid), '-w', PW[uid]!]);
+const verifies = (): number => sim.requests.filter((x) => x.path.endsWith('/verify')).length;
+
+async function incidents(node: FleetNode): Promise<{ account: string; failure: string }[]> {
+  const r = await runBindwall(['incidents', 'list', '--config', node.config, '--json']);
+  return JSON.parse(r.stdout) as { account: string; failure: string }[];
+}
+
+test.before(async () => {
+  [pgs, slapd] = await Promise.all([startPostgres(), startSlapd()]);
+  sim = new OktaSimulator({ apiTokens: [TOKEN], pushLifetimeMs: 30_000 });
+  await sim.start();
+  for (const uid of ['alice', 'bob', 'carol']) sim.state.addUser({ login: `${uid}@corp.example` });
+  dir = mkdtempSync(join(tmpdir(), 'bindwall-fleet-mfa-'));
+  const policies = join(dir, 'policies');
+  mkdirSync(policies);
+  writeFileSync(join(policies, 'policy.yaml'), 'version: 1\nrules:\n  - { id: push, when: { user: [bob, carol] }, action: mfa, method: push }\ndefault: { action: approve }\n');
+  const extra = `mfa:
+  okta: { orgUrl: ${sim.url}, apiToken: ${TOKEN}, loginTemplate: '{account}@corp.example' }
+  pollIntervalMs: 50
+  challengeTimeoutMs: 20000
+  rememberMs: 0
+`;
+  nodes.push(...(await Promise.all(['a', 'b', 'c'].map((name) => startFleetNode({ dir, name, pg: pgs, slapd, policies, extra })))));
+});
+
+test.after.always(async () => {
+  await Promise.all(nodes.map(stopFleetNode));
+  await sim?.stop();
+  await slapd?.stop();
+  await pgs?.stop();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test.serial('one login binding on two nodes at once gets one push; approving it lets both in', async (t) => {
+  const [a, b] = nodes as [FleetNode, FleetNode];
+  const before = verifies();
+  const first = whoami(a, 'bob');
+  const id = await pendingPush(sim, 'bob@corp.example');
+  const second = whoami(b, 'bob');
+  // The second node has claimed nothing and waits: still one push on the phone.
+  await new Promise((r) => setTimeout(r, 700));
+  t.is(verifies() - before, 1, 'one push for both binds');
+  sim.state.answer(id, true);
+  const [r1, r2] = await Promise.all([first, second]);
+  t.is(r1.code, 0, r1.stderr);
+  t.is(r2.code, 0, r2.stderr);
+  t.is(verifies() - before, 1);
+});
+
+test.serial('the node running the push is killed mid-challenge: another polls the same push and answers its client; one incident when denied', async (t) => {
+  const [a, b, c] = nodes as [FleetNode, FleetNode, FleetNode];
+  const before = verifies();
+  const onA = whoami(a, 'carol');
+  const id = await pendingPush(sim, 'carol@corp.example');
+  const onB = whoami(b, 'carol');
+  await new Promise((r) => setTimeout(r, 500));
+  a.proc.child.kill('SIGKILL');
+  await a.proc.exited;
+  t.not((await onA).code, 0, "the killed node's client lost its connection");
+  // B notices A's silence (a few seconds), takes over and polls the same push.
+  await b.proc.waitFor(/"event":"fleet_challenge_taken_over"[^\n]*"push":"polled"/, 15_000);
+  sim.state.answer(id, false);
+  const r = await onB;
+  t.is(r.code, 49, 'denied on the phone: refused');
+  t.is(verifies() - before, 1, 'no second push');
+  const all = [...(await incidents(b)), ...(await incidents(c))].filter((i) => i.account === 'carol');
+  t.is(all.length, 1, 'one incident in the fleet');
+  t.is(all[0]!.failure, 'denied');
+});
