@@ -20,7 +20,7 @@ import { formatDiagnostic } from '../config/diagnostics.js';
 import { checkConnections } from './connect-check.js';
 import { createMetrics, startAdmin, type AdminParts, type RunningAdmin } from '../admin/setup.js';
 import { Hub } from '../workers/hub.js';
-import { shareLockouts, shareThreats } from '../fleet/streams.js';
+import { shareLockouts, shareLogons, shareThreats } from '../fleet/streams.js';
 import { startWorkers, type RunningWorkers } from '../workers/cluster.js';
 
 export interface RunningProxy {
@@ -69,6 +69,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     // Fleet mode: the threat pool and smart lockout count what every node saw (fleet/streams.ts).
     if (point.fleet && proxy.threat) shareThreats(point.fleet, proxy.threat);
     if (point.fleet && proxy.lockout) shareLockouts(point.fleet, proxy.lockout);
+    if (point.fleet && behavior) shareLogons(point.fleet, proxy, behavior.service);
     await point.startPage();
     const workerCount = config.workers?.count ?? 1;
     if (workerCount > 1) {

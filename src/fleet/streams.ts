@@ -1,12 +1,14 @@
 /**
- * The observations every node counts as if it had seen them itself, so a spray spread over
- * the fleet by a load balancer is counted once, on every node: the threat pool's
+ * What every node takes in as if it had seen it itself. Threats: a spray spread over the fleet
+ * by a load balancer is counted once, on every node: the threat pool's
  * (failures, blocked guesses, corrections, honeytoken binds) and smart lockout's (failures
  * the shared directory saw, and the successes that reset them). No password tag crosses:
  * another node's failure is a distinct wrong password here.
  */
 import type { Bucket, SmartLockout } from '../threat/lockout.js';
 import type { ThreatObservation, ThreatPool } from '../threat/pool.js';
+import type { BehaviorService } from '../behavior/service.js';
+import type { BindEvent } from '../proxy/bind-event.js';
 import type { FleetSync } from './sync.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -43,4 +45,27 @@ export function shareLockouts(fleet: FleetSync, lockout: SmartLockout): void {
     },
   });
   lockout.onCounted = (identity, bucket, failed) => publish({ identity, bucket, failed });
+}
+
+/**
+ * Behaviour: every node learns from every node's binds, so a user's binds on any node meet
+ * one baseline. Learning is replayed, not merged: no node reads, changes and writes back a
+ * baseline another node also changes, so no update is lost. Each logon is learned once per
+ * node, in an order that differs only within the propagation delay. The remote event is also
+ * kept in this node's event history (the console, replay and health read it there).
+ */
+export function shareLogons(fleet: FleetSync, proxy: { addSink(sink: (ev: BindEvent) => void): void }, behavior: BehaviorService): void {
+  const publish = fleet.addStream({
+    kind: 'logon',
+    apply: (data) => {
+      if (!isObj(data) || typeof data.time !== 'number' || typeof data.bindDn !== 'string' || typeof data.clientAddress !== 'string'
+        || typeof data.method !== 'string' || typeof data.outcome !== 'string' || typeof data.listener !== 'string') throw new Error('not a bind event');
+      behavior.record(data as unknown as BindEvent);
+    },
+  });
+  proxy.addSink((ev) => {
+    // What behaviour learns from (service.record): every bind but anonymous ones.
+    if (ev.method === 'anonymous' || ev.bindDn === '') return;
+    publish(ev);
+  });
 }

@@ -56,6 +56,21 @@ test.after.always(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+test.serial('every node learns from every node\'s binds: five logons on node A are five in node C\'s baseline', async (t) => {
+  const [a, , c] = nodes as [Node, Node, Node];
+  for (let i = 0; i < 5; i++) t.is((await bindFrom(a.url, '127.0.0.23', dn('bob'), PW.bob!)).resultCode, 0);
+  // Node C learns them from the fleet and writes its baseline behind (half a second).
+  const learned = await msUntil(async () => {
+    const r = await runBindwall(['risk', 'show', 'bob', '--config', c.config, '--json']);
+    if (r.status !== 0) return false;
+    const v = JSON.parse(r.stdout) as { logonsLearned?: number; endpoints?: number };
+    return (v.logonsLearned ?? 0) >= 4.5 && (v.endpoints ?? 0) >= 1;
+  }, 10_000);
+  t.true(learned < Infinity, "bob's logons on A are in C's baseline");
+  const onC = JSON.parse((await runBindwall(['endpoints', 'bob', '--config', c.config, '--json'])).stdout) as { endpoints: { endpoint: string; count: number }[] };
+  t.is(onC.endpoints.find((e) => e.endpoint === '127.0.0.23')?.count, 5, JSON.stringify(onC));
+});
+
 test.serial('a quarantine made on node A refuses the user on nodes B and C within a second; a release on B lets her in on A and C', async (t) => {
   const [a, b, c] = nodes as [Node, Node, Node];
   for (const n of nodes) t.is((await whoami(n, 'alice')).code, 0, `alice on ${n.name} before`);
