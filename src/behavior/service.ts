@@ -127,6 +127,9 @@ export class BehaviorService {
     });
   }
 
+  /** Told of each sign-in recorded from elsewhere (a connector), not of remote ones: the fleet shares them. */
+  onLogonRecorded: ((logon: LogonEvent, outcome: string) => void) | undefined;
+
   /** What Okta says of an identity (the SSO connector's cache, connectors/setup.ts), handed to decisions. */
   cloudFacts: ((account: string) => { status: string; factors: readonly string[]; apps: readonly string[] } | undefined) | undefined;
 
@@ -173,7 +176,8 @@ export class BehaviorService {
    * storage: the same identity as the person's binds (the directory's login when its facts are
    * cached), scored by the same signals, one baseline for on-prem and cloud.
    */
-  recordLogon(logon: LogonEvent, outcome = logon.result === 'success' ? 'cloud_success' : 'cloud_failure'): Assessment {
+  recordLogon(logon: LogonEvent, outcome = logon.result === 'success' ? 'cloud_success' : 'cloud_failure', remote = false): Assessment {
+    if (!remote) this.onLogonRecorded?.(logon, outcome);
     const facts = this.#o.facts?.cached(logon.account);
     const ev: LogonEvent = facts?.login ? { ...logon, account: facts.login } : logon;
     const assessment = this.engine.assess(ev);

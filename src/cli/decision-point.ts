@@ -12,7 +12,7 @@ import { startMfa, type RunningMfa } from '../mfa/setup.js';
 import { startPolicy, type RunningPolicy } from '../policy/setup.js';
 import { openDatabase, type Db } from '../store/db.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
-import { fleetOutboxFor } from '../store/fleet-outbox.js';
+import { fleetOutboxFor, type FleetOutbox } from '../store/fleet-outbox.js';
 import { startFleet } from '../fleet/setup.js';
 import type { FleetSync } from '../fleet/sync.js';
 import { FleetChallenges } from '../fleet/challenges.js';
@@ -23,6 +23,8 @@ export interface DecisionPoint {
   quarantine: Quarantine;
   /** Fleet mode's link to PostgreSQL (storage.postgres). */
   fleet: FleetSync | undefined;
+  /** Where this node's changes wait for the fleet (fleet mode). */
+  outbox: FleetOutbox | undefined;
   /** The database quarantine, incidents and threat entries live in. */
   db: Db;
   policy: RunningPolicy | undefined;
@@ -49,7 +51,7 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
     const outbox = fleetOutboxFor(db, config.storage.postgres !== undefined);
     const quarantineStore = new QuarantineStore(db, { outbox });
     quarantine = new Quarantine({ store: quarantineStore, clock: o.clock, log, ...(o.quarantineRefreshMs ? { refreshMs: o.quarantineRefreshMs } : {}) });
-    fleet = startFleet(config, log, { outbox, quarantineStore, quarantine, clock: o.clock });
+    fleet = startFleet(config, log, { db, outbox, quarantineStore, quarantine, clock: o.clock });
     policy = o.policy ? startPolicy(config, log, { mapper, quarantine, clock: o.clock }) : undefined;
     const engine = o.behavior?.service.engine;
     const mfa = o.mfa ? startMfa(config, log, {
@@ -64,7 +66,7 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
     }) : undefined;
     const q = quarantine;
     return {
-      quarantine: q, fleet, policy, mfa, db, insight,
+      quarantine: q, fleet, outbox: fleet ? outbox : undefined, policy, mfa, db, insight,
       startPage: async () => {
         if (mfa?.page && config.mfa.challengePage) await mfa.page.start(config.mfa.challengePage.host, config.mfa.challengePage.port);
       },

@@ -21,6 +21,7 @@ import { checkConnections } from './connect-check.js';
 import { createMetrics, startAdmin, type AdminParts, type RunningAdmin } from '../admin/setup.js';
 import { Hub } from '../workers/hub.js';
 import { shareLockouts, shareLogons, shareThreats } from '../fleet/streams.js';
+import { Leadership, LOCK_CONNECTORS } from '../fleet/leader.js';
 import { startWorkers, type RunningWorkers } from '../workers/cluster.js';
 
 export interface RunningProxy {
@@ -49,9 +50,11 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   const startedAt = systemClock.now();
   const parts: Partial<AdminParts> = {};
   const metrics = createMetrics(() => parts);
+  let leadership: Leadership | undefined;
   const closeAll = async (): Promise<void> => {
     unmark?.();
     await admin?.stop();
+    await leadership?.stop();
     await connectors?.stop();
     await point?.close();
     behavior?.close();
@@ -87,10 +90,24 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     } else {
       listeners = await proxy.start();
     }
-    connectors = await startConnectors(config, log, {
-      db: point.db, behavior: behavior?.service, version: packageVersion(), ...(point.insight ? { onOktaEvent: point.insight.fromOkta } : {}),
-      onOktaResponse: (s) => metrics.observeOkta('connector', s),
+    const p = point;
+    const startConn = (): Promise<RunningConnectors | undefined> => startConnectors(config, log, {
+      db: p.db, behavior: behavior?.service, version: packageVersion(), ...(p.insight ? { onOktaEvent: p.insight.fromOkta } : {}),
+      onOktaResponse: (s) => metrics.observeOkta('connector', s), outbox: p.outbox,
     });
+    if (p.fleet && config.storage.postgres && config.connectors.oktaSso) {
+      // Fleet mode: the connectors run on one node at a time (fleet/leader.ts).
+      leadership = new Leadership({
+        config: config.storage.postgres, lock: LOCK_CONNECTORS, what: 'connectors', clock: systemClock, log,
+        lead: async () => { connectors = await startConn(); },
+        follow: async () => {
+          const c = connectors;
+          connectors = undefined;
+          await c?.stop();
+        },
+      });
+      leadership.start();
+    } else connectors = await startConn();
     const w = workers;
     if (w) parts.workers = () => ({ count: w.count, running: w.running(), restarts: w.restarts(), sessions: w.sessions(), listeners: w.listeners });
     Object.assign(parts, { proxy, db: point.db, quarantine: point.quarantine, fleet: point.fleet, behavior: behavior?.service, mfa: point.mfa, policy: point.policy, connectors: () => connectors, version: packageVersion(), startedAt });

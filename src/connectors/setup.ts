@@ -10,6 +10,7 @@ import type { Logger } from '../log/logger.js';
 import { OktaClient } from '../okta/client.js';
 import { ConnectorStore } from '../store/connector-store.js';
 import type { Db } from '../store/db.js';
+import type { FleetOutbox } from '../store/fleet-outbox.js';
 import { systemClock, type Clock } from '../util/clock.js';
 import type { ConnectorHealth } from './health.js';
 import { logonFromOkta } from './okta-sso/mapping.js';
@@ -44,6 +45,8 @@ export interface RunningConnectors {
 /** `onOktaEvent`: every System Log event, to others that act on them (UserInsight: factor and password changes). */
 export async function startConnectors(config: Config, log: Logger, deps: {
   db: Db; behavior: BehaviorService | undefined; clock?: Clock; version: string; autoStart?: boolean; onOktaEvent?: (e: OktaLogEvent) => void;
+  /** Fleet mode: each page's cursor goes to the fleet, so the node that takes over resumes there. */
+  outbox?: FleetOutbox | undefined;
   onOktaResponse?: (status: number | 'error') => void;
 }): Promise<RunningConnectors | undefined> {
   const c = config.connectors.oktaSso;
@@ -55,7 +58,7 @@ export async function startConnectors(config: Config, log: Logger, deps: {
     userAgent: `bindwall/${deps.version} (okta-sso connector)`, maxConcurrentRequests: 2, maxResponseBytes: 64 * 1024 * 1024,
     ...(deps.onOktaResponse ? { onResponse: deps.onOktaResponse } : {}),
   });
-  const store = new ConnectorStore(deps.db);
+  const store = new ConnectorStore(deps.db, undefined, { outbox: deps.outbox });
   const threats = new ThreatStore(deps.db);
   const fromThreatInsight = (e: OktaLogEvent): void => {
     const ip = e.client?.ipAddress;

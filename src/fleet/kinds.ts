@@ -4,6 +4,7 @@
  */
 import type { Quarantine } from '../incidents/quarantine.js';
 import { QUARANTINE_KIND, type QuarantineChange, type QuarantineStore } from '../store/quarantine-store.js';
+import { CONNECTOR_KIND, type ConnectorPage, type ConnectorStore } from '../store/connector-store.js';
 
 export interface ReplicatedKind {
   readonly kind: string;
@@ -36,5 +37,17 @@ export function quarantineKind(store: QuarantineStore, view: Quarantine | undefi
     kind: QUARANTINE_KIND,
     apply: (key, data) => store.apply(quarantineChange(key, data)),
     applied: () => view?.refresh(),
+  };
+}
+
+/** A connector's cursor: the node that takes over polling resumes where the last one stopped. */
+export function connectorKind(store: ConnectorStore): ReplicatedKind {
+  return {
+    kind: CONNECTOR_KIND,
+    apply: (key, data) => {
+      if (!isObj(data) || data.name !== key || typeof data.origin !== 'string' || typeof data.cursor !== 'string' || !Array.isArray(data.events) || !isObj(data.health)) throw new Error('not a connector page');
+      const events = data.events.filter((e): e is { uuid: string; time: number } => isObj(e) && typeof e.uuid === 'string' && typeof e.time === 'number');
+      store.applyPage({ name: key, origin: data.origin, cursor: data.cursor, events, health: data.health as unknown as ConnectorPage['health'] });
+    },
   };
 }

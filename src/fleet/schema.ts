@@ -61,6 +61,8 @@ export const LOCK_SPACE = 0x62770000; // "bw"
 export const LOCK_MIGRATE = 1;
 /** Held by a push transaction until it commits: sequence numbers are then committed in order, so a reader past seq N has seen everything up to N. */
 export const LOCK_PUSH = 2;
+/** Held for as long as a node runs the connectors for the fleet (leader.ts). */
+export const LOCK_CONNECTORS = 3;
 
 export async function migratePg(pool: pg.Pool): Promise<number> {
   const client = await pool.connect();

@@ -8,6 +8,7 @@
 import type { Bucket, SmartLockout } from '../threat/lockout.js';
 import type { ThreatObservation, ThreatPool } from '../threat/pool.js';
 import type { BehaviorService } from '../behavior/service.js';
+import type { LogonEvent } from '../behavior/logon-event.js';
 import type { BindEvent } from '../proxy/bind-event.js';
 import type { FleetSync } from './sync.js';
 
@@ -63,6 +64,16 @@ export function shareLogons(fleet: FleetSync, proxy: { addSink(sink: (ev: BindEv
       behavior.record(data as unknown as BindEvent);
     },
   });
+  // Sign-ins a connector brought in (Okta's System Log, polled on one node): learned everywhere.
+  const cloud = fleet.addStream({
+    kind: 'cloud-logon',
+    apply: (data) => {
+      if (!isObj(data) || !isObj(data.logon) || typeof data.outcome !== 'string' || typeof data.logon.time !== 'number' || typeof data.logon.account !== 'string'
+        || typeof data.logon.endpoint !== 'string' || typeof data.logon.result !== 'string') throw new Error('not a sign-in');
+      behavior.recordLogon(data.logon as unknown as LogonEvent, data.outcome, true);
+    },
+  });
+  behavior.onLogonRecorded = (logon, outcome) => cloud({ logon, outcome });
   proxy.addSink((ev) => {
     // What behaviour learns from (service.record): every bind but anonymous ones.
     if (ev.method === 'anonymous' || ev.bindDn === '') return;

@@ -7,6 +7,19 @@
  */
 import type { ConnectorHealth } from '../connectors/health.js';
 import type { Db } from './db.js';
+import type { FleetOutbox } from './fleet-outbox.js';
+
+export const CONNECTOR_KIND = 'connector';
+
+/** A page a connector took in, as the fleet shares it. */
+export interface ConnectorPage {
+  name: string;
+  origin: string;
+  cursor: string;
+  events: readonly { uuid: string; time: number }[];
+  /** The polling node's health (every node's `bindwall connectors` shows it). */
+  health: ConnectorHealth;
+}
 
 export class ConnectorStore {
   readonly #db: Db;
@@ -15,9 +28,13 @@ export class ConnectorStore {
   readonly #seen;
   readonly #addSeen;
 
-  constructor(db: Db, maxSeen = 200_000) {
+  readonly #outbox: FleetOutbox | undefined;
+
+  /** With an outbox (fleet mode), each page's cursor and event ids also go to the fleet: another node resumes where this one stopped. */
+  constructor(db: Db, maxSeen = 200_000, opts: { outbox?: FleetOutbox | undefined } = {}) {
     this.#db = db;
     this.#maxSeen = maxSeen;
+    this.#outbox = opts.outbox;
     const current = (db.pragma('user_version', { simple: true }) as number) >= 8;
     this.#seen = current ? db.prepare('SELECT 1 FROM connector_seen WHERE connector = ? AND uuid = ?').pluck() : undefined;
     this.#addSeen = current && !db.readonly ? db.prepare('INSERT OR IGNORE INTO connector_seen (connector, uuid, time) VALUES (?, ?, ?)') : undefined;
@@ -39,16 +56,27 @@ export class ConnectorStore {
   /** After a page: its events' ids and the cursor for the next one, together. */
   savePage(name: string, origin: string, cursor: string, events: readonly { uuid: string; time: number }[], health: ConnectorHealth): void {
     this.#db.transaction(() => {
-      for (const e of events) this.#addSeen!.run(name, e.uuid, e.time);
-      this.#db.prepare(`INSERT INTO connectors (name, cursor, origin, health, updated) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor, origin = excluded.origin, health = excluded.health, updated = excluded.updated`)
-        .run(name, cursor, origin, JSON.stringify(health), health.updated);
-      const n = (this.#db.prepare('SELECT COUNT(*) FROM connector_seen WHERE connector = ?').pluck().get(name) as number);
-      if (n > this.#maxSeen) {
-        this.#db.prepare(`DELETE FROM connector_seen WHERE connector = ? AND time <= (SELECT time FROM connector_seen WHERE connector = ? ORDER BY time LIMIT 1 OFFSET ?)`)
-          .run(name, name, n - this.#maxSeen);
-      }
+      this.#page(name, origin, cursor, events, health);
+      this.#outbox?.add(CONNECTOR_KIND, name, { name, origin, cursor, events, health } satisfies ConnectorPage, health.updated);
     })();
+  }
+
+  /** Another node's page (fleet mode): where to resume, and what was taken in. */
+  applyPage(p: ConnectorPage): void {
+    this.#db.transaction(() => this.#page(p.name, p.origin, p.cursor, p.events, p.health))();
+  }
+
+  /** Inside the caller's transaction. */
+  #page(name: string, origin: string, cursor: string, events: readonly { uuid: string; time: number }[], health: ConnectorHealth): void {
+    for (const e of events) this.#addSeen!.run(name, e.uuid, e.time);
+    this.#db.prepare(`INSERT INTO connectors (name, cursor, origin, health, updated) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(name) DO UPDATE SET cursor = excluded.cursor, origin = excluded.origin, health = excluded.health, updated = excluded.updated`)
+      .run(name, cursor, origin, JSON.stringify(health), health.updated);
+    const n = (this.#db.prepare('SELECT COUNT(*) FROM connector_seen WHERE connector = ?').pluck().get(name) as number);
+    if (n > this.#maxSeen) {
+      this.#db.prepare(`DELETE FROM connector_seen WHERE connector = ? AND time <= (SELECT time FROM connector_seen WHERE connector = ? ORDER BY time LIMIT 1 OFFSET ?)`)
+        .run(name, name, n - this.#maxSeen);
+    }
   }
 
   /** Ids taken in outside a page (an event hook's batch). */

@@ -49,6 +49,8 @@ test.before(async () => {
   pollIntervalMs: 50
   challengeTimeoutMs: 20000
   rememberMs: 0
+connectors:
+  oktaSso: { orgUrl: ${sim.url}, apiToken: ${TOKEN}, pollIntervalMs: 5000 }
 `;
   nodes.push(...(await Promise.all(['a', 'b', 'c'].map((name) => startFleetNode({ dir, name, pg: pgs, slapd, policies, extra })))));
 });
@@ -77,6 +79,13 @@ test.serial('one login binding on two nodes at once gets one push; approving it 
   t.is(verifies() - before, 1);
 });
 
+test.serial('the connectors run on exactly one node', async (t) => {
+  await new Promise((r) => setTimeout(r, 2_500));
+  const leaders = nodes.filter((n) => /"event":"fleet_leading","what":"connectors"/.test(n.proc.stdout()));
+  t.is(leaders.length, 1, leaders.map((n) => n.name).join(', '));
+  t.is(nodes.filter((n) => /"event":"connector_started"/.test(n.proc.stdout())).length, 1);
+});
+
 test.serial('the node running the push is killed mid-challenge: another polls the same push and answers its client; one incident when denied', async (t) => {
   const [a, b, c] = nodes as [FleetNode, FleetNode, FleetNode];
   const before = verifies();
@@ -96,4 +105,16 @@ test.serial('the node running the push is killed mid-challenge: another polls th
   const all = [...(await incidents(b)), ...(await incidents(c))].filter((i) => i.account === 'carol');
   t.is(all.length, 1, 'one incident in the fleet');
   t.is(all[0]!.failure, 'denied');
+});
+
+test.serial('the connector node gone, another takes the connectors over', async (t) => {
+  const leading = /"event":"fleet_leading","what":"connectors"/;
+  const alive = nodes.filter((n) => n.proc.child.exitCode === null);
+  // The leader may have been node A, killed above: wait until one of the living leads.
+  const leader = await Promise.any(alive.map((n) => n.proc.waitFor(leading, 15_000).then(() => n)));
+  leader.proc.child.kill('SIGKILL');
+  await leader.proc.exited;
+  const rest = alive.filter((n) => n !== leader);
+  const next = await Promise.any(rest.map((n) => n.proc.waitFor(leading, 15_000).then(() => n)));
+  t.regex(next.proc.stdout(), /"event":"connector_started"/, `node ${next.name} runs the connectors after ${leader.name} was killed`);
 });
