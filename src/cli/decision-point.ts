@@ -12,7 +12,7 @@ import { startMfa, type RunningMfa } from '../mfa/setup.js';
 import { startPolicy, type RunningPolicy } from '../policy/setup.js';
 import { openDatabase, type Db } from '../store/db.js';
 import { QuarantineStore } from '../store/quarantine-store.js';
-import { fleetOutboxFor, type FleetOutbox } from '../store/fleet-outbox.js';
+import { FleetOutbox } from '../store/fleet-outbox.js';
 import { startFleet } from '../fleet/setup.js';
 import type { FleetSync } from '../fleet/sync.js';
 import { FleetChallenges } from '../fleet/challenges.js';
@@ -48,7 +48,8 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
   let policy: RunningPolicy | undefined;
   let fleet: FleetSync | undefined;
   try {
-    const outbox = fleetOutboxFor(db, config.storage.postgres !== undefined);
+    // Only a node that pushes it keeps an outbox: a store that left the fleet must not grow one.
+    const outbox = config.storage.postgres ? new FleetOutbox(db) : undefined;
     const quarantineStore = new QuarantineStore(db, { outbox });
     quarantine = new Quarantine({ store: quarantineStore, clock: o.clock, log, ...(o.quarantineRefreshMs ? { refreshMs: o.quarantineRefreshMs } : {}) });
     fleet = startFleet(config, log, { db, outbox, quarantineStore, quarantine, clock: o.clock });
@@ -56,6 +57,7 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
     const engine = o.behavior?.service.engine;
     const mfa = o.mfa ? startMfa(config, log, {
       db, clock: o.clock, mapper, quarantine, version: o.version, ...(o.onOktaResponse ? { onOktaResponse: o.onOktaResponse } : {}),
+      ...(fleet && config.storage.postgres ? { fleet: { outbox: outbox!, node: config.storage.postgres.node } } : {}),
       isKnownEndpoint: (account, endpoint) => engine?.knowsDevice(account, endpoint, o.clock.now(), o.behavior?.service.mapper.nameOf(endpoint)) ?? false,
     }) : undefined;
     // Fleet mode: a login's challenge runs once across the nodes (fleet/challenges.ts).
@@ -66,7 +68,7 @@ export function startDecisionPoint(config: Config, log: Logger, o: {
     }) : undefined;
     const q = quarantine;
     return {
-      quarantine: q, fleet, outbox: fleet ? outbox : undefined, policy, mfa, db, insight,
+      quarantine: q, fleet, outbox, policy, mfa, db, insight,
       startPage: async () => {
         if (mfa?.page && config.mfa.challengePage) await mfa.page.start(config.mfa.challengePage.host, config.mfa.challengePage.port);
       },

@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
 import { openDatabase } from '../store/db.js';
 import { IncidentStatus, IncidentStore, type Incident } from '../store/incident-store.js';
+import { fleetOutboxFor } from '../store/fleet-outbox.js';
 import { systemClock } from '../util/clock.js';
 import { parseTime } from './time-arg.js';
 import { UsageError } from './usage.js';
@@ -30,10 +31,13 @@ export function incidentsCommand(args: string[], out: (s: string) => void, err: 
   if (values.status !== undefined && !STATUSES.includes(values.status)) throw new UsageError(`--status must be one of ${STATUSES.join(', ')}`);
   const id = sub === 'list' ? undefined : Number(positionals[0]);
   if (sub === 'list' ? positionals.length > 0 : positionals.length !== 1 || !Number.isInteger(id) || id! < 1) throw new UsageError(USAGE);
-  const path = values.db ?? (values.config ? loadConfigFile(values.config).storage.path : 'data/bindwall.db');
-  const db = openDatabase(path, { readonly: sub === 'list' || sub === 'show' });
+  const config = values.config ? loadConfigFile(values.config) : undefined;
+  const path = values.db ?? config?.storage.path ?? 'data/bindwall.db';
+  const readonly = sub === 'list' || sub === 'show';
+  const db = openDatabase(path, { readonly });
   try {
-    const store = new IncidentStore(db);
+    // On a fleet node's store, an acknowledgement goes to the fleet too (the node passes it on).
+    const store = new IncidentStore(db, readonly ? {} : { outbox: fleetOutboxFor(db, config?.storage.postgres !== undefined) });
     if (sub === 'list') {
       const list = store.list({ ...(values.status ? { status: values.status as IncidentStatus } : {}), ...(values.since ? { since: parseTime(values.since, systemClock.now()) } : {}) });
       if (values.json) out(JSON.stringify(list));

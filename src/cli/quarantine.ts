@@ -36,7 +36,8 @@ export function quarantineCommand(args: string[], out: (s: string) => void, err:
   const db = openDatabase(path);
   try {
     // On a fleet node's store, the change also goes to the outbox: the node passes it on to the fleet.
-    const q = new Quarantine({ store: new QuarantineStore(db, { outbox: fleetOutboxFor(db, config?.storage.postgres !== undefined) }), clock: systemClock });
+    const outbox = fleetOutboxFor(db, config?.storage.postgres !== undefined);
+    const q = new Quarantine({ store: new QuarantineStore(db, { outbox }), clock: systemClock });
     if (sub === 'list') {
       const rows = q.list();
       if (values.json) out(JSON.stringify(rows));
@@ -63,7 +64,7 @@ export function quarantineCommand(args: string[], out: (s: string) => void, err:
       return 0;
     }
     const row = q.get(user);
-    const released = releaseQuarantine(q, new IncidentStore(db), user, { operator, now: systemClock.now() });
+    const released = releaseQuarantine(q, new IncidentStore(db, { outbox }), user, { operator, now: systemClock.now() });
     if (values.json) out(JSON.stringify({ account: row?.account ?? user, released }));
     else if (released) out(`${user} released`);
     else err(`bindwall: ${user} was not quarantined`);

@@ -5,6 +5,7 @@
 import type { Quarantine } from '../incidents/quarantine.js';
 import { QUARANTINE_KIND, type QuarantineChange, type QuarantineStore } from '../store/quarantine-store.js';
 import { CONNECTOR_KIND, type ConnectorPage, type ConnectorStore } from '../store/connector-store.js';
+import { INCIDENT_KIND, type Incident, type IncidentStore } from '../store/incident-store.js';
 
 export interface ReplicatedKind {
   readonly kind: string;
@@ -48,6 +49,18 @@ export function connectorKind(store: ConnectorStore): ReplicatedKind {
       if (!isObj(data) || data.name !== key || typeof data.origin !== 'string' || typeof data.cursor !== 'string' || !Array.isArray(data.events) || !isObj(data.health)) throw new Error('not a connector page');
       const events = data.events.filter((e): e is { uuid: string; time: number } => isObj(e) && typeof e.uuid === 'string' && typeof e.time === 'number');
       store.applyPage({ name: key, origin: data.origin, cursor: data.cursor, events, health: data.health as unknown as ConnectorPage['health'] });
+    },
+  };
+}
+
+/** Incidents: every node has the fleet's (the console and the CLI on any node show them); the response ran where it opened. */
+export function incidentKind(store: IncidentStore): ReplicatedKind {
+  return {
+    kind: INCIDENT_KIND,
+    apply: (key, data) => {
+      if (!isObj(data) || typeof data.time !== 'number' || typeof data.updated !== 'number' || typeof data.account !== 'string' || typeof data.failure !== 'string'
+        || typeof data.status !== 'string' || !Array.isArray(data.timeline) || !Array.isArray(data.reasons) || !Array.isArray(data.signals)) throw new Error('not an incident');
+      store.apply(key, data as unknown as Incident);
     },
   };
 }

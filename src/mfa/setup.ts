@@ -9,6 +9,7 @@ import type { BindAttempt } from '../proxy/decision.js';
 import type { Config } from '../config/load.js';
 import type { EventMapper } from '../behavior/logon-event.js';
 import { IncidentRecorder } from '../incidents/recorder.js';
+import type { FleetOutbox } from '../store/fleet-outbox.js';
 import { Notifier } from '../incidents/notify.js';
 import type { Quarantine } from '../incidents/quarantine.js';
 import type { Logger } from '../log/logger.js';
@@ -48,9 +49,11 @@ export interface RunningMfa {
 export function startMfa(config: Config, log: Logger, deps: {
   db: Db; clock: Clock; mapper: EventMapper; quarantine: Quarantine; isKnownEndpoint: (account: string, endpoint: string) => boolean; version: string;
   onOktaResponse?: (status: number | 'error') => void;
+  /** Fleet mode: incidents also go to the fleet (store/incident-store.ts). */
+  fleet?: { outbox: FleetOutbox; node: string };
 }): RunningMfa {
   const m = config.mfa;
-  const incidents = new IncidentStore(deps.db);
+  const incidents = new IncidentStore(deps.db, deps.fleet ?? {});
   const notifier = new Notifier({ targets: config.incidents.notify, store: incidents, clock: deps.clock, log });
   const client = m.okta ? new OktaClient({
     orgUrl: m.okta.orgUrl, auth: m.okta.auth, requestTimeoutMs: m.okta.requestTimeoutMs, maxRateLimitWaitMs: m.okta.maxRateLimitWaitMs,

@@ -4,6 +4,7 @@
  * synchronous on purpose: an incident is committed before the client hears its answer.
  */
 import { durably, type Db } from './db.js';
+import type { FleetOutbox } from './fleet-outbox.js';
 
 export const IncidentStatus = { Open: 'open', Acknowledged: 'acknowledged', Resolved: 'resolved' } as const;
 export type IncidentStatus = (typeof IncidentStatus)[keyof typeof IncidentStatus];
@@ -69,21 +70,61 @@ const fromRow = ({ reported, ...r }: Row): Incident => ({
   ...(reported ? { reported: JSON.parse(reported) as ReportedEvent } : {}),
 });
 
+export const INCIDENT_KIND = 'incident';
+
 export class IncidentStore {
   readonly #db: Db;
+  readonly #outbox: FleetOutbox | undefined;
+  readonly #node: string;
 
-  constructor(db: Db) {
+  /**
+   * With an outbox (fleet mode), every incident and every change to it also goes to the fleet,
+   * in the same transaction: queued while the database is down, never lost. Its fleet key is its
+   * challenge's id (one incident per challenge, fleet-wide), else this node's name and its number.
+   */
+  constructor(db: Db, opts: { outbox?: FleetOutbox | undefined; node?: string } = {}) {
     this.#db = db;
+    this.#outbox = opts.outbox;
+    this.#node = opts.node ?? 'local';
+  }
+
+  #share(incident: Incident, key: string | null): void {
+    if (!this.#outbox || !key) return;
+    this.#outbox.add(INCIDENT_KIND, key, incident, incident.updated);
+  }
+
+  /** Another node's incident, or a change to one: kept here too (the latest change wins); its response ran there. */
+  apply(key: string, i: Incident): void {
+    durably(this.#db, () => {
+      const cur = this.#db.prepare('SELECT id, updated FROM incidents WHERE fleet_key = ?').get(key) as { id: number; updated: number } | undefined;
+      if (cur) {
+        if (i.updated < cur.updated) return;
+        this.#db.prepare('UPDATE incidents SET status = ?, severity = ?, timeline = ?, updated = ? WHERE id = ?').run(i.status, i.severity, JSON.stringify(i.timeline), i.updated, cur.id);
+        return;
+      }
+      this.#db.prepare(`INSERT INTO incidents (time, account, kind, endpoint, app, score, reasons, signals, rule_id, policy_hash, method, failure, severity, status, timeline, updated, reported, fleet_key)
+        VALUES (@time, @account, @kind, @endpoint, @app, @score, @reasons, @signals, @ruleId, @policyHash, @method, @failure, @severity, @status, @timeline, @updated, @reported, @key)`).run({
+        ...i, reasons: JSON.stringify(i.reasons), signals: JSON.stringify(i.signals), timeline: JSON.stringify(i.timeline), reported: i.reported ? JSON.stringify(i.reported) : null, key,
+      });
+    });
   }
 
   /** Committed with an fsync (power-loss durable) before it returns: the client is answered after. */
   /** With a challenge id, at most one incident per challenge: binds sharing it get the one. */
   insert(i: Omit<Incident, 'id' | 'updated'>, challengeId?: string): Incident {
-    const info = durably(this.#db, () => this.#db.prepare(`INSERT INTO incidents (time, account, kind, endpoint, app, score, reasons, signals, rule_id, policy_hash, method, failure, severity, status, timeline, updated, reported, challenge_id)
-      VALUES (@time, @account, @kind, @endpoint, @app, @score, @reasons, @signals, @ruleId, @policyHash, @method, @failure, @severity, @status, @timeline, @time, @reported, @challengeId)`).run({
-      ...i, reasons: JSON.stringify(i.reasons), signals: JSON.stringify(i.signals), timeline: JSON.stringify(i.timeline), reported: i.reported ? JSON.stringify(i.reported) : null, challengeId: challengeId ?? null,
-    }));
-    return { ...i, id: Number(info.lastInsertRowid), updated: i.time };
+    return durably(this.#db, () => {
+      const info = this.#db.prepare(`INSERT INTO incidents (time, account, kind, endpoint, app, score, reasons, signals, rule_id, policy_hash, method, failure, severity, status, timeline, updated, reported, challenge_id)
+        VALUES (@time, @account, @kind, @endpoint, @app, @score, @reasons, @signals, @ruleId, @policyHash, @method, @failure, @severity, @status, @timeline, @time, @reported, @challengeId)`).run({
+        ...i, reasons: JSON.stringify(i.reasons), signals: JSON.stringify(i.signals), timeline: JSON.stringify(i.timeline), reported: i.reported ? JSON.stringify(i.reported) : null, challengeId: challengeId ?? null,
+      });
+      const incident: Incident = { ...i, id: Number(info.lastInsertRowid), updated: i.time };
+      if (this.#outbox) {
+        const key = challengeId ?? `${this.#node}:${incident.id}`;
+        this.#db.prepare('UPDATE incidents SET fleet_key = ? WHERE id = ?').run(key, incident.id);
+        this.#share(incident, key);
+      }
+      return incident;
+    });
   }
 
   /** The incident a failed challenge already opened. */
@@ -122,7 +163,9 @@ export class IncidentStore {
       if (!cur) return undefined;
       const timeline = [...cur.timeline, entry];
       this.#db.prepare('UPDATE incidents SET timeline = ?, status = ?, updated = ? WHERE id = ?').run(JSON.stringify(timeline), status ?? cur.status, entry.time, id);
-      return { ...cur, timeline, status: status ?? cur.status, updated: entry.time };
+      const changed: Incident = { ...cur, timeline, status: status ?? cur.status, updated: entry.time };
+      if (this.#outbox) this.#share(changed, this.#db.prepare('SELECT fleet_key FROM incidents WHERE id = ?').pluck().get(id) as string | null);
+      return changed;
     });
   }
 

@@ -290,4 +290,12 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       CREATE UNIQUE INDEX incidents_challenge ON incidents(challenge_id) WHERE challenge_id IS NOT NULL;
     `,
   },
+  {
+    version: 16,
+    description: 'fleet mode: each incident\'s key in the fleet (its challenge, or the node that opened it and its number there)',
+    sql: `
+      ALTER TABLE incidents ADD COLUMN fleet_key TEXT;
+      CREATE UNIQUE INDEX incidents_fleet_key ON incidents(fleet_key) WHERE fleet_key IS NOT NULL;
+    `,
+  },
 ]);

@@ -9,6 +9,7 @@ import test from 'ava';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { OktaSimulator } from '../../src/okta/simulator/server.js';
 import { runBindwall } from '../helpers/cli.js';
 import { startFleetNode, stopFleetNode, type FleetNode } from '../helpers/fleet.js';
@@ -102,9 +103,38 @@ test.serial('the node running the push is killed mid-challenge: another polls th
   const r = await onB;
   t.is(r.code, 49, 'denied on the phone: refused');
   t.is(verifies() - before, 1, 'no second push');
-  const all = [...(await incidents(b)), ...(await incidents(c))].filter((i) => i.account === 'carol');
-  t.is(all.length, 1, 'one incident in the fleet');
-  t.is(all[0]!.failure, 'denied');
+  // One incident, opened by B (which decided it), and the same one on C once the fleet passed it on.
+  const decided = (await incidents(b)).filter((i) => i.account === 'carol');
+  t.is(decided.length, 1, 'one incident on the deciding node');
+  t.is(decided[0]!.failure, 'denied');
+  for (let i = 0; i < 100 && !(await incidents(c)).some((x) => x.account === 'carol'); i++) await new Promise((r2) => setTimeout(r2, 50));
+  t.is((await incidents(c)).filter((i) => i.account === 'carol').length, 1, 'the same one on node C');
+  const client = new pg.Client({ connectionString: pgs.urlWithPassword });
+  await client.connect();
+  try {
+    const n = await client.query("SELECT count(*)::int AS n FROM fleet_records WHERE kind = 'incident' AND data->>'account' = 'carol'");
+    t.is(n.rows[0].n, 1, 'one incident in the fleet database');
+  } finally {
+    await client.end();
+  }
+});
+
+test.serial('PostgreSQL down: a denied push still opens its incident, queued on the node; the fleet has it once the database is back', async (t) => {
+  const [, b, c] = nodes as [FleetNode, FleetNode, FleetNode];
+  const count = async (n: FleetNode): Promise<number> => (await incidents(n)).filter((i) => i.account === 'bob' && i.failure === 'denied').length;
+  await pgs.stopServer();
+  try {
+    const bind = whoami(b, 'bob');
+    sim.state.answer(await pendingPush(sim, 'bob@corp.example'), false);
+    t.is((await bind).code, 49);
+    t.is(await count(b), 1, 'opened on the node, with the database down');
+    t.is(await count(c), 0);
+  } finally {
+    await pgs.startServer();
+  }
+  let n = 0;
+  for (let i = 0; i < 400 && (n = await count(c)) === 0; i++) await new Promise((r2) => setTimeout(r2, 50));
+  t.is(n, 1, 'node C has it after the database came back');
 });
 
 test.serial('the connector node gone, another takes the connectors over', async (t) => {
