@@ -33,6 +33,7 @@ import { deadLettersCommand } from './dead-letters.js';
 import { statusCommand } from './status.js';
 import { completionScript } from './completion.js';
 import { healthCommand } from './health.js';
+import { migrateCommand } from './migrate.js';
 import { describeStep } from '../config/responses.js';
 import { LogLevels } from '../config/schema.js';
 import type { Diagnostic } from '../config/diagnostics.js';
@@ -76,6 +77,9 @@ Usage:
   bindwall simulate [--evaluate]    simulate an organisation's logons and attacks; score them
       (--seed N --users N --services N --days N --warmup-days N --attacks N --out FILE.jsonl --okta-out FILE.json --json;
        --evaluate --events FILE.jsonl: evaluate a labelled history file instead)
+  bindwall migrate --to postgres --config FILE
+                                    fleet mode: copy this store (quarantine, incidents, connector cursors, baselines)
+                                    into storage.postgres, so every node shares it (--json)
   bindwall completion bash|zsh      a shell completion script (eval "$(bindwall completion bash)")
   bindwall --version | --help
 
@@ -149,6 +153,8 @@ export async function main(argv: string[]): Promise<number> {
         return await statusCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
       case 'dead-letters':
         return await deadLettersCommand(rest, print, (line) => process.stderr.write(`${line}\n`));
+      case 'migrate':
+        return await migrateCommand(rest, print);
       default:
         throw new UsageError(`unknown command "${command}"`);
     }

@@ -3,6 +3,7 @@
  * checked and applied to this node's store, and what reads the store again afterwards.
  */
 import type { Quarantine } from '../incidents/quarantine.js';
+import type { Db } from '../store/db.js';
 import { QUARANTINE_KIND, type QuarantineChange, type QuarantineStore } from '../store/quarantine-store.js';
 import { CONNECTOR_KIND, type ConnectorPage, type ConnectorStore } from '../store/connector-store.js';
 import { INCIDENT_KIND, type Incident, type IncidentStore } from '../store/incident-store.js';
@@ -61,6 +62,27 @@ export function incidentKind(store: IncidentStore): ReplicatedKind {
       if (!isObj(data) || typeof data.time !== 'number' || typeof data.updated !== 'number' || typeof data.account !== 'string' || typeof data.failure !== 'string'
         || typeof data.status !== 'string' || !Array.isArray(data.timeline) || !Array.isArray(data.reasons) || !Array.isArray(data.signals)) throw new Error('not an incident');
       store.apply(key, data as unknown as Incident);
+    },
+  };
+}
+
+export const BASELINE_KIND = 'baseline';
+
+/**
+ * A baseline copied into the fleet by `bindwall migrate --to postgres`: taken only when this
+ * node has none for the key (its own learning is newer), so a node joining the fleet starts
+ * with the organisation's history.
+ */
+export function baselineKind(db: Db): ReplicatedKind {
+  const put = db.prepare('INSERT OR IGNORE INTO baselines (kind, key, data, updated) VALUES (?, ?, ?, ?)');
+  const putRisk = db.prepare('INSERT OR IGNORE INTO entity_risk (kind, key, value, as_of) VALUES (?, ?, ?, ?)');
+  return {
+    kind: BASELINE_KIND,
+    apply: (_key, data) => {
+      if (!isObj(data) || typeof data.kind !== 'string' || typeof data.key !== 'string' || typeof data.data !== 'string' || typeof data.updated !== 'number') throw new Error('not a baseline');
+      if (put.run(data.kind, data.key, data.data, data.updated).changes === 0) return;
+      const r = data.risk;
+      if (isObj(r) && typeof r.value === 'number' && typeof r.asOf === 'number' && (data.kind === 'account' || data.kind === 'endpoint')) putRisk.run(data.kind, data.key, r.value, r.asOf);
     },
   };
 }

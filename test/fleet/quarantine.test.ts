@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { runBindwall } from '../helpers/cli.js';
+import { runBindwall, spawnBindwall } from '../helpers/cli.js';
+import { freePort } from '../helpers/ports.js';
 import { startFleetNode, stopFleetNode, type FleetNode } from '../helpers/fleet.js';
 import { bindFrom } from '../helpers/bind-from.js';
 import { ldapTool } from '../helpers/ldap-utils.js';
@@ -165,6 +166,48 @@ test.serial('PostgreSQL down: the node decides from its own state, queues the ch
   t.regex(metrics, /bindwall_fleet_outbox 0/);
   // No password of PostgreSQL's anywhere in what the nodes printed.
   for (const n of nodes) t.false((n.proc.stdout() + n.proc.stderr()).includes('Pg-Secret-7'), `node ${n.name} printed the database password`);
+});
+
+test.serial('bindwall migrate --to postgres: a single node\'s store joins the fleet; a node joining later starts with its baselines', async (t) => {
+  // A single node, no fleet: carol logs on a few times from her desk, and is quarantined after.
+  const soloYaml = join(dir, 'solo.yaml');
+  const soloDb = join(dir, 'solo.db');
+  writeFileSync(soloYaml, `listeners:\n  - name: edge\n    port: 0\ndirectory:\n  urls: [${slapd.url}]\nstorage:\n  path: ${soloDb}\npolicy:\n  dir: ${join(dir, 'policies')}\n  watch: false\n`);
+  const solo = spawnBindwall(['start', '--config', soloYaml]);
+  const url = (await solo.waitFor(/"url":"(ldap:\/\/127\.0\.0\.1:\d+)"/, 30_000))[1]!;
+  for (let i = 0; i < 3; i++) t.is((await bindFrom(url, '127.0.0.31', dn('carol'), PW.carol!)).resultCode, 0);
+  solo.child.kill('SIGTERM');
+  await solo.exited;
+  t.is((await runBindwall(['quarantine', 'add', 'carol', '--config', soloYaml])).status, 0);
+  // The same store, now with the fleet's database.
+  const fleetYaml = join(dir, 'solo-fleet.yaml');
+  writeFileSync(fleetYaml, `listeners:\n  - name: edge\n    port: 0\ndirectory:\n  urls: [${slapd.url}]\nstorage:\n  path: ${soloDb}\n  postgres:\n    url: ${pgs.url}\n    passwordFile: ${pgs.passwordFile}\n    node: solo\n`);
+  const usage = await runBindwall(['migrate', '--to', 'mysql', '--config', fleetYaml]);
+  t.is(usage.status, 2);
+  const r = await runBindwall(['migrate', '--to', 'postgres', '--config', fleetYaml, '--json']);
+  t.is(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { quarantine: number; baselines: number };
+  t.is(report.quarantine, 1);
+  t.true(report.baselines >= 2, `baselines copied: ${report.baselines}`);
+  // A node joining now has carol's history, and her quarantine.
+  const d = await startFleetNode({ dir, name: 'd', pg: pgs, slapd, policies: join(dir, 'policies') });
+  nodes.push(d);
+  const has = await msUntil(async () => {
+    const v = await runBindwall(['endpoints', 'carol', '--config', d.config, '--json']);
+    return v.status === 0 && (JSON.parse(v.stdout) as { endpoints: { endpoint: string }[] }).endpoints.some((e) => e.endpoint === '127.0.0.31');
+  }, 10_000);
+  t.true(has < Infinity, "node d has carol's endpoint from the migrated store");
+  const refused = await msUntil(async () => (await bindFrom(d.url, '127.0.0.1', dn('carol'), PW.carol!)).resultCode === 49, 5_000);
+  t.true(refused < Infinity, 'carol is quarantined on node d');
+});
+
+test('migrate with the database unreachable fails with the reason, exit 1', async (t) => {
+  const file = join(dir, 'unreachable.yaml');
+  const port = await freePort();
+  writeFileSync(file, `listeners:\n  - name: edge\n    port: 0\ndirectory:\n  urls: [${slapd.url}]\nstorage:\n  path: ${join(dir, 'u.db')}\n  postgres:\n    url: postgres://bindwall@127.0.0.1:${port}/postgres\n    connectTimeoutMs: 1000\n`);
+  const r = await runBindwall(['migrate', '--to', 'postgres', '--config', file]);
+  t.is(r.status, 1);
+  t.regex(r.stderr, /cannot copy into postgres:\/\/bindwall@127\.0\.0\.1:\d+\/postgres: .*ECONNREFUSED.*\[BW_FLEET_UNAVAILABLE\]/);
 });
 
 test('a password in storage.postgres.url is refused with its place and the fix', async (t) => {
