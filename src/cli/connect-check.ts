@@ -8,6 +8,8 @@
 import type { Config } from '../config/load.js';
 import { factsOptions } from '../behavior/setup.js';
 import { DirectoryFacts } from '../directory/facts.js';
+import { describePgError, openPool } from '../fleet/postgres.js';
+import { PG_MIGRATIONS } from '../fleet/schema.js';
 import { BindwallError, describeError, ErrorCode } from '../errors.js';
 import { silentLogger } from '../log/logger.js';
 import { DirectoryPool } from '../proxy/upstream.js';
@@ -57,6 +59,31 @@ export async function checkConnections(config: Config): Promise<ConnectCheck[]> 
       });
     } finally {
       facts.close();
+    }
+  }
+  const pg = config.storage.postgres;
+  if (pg) {
+    // The fleet database: reachable, the password right, and the schema one this bindwall knows.
+    const what = `fleet database ${pg.url}`;
+    const pool = openPool(pg);
+    try {
+      // Read only: a check changes nothing (the first node to start creates the schema).
+      const r = await pool.query<{ version: number | null }>("SELECT CASE WHEN to_regclass('bindwall_schema') IS NULL THEN NULL ELSE (SELECT max(version) FROM bindwall_schema) END AS version");
+      const version = r.rows[0]?.version ?? null;
+      const latest = PG_MIGRATIONS[PG_MIGRATIONS.length - 1]!.version;
+      if (version !== null && version > latest) {
+        out.push({ what, ok: false, code: ErrorCode.FleetUnavailable, message: `the fleet database's schema version ${version} is newer than this bindwall (${latest})`, fix: 'upgrade bindwall on this node to the fleet\'s version' });
+      } else out.push({ what: `${what} (${version === null ? 'no schema yet: the first node creates it' : `schema ${version}`})`, ok: true });
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      out.push({
+        what, ok: false, code: ErrorCode.FleetUnavailable, message: describePgError(err),
+        fix: code === '28P01' ? 'check the user in storage.postgres.url and the password in its passwordFile'
+          : code === '3D000' ? 'create the database named in storage.postgres.url (createdb), or name an existing one'
+            : 'check storage.postgres.url (host, port) and tls; is PostgreSQL up and reachable from here? (the node decides from its own state meanwhile)',
+      });
+    } finally {
+      await pool.end().catch(() => undefined);
     }
   }
   const sso = config.connectors.oktaSso;

@@ -201,6 +201,15 @@ test.serial('bindwall migrate --to postgres: a single node\'s store joins the fl
   t.true(refused < Infinity, 'carol is quarantined on node d');
 });
 
+test('doctor checks the fleet database: reachable, the password right, the schema known', async (t) => {
+  const r = await runBindwall(['doctor', '--config', nodes[0]!.config, '--json']);
+  const found = JSON.parse(r.stdout) as { connections?: { what: string; ok: boolean }[] };
+  const fleet = JSON.stringify(found).match(/"what":"fleet database [^"]+","ok":(true|false)/);
+  t.truthy(fleet, r.stdout);
+  t.is(fleet![1], 'true', r.stdout);
+  t.regex(r.stdout, /fleet database postgres:\/\/bindwall@127\.0\.0\.1:\d+\/postgres \(schema \d+\)/);
+});
+
 test('migrate with the database unreachable fails with the reason, exit 1', async (t) => {
   const file = join(dir, 'unreachable.yaml');
   const port = await freePort();
