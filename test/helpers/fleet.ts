@@ -8,12 +8,12 @@ import type { Slapd } from './slapd.js';
 export interface FleetNode { name: string; config: string; proc: Spawned; url: string; admin: string }
 
 /** `extra`: more top-level YAML (mfa:, threat: …). Resolves once the node is connected to the fleet. */
-export async function startFleetNode(o: { dir: string; name: string; pg: Postgres; slapd: Slapd; policies: string; extra?: string }): Promise<FleetNode> {
+export async function startFleetNode(o: { dir: string; name: string; pg: Postgres; slapd: Slapd; policies: string; extra?: string; proxyProtocol?: boolean }): Promise<FleetNode> {
   const config = join(o.dir, `${o.name}.yaml`);
   writeFileSync(config, `listeners:
   - name: edge
     port: 0
-directory:
+${o.proxyProtocol ? '    proxyProtocol: { trustedSources: [127.0.0.1/32] }\n' : ''}directory:
   urls: [${o.slapd.url}]
 storage:
   path: ${join(o.dir, `${o.name}.db`)}
