@@ -22,6 +22,8 @@ export interface Postgres {
   passwordFile: string;
   /** The same URL with the password in it, for the tests' own client. */
   urlWithPassword: string;
+  /** The server's process (under root, runuser above it): benchmarks read the CPU of its tree. */
+  pid(): number | undefined;
   /** Stops the server (fast shutdown) and keeps its data: start() brings it back on the same port. */
   stopServer(): Promise<void>;
   startServer(): Promise<void>;
@@ -103,6 +105,7 @@ export async function startPostgres(): Promise<Postgres> {
     url: `postgres://${PG_USER}@${host}:${port}/postgres`,
     urlWithPassword: `postgres://${PG_USER}:${PG_PASSWORD}@${host}:${port}/postgres`,
     stopServer, startServer,
+    pid: () => child?.pid,
     async stop() {
       await stopServer();
       rmSync(dir, { recursive: true, force: true });
