@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
 import { openDatabase } from '../store/db.js';
+import { fleetOutboxFor } from '../store/fleet-outbox.js';
 import { LockoutStore, type StoredLockout } from '../store/lockout-store.js';
 import { systemClock } from '../util/clock.js';
 import { loginNameOf, normalizeDn } from '../util/dn.js';
@@ -34,10 +35,12 @@ export function lockoutsCommand(args: string[], out: (s: string) => void, err: (
   });
   if ((sub === 'list') !== (positionals.length === 0) || positionals.length > 1) throw new UsageError(LOCKOUTS_USAGE);
   const now = systemClock.now();
-  const path = values.db ?? (values.config ? loadConfigFile(values.config).storage.path : 'data/bindwall.db');
+  const config = values.config ? loadConfigFile(values.config) : undefined;
+  const path = values.db ?? config?.storage.path ?? 'data/bindwall.db';
   const db = openDatabase(path);
   try {
-    const store = new LockoutStore(db);
+    // On a fleet node's store, a release goes to the fleet too.
+    const store = new LockoutStore(db, { outbox: fleetOutboxFor(db, config?.storage.postgres !== undefined) });
     if (sub === 'list') {
       const rows = store.active(now);
       if (values.json) out(JSON.stringify(rows));

@@ -22,6 +22,7 @@ import { createMetrics, startAdmin, type AdminParts, type RunningAdmin } from '.
 import { Hub } from '../workers/hub.js';
 import { shareLockouts, shareLogons, shareThreats } from '../fleet/streams.js';
 import { Leadership, LOCK_CONNECTORS } from '../fleet/leader.js';
+import { lockoutReleaseKind, threatEntryKind } from '../fleet/kinds.js';
 import { startWorkers, type RunningWorkers } from '../workers/cluster.js';
 
 export interface RunningProxy {
@@ -73,6 +74,12 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     if (point.fleet && proxy.threat) shareThreats(point.fleet, proxy.threat);
     if (point.fleet && proxy.lockout) shareLockouts(point.fleet, proxy.lockout);
     if (point.fleet && behavior) shareLogons(point.fleet, proxy, behavior.service);
+    if (point.fleet) {
+      // An administrator's threat-pool and lockout changes on any node: the pool reads its store again at once.
+      const resync = (): void => proxy.syncThreats();
+      point.fleet.addKind(threatEntryKind(new ThreatStore(point.db), resync));
+      point.fleet.addKind(lockoutReleaseKind(new LockoutStore(point.db), systemClock, resync));
+    }
     await point.startPage();
     const workerCount = config.workers?.count ?? 1;
     if (workerCount > 1) {

@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfigFile } from '../config/load.js';
 import { openDatabase } from '../store/db.js';
+import { fleetOutboxFor } from '../store/fleet-outbox.js';
 import { ThreatStore } from '../store/threat-store.js';
 import { ThreatLevel, type ThreatEntry } from '../threat/pool.js';
 import { parseCidr, subnetOf } from '../util/cidr.js';
@@ -48,10 +49,12 @@ export function threatsCommand(args: string[], out: (s: string) => void, err: (s
   // "2h" or "7d" after --until is from now (parseTime reads them as ago).
   const until = values.until ? parseFuture(values.until, now) : now + 24 * 3_600_000;
   if (until <= now) throw new UsageError('--until must be in the future (an ISO time such as 2026-12-01T00:00:00Z, or 2h, 7d)');
-  const path = values.db ?? (values.config ? loadConfigFile(values.config).storage.path : 'data/bindwall.db');
+  const config = values.config ? loadConfigFile(values.config) : undefined;
+  const path = values.db ?? config?.storage.path ?? 'data/bindwall.db';
   const db = openDatabase(path);
   try {
-    const store = new ThreatStore(db);
+    // On a fleet node's store, an add or a release goes to the fleet too.
+    const store = new ThreatStore(db, { outbox: fleetOutboxFor(db, config?.storage.postgres !== undefined) });
     switch (sub) {
       case 'list': {
         const rows = store.active(now);

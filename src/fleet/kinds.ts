@@ -4,6 +4,9 @@
  */
 import type { Quarantine } from '../incidents/quarantine.js';
 import type { Db } from '../store/db.js';
+import { THREAT_ENTRY_KIND, type ThreatStore } from '../store/threat-store.js';
+import { LOCKOUT_RELEASE_KIND, type LockoutStore } from '../store/lockout-store.js';
+import type { ThreatEntry } from '../threat/pool.js';
 import { QUARANTINE_KIND, type QuarantineChange, type QuarantineStore } from '../store/quarantine-store.js';
 import { CONNECTOR_KIND, type ConnectorPage, type ConnectorStore } from '../store/connector-store.js';
 import { INCIDENT_KIND, type Incident, type IncidentStore } from '../store/incident-store.js';
@@ -84,5 +87,38 @@ export function baselineKind(db: Db): ReplicatedKind {
       const r = data.risk;
       if (isObj(r) && typeof r.value === 'number' && typeof r.asOf === 'number' && (data.kind === 'account' || data.kind === 'endpoint')) putRisk.run(data.kind, data.key, r.value, r.asOf);
     },
+  };
+}
+
+const LEVELS: ReadonlySet<unknown> = new Set(['low', 'medium', 'high']);
+
+/**
+ * An administrator's threat-pool change made on another node (`bindwall threats add | release`):
+ * written to this node's store, and the running pool reads the store again at once.
+ */
+export function threatEntryKind(store: ThreatStore, resync: () => void): ReplicatedKind {
+  return {
+    kind: THREAT_ENTRY_KIND,
+    apply: (key, data) => {
+      if (!isObj(data) || data.key !== key || typeof data.changedAt !== 'number') throw new Error('not a threat-pool change');
+      const e = data.entry;
+      if (e !== null && (!isObj(e) || e.key !== key || !LEVELS.has(e.level) || !Array.isArray(e.reasons) || typeof e.since !== 'number' || typeof e.updated !== 'number' || typeof e.expires !== 'number')) {
+        throw new Error('not a threat-pool entry');
+      }
+      store.apply({ key, entry: e as ThreatEntry | null, changedAt: data.changedAt });
+    },
+    applied: resync,
+  };
+}
+
+/** A smart-lockout release made on another node (`bindwall lockouts release`): lifted here too, at once. */
+export function lockoutReleaseKind(store: LockoutStore, clock: { now(): number }, resync: () => void): ReplicatedKind {
+  return {
+    kind: LOCKOUT_RELEASE_KIND,
+    apply: (key, data) => {
+      if (!isObj(data) || data.identity !== key || typeof data.changedAt !== 'number') throw new Error('not a lockout release');
+      store.release(key, clock.now(), true);
+    },
+    applied: resync,
   };
 }

@@ -107,6 +107,12 @@ export class FleetSync {
     this.#schedule(0);
   }
 
+  /** A kind known only once the proxy exists (the threat pool's, smart lockout's); read at the next round. */
+  addKind(kind: ReplicatedKind): void {
+    this.#kinds.set(kind.kind, kind);
+    this.#wanted.add(kind.kind);
+  }
+
   /** The pool while the database answers (challenges ask it directly); undefined while it does not. */
   get pool(): pg.Pool | undefined {
     return this.#connected ? this.#pool : undefined;

@@ -1,6 +1,7 @@
 /** Smart-lockout state, in the behaviour database: `bindwall lockouts` lists and releases it; a running proxy syncs. */
 import type { Bucket, LockoutState } from '../threat/lockout.js';
 import type { Db } from './db.js';
+import type { FleetOutbox } from './fleet-outbox.js';
 
 interface Row {
   identity: string;
@@ -16,11 +17,16 @@ export interface StoredLockout extends Omit<LockoutState, 'failures'> {
 
 const toState = (r: Row): StoredLockout => ({ identity: r.identity, bucket: r.bucket as Bucket, lockedUntil: r.locked_until, lockouts: r.lockouts, since: r.since });
 
+export const LOCKOUT_RELEASE_KIND = 'lockout-release';
+
 export class LockoutStore {
   readonly #db: Db;
+  readonly #outbox: FleetOutbox | undefined;
 
-  constructor(db: Db) {
+  /** With an outbox (fleet mode; `bindwall lockouts release` on a node's store), a release also goes to the fleet. */
+  constructor(db: Db, opts: { outbox?: FleetOutbox | undefined } = {}) {
     this.#db = db;
+    this.#outbox = opts.outbox;
   }
 
   put(s: StoredLockout): void {
@@ -30,10 +36,13 @@ export class LockoutStore {
   }
 
   /** Lifts an identity's lockouts (both buckets); true when one was in force. */
-  release(identity: string, now: number): boolean {
-    const live = this.#db.prepare('SELECT COUNT(*) AS n FROM lockouts WHERE identity = ? AND locked_until > ?').get(identity, now) as { n: number };
-    this.#db.prepare('DELETE FROM lockouts WHERE identity = ?').run(identity);
-    return live.n > 0;
+  release(identity: string, now: number, remote = false): boolean {
+    return this.#db.transaction(() => {
+      const live = this.#db.prepare('SELECT COUNT(*) AS n FROM lockouts WHERE identity = ? AND locked_until > ?').get(identity, now) as { n: number };
+      this.#db.prepare('DELETE FROM lockouts WHERE identity = ?').run(identity);
+      if (!remote) this.#outbox?.add(LOCKOUT_RELEASE_KIND, identity, { identity, changedAt: now }, now);
+      return live.n > 0;
+    })();
   }
 
   /** Lockouts in force at `now` (optionally one identity's), read only (for readonly storage). */

@@ -132,6 +132,25 @@ test.serial('a spray spread over the three nodes is counted once: every node blo
   t.is((await bindFrom(b.url, stranger, dn('carol'), PW.carol!)).resultCode, 49, 'and on node B');
 });
 
+test.serial('an administrator\'s threat-pool add and lockout release on one node take effect on the others within a second', async (t) => {
+  const [a, b, c] = nodes as [Node, Node, Node];
+  const bad = '127.0.0.99';
+  t.is((await bindFrom(c.url, bad, dn('alice'), PW.alice!)).resultCode, 0);
+  t.is((await runBindwall(['threats', 'add', bad, '--level', 'high', '--until', '1h', '--config', a.config])).status, 0);
+  const blocked = await msUntil(async () => (await bindFrom(c.url, bad, dn('alice'), PW.alice!)).resultCode === 49, 3_000);
+  t.true(blocked < 1_000, `blocked on C after ${blocked} ms`);
+  t.is((await runBindwall(['threats', 'release', bad, '--config', c.config])).status, 0);
+  const back = await msUntil(async () => (await bindFrom(a.url, bad, dn('alice'), PW.alice!)).resultCode === 0, 3_000);
+  t.true(back < 1_000, `let in on A after ${back} ms`);
+  // carol was locked out at the proxy from unfamiliar sources on every node (the spray test): released
+  // on B, let in on A. Probed from another unfamiliar address: 127.0.0.77 itself is slowed by the pool now.
+  t.is((await bindFrom(a.url, '127.0.0.78', dn('carol'), PW.carol!)).resultCode, 49);
+  const rel = await runBindwall(['lockouts', 'release', 'carol', '--config', b.config]);
+  t.is(rel.status, 0, rel.stderr);
+  const freed = await msUntil(async () => (await bindFrom(a.url, '127.0.0.78', dn('carol'), PW.carol!)).resultCode === 0, 3_000);
+  t.true(freed < 1_000, `carol let in on A after ${freed} ms`);
+});
+
 test.serial('PostgreSQL down: the node decides from its own state, queues the change, says so; the fleet catches up when it returns', async (t) => {
   const [a, , c] = nodes as [Node, Node, Node];
   await pgs.stopServer();
