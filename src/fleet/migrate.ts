@@ -13,10 +13,11 @@ import type { Db } from '../store/db.js';
 import { CONNECTOR_KIND } from '../store/connector-store.js';
 import { INCIDENT_KIND, IncidentStore } from '../store/incident-store.js';
 import { QUARANTINE_KIND, QuarantineStore } from '../store/quarantine-store.js';
-import { FLEET_CHANNEL } from './sync.js';
-import { LOCK_PUSH, LOCK_SPACE, migratePg } from './schema.js';
+import { upsertRecords } from './push.js';
+import { migratePg } from './schema.js';
 import { BASELINE_KIND } from './kinds.js';
 
+/** Records per transaction, and baselines read per page. */
 const BATCH = 500;
 
 interface Rec { kind: string; key: string; data: unknown; changedAt: number }
@@ -62,30 +63,12 @@ export async function migrateToPostgres(db: Db, pool: pg.Pool, c: PostgresConfig
     baselines += rows.length;
     after = rows[rows.length - 1]!;
   }
-  for (const k of [QUARANTINE_KIND, INCIDENT_KIND, CONNECTOR_KIND, BASELINE_KIND]) await pool.query('SELECT pg_notify($1, $2)', [FLEET_CHANNEL, k]);
   return { quarantine: quarantine.length, incidents: incidents.length, connectors: connectors.length, baselines, schemaVersion };
 }
 
-/** The same upsert as a node's push: the latest change wins, sequence numbers committed in order. */
+/** The same upsert as a node's push, under a name of its own: every node takes the copy. */
 async function push(pool: pg.Pool, node: string, recs: readonly Rec[]): Promise<void> {
   for (let i = 0; i < recs.length; i += BATCH) {
-    const batch = recs.slice(i, i + BATCH);
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, LOCK_PUSH]);
-      await client.query(
-        `INSERT INTO fleet_records (kind, key, data, changed_at, node, seq)
-         SELECT k, y, d, c, $1, nextval('fleet_seq') FROM unnest($2::text[], $3::text[], $4::jsonb[], $5::bigint[]) AS r(k, y, d, c)
-         ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, changed_at = excluded.changed_at, node = excluded.node, seq = excluded.seq
-         WHERE fleet_records.changed_at <= excluded.changed_at`,
-        [`migrate:${node}`, batch.map((r) => r.kind), batch.map((r) => r.key), batch.map((r) => JSON.stringify(r.data)), batch.map((r) => r.changedAt)]);
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    await upsertRecords(pool, `migrate:${node}`, recs.slice(i, i + BATCH).map((r) => ({ kind: r.kind, key: r.key, data: JSON.stringify(r.data), changedAt: r.changedAt })));
   }
 }

@@ -12,9 +12,9 @@ import type { FleetOutbox } from '../store/fleet-outbox.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { ReplicatedKind } from './kinds.js';
 import { describePgError, openClient, openPool } from './postgres.js';
-import { LOCK_PUSH, LOCK_SPACE, migratePg } from './schema.js';
+import { migratePg } from './schema.js';
+import { FLEET_CHANNEL, inPushTransaction, latestPerRecord, upsertRecords } from './push.js';
 
-export const FLEET_CHANNEL = 'bindwall_fleet';
 /** The notification payload for new observations (record kinds notify their own name). */
 const EVENTS = '~events';
 /** Observations waiting for the database, at most: past it the oldest go (counted in status). */
@@ -279,22 +279,12 @@ export class FleetSync {
   async #pushEvents(): Promise<void> {
     while (this.#events.length) {
       const batch = this.#events.slice(0, BATCH);
-      const client = await this.#pool!.connect();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, LOCK_PUSH]);
+      await inPushTransaction(this.#pool!, async (client) => {
         await client.query(
           'INSERT INTO fleet_events (kind, node, time, data) SELECT k, $1, t, d FROM unnest($2::text[], $3::bigint[], $4::jsonb[]) AS e(k, t, d)',
           [this.#o.config.node, batch.map((e) => e.kind), batch.map((e) => e.time), batch.map((e) => JSON.stringify(e.data))],
         );
-        await client.query('SELECT pg_notify($1, $2)', [FLEET_CHANNEL, EVENTS]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      }, [EVENTS]);
       this.#contact();
       // Whatever was published meanwhile stays queued behind.
       const sent = new Set(batch);
@@ -329,35 +319,13 @@ export class FleetSync {
     for (;;) {
       const entries = this.#o.outbox.peek(BATCH);
       if (!entries.length) return;
-      const client = await this.#pool!.connect();
-      const kinds = new Set<string>();
-      try {
-        await client.query('BEGIN');
-        await client.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, LOCK_PUSH]);
-        for (const e of entries) {
-          const changedAt = e.time;
-          // The latest change wins: a change replayed late from an outbox does not undo a newer one.
-          await client.query(
-            `INSERT INTO fleet_records (kind, key, data, changed_at, node, seq) VALUES ($1, $2, $3::jsonb, $4, $5, nextval('fleet_seq'))
-             ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, changed_at = excluded.changed_at, node = excluded.node, seq = excluded.seq
-             WHERE fleet_records.changed_at <= excluded.changed_at`,
-            [e.kind, e.key, e.data, changedAt, this.#o.config.node],
-          );
-          kinds.add(e.kind);
-        }
-        for (const k of kinds) await client.query('SELECT pg_notify($1, $2)', [FLEET_CHANNEL, k]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw err;
-      } finally {
-        client.release();
-      }
+      const changes = latestPerRecord(entries.map((e) => ({ kind: e.kind, key: e.key, data: e.data, changedAt: e.time })));
+      await upsertRecords(this.#pool!, this.#o.config.node, changes);
       this.#contact();
       this.#o.outbox.transaction(() => { for (const e of entries) this.#o.outbox.done(e.id); });
       // The entries may have been written by a command on this node's store (bindwall
       // quarantine add): this node's own views read the store again, as the fleet's do.
-      for (const k of kinds) this.#kinds.get(k)?.applied?.();
+      for (const k of new Set(changes.map((c) => c.kind))) this.#kinds.get(k)?.applied?.();
       if (entries.length < BATCH) return;
     }
   }
