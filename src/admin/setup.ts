@@ -16,6 +16,7 @@ import type { Quarantine } from '../incidents/quarantine.js';
 import type { Clock } from '../util/clock.js';
 import { AdminServer, type Readiness, type ReadinessCheck } from './server.js';
 import type { FleetStatus, FleetSync } from '../fleet/sync.js';
+import type { FleetOutbox } from '../store/fleet-outbox.js';
 import { Metrics } from './metrics.js';
 
 export interface RunningAdmin {
@@ -34,8 +35,9 @@ export interface AdminParts {
   connectors?: () => RunningConnectors | undefined;
   version: string;
   startedAt: number;
-  /** Fleet mode's link to PostgreSQL. */
+  /** Fleet mode's link to PostgreSQL, and where this node's changes wait for it. */
   fleet?: FleetSync | undefined;
+  outbox?: FleetOutbox | undefined;
   /** The worker processes when workers.count > 1 (this process is their hub and listens on nothing itself). */
   workers?: () => WorkersStatus | undefined;
 }
@@ -117,7 +119,7 @@ export async function startAdmin(config: Config, log: Logger, metrics: Metrics, 
   parts.policy?.watcher?.onReload((r) => metrics.observeReload('policy', !r.diagnostics.some((d) => d.severity === 'error')));
   if (!a) return { metrics, url: undefined, stop: async () => undefined };
   // Loaded only when configured: the console's pages and certificate code stay out of a proxy that has none.
-  const consoleApp = a.console ? await (await import('../console/setup.js')).startConsole(config, log, { proxy: parts.proxy, db: parts.db, quarantine: parts.quarantine, behavior: parts.behavior, mfa: parts.mfa, policy: parts.policy, connectors: parts.connectors ?? (() => undefined) }, clock) : undefined;
+  const consoleApp = a.console ? await (await import('../console/setup.js')).startConsole(config, log, { proxy: parts.proxy, db: parts.db, quarantine: parts.quarantine, behavior: parts.behavior, mfa: parts.mfa, policy: parts.policy, connectors: parts.connectors ?? (() => undefined), outbox: parts.outbox }, clock) : undefined;
   const tls = consoleApp?.tls ?? a.tls;
   const server = new AdminServer({
     metrics, log, readiness: () => readiness(parts), status: () => status(parts, clock.now()),

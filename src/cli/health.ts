@@ -13,6 +13,7 @@ import { loadPolicyDir } from '../policy/compile.js';
 import { healthReport } from '../health/report.js';
 import { mapperFor } from '../behavior/setup.js';
 import { openDatabase } from '../store/db.js';
+import { fleetOutboxFor } from '../store/fleet-outbox.js';
 import { HealthStore, type Dismissal } from '../store/health-store.js';
 import { systemClock } from '../util/clock.js';
 import { OPERATOR_OPTION, operatorName, toStderr } from './operator.js';
@@ -31,7 +32,7 @@ export async function healthCommand(args: string[], out: (s: string) => void, er
   const config = loadConfigFile(values.config);
   const db = openDatabase(config.storage.path);
   try {
-    const store = new HealthStore(db);
+    const store = new HealthStore(db, { outbox: fleetOutboxFor(db, config.storage.postgres !== undefined) });
     if (sub === 'dismiss') {
       const d: Dismissal = { task: positionals[0]!, time: systemClock.now(), reason: values.reason!.trim(), operator: operatorName(values.operator) };
       store.dismiss(d);
@@ -40,7 +41,7 @@ export async function healthCommand(args: string[], out: (s: string) => void, er
       return 0;
     }
     if (sub === 'restore') {
-      const ok = store.restore(positionals[0]!);
+      const ok = store.restore(positionals[0]!, systemClock.now());
       if (values.json) out(JSON.stringify({ task: positionals[0], restored: ok }));
       else if (ok) out(`${positionals[0]} is a task again`);
       else err(`bindwall: ${positionals[0]} was not dismissed`);

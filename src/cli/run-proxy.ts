@@ -117,7 +117,7 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     } else connectors = await startConn();
     const w = workers;
     if (w) parts.workers = () => ({ count: w.count, running: w.running(), restarts: w.restarts(), sessions: w.sessions(), listeners: w.listeners });
-    Object.assign(parts, { proxy, db: point.db, quarantine: point.quarantine, fleet: point.fleet, behavior: behavior?.service, mfa: point.mfa, policy: point.policy, connectors: () => connectors, version: packageVersion(), startedAt });
+    Object.assign(parts, { proxy, db: point.db, quarantine: point.quarantine, fleet: point.fleet, outbox: point.outbox, behavior: behavior?.service, mfa: point.mfa, policy: point.policy, connectors: () => connectors, version: packageVersion(), startedAt });
     admin = await startAdmin(config, log, metrics, parts as AdminParts, systemClock);
     unmark = markRunning(config.storage.path);
     // What doctor would find, said in the log once running (nothing waits for it).

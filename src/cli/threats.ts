@@ -78,7 +78,7 @@ export function threatsCommand(args: string[], out: (s: string) => void, err: (s
         return 0;
       }
       default: {
-        const released = store.remove(key!);
+        const released = store.remove(key!, now);
         if (values.json) out(JSON.stringify({ key, released }));
         else if (released) out(`${key} released`);
         else err(`bindwall: ${key} was not in the threat pool`);

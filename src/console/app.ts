@@ -224,7 +224,7 @@ export class ConsoleApp {
     if (path === '/health/dismiss' || path === '/health/restore') {
       need(Permission.Configure, 'dismiss or restore HealthInsight tasks');
       const task = text('task', 512);
-      const store = new HealthStore(d.db);
+      const store = new HealthStore(d.db, { outbox: d.outbox });
       let notice: string;
       if (path === '/health/dismiss') {
         const reason = text('reason', 500);
@@ -233,7 +233,7 @@ export class ConsoleApp {
         audit('dismissed health task', task, reason);
         notice = `${task} dismissed.`;
       } else {
-        notice = store.restore(task) ? `${task} is a task again.` : `${task} was not dismissed.`;
+        notice = store.restore(task, d.clock.now()) ? `${task} is a task again.` : `${task} was not dismissed.`;
         audit('restored health task', task);
       }
       return this.#page(c, 200, layout({ title: 'HealthInsight', session: s, active: 'health', body: healthPage(d, s, this.#healthTasks()), notice }));

@@ -7,6 +7,7 @@ import type { Quarantine } from '../incidents/quarantine.js';
 import type { Logger } from '../log/logger.js';
 import type { RunningPolicy } from '../policy/setup.js';
 import type { ConsoleStore } from '../store/console-store.js';
+import type { FleetOutbox } from '../store/fleet-outbox.js';
 import type { Db } from '../store/db.js';
 import type { IncidentStore } from '../store/incident-store.js';
 import type { ThreatEntry } from '../threat/pool.js';
@@ -21,6 +22,8 @@ export interface ConsoleDeps {
   clock: Clock;
   log: Logger;
   store: ConsoleStore;
+  /** Fleet mode: where this node's changes wait for the fleet (dismissals). */
+  outbox?: FleetOutbox | undefined;
   queries: ConsoleQueries;
   rates: BindRates;
   /** The running behaviour engine (live baselines and risk), when behaviour is on. */

@@ -84,7 +84,7 @@ export class Sessions {
   }
 
   end(s: ConsoleSession): void {
-    this.o.store.endSession(s.tokenHash);
+    this.o.store.endSession(s.tokenHash, this.o.clock.now());
   }
 
   /** Seconds the cookie may live: the absolute timeout (the idle one is enforced here). */

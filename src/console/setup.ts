@@ -13,6 +13,7 @@ import type { RunningPolicy } from '../policy/setup.js';
 import type { Proxy } from '../proxy/server.js';
 import { ConsoleStore } from '../store/console-store.js';
 import type { Db } from '../store/db.js';
+import type { FleetOutbox } from '../store/fleet-outbox.js';
 import { ThreatStore } from '../store/threat-store.js';
 import type { Clock } from '../util/clock.js';
 import { canonicalAccount } from '../behavior/logon-event.js';
@@ -31,6 +32,8 @@ export interface ConsoleParts {
   mfa: RunningMfa | undefined;
   policy: RunningPolicy | undefined;
   connectors: () => RunningConnectors | undefined;
+  /** Fleet mode: sessions and dismissals reach every node. */
+  outbox?: FleetOutbox | undefined;
 }
 
 export async function startConsole(config: Config, log: Logger, p: ConsoleParts, clock: Clock): Promise<{ app: ConsoleApp; tls: TlsMaterial }> {
@@ -53,7 +56,7 @@ export async function startConsole(config: Config, log: Logger, p: ConsoleParts,
     ...(p.behavior?.facts ? { resolveDn: async (name: string) => (await p.behavior!.facts!.get(canonicalAccount(name), name))?.dn } : {}),
   });
   const app = new ConsoleApp({
-    config, db: p.db, clock, log, store: new ConsoleStore(p.db), queries: new ConsoleQueries(p.db), rates,
+    config, db: p.db, clock, log, store: new ConsoleStore(p.db, { outbox: p.outbox }), outbox: p.outbox, queries: new ConsoleQueries(p.db), rates,
     engine: p.behavior?.engine, mapper: p.behavior?.mapper ?? mapperFor(config), policy: p.policy, incidents: p.mfa?.incidents, quarantine: p.quarantine,
     upstreams: () => p.proxy.pool.status(), connectors: () => p.connectors()?.health() ?? [], threats: (now) => threats.active(now),
     lockout: () => p.proxy.lockoutThreshold,

@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import type { ChallengeCoordinator, ChallengeProgress, ResumeChallenge, StartChallenge } from '../mfa/challenges.js';
+import type { ChallengeCoordinator, ChallengeProgress, RememberedPass, ResumeChallenge, StartChallenge } from '../mfa/challenges.js';
 import { FailureKind, type ChallengeOutcome } from '../mfa/outcome.js';
 import type { Logger } from '../log/logger.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -51,13 +51,15 @@ export class FleetChallenges implements ChallengeCoordinator {
     fleet.onNotification(NOTIFY_PAYLOAD, () => this.#wakeAll());
   }
 
-  async run(local: { key: string; id: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge }): Promise<ChallengeOutcome> {
+  async run(local: { key: string; id: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge; remember?: RememberedPass }): Promise<ChallengeOutcome> {
     // The login key holds NULs (PostgreSQL text cannot) and names the account: the table keeps its hash.
     const c = { ...local, key: createHash('sha256').update(local.key).digest('base64url') };
     const pool = this.#fleet.pool;
     if (!pool) return this.#alone(c, undefined);
     let owned: string | undefined;
     try {
+      const remembered = c.remember ? await this.#remembered(pool, c.key, c.remember) : undefined;
+      if (remembered) return remembered;
       owned = await this.#claim(pool, c.key, c.id, c.deadline);
     } catch (err) {
       this.#fleet.failed(err);
@@ -76,6 +78,16 @@ export class FleetChallenges implements ChallengeCoordinator {
         'fleet database unavailable: challenges are run per node until it returns (a login binding on two nodes at once may get two pushes)');
     }
     return c.start(c.abandoned);
+  }
+
+  /** A pass for this login on any node within rememberMs: no new prompt (mfa.rememberMs, fleet-wide). */
+  async #remembered(pool: pg.Pool, key: string, r: RememberedPass): Promise<ChallengeOutcome | undefined> {
+    const row = (await pool.query<{ owner: string; heartbeat: string; outcome: ChallengeOutcome | null }>('SELECT owner, heartbeat, outcome FROM fleet_challenges WHERE key = $1', [key])).rows[0];
+    // Only a prompt the person passed: not a pass by a fail mode (Okta down) or by mfa.unenrolled.
+    if (row?.outcome?.result !== 'passed' || row.outcome.via !== undefined) return undefined;
+    const at = Number(row.heartbeat); // written with the outcome
+    if (at < this.#clock.now() - r.forMs || (r.notBefore !== undefined && at < r.notBefore)) return undefined;
+    return { result: 'passed', detail: `passed a challenge for this login recently (on node ${row.owner})`, via: 'remembered', decidedBy: row.owner };
   }
 
   /** Our id when this node got the challenge, else the id of the one running. */

@@ -4,6 +4,8 @@
  */
 import type { Quarantine } from '../incidents/quarantine.js';
 import type { Db } from '../store/db.js';
+import { CONSOLE_SESSION_KIND, type ConsoleSessionRow, type ConsoleStore } from '../store/console-store.js';
+import { HEALTH_DISMISSAL_KIND, type Dismissal, type HealthStore } from '../store/health-store.js';
 import { THREAT_ENTRY_KIND, type ThreatStore } from '../store/threat-store.js';
 import { LOCKOUT_RELEASE_KIND, type LockoutStore } from '../store/lockout-store.js';
 import type { ThreatEntry } from '../threat/pool.js';
@@ -120,5 +122,34 @@ export function lockoutReleaseKind(store: LockoutStore, clock: { now(): number }
       store.release(key, clock.now(), true);
     },
     applied: resync,
+  };
+}
+
+const ROLES: ReadonlySet<unknown> = new Set(['viewer', 'analyst', 'admin']);
+
+/** Console sessions: a browser signed in on one node is signed in on all (the balancer picks any). */
+export function consoleSessionKind(store: ConsoleStore): ReplicatedKind {
+  return {
+    kind: CONSOLE_SESSION_KIND,
+    apply: (key, data) => {
+      if (!isObj(data)) throw new Error('not a console session');
+      const s = data.session;
+      if (s !== null && (!isObj(s) || s.tokenHash !== key || typeof s.operator !== 'string' || typeof s.dn !== 'string' || !ROLES.has(s.role) || typeof s.csrf !== 'string'
+        || typeof s.address !== 'string' || typeof s.created !== 'number' || typeof s.lastSeen !== 'number')) throw new Error('not a console session');
+      store.applySession(key, s as ConsoleSessionRow | null);
+    },
+  };
+}
+
+/** HealthInsight dismissals: dismissed on one node, dismissed on all. */
+export function healthDismissalKind(store: HealthStore): ReplicatedKind {
+  return {
+    kind: HEALTH_DISMISSAL_KIND,
+    apply: (key, data) => {
+      if (!isObj(data)) throw new Error('not a dismissal');
+      const d = data.dismissal;
+      if (d !== null && (!isObj(d) || d.task !== key || typeof d.time !== 'number' || typeof d.reason !== 'string' || typeof d.operator !== 'string')) throw new Error('not a dismissal');
+      store.apply(key, d as Dismissal | null);
+    },
   };
 }

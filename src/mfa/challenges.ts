@@ -18,12 +18,18 @@ export type StartChallenge = (abandoned: AbortSignal, progress?: ChallengeProgre
 /** Polls a push another node started, to its end (that node died while it was pending). */
 export type ResumeChallenge = (pollHref: string, deadline: number, abandoned: AbortSignal) => Promise<ChallengeOutcome>;
 
+/** A pass another node saw counts like one seen here: within `forMs`, and (a quarantine began) not before `notBefore`. */
+export interface RememberedPass {
+  forMs: number;
+  notBefore?: number | undefined;
+}
+
 /**
  * Runs each login's challenge once across several nodes (fleet/challenges.ts): here when this
  * node gets it, else waiting for the node that has it; taking it over when that node dies.
  */
 export interface ChallengeCoordinator {
-  run(c: { key: string; id: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge }): Promise<ChallengeOutcome>;
+  run(c: { key: string; id: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge; remember?: RememberedPass }): Promise<ChallengeOutcome>;
 }
 
 export interface ChallengesOptions {
@@ -131,7 +137,7 @@ export class Challenges {
    * Runs `start` once for the key; concurrent callers get the same outcome. The challenge is
    * abandoned (the signal `start` gets aborts) only when every caller's client has gone.
    */
-  share(key: string, signal: AbortSignal, start: StartChallenge, fleet?: { deadline: number; resume?: ResumeChallenge }): Promise<ChallengeOutcome> {
+  share(key: string, signal: AbortSignal, start: StartChallenge, fleet?: { deadline: number; resume?: ResumeChallenge; fresh?: boolean; notBefore?: number | undefined }): Promise<ChallengeOutcome> {
     const existing = this.#pending.get(key);
     if (existing) {
       existing.waiters.add(signal);
@@ -142,7 +148,11 @@ export class Challenges {
     const id = randomUUID();
     const abandoned = waiters.abort.signal;
     const run = this.coordinator && fleet
-      ? this.coordinator.run({ key, id, deadline: fleet.deadline, abandoned, start, ...(fleet.resume ? { resume: fleet.resume } : {}) })
+      ? this.coordinator.run({
+        key, id, deadline: fleet.deadline, abandoned, start, ...(fleet.resume ? { resume: fleet.resume } : {}),
+        // A rule that wants a fresh prompt takes no remembered pass, from here or elsewhere.
+        ...(!fleet.fresh && this.#o.rememberMs > 0 ? { remember: { forMs: this.#o.rememberMs, notBefore: fleet.notBefore } } : {}),
+      })
       : start(abandoned);
     const outcome = run.then((o) => {
       if (o.result === 'passed' && this.#o.rememberMs > 0) this.#remember(key);

@@ -102,6 +102,7 @@ export class OktaChallenger {
     return c.share(key, attempt.signal, async (abandoned, progress) => this.#enrolmentMode(attempt, decision, logon.account, privileged,
       await this.#challenge(attempt, decision, logon.account, logon.app, privileged, abandoned, deadline, progress)), {
       deadline, resume: (pollHref, until, abandoned) => this.#pollPush({ pollHref }, attempt, logon.app, until, abandoned, this.#o.clock.now()),
+      fresh: decision.fresh === true, notBefore: this.#o.quarantinedSince?.(logon.account),
     });
   }
 

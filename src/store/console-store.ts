@@ -3,6 +3,7 @@
  * Insights, and the audit trail of every change made in the console, with its operator.
  */
 import type { Db } from './db.js';
+import type { FleetOutbox } from './fleet-outbox.js';
 
 export const ConsoleRole = { Viewer: 'viewer', Analyst: 'analyst', Admin: 'admin' } as const;
 export type ConsoleRole = (typeof ConsoleRole)[keyof typeof ConsoleRole];
@@ -37,11 +38,38 @@ export interface AuditEntry {
 
 const SESSION_COLUMNS = 'token_hash AS tokenHash, operator, dn, role, csrf, address, created, last_seen AS lastSeen';
 
+export const CONSOLE_SESSION_KIND = 'console-session';
+/** A session's last use reaches the other nodes at most this often (their idle timeout reads it). */
+const SHARE_TOUCH_MS = 60_000;
+
 export class ConsoleStore {
-  constructor(private readonly db: Db) {}
+  readonly #outbox: FleetOutbox | undefined;
+  readonly #touchShared = new Map<string, number>();
+
+  /**
+   * With an outbox (fleet mode), sessions reach every node: a balancer may send the next
+   * request of a signed-in browser to any of them.
+   */
+  constructor(private readonly db: Db, opts: { outbox?: FleetOutbox | undefined } = {}) {
+    this.#outbox = opts.outbox;
+  }
 
   putSession(s: ConsoleSessionRow): void {
-    this.db.prepare('INSERT INTO console_sessions (token_hash, operator, dn, role, csrf, address, created, last_seen) VALUES (@tokenHash, @operator, @dn, @role, @csrf, @address, @created, @lastSeen)').run(s);
+    this.db.transaction(() => {
+      this.#put(s);
+      this.#outbox?.add(CONSOLE_SESSION_KIND, s.tokenHash, { session: s }, s.lastSeen);
+    })();
+  }
+
+  #put(s: ConsoleSessionRow): void {
+    this.db.prepare(`INSERT INTO console_sessions (token_hash, operator, dn, role, csrf, address, created, last_seen) VALUES (@tokenHash, @operator, @dn, @role, @csrf, @address, @created, @lastSeen)
+      ON CONFLICT(token_hash) DO UPDATE SET last_seen = MAX(console_sessions.last_seen, excluded.last_seen)`).run(s);
+  }
+
+  /** Another node's session, its last use, or its end (fleet mode). */
+  applySession(tokenHash: string, s: ConsoleSessionRow | null): void {
+    if (s) this.#put(s);
+    else this.db.prepare('DELETE FROM console_sessions WHERE token_hash = ?').run(tokenHash);
   }
 
   session(tokenHash: string): ConsoleSessionRow | undefined {
@@ -50,10 +78,18 @@ export class ConsoleStore {
 
   touch(tokenHash: string, now: number): void {
     this.db.prepare('UPDATE console_sessions SET last_seen = ? WHERE token_hash = ?').run(now, tokenHash);
+    if (!this.#outbox || now - (this.#touchShared.get(tokenHash) ?? 0) < SHARE_TOUCH_MS) return;
+    this.#touchShared.set(tokenHash, now);
+    if (this.#touchShared.size > 10_000) this.#touchShared.clear();
+    const s = this.session(tokenHash);
+    if (s) this.#outbox.add(CONSOLE_SESSION_KIND, tokenHash, { session: s }, now);
   }
 
-  endSession(tokenHash: string): void {
-    this.db.prepare('DELETE FROM console_sessions WHERE token_hash = ?').run(tokenHash);
+  endSession(tokenHash: string, now: number): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM console_sessions WHERE token_hash = ?').run(tokenHash);
+      this.#outbox?.add(CONSOLE_SESSION_KIND, tokenHash, { session: null }, now);
+    })();
   }
 
   /** Removes sessions past either timeout; returns how many. */

@@ -46,7 +46,7 @@ export class QuarantineStore {
     });
   }
 
-  remove(account: string, changedAt = Date.now()): boolean {
+  remove(account: string, changedAt: number): boolean {
     return durably(this.#db, () => {
       const had = this.#delete(account);
       this.#outbox?.add(QUARANTINE_KIND, account, { account, row: null, changedAt } satisfies QuarantineChange, changedAt);

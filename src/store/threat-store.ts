@@ -65,7 +65,7 @@ export class ThreatStore {
       .run({ key: e.key, level: e.level, reasons: JSON.stringify(e.reasons), since: e.since, updated: e.updated, expires: e.expires, exempt: e.exempt ?? null, manual: e.manual ? 1 : 0, blocked: e.blocked ?? 0, kinds: e.kinds ? JSON.stringify(e.kinds) : null });
   }
 
-  remove(key: string, changedAt = Date.now()): boolean {
+  remove(key: string, changedAt: number): boolean {
     return this.#db.transaction(() => {
       const had = this.#remove(key);
       this.#outbox?.add(THREAT_ENTRY_KIND, key, { key, entry: null, changedAt } satisfies ThreatChange, changedAt);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { OktaSimulator } from '../../src/okta/simulator/server.js';
+import { bindFrom } from '../helpers/bind-from.js';
 import { runBindwall } from '../helpers/cli.js';
 import { startFleetNode, stopFleetNode, type FleetNode } from '../helpers/fleet.js';
 import { ldapTool } from '../helpers/ldap-utils.js';
@@ -49,7 +50,7 @@ test.before(async () => {
   okta: { orgUrl: ${sim.url}, apiToken: ${TOKEN}, loginTemplate: '{account}@corp.example' }
   pollIntervalMs: 50
   challengeTimeoutMs: 20000
-  rememberMs: 0
+  rememberMs: 60000
 connectors:
   oktaSso: { orgUrl: ${sim.url}, apiToken: ${TOKEN}, pollIntervalMs: 5000 }
 `;
@@ -78,6 +79,17 @@ test.serial('one login binding on two nodes at once gets one push; approving it 
   t.is(r1.code, 0, r1.stderr);
   t.is(r2.code, 0, r2.stderr);
   t.is(verifies() - before, 1);
+});
+
+test.serial('a push passed on one node is remembered on the others (mfa.rememberMs): no second prompt', async (t) => {
+  const [, b, c] = nodes as [FleetNode, FleetNode, FleetNode];
+  const from = '127.0.0.61';
+  const before = verifies();
+  const first = bindFrom(b.url, from, dn('bob'), PW.bob!);
+  sim.state.answer(await pendingPush(sim, 'bob@corp.example'), true);
+  t.is((await first).resultCode, 0);
+  t.is((await bindFrom(c.url, from, dn('bob'), PW.bob!)).resultCode, 0, 'node C lets the same login in');
+  t.is(verifies() - before, 1, 'one push in all');
 });
 
 test.serial('the connectors run on exactly one node', async (t) => {
@@ -124,9 +136,10 @@ test.serial('PostgreSQL down: a denied push still opens its incident, queued on 
   const count = async (n: FleetNode): Promise<number> => (await incidents(n)).filter((i) => i.account === 'bob' && i.failure === 'denied').length;
   await pgs.stopServer();
   try {
-    const bind = whoami(b, 'bob');
+    // From an address of its own: bob's pass from 127.0.0.1 is still remembered.
+    const bind = bindFrom(b.url, '127.0.0.62', dn('bob'), PW.bob!);
     sim.state.answer(await pendingPush(sim, 'bob@corp.example'), false);
-    t.is((await bind).code, 49);
+    t.is((await bind).resultCode, 49);
     t.is(await count(b), 1, 'opened on the node, with the database down');
     t.is(await count(c), 0);
   } finally {
