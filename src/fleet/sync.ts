@@ -38,8 +38,8 @@ export interface FleetStream {
 const PUSH_EVERY_MS = 100;
 /** Outbox entries per push transaction, and records per pull query. */
 const BATCH = 500;
-/** Reconnecting after a failure: from half a second, doubling, to this. */
-const MAX_BACKOFF_MS = 15_000;
+/** Reconnecting after a failure: from half a second, doubling, to this (a node is back within 5 s of the database). */
+const MAX_BACKOFF_MS = 5_000;
 /** The loud error about the database is repeated at most this often while it lasts. */
 const COMPLAIN_EVERY_MS = 60_000;
 

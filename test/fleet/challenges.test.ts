@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { LdapClient } from '../../src/ldap/client.js';
 import { OktaSimulator } from '../../src/okta/simulator/server.js';
 import { bindFrom } from '../helpers/bind-from.js';
 import { runBindwall } from '../helpers/cli.js';
@@ -22,6 +23,8 @@ import { BASE_DN, startSlapd, type Slapd } from '../helpers/slapd.js';
 const dn = (uid: string): string => `uid=${uid},ou=people,${BASE_DN}`;
 const PW: Record<string, string> = { alice: 'Alice-Pass-1', bob: 'Bob-Pass-2', carol: 'Carol-Pass-3' };
 const TOKEN = 'okta-sim-token-0017';
+/** How long PostgreSQL is down in the outage test (the issue asks for 30 s). */
+const OUTAGE_MS = 30_000;
 
 let pgs: Postgres;
 let slapd: Slapd;
@@ -45,7 +48,7 @@ test.before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'bindwall-fleet-mfa-'));
   const policies = join(dir, 'policies');
   mkdirSync(policies);
-  writeFileSync(join(policies, 'policy.yaml'), 'version: 1\nrules:\n  - { id: push, when: { user: [bob, carol] }, action: mfa, method: push }\ndefault: { action: approve }\n');
+  writeFileSync(join(policies, 'policy.yaml'), 'version: 1\nrules:\n  - { id: quarantined, when: { quarantined: true }, action: block }\n  - { id: push, when: { user: [bob, carol] }, action: mfa, method: push }\ndefault: { action: approve }\n');
   const extra = `mfa:
   okta: { orgUrl: ${sim.url}, apiToken: ${TOKEN}, loginTemplate: '{account}@corp.example' }
   pollIntervalMs: 50
@@ -99,6 +102,63 @@ test.serial('the connectors run on exactly one node', async (t) => {
   t.is(nodes.filter((n) => /"event":"connector_started"/.test(n.proc.stdout())).length, 1);
 });
 
+test.serial(`PostgreSQL stopped for ${OUTAGE_MS / 1000} s under load: binds decided from each node's state, no incident lost, everything caught up after`, async (t) => {
+  const [a, b, c] = nodes as [FleetNode, FleetNode, FleetNode];
+  const count = async (n: FleetNode): Promise<number> => (await incidents(n)).filter((i) => i.account === 'bob' && i.failure === 'denied').length;
+  const before = await count(c);
+  await pgs.stopServer();
+  const stopAt = Date.now() + OUTAGE_MS;
+  let approved = 0;
+  let refused = 0;
+  let denied = 0;
+  try {
+    // Load: alice binding on every node all along (approved by the policy, from each node's own state).
+    const load = Promise.all([a, b, c, a, b, c].map(async (n) => {
+      const client = await LdapClient.connect(n.url);
+      try {
+        while (Date.now() < stopAt) {
+          if ((await client.bind(dn('alice'), PW.alice!)).resultCode === 0) approved++;
+          else refused++;
+        }
+      } finally {
+        client.destroy();
+      }
+    }));
+    // Meanwhile: pushes denied on the phone on one node and another, each an incident; and a quarantine.
+    for (const [i, n] of [b, c, b].entries()) {
+      const bind = bindFrom(n.url, `127.0.0.${70 + i}`, dn('bob'), PW.bob!);
+      sim.state.answer(await pendingPush(sim, 'bob@corp.example'), false);
+      t.is((await bind).resultCode, 49);
+      denied++;
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    await load;
+    t.is((await runBindwall(['quarantine', 'add', 'alice', '--config', a.config])).status, 0);
+  } finally {
+    await pgs.startServer();
+  }
+  t.is(refused, 0, 'no approved bind was refused while the database was down');
+  t.true(approved > 100, `${approved} binds approved during the outage`);
+  // Caught up: every node has every incident, and the quarantine made on A refuses alice on C.
+  const t0 = Date.now();
+  await Promise.all(nodes.map((x) => x.proc.waitFor(/"event":"fleet_restored"/, 20_000)));
+  t.log(`every node reconnected ${Date.now() - t0} ms after the database came back`);
+  let n = 0;
+  while (Date.now() - t0 < 20_000 && (n = await count(c)) < before + denied) await new Promise((r) => setTimeout(r, 200));
+  t.is(n, before + denied, 'node C has every incident opened during the outage');
+  t.is(await count(b), before + denied);
+  let blocked = false;
+  for (let i = 0; i < 100 && !(blocked = (await whoami(c, 'alice')).code === 49); i++) await new Promise((r) => setTimeout(r, 100));
+  t.true(blocked, "the outage's quarantine reached node C");
+  for (const node of nodes) {
+    const m = await (await fetch(`${node.admin}/metrics`)).text();
+    t.regex(m, /bindwall_fleet_outbox 0/, `node ${node.name} has replayed everything`);
+    t.regex(m, /bindwall_fleet_connected 1/);
+  }
+  t.log(`${approved} binds approved during the ${OUTAGE_MS / 1000} s outage; ${denied} incidents caught up in ${Date.now() - t0} ms`);
+  t.is((await runBindwall(['quarantine', 'release', 'alice', '--config', c.config])).status, 0);
+});
+
 test.serial('the node running the push is killed mid-challenge: another polls the same push and answers its client; one incident when denied', async (t) => {
   const [a, b, c] = nodes as [FleetNode, FleetNode, FleetNode];
   const before = verifies();
@@ -117,7 +177,7 @@ test.serial('the node running the push is killed mid-challenge: another polls th
   t.is(verifies() - before, 1, 'no second push');
   // One incident, opened by B (which decided it), and the same one on C once the fleet passed it on.
   const decided = (await incidents(b)).filter((i) => i.account === 'carol');
-  t.is(decided.length, 1, 'one incident on the deciding node');
+  t.is(decided.length, 1, `one incident on the deciding node: ${JSON.stringify(decided)}`);
   t.is(decided[0]!.failure, 'denied');
   for (let i = 0; i < 100 && !(await incidents(c)).some((x) => x.account === 'carol'); i++) await new Promise((r2) => setTimeout(r2, 50));
   t.is((await incidents(c)).filter((i) => i.account === 'carol').length, 1, 'the same one on node C');
@@ -129,25 +189,6 @@ test.serial('the node running the push is killed mid-challenge: another polls th
   } finally {
     await client.end();
   }
-});
-
-test.serial('PostgreSQL down: a denied push still opens its incident, queued on the node; the fleet has it once the database is back', async (t) => {
-  const [, b, c] = nodes as [FleetNode, FleetNode, FleetNode];
-  const count = async (n: FleetNode): Promise<number> => (await incidents(n)).filter((i) => i.account === 'bob' && i.failure === 'denied').length;
-  await pgs.stopServer();
-  try {
-    // From an address of its own: bob's pass from 127.0.0.1 is still remembered.
-    const bind = bindFrom(b.url, '127.0.0.62', dn('bob'), PW.bob!);
-    sim.state.answer(await pendingPush(sim, 'bob@corp.example'), false);
-    t.is((await bind).resultCode, 49);
-    t.is(await count(b), 1, 'opened on the node, with the database down');
-    t.is(await count(c), 0);
-  } finally {
-    await pgs.startServer();
-  }
-  let n = 0;
-  for (let i = 0; i < 400 && (n = await count(c)) === 0; i++) await new Promise((r2) => setTimeout(r2, 50));
-  t.is(n, 1, 'node C has it after the database came back');
 });
 
 test.serial('the connector node gone, another takes the connectors over', async (t) => {
