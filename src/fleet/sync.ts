@@ -8,7 +8,7 @@ import type pg from 'pg';
 import type { PostgresConfig } from '../config/load.js';
 import type { Logger } from '../log/logger.js';
 import { ErrorCode } from '../errors.js';
-import type { FleetOutbox } from '../store/fleet-outbox.js';
+import { pgJson, type FleetOutbox } from '../store/fleet-outbox.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { ReplicatedKind } from './kinds.js';
 import { describePgError, openClient, openPool } from './postgres.js';
@@ -86,6 +86,7 @@ export class FleetSync {
   #applied = 0;
   readonly #streams = new Map<string, FleetStream>();
   readonly #notified = new Map<string, () => void>();
+  readonly #complained = new Map<string, number>();
   #events: { kind: string; time: number; data: unknown }[] = [];
   #eventsDropped = 0;
   #eventsApplied = 0;
@@ -279,12 +280,19 @@ export class FleetSync {
   async #pushEvents(): Promise<void> {
     while (this.#events.length) {
       const batch = this.#events.slice(0, BATCH);
-      await inPushTransaction(this.#pool!, async (client) => {
-        await client.query(
-          'INSERT INTO fleet_events (kind, node, time, data) SELECT k, $1, t, d FROM unnest($2::text[], $3::bigint[], $4::jsonb[]) AS e(k, t, d)',
-          [this.#o.config.node, batch.map((e) => e.kind), batch.map((e) => e.time), batch.map((e) => JSON.stringify(e.data))],
-        );
-      }, [EVENTS]);
+      try {
+        await inPushTransaction(this.#pool!, async (client) => {
+          await client.query(
+            'INSERT INTO fleet_events (kind, node, time, data) SELECT k, $1, t, d FROM unnest($2::text[], $3::bigint[], $4::jsonb[]) AS e(k, t, d)',
+            [this.#o.config.node, batch.map((e) => e.kind), batch.map((e) => e.time), batch.map((e) => pgJson(e.data))],
+          );
+        }, [EVENTS]);
+      } catch (err) {
+        if (isUnavailable(err)) throw err;
+        // Observations are not kept for ever anyway: a batch the database refuses is counted as dropped.
+        this.#eventsDropped += batch.length;
+        this.#complain('fleet_events_refused', describePgError(err), `the fleet database refused ${batch.length} observation(s); dropped`);
+      }
       this.#contact();
       // Whatever was published meanwhile stays queued behind.
       const sent = new Set(batch);
@@ -320,7 +328,19 @@ export class FleetSync {
       const entries = this.#o.outbox.peek(BATCH);
       if (!entries.length) return;
       const changes = latestPerRecord(entries.map((e) => ({ kind: e.kind, key: e.key, data: e.data, changedAt: e.time })));
-      await upsertRecords(this.#pool!, this.#o.config.node, changes);
+      try {
+        await upsertRecords(this.#pool!, this.#o.config.node, changes);
+      } catch (err) {
+        if (isUnavailable(err)) throw err;
+        // Refused, not unreachable: one record the database will never take must not hold
+        // back every change behind it. Each goes alone; what is refused alone is said, and dropped.
+        for (const c of changes) {
+          await upsertRecords(this.#pool!, this.#o.config.node, [c]).catch((e: unknown) => {
+            if (isUnavailable(e)) throw e;
+            this.#o.log.error({ event: 'fleet_record_refused', kind: c.kind, key: c.key, error: describePgError(e) }, 'the fleet database refused a record; it stays on this node only');
+          });
+        }
+      }
       this.#contact();
       this.#o.outbox.transaction(() => { for (const e of entries) this.#o.outbox.done(e.id); });
       // The entries may have been written by a command on this node's store (bindwall
@@ -360,6 +380,16 @@ export class FleetSync {
     if (changed) k.applied?.();
   }
 
+  /** An error line at most once a minute per kind of error: a refusal repeats every round. */
+  #complain(event: string, error: string, msg: string): void {
+    const now = this.#o.clock.now();
+    const key = `${event}\u0000${error}`;
+    if (now - (this.#complained.get(key) ?? -Infinity) < COMPLAIN_EVERY_MS) return;
+    this.#complained.set(key, now);
+    if (this.#complained.size > 100) this.#complained.clear();
+    this.#o.log.error({ event, code: ErrorCode.FleetUnavailable, node: this.#o.config.node, error }, msg);
+  }
+
   #contact(): void {
     this.#lastContactAt = this.#o.clock.now();
   }
@@ -369,7 +399,7 @@ export class FleetSync {
     const error = describePgError(err);
     if (!isUnavailable(err)) {
       // The database answered, and refused one statement: a bug or a bad record, not an outage.
-      this.#o.log.error({ event: 'fleet_statement_failed', code: ErrorCode.FleetUnavailable, node: this.#o.config.node, error }, `a fleet database statement failed: ${error}`);
+      this.#complain('fleet_statement_failed', error, `a fleet database statement failed: ${error}`);
       return;
     }
     this.#connected = false;

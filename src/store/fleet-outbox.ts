@@ -6,6 +6,15 @@
  */
 import type { Db } from './db.js';
 
+/**
+ * JSON that PostgreSQL takes: its text and jsonb refuse NUL, which a client's bind name may
+ * carry. A NUL becomes U+FFFD, in the keys and the data alike.
+ */
+export function pgJson(value: unknown): string {
+  // The escape \u0000, not a literal backslash followed by "u0000" (an odd run of backslashes before it).
+  return JSON.stringify(value).replace(/(?<!\\)((?:\\\\)*)\\u0000/g, '$1\\ufffd');
+}
+
 export interface OutboxEntry {
   id: number;
   kind: string;
@@ -38,7 +47,7 @@ export class FleetOutbox {
 
   /** Call inside the transaction that makes the change. */
   add(kind: string, key: string, change: unknown, time: number): void {
-    this.#add.run(kind, key, JSON.stringify(change), time);
+    this.#add.run(kind, key.replaceAll('\u0000', '\ufffd'), pgJson(change), time);
   }
 
   /** The oldest entries first: replayed in the order they were made. */

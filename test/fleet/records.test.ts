@@ -130,3 +130,12 @@ test.serial('a record that cannot be read is skipped and said; the next ones are
   t.true(b.lines.some((l) => l.includes('"event":"fleet_record_invalid"') && l.includes('"key":"bad"')));
   t.is(b.consoleStore.session('bad'), undefined);
 });
+
+test.serial('a NUL in a record (a client may send one in a bind name) reaches the other node as U+FFFD instead of blocking the outbox', async (t) => {
+  const [a, b] = sides as [Side, Side];
+  a.health.dismiss({ task: 'odd\u0000task', time: Date.now(), reason: 'nul\u0000inside', operator: 'ann' });
+  a.health.dismiss({ task: 'after', time: Date.now(), reason: 'next', operator: 'ann' });
+  await until(() => b.health.all().has('after'), 'the record behind it');
+  t.is(b.health.all().get('odd\ufffdtask')?.reason, 'nul\ufffdinside');
+  t.is(a.outbox.size(), 0);
+});
