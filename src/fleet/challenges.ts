@@ -51,7 +51,7 @@ export class FleetChallenges implements ChallengeCoordinator {
     fleet.onNotification(NOTIFY_PAYLOAD, () => this.#wakeAll());
   }
 
-  async run(local: { key: string; id: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge; remember?: RememberedPass }): Promise<ChallengeOutcome> {
+  async run(local: { key: string; id: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge; remember?: RememberedPass; retried?: boolean }): Promise<ChallengeOutcome> {
     // The login key holds NULs (PostgreSQL text cannot) and names the account: the table keeps its hash.
     const c = { ...local, key: createHash('sha256').update(local.key).digest('base64url') };
     const pool = this.#fleet.pool;
@@ -66,7 +66,10 @@ export class FleetChallenges implements ChallengeCoordinator {
       return this.#alone(c, err);
     }
     if (owned === c.id) return this.#own(pool, c.key, c.id, (progress) => c.start(c.abandoned, progress));
-    return this.#wait(pool, c, owned);
+    const outcome = await this.#wait(pool, c, owned);
+    // The owner's clients all left and it gave the push up: ours has not, so it is asked again (once).
+    if (outcome.failure === FailureKind.Abandoned && outcome.decidedBy !== 'elsewhere' && !c.abandoned.aborted && !local.retried) return this.run({ ...local, retried: true });
+    return outcome;
   }
 
   /** Without the database: this node's own challenge, said once a minute. */
