@@ -11,11 +11,12 @@ import { UsageError } from './usage.js';
 export const STATUS_USAGE = 'usage: bindwall status --config FILE [--json]   (the config\'s admin: listener must be set)';
 
 interface Status {
-  version: string; uptimeS: number; ready: boolean; checks: { name: string; ok: boolean; detail?: string }[];
+  version: string; uptimeS: number; ready: boolean; checks: { name: string; ok: boolean; detail?: string; optional?: boolean }[];
   listeners: { name: string; url: string }[]; policy: { hash: string; rules: number } | null;
   directory: { url: string; healthy: boolean; lastError?: string }[]; sessions: number; challengesPending: number;
   incidents: { open: number; deadLetters: number } | null; behavior: { accounts: number; endpoints: number; learning?: { accounts: number; learned: number } } | null;
   threatSources: number; connectors: { name: string; state: string; reason?: string }[];
+  fleet?: { node: string; connected: boolean; listening: boolean; outbox: number; applied: number; lastError?: string; events: { queued: number; dropped: number } };
 }
 
 export async function statusCommand(args: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -48,12 +49,17 @@ export async function statusCommand(args: string[], out: (s: string) => void, er
   const h = Math.floor(s.uptimeS / 3600);
   const m = Math.floor((s.uptimeS % 3600) / 60);
   out(`bindwall ${s.version}, up ${h}h ${m}m: ${s.ready ? 'ready' : 'NOT READY'}`);
-  for (const c of s.checks.filter((x) => !x.ok)) out(`  ${c.name}: ${c.detail ?? 'failing'}`);
+  for (const c of s.checks.filter((x) => !x.ok)) out(`  ${c.name}: ${c.detail ?? 'failing'}${c.optional ? ' (reported, not required for ready)' : ''}`);
   out(`listeners: ${s.listeners.map((l) => `${l.name} ${l.url}`).join(', ')}; ${s.sessions} session(s)`);
   out(`policy: ${s.policy ? `${s.policy.hash} (${s.policy.rules} rules)` : 'none (a custom decision function)'}`);
   for (const d of s.directory) out(`directory ${d.url}: ${d.healthy ? 'healthy' : `down (${d.lastError ?? 'failing'})`}`);
   out(`challenges pending: ${s.challengesPending}${s.incidents ? `; incidents open: ${s.incidents.open}; dead letters: ${s.incidents.deadLetters}` : ''}`);
   if (s.behavior) out(`behaviour: ${s.behavior.accounts} accounts, ${s.behavior.endpoints} endpoints${s.behavior.learning ? `; ${s.behavior.learning.learned} of ${s.behavior.learning.accounts} people past their learning period` : ''}; threat pool: ${s.threatSources} source(s)`);
   for (const c of s.connectors) out(`connector ${c.name}: ${c.state}${c.reason ? ` — ${c.reason}` : ''}`);
+  const f = s.fleet;
+  if (f) {
+    out(`fleet: node ${f.node}, ${f.connected ? `connected${f.listening ? '' : ' (not listening: changes arrive with the reload)'}` : `database unavailable (${f.lastError ?? 'connecting'})`}; ` +
+      `${f.outbox} change(s) queued, ${f.applied} applied from other nodes; observations ${f.events.queued} queued, ${f.events.dropped} dropped`);
+  }
   return s.ready ? 0 : 1;
 }

@@ -229,6 +229,12 @@ test('doctor checks the fleet database: reachable, the password right, the schem
   t.regex(r.stdout, /fleet database postgres:\/\/bindwall@127\.0\.0\.1:\d+\/postgres \(schema \d+\)/);
 });
 
+test('/status shows the node in the fleet', async (t) => {
+  const s = (await (await fetch(`${nodes[1]!.admin}/status`)).json()) as { ready: boolean; fleet: { node: string; connected: boolean; listening: boolean; outbox: number; events: { dropped: number } } };
+  t.true(s.ready);
+  t.like(s.fleet, { node: 'b', connected: true, listening: true, outbox: 0, events: { dropped: 0 } });
+});
+
 test('migrate with the database unreachable fails with the reason, exit 1', async (t) => {
   const file = join(dir, 'unreachable.yaml');
   const port = await freePort();
