@@ -147,13 +147,16 @@ export class BehaviorService {
     }
   }
 
-  /** Learns from one bind event (every attempt but anonymous ones) and queues it for storage. */
-  record(ev: BindEvent): Assessment | undefined {
+  /**
+   * Learns from one bind event (every attempt but anonymous ones) and queues it for storage.
+   * `remote`: another fleet node's bind, whose node told the person of anything new already.
+   */
+  record(ev: BindEvent, remote = false): Assessment | undefined {
     if (ev.method === 'anonymous' || ev.bindDn === '') return undefined;
     const facts = this.#o.facts?.cached(canonicalAccount(ev.bindDn));
     const logon = this.#o.mapper.fromBind(ev, facts);
     const assessment = ev.assessment ?? this.engine.assess(logon);
-    if (ev.outcome === 'approved' || ev.outcome === 'demoted' || ev.outcome === 'challenge_passed') this.#tellNovelty(logon);
+    if (!remote && (ev.outcome === 'approved' || ev.outcome === 'demoted' || ev.outcome === 'challenge_passed')) this.#tellNovelty(logon);
     this.engine.learn(logon, assessment);
     if (ev.outcome === 'challenge_passed') this.engine.confirm(logon);
     if (this.#o.store) {
@@ -181,7 +184,7 @@ export class BehaviorService {
     const facts = this.#o.facts?.cached(logon.account);
     const ev: LogonEvent = facts?.login ? { ...logon, account: facts.login } : logon;
     const assessment = this.engine.assess(ev);
-    if (ev.result === 'success') this.#tellNovelty(ev);
+    if (!remote && ev.result === 'success') this.#tellNovelty(ev);
     this.engine.learn(ev, assessment);
     if (this.#o.store) this.#queue.push({ logon: ev, assessment, outcome, listener: ev.source ?? 'external' });
     return assessment;

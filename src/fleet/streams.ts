@@ -50,7 +50,8 @@ export function shareLockouts(fleet: FleetSync, lockout: SmartLockout): void {
 
 /**
  * Behaviour: every node learns from every node's binds, so a user's binds on any node meet
- * one baseline. Learning is replayed, not merged: no node reads, changes and writes back a
+ * one baseline. (The node that took the bind told the person of a new device: the others do not
+ * tell again.) Learning is replayed, not merged: no node reads, changes and writes back a
  * baseline another node also changes, so no update is lost. Each logon is learned once per
  * node, in an order that differs only within the propagation delay. The remote event is also
  * kept in this node's event history (the console, replay and health read it there).
@@ -61,7 +62,7 @@ export function shareLogons(fleet: FleetSync, proxy: { addSink(sink: (ev: BindEv
     apply: (data) => {
       if (!isObj(data) || typeof data.time !== 'number' || typeof data.bindDn !== 'string' || typeof data.clientAddress !== 'string'
         || typeof data.method !== 'string' || typeof data.outcome !== 'string' || typeof data.listener !== 'string') throw new Error('not a bind event');
-      behavior.record(data as unknown as BindEvent);
+      behavior.record(data as unknown as BindEvent, true);
     },
   });
   // Sign-ins a connector brought in (Okta's System Log, polled on one node): learned everywhere.
