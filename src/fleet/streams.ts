@@ -9,7 +9,7 @@ import type { Bucket, SmartLockout } from '../threat/lockout.js';
 import type { ThreatObservation, ThreatPool } from '../threat/pool.js';
 import type { BehaviorService } from '../behavior/service.js';
 import type { LogonEvent } from '../behavior/logon-event.js';
-import type { BindEvent } from '../proxy/bind-event.js';
+import { isAnsweredHere, type BindEvent } from '../proxy/bind-event.js';
 import type { FleetSync } from './sync.js';
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -76,8 +76,8 @@ export function shareLogons(fleet: FleetSync, proxy: { addSink(sink: (ev: BindEv
   });
   behavior.onLogonRecorded = (logon, outcome) => cloud({ logon, outcome });
   proxy.addSink((ev) => {
-    // What behaviour learns from (service.record): every bind but anonymous ones.
-    if (ev.method === 'anonymous' || ev.bindDn === '') return;
+    // What behaviour learned from here (proxy/server.ts): every bind but anonymous ones and those answered here.
+    if (ev.method === 'anonymous' || ev.bindDn === '' || isAnsweredHere(ev.outcome)) return;
     publish(ev);
   });
 }

@@ -43,6 +43,14 @@ export const BindOutcome = {
 export type BindOutcome = (typeof BindOutcome)[keyof typeof BindOutcome];
 
 /**
+ * Outcomes bindwall answered without the directory (a blocked source, a locked identity, a
+ * retried wrong password): whether the password was right is unknown or already counted, so
+ * behaviour does not learn them as the account's failures (on this node or any other).
+ */
+const ANSWERED_HERE: ReadonlySet<string> = new Set([BindOutcome.ThreatBlocked, BindOutcome.LockedOut, BindOutcome.RepeatedWrong]);
+export const isAnsweredHere = (outcome: string): boolean => ANSWERED_HERE.has(outcome);
+
+/**
  * What happened on the client connection before this bind: apps that authenticate their
  * users (web apps, VPN and RADIUS servers, mail servers) bind as a service account or
  * anonymously, search for the user, then bind as the user — on one connection, or bind as

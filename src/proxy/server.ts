@@ -12,7 +12,7 @@ import { bindLineWriter } from '../log/bind-line.js';
 import { LogBudget } from '../log/budget.js';
 import type { Logger } from '../log/logger.js';
 import { systemClock, type Clock } from '../util/clock.js';
-import { BindOutcome, type BindEvent, type BindEventSink, type ConnectionContext } from './bind-event.js';
+import { BindOutcome, isAnsweredHere, type BindEvent, type BindEventSink, type ConnectionContext } from './bind-event.js';
 import type { Assessment } from '../behavior/engine.js';
 import { approveAll, noChallenger, type BindAttempt, type Challenger, type DecideFn } from './decision.js';
 import { Deadlines } from './deadlines.js';
@@ -71,7 +71,6 @@ export interface ProxyOptions {
 const LOCKOUT_POLICY_REFRESH_MS = 3_600_000;
 
 /** Outcomes bindwall answered itself, without the directory (smart lockout, the pool, a known-wrong retry). */
-const ANSWERED_HERE: ReadonlySet<string> = new Set([BindOutcome.ThreatBlocked, BindOutcome.LockedOut, BindOutcome.RepeatedWrong]);
 
 /** How often the pool takes in what the CLI changed in storage. */
 const THREAT_SYNC_MS = 5_000;
@@ -521,7 +520,7 @@ export class Proxy {
     // Answered by bindwall without the directory (a blocked source, a locked identity, a
     // retried wrong password): whether the password was right is unknown or already counted,
     // so behaviour does not learn it as the account's failure; the pool still counts it.
-    const answeredHere = ANSWERED_HERE.has(ev.outcome);
+    const answeredHere = isAnsweredHere(ev.outcome);
     if (this.#behavior && !answeredHere) {
       try {
         const a = this.#behavior.record(ev);
