@@ -21,7 +21,9 @@ import { checkConnections } from './connect-check.js';
 import { createMetrics, startAdmin, type AdminParts, type RunningAdmin } from '../admin/setup.js';
 import { Hub } from '../workers/hub.js';
 import { shareLockouts, shareLogons, shareThreats } from '../fleet/streams.js';
-import { Leadership, LOCK_CONNECTORS } from '../fleet/leader.js';
+import { Leadership, LOCK_CONNECTORS, LOCK_SNAPSHOTS } from '../fleet/leader.js';
+import { BaselineSnapshots } from '../fleet/snapshots.js';
+import { joinFleet } from '../fleet/join.js';
 import { lockoutReleaseKind, threatEntryKind } from '../fleet/kinds.js';
 import { startWorkers, type RunningWorkers } from '../workers/cluster.js';
 
@@ -52,10 +54,12 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   const parts: Partial<AdminParts> = {};
   const metrics = createMetrics(() => parts);
   let leadership: Leadership | undefined;
+  let snapshotLeader: Leadership | undefined;
   const closeAll = async (): Promise<void> => {
     unmark?.();
     await admin?.stop();
     await leadership?.stop();
+    await snapshotLeader?.stop();
     await connectors?.stop();
     await point?.close();
     behavior?.close();
@@ -79,6 +83,16 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
       const resync = (): void => proxy.syncThreats();
       point.fleet.addKind(threatEntryKind(new ThreatStore(point.db), resync));
       point.fleet.addKind(lockoutReleaseKind(new LockoutStore(point.db), systemClock, resync));
+    }
+    if (point.fleet && behavior) {
+      const f = point.fleet;
+      const snapshots = new BaselineSnapshots({ db: point.db, fleet: f, clock: systemClock, log, everyMs: config.storage.postgres!.snapshotEveryMs });
+      snapshotLeader = new Leadership({
+        config: config.storage.postgres!, lock: LOCK_SNAPSHOTS, what: 'baseline snapshots', clock: systemClock, log,
+        lead: async () => snapshots.start(), follow: () => snapshots.stop(),
+      });
+      snapshotLeader.start();
+      await joinFleet(f, point.db, log);
     }
     await point.startPage();
     const workerCount = config.workers?.count ?? 1;

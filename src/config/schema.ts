@@ -428,6 +428,11 @@ export const configSchema = z.strictObject({
       node: z.string().min(1).max(64).optional(),
       /** The safety net: every node re-reads the changes it may have missed this often. */
       reloadMs: ms(5_000),
+      /**
+       * How often one node (under a lock) copies the baselines changed since its last copy into
+       * the database, so that a node joining the fleet later starts with the organisation's history.
+       */
+      snapshotEveryMs: ms(300_000, 1_000),
       connectTimeoutMs: ms(5_000),
       /** A query that has not answered by then fails (the change stays in the outbox). */
       queryTimeoutMs: ms(5_000),

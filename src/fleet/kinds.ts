@@ -19,6 +19,10 @@ export interface ReplicatedKind {
   apply(key: string, data: unknown): void;
   /** After a batch was applied: in-memory views read the store again. */
   applied?(): void;
+  /** False: this node does not read the kind now (its cursor moves past it). */
+  wanted?(): boolean;
+  /** After a read of the kind reached the newest record. */
+  caughtUp?(): void;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -74,15 +78,19 @@ export function incidentKind(store: IncidentStore): ReplicatedKind {
 export const BASELINE_KIND = 'baseline';
 
 /**
- * A baseline copied into the fleet by `bindwall migrate --to postgres`: taken only when this
- * node has none for the key (its own learning is newer), so a node joining the fleet starts
- * with the organisation's history.
+ * A baseline copied into the fleet (snapshots.ts, or `bindwall migrate --to postgres`), read
+ * by a node joining: one whose store had no baselines when it started. It takes those it has
+ * none of. A running node has learned the same logons itself and reads none.
  */
 export function baselineKind(db: Db): ReplicatedKind {
+  let joining = db.prepare('SELECT 1 FROM baselines LIMIT 1').get() === undefined;
   const put = db.prepare('INSERT OR IGNORE INTO baselines (kind, key, data, updated) VALUES (?, ?, ?, ?)');
   const putRisk = db.prepare('INSERT OR IGNORE INTO entity_risk (kind, key, value, as_of) VALUES (?, ?, ?, ?)');
   return {
     kind: BASELINE_KIND,
+    wanted: () => joining,
+    // Once caught up, the node learns the fleet's logons as they come (streams.ts).
+    caughtUp: () => { joining = false; },
     apply: (_key, data) => {
       if (!isObj(data) || typeof data.kind !== 'string' || typeof data.key !== 'string' || typeof data.data !== 'string' || typeof data.updated !== 'number') throw new Error('not a baseline');
       if (put.run(data.kind, data.key, data.data, data.updated).changes === 0) return;

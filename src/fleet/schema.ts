@@ -63,6 +63,8 @@ export const LOCK_MIGRATE = 1;
 export const LOCK_PUSH = 2;
 /** Held for as long as a node runs the connectors for the fleet (leader.ts). */
 export const LOCK_CONNECTORS = 3;
+/** Held by the node that copies baseline snapshots (snapshots.ts). */
+export const LOCK_SNAPSHOTS = 4;
 
 export async function migratePg(pool: pg.Pool): Promise<number> {
   const client = await pool.connect();

@@ -18,7 +18,12 @@ export function startFleet(config: Config, log: Logger, o: { db: Db; outbox: Fle
   if (!pg || !o.outbox) return undefined;
   const kinds = [quarantineKind(o.quarantineStore, o.quarantine), connectorKind(new ConnectorStore(o.db)), incidentKind(new IncidentStore(o.db)), baselineKind(o.db),
     consoleSessionKind(new ConsoleStore(o.db)), healthDismissalKind(new HealthStore(o.db))];
-  const sync = new FleetSync({ config: pg, outbox: o.outbox, clock: o.clock, log: log.child({ part: 'fleet' }), kinds });
+  const joining = o.db.prepare('SELECT 1 FROM baselines LIMIT 1').get() === undefined;
+  const sync = new FleetSync({
+    config: pg, outbox: o.outbox, clock: o.clock, log: log.child({ part: 'fleet' }), kinds,
+    // The snapshot it takes is at most one interval old: the logons since are replayed.
+    ...(joining ? { replayEventsMs: Math.round(pg.snapshotEveryMs * 1.5) } : {}),
+  });
   sync.start();
   return sync;
 }

@@ -66,6 +66,11 @@ export interface FleetSyncOptions {
   kinds: readonly ReplicatedKind[];
   clock: Clock;
   log: Logger;
+  /**
+   * A node joining with an empty store: the observations of this long ago are replayed once
+   * (the logons since the last baseline snapshot it takes), not only those from now on.
+   */
+  replayEventsMs?: number;
 }
 
 export class FleetSync {
@@ -233,8 +238,12 @@ export class FleetSync {
     for (const k of this.#kinds.keys()) this.#wanted.add(k);
     this.#wanted.add(EVENTS);
     if (this.#eventCursor === undefined) {
-      // A node joining counts from now: what others saw before it started is not replayed.
-      const r = await this.#pool.query<{ seq: string }>('SELECT coalesce(max(seq), 0) AS seq FROM fleet_events');
+      // A node counts from now; one joining with an empty store from a little before its
+      // baselines' snapshot, so that the logons in between are not missed (a few twice).
+      const since = this.#o.replayEventsMs ? this.#o.clock.now() - Math.min(this.#o.replayEventsMs, EVENTS_KEPT_MS) : undefined;
+      const r = since === undefined
+        ? await this.#pool.query<{ seq: string }>('SELECT coalesce(max(seq), 0) AS seq FROM fleet_events')
+        : await this.#pool.query<{ seq: string }>('SELECT coalesce((SELECT min(seq) - 1 FROM fleet_events WHERE time >= $1), (SELECT max(seq) FROM fleet_events), 0) AS seq', [since]);
       this.#eventCursor = Number(r.rows[0]!.seq);
     }
     const queued = this.#o.outbox.size();
@@ -354,6 +363,13 @@ export class FleetSync {
   async #pull(kind: string): Promise<void> {
     const k = this.#kinds.get(kind);
     if (!k) return;
+    if (k.wanted && !k.wanted()) {
+      // Not read on this node (a running node has its own baselines): only the cursor moves.
+      const r = await this.#pool!.query<{ seq: string | null }>('SELECT max(seq) AS seq FROM fleet_records WHERE kind = $1', [kind]);
+      this.#contact();
+      if (r.rows[0]?.seq) this.#o.outbox.setCursor(kind, Number(r.rows[0].seq));
+      return;
+    }
     let changed = false;
     for (;;) {
       const since = this.#o.outbox.cursor(kind);
@@ -377,6 +393,7 @@ export class FleetSync {
       });
       if (r.rows.length < BATCH) break;
     }
+    k.caughtUp?.();
     if (changed) k.applied?.();
   }
 

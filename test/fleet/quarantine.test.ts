@@ -216,6 +216,10 @@ test.serial('bindwall migrate --to postgres: a single node\'s store joins the fl
     return v.status === 0 && (JSON.parse(v.stdout) as { endpoints: { endpoint: string }[] }).endpoints.some((e) => e.endpoint === '127.0.0.31');
   }, 10_000);
   t.true(has < Infinity, "node d has carol's endpoint from the migrated store");
+  // And what the running fleet learned (bob's logons on node A, in the first test), from the nodes' snapshots.
+  const bobs = JSON.parse((await runBindwall(['endpoints', 'bob', '--config', d.config, '--json'])).stdout) as { endpoints: { endpoint: string; count: number }[] };
+  t.true(bobs.endpoints.some((e) => e.endpoint === '127.0.0.23'), JSON.stringify(bobs));
+  t.regex(d.proc.stdout(), /"event":"fleet_joined","baselines":\d+/);
   const refused = await msUntil(async () => (await bindFrom(d.url, '127.0.0.1', dn('carol'), PW.carol!)).resultCode === 49, 5_000);
   t.true(refused < Infinity, 'carol is quarantined on node d');
 });

@@ -38,7 +38,7 @@ function side(name: string): Side {
   const lines: string[] = [];
   const log = createLogger({ level: 'info', destination: { write: (l: string) => { lines.push(l); return true; } } as unknown as NodeJS.WritableStream });
   const sync = new FleetSync({
-    config: { url: pgs.url, password: new Secret(PG_PASSWORD), node: name, reloadMs: 500, connectTimeoutMs: 2_000, queryTimeoutMs: 2_000 },
+    config: { url: pgs.url, password: new Secret(PG_PASSWORD), node: name, reloadMs: 500, snapshotEveryMs: 300_000, connectTimeoutMs: 2_000, queryTimeoutMs: 2_000 },
     outbox, clock: systemClock, log, kinds: [consoleSessionKind(new ConsoleStore(db)), healthDismissalKind(new HealthStore(db)), quarantineKind(new QuarantineStore(db), quarantine)],
   });
   sync.start();
@@ -101,7 +101,7 @@ test.serial('the latest change wins: an older change replayed late does not undo
   try {
     // a's link comes back and replays its outbox: the database keeps b's release.
     const a2 = new FleetSync({
-      config: { url: pgs.url, password: new Secret(PG_PASSWORD), node: 'a', reloadMs: 500, connectTimeoutMs: 2_000, queryTimeoutMs: 2_000 },
+      config: { url: pgs.url, password: new Secret(PG_PASSWORD), node: 'a', reloadMs: 500, snapshotEveryMs: 300_000, connectTimeoutMs: 2_000, queryTimeoutMs: 2_000 },
       outbox: a.outbox, clock: systemClock, log: createLogger({ level: 'silent', destination: 2 }), kinds: [quarantineKind(new QuarantineStore(a.db), a.quarantine)],
     });
     a2.start();

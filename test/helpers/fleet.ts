@@ -22,6 +22,7 @@ storage:
     passwordFile: ${o.pg.passwordFile}
     node: ${o.name}
     reloadMs: 2000
+    snapshotEveryMs: 1000
 policy:
   dir: ${o.policies}
   watch: false
