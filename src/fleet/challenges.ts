@@ -23,7 +23,7 @@ import type { FleetSync } from './sync.js';
 const HEARTBEAT_MS = 1_000;
 /** An owner silent this long is taken to be gone. */
 const STALE_MS = 3_500;
-/** Waiting nodes read the outcomes they wait for at least this often (notifications wake them sooner). */
+/** A node reads the outcomes it waits for (all in one query) at least this often; notifications wake it sooner. */
 const WAIT_POLL_MS = 500;
 /** After the deadline, how long a waiter still gives the owner to write the outcome. */
 const GRACE_MS = 5_000;
@@ -31,17 +31,16 @@ const NOTIFY_PAYLOAD = '~challenge';
 
 interface Row { id: string; owner: string; heartbeat: string; deadline: string; poll_href: string | null; outcome: ChallengeOutcome | null }
 
-interface Waiting {
-  id: string;
-  wake: () => void;
-}
 
 export class FleetChallenges implements ChallengeCoordinator {
   readonly #fleet: FleetSync;
   readonly #clock: Clock;
   readonly #log: Logger;
-  /** Keys this node waits on, woken together by one read. */
-  readonly #waiting = new Map<string, Waiting[]>();
+  /** Keys this node waits on, read together by one query. */
+  readonly #waiting = new Map<string, ((r: { row: Row | undefined } | { error: unknown } | 'abandoned') => void)[]>();
+  #readTimer: TimerHandle | undefined;
+  #reading = false;
+  #pool: pg.Pool | undefined;
   #lastDegraded = -Infinity;
 
   constructor(fleet: FleetSync, clock: Clock, log: Logger) {
@@ -143,17 +142,15 @@ export class FleetChallenges implements ChallengeCoordinator {
   async #wait(pool: pg.Pool, c: { key: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge }, id: string): Promise<ChallengeOutcome> {
     const giveUp = c.deadline + GRACE_MS;
     for (;;) {
-      await this.#nap(c.key, id, c.abandoned);
+      const read = await this.#read(pool, c.key, c.abandoned);
       const now = this.#clock.now();
-      if (c.abandoned.aborted) return { result: 'failed', failure: FailureKind.Abandoned, detail: 'the client disconnected while another node ran the challenge', challengeId: id, decidedBy: 'elsewhere' };
-      let row: Row | undefined;
-      try {
-        row = (await pool.query<Row>('SELECT id, owner, heartbeat, deadline, poll_href, outcome FROM fleet_challenges WHERE key = $1', [c.key])).rows[0];
-      } catch (err) {
-        this.#fleet.failed(err);
+      if (read === 'abandoned') return { result: 'failed', failure: FailureKind.Abandoned, detail: 'the client disconnected while another node ran the challenge', challengeId: id, decidedBy: 'elsewhere' };
+      if ('error' in read) {
+        this.#fleet.failed(read.error);
         // Without the database nobody can tell us the outcome: run it here.
-        return this.#alone(c, err);
+        return this.#alone(c, read.error);
       }
+      const row = read.row;
       if (!row || row.id !== id) return { result: 'failed', failure: FailureKind.TimedOut, detail: 'the challenge another node ran ended without an outcome', challengeId: id, decidedBy: 'elsewhere' };
       if (row.outcome) return { ...row.outcome, challengeId: id, decidedBy: row.owner };
       if (Number(row.heartbeat) < now - STALE_MS) {
@@ -174,28 +171,56 @@ export class FleetChallenges implements ChallengeCoordinator {
     }
   }
 
-  /** Until a notification, WAIT_POLL_MS, or the client leaves. */
-  #nap(key: string, id: string, abandoned: AbortSignal): Promise<void> {
+  /**
+   * The row of a challenge this node waits on: read with every other one this node waits on,
+   * in one query, every WAIT_POLL_MS or at once on a notification. 'abandoned' when the
+   * client leaves first.
+   */
+  #read(pool: pg.Pool, key: string, abandoned: AbortSignal): Promise<{ row: Row | undefined } | { error: unknown } | 'abandoned'> {
     return new Promise((resolve) => {
-      const list = this.#waiting.get(key) ?? [];
-      const me: Waiting = { id, wake: () => done() };
-      list.push(me);
-      this.#waiting.set(key, list);
-      const timer = this.#clock.setTimer(WAIT_POLL_MS, () => done());
-      const done = (): void => {
-        timer.cancel();
-        abandoned.removeEventListener('abort', done);
-        const l = this.#waiting.get(key);
-        const i = l?.indexOf(me) ?? -1;
-        if (l && i >= 0) l.splice(i, 1);
-        if (l && !l.length) this.#waiting.delete(key);
-        resolve();
+      const done = (r: { row: Row | undefined } | { error: unknown } | 'abandoned'): void => {
+        abandoned.removeEventListener('abort', leave);
+        resolve(r);
       };
-      abandoned.addEventListener('abort', done, { once: true });
+      const leave = (): void => {
+        const list = this.#waiting.get(key);
+        const i = list?.indexOf(done) ?? -1;
+        if (list && i >= 0) list.splice(i, 1);
+        if (list && !list.length) this.#waiting.delete(key);
+        done('abandoned');
+      };
+      if (abandoned.aborted) return resolve('abandoned');
+      abandoned.addEventListener('abort', leave, { once: true });
+      const list = this.#waiting.get(key) ?? [];
+      list.push(done);
+      this.#waiting.set(key, list);
+      this.#pool = pool;
+      this.#readTimer ??= this.#clock.setTimer(WAIT_POLL_MS, () => void this.#readAll());
     });
   }
 
+  async #readAll(): Promise<void> {
+    this.#readTimer = undefined;
+    const pool = this.#pool;
+    if (this.#reading || !pool || !this.#waiting.size) return;
+    this.#reading = true;
+    const waiting = new Map(this.#waiting);
+    this.#waiting.clear();
+    try {
+      const r = await pool.query<Row & { key: string }>('SELECT key, id, owner, heartbeat, deadline, poll_href, outcome FROM fleet_challenges WHERE key = ANY($1)', [[...waiting.keys()]]);
+      const rows = new Map(r.rows.map((x) => [x.key, x]));
+      for (const [key, list] of waiting) for (const done of list) done({ row: rows.get(key) });
+    } catch (error) {
+      for (const list of waiting.values()) for (const done of list) done({ error });
+    } finally {
+      this.#reading = false;
+      // Waiters that came meanwhile are read at the next turn.
+      if (this.#waiting.size) this.#readTimer ??= this.#clock.setTimer(WAIT_POLL_MS, () => void this.#readAll());
+    }
+  }
+
   #wakeAll(): void {
-    for (const list of [...this.#waiting.values()]) for (const w of [...list]) w.wake();
+    this.#readTimer?.cancel();
+    this.#readTimer = this.#clock.setTimer(0, () => void this.#readAll());
   }
 }
