@@ -250,7 +250,7 @@ export class ConsoleApp {
     const delInsight = /^\/insights\/(\d{1,12})\/delete$/.exec(path);
     if (delInsight) {
       need(Permission.Respond, 'delete Insights');
-      if (d.store.deleteInsight(Number(delInsight[1]))) audit('deleted insight', `#${delInsight[1]}`);
+      if (d.store.deleteInsight(Number(delInsight[1]), d.clock.now())) audit('deleted insight', `#${delInsight[1]}`);
       return this.#redirect(c, `${BASE}/insights`);
     }
     if (path === '/policy/replay') {

@@ -56,7 +56,7 @@ export async function startConsole(config: Config, log: Logger, p: ConsoleParts,
     ...(p.behavior?.facts ? { resolveDn: async (name: string) => (await p.behavior!.facts!.get(canonicalAccount(name), name))?.dn } : {}),
   });
   const app = new ConsoleApp({
-    config, db: p.db, clock, log, store: new ConsoleStore(p.db, { outbox: p.outbox }), outbox: p.outbox, queries: new ConsoleQueries(p.db), rates,
+    config, db: p.db, clock, log, store: new ConsoleStore(p.db, { outbox: p.outbox, node: config.storage.postgres?.node ?? 'local' }), outbox: p.outbox, queries: new ConsoleQueries(p.db), rates,
     engine: p.behavior?.engine, mapper: p.behavior?.mapper ?? mapperFor(config), policy: p.policy, incidents: p.mfa?.incidents, quarantine: p.quarantine,
     upstreams: () => p.proxy.pool.status(), connectors: () => p.connectors()?.health() ?? [], threats: (now) => threats.active(now),
     lockout: () => p.proxy.lockoutThreshold,

@@ -4,7 +4,7 @@
  */
 import type { Quarantine } from '../incidents/quarantine.js';
 import type { Db } from '../store/db.js';
-import { CONSOLE_SESSION_KIND, type ConsoleSessionRow, type ConsoleStore } from '../store/console-store.js';
+import { CONSOLE_AUDIT_KIND, CONSOLE_INSIGHT_KIND, CONSOLE_SESSION_KIND, type AuditEntry, type ConsoleSessionRow, type ConsoleStore, type SavedInsight } from '../store/console-store.js';
 import { HEALTH_DISMISSAL_KIND, type Dismissal, type HealthStore } from '../store/health-store.js';
 import { THREAT_ENTRY_KIND, type ThreatStore } from '../store/threat-store.js';
 import { LOCKOUT_RELEASE_KIND, type LockoutStore } from '../store/lockout-store.js';
@@ -158,6 +158,31 @@ export function healthDismissalKind(store: HealthStore): ReplicatedKind {
       const d = data.dismissal;
       if (d !== null && (!isObj(d) || d.task !== key || typeof d.time !== 'number' || typeof d.reason !== 'string' || typeof d.operator !== 'string')) throw new Error('not a dismissal');
       store.apply(key, d as Dismissal | null);
+    },
+  };
+}
+
+/** Saved Insights, by name: saved on one node's console, there on every node's. */
+export function consoleInsightKind(store: ConsoleStore): ReplicatedKind {
+  return {
+    kind: CONSOLE_INSIGHT_KIND,
+    apply: (key, data) => {
+      if (!isObj(data)) throw new Error('not a saved Insight');
+      const i = data.insight;
+      if (i !== null && (!isObj(i) || i.name !== key || !isObj(i.filter) || typeof i.operator !== 'string' || typeof i.created !== 'number')) throw new Error('not a saved Insight');
+      store.applyInsight(key, i as Omit<SavedInsight, 'id'> | null);
+    },
+  };
+}
+
+/** The console's audit trail: every node's console lists the changes made on any of them. */
+export function consoleAuditKind(store: ConsoleStore): ReplicatedKind {
+  return {
+    kind: CONSOLE_AUDIT_KIND,
+    apply: (key, data) => {
+      const e = isObj(data) ? data.entry : undefined;
+      if (!isObj(e) || typeof e.time !== 'number' || typeof e.operator !== 'string' || typeof e.role !== 'string' || typeof e.action !== 'string' || typeof e.subject !== 'string') throw new Error('not an audit entry');
+      store.applyAudit(key, e as unknown as AuditEntry);
     },
   };
 }

@@ -5,7 +5,7 @@ import type { Logger } from '../log/logger.js';
 import type { FleetOutbox } from '../store/fleet-outbox.js';
 import type { QuarantineStore } from '../store/quarantine-store.js';
 import type { Clock } from '../util/clock.js';
-import { baselineKind, connectorKind, consoleSessionKind, healthDismissalKind, incidentKind, quarantineKind } from './kinds.js';
+import { baselineKind, connectorKind, consoleAuditKind, consoleInsightKind, consoleSessionKind, healthDismissalKind, incidentKind, quarantineKind } from './kinds.js';
 import { ConsoleStore } from '../store/console-store.js';
 import { HealthStore } from '../store/health-store.js';
 import { IncidentStore } from '../store/incident-store.js';
@@ -16,8 +16,12 @@ import { FleetSync } from './sync.js';
 export function startFleet(config: Config, log: Logger, o: { db: Db; outbox: FleetOutbox | undefined; quarantineStore: QuarantineStore; quarantine: Quarantine; clock: Clock }): FleetSync | undefined {
   const pg = config.storage.postgres;
   if (!pg || !o.outbox) return undefined;
-  const kinds = [quarantineKind(o.quarantineStore, o.quarantine), connectorKind(new ConnectorStore(o.db)), incidentKind(new IncidentStore(o.db)), baselineKind(o.db),
-    consoleSessionKind(new ConsoleStore(o.db)), healthDismissalKind(new HealthStore(o.db))];
+  // Stores without an outbox: what another node changed is applied here, not sent again.
+  const consoleStore = new ConsoleStore(o.db);
+  const kinds = [
+    quarantineKind(o.quarantineStore, o.quarantine), connectorKind(new ConnectorStore(o.db)), incidentKind(new IncidentStore(o.db)), baselineKind(o.db),
+    consoleSessionKind(consoleStore), consoleInsightKind(consoleStore), consoleAuditKind(consoleStore), healthDismissalKind(new HealthStore(o.db)),
+  ];
   const joining = o.db.prepare('SELECT 1 FROM baselines LIMIT 1').get() === undefined;
   const sync = new FleetSync({
     config: pg, outbox: o.outbox, clock: o.clock, log: log.child({ part: 'fleet' }), kinds,

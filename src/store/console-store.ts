@@ -39,19 +39,23 @@ export interface AuditEntry {
 const SESSION_COLUMNS = 'token_hash AS tokenHash, operator, dn, role, csrf, address, created, last_seen AS lastSeen';
 
 export const CONSOLE_SESSION_KIND = 'console-session';
+export const CONSOLE_INSIGHT_KIND = 'console-insight';
+export const CONSOLE_AUDIT_KIND = 'console-audit';
 /** A session's last use reaches the other nodes at most this often (their idle timeout reads it). */
 const SHARE_TOUCH_MS = 60_000;
 
 export class ConsoleStore {
   readonly #outbox: FleetOutbox | undefined;
   readonly #touchShared = new Map<string, number>();
+  readonly #node: string;
 
   /**
-   * With an outbox (fleet mode), sessions reach every node: a balancer may send the next
-   * request of a signed-in browser to any of them.
+   * With an outbox (fleet mode), sessions reach every node (a balancer may send the next
+   * request of a signed-in browser to any of them), and so do saved Insights and the audit trail.
    */
-  constructor(private readonly db: Db, opts: { outbox?: FleetOutbox | undefined } = {}) {
+  constructor(private readonly db: Db, opts: { outbox?: FleetOutbox | undefined; node?: string } = {}) {
     this.#outbox = opts.outbox;
+    this.#node = opts.node ?? 'local';
   }
 
   putSession(s: ConsoleSessionRow): void {
@@ -103,9 +107,28 @@ export class ConsoleStore {
   }
 
   saveInsight(i: Omit<SavedInsight, 'id'>): number {
+    return this.db.transaction(() => {
+      const id = this.#saveInsight(i);
+      this.#outbox?.add(CONSOLE_INSIGHT_KIND, i.name, { insight: i }, i.created);
+      return id;
+    })();
+  }
+
+  #saveInsight(i: Omit<SavedInsight, 'id'>): number {
     const r = this.db.prepare('INSERT INTO console_insights (name, filter, operator, created) VALUES (?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET filter = excluded.filter, operator = excluded.operator, created = excluded.created')
       .run(i.name, JSON.stringify(i.filter), i.operator, i.created);
     return Number(r.lastInsertRowid);
+  }
+
+  /** Another node's saved Insight, or its deletion (fleet mode): they are kept by name. */
+  applyInsight(name: string, i: Omit<SavedInsight, 'id'> | null): void {
+    if (i) this.#saveInsight(i);
+    else this.db.prepare('DELETE FROM console_insights WHERE name = ?').run(name);
+  }
+
+  /** Another node's audit entry (fleet mode): the trail on every node has every node's changes. */
+  applyAudit(key: string, e: AuditEntry): void {
+    this.db.prepare('INSERT OR IGNORE INTO console_audit (time, operator, role, action, subject, detail, fleet_key) VALUES (@time, @operator, @role, @action, @subject, @detail, @key)').run({ ...e, detail: e.detail ?? null, key });
   }
 
   insights(): SavedInsight[] {
@@ -113,12 +136,24 @@ export class ConsoleStore {
       .map((r) => ({ ...r, filter: JSON.parse(r.filter) as Record<string, string> }));
   }
 
-  deleteInsight(id: number): boolean {
-    return this.db.prepare('DELETE FROM console_insights WHERE id = ?').run(id).changes > 0;
+  deleteInsight(id: number, now: number): boolean {
+    return this.db.transaction(() => {
+      const name = this.db.prepare('SELECT name FROM console_insights WHERE id = ?').pluck().get(id) as string | undefined;
+      if (name === undefined) return false;
+      this.db.prepare('DELETE FROM console_insights WHERE id = ?').run(id);
+      this.#outbox?.add(CONSOLE_INSIGHT_KIND, name, { insight: null }, now);
+      return true;
+    })();
   }
 
   audit(e: AuditEntry): void {
-    this.db.prepare('INSERT INTO console_audit (time, operator, role, action, subject, detail) VALUES (@time, @operator, @role, @action, @subject, @detail)').run({ ...e, detail: e.detail ?? null });
+    this.db.transaction(() => {
+      const r = this.db.prepare('INSERT INTO console_audit (time, operator, role, action, subject, detail) VALUES (@time, @operator, @role, @action, @subject, @detail)').run({ ...e, detail: e.detail ?? null });
+      if (!this.#outbox) return;
+      const key = `${this.#node}:${Number(r.lastInsertRowid)}`;
+      this.db.prepare('UPDATE console_audit SET fleet_key = ? WHERE id = ?').run(key, Number(r.lastInsertRowid));
+      this.#outbox.add(CONSOLE_AUDIT_KIND, key, { entry: e }, e.time);
+    })();
   }
 
   auditLog(limit = 100): AuditEntry[] {

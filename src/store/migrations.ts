@@ -298,4 +298,12 @@ export const MIGRATIONS: readonly { version: number; description: string; sql: s
       CREATE UNIQUE INDEX incidents_fleet_key ON incidents(fleet_key) WHERE fleet_key IS NOT NULL;
     `,
   },
+  {
+    version: 17,
+    description: 'fleet mode: each console audit entry\'s key in the fleet (the node that wrote it and its number there)',
+    sql: `
+      ALTER TABLE console_audit ADD COLUMN fleet_key TEXT;
+      CREATE UNIQUE INDEX console_audit_fleet_key ON console_audit(fleet_key) WHERE fleet_key IS NOT NULL;
+    `,
+  },
 ]);

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { consoleSessionKind, healthDismissalKind, quarantineKind } from '../../src/fleet/kinds.js';
+import { consoleAuditKind, consoleInsightKind, consoleSessionKind, healthDismissalKind, quarantineKind } from '../../src/fleet/kinds.js';
 import { FleetSync } from '../../src/fleet/sync.js';
 import { Quarantine } from '../../src/incidents/quarantine.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -31,7 +31,7 @@ const sides: Side[] = [];
 function side(name: string): Side {
   const db = openDatabase(join(dir, `${name}.db`));
   const outbox = new FleetOutbox(db);
-  const consoleStore = new ConsoleStore(db, { outbox });
+  const consoleStore = new ConsoleStore(db, { outbox, node: name });
   const health = new HealthStore(db, { outbox });
   const quarantineStore = new QuarantineStore(db, { outbox });
   const quarantine = new Quarantine({ store: quarantineStore, clock: systemClock });
@@ -39,7 +39,8 @@ function side(name: string): Side {
   const log = createLogger({ level: 'info', destination: { write: (l: string) => { lines.push(l); return true; } } as unknown as NodeJS.WritableStream });
   const sync = new FleetSync({
     config: { url: pgs.url, password: new Secret(PG_PASSWORD), node: name, reloadMs: 500, snapshotEveryMs: 300_000, connectTimeoutMs: 2_000, queryTimeoutMs: 2_000 },
-    outbox, clock: systemClock, log, kinds: [consoleSessionKind(new ConsoleStore(db)), healthDismissalKind(new HealthStore(db)), quarantineKind(new QuarantineStore(db), quarantine)],
+    outbox, clock: systemClock, log,
+    kinds: [consoleSessionKind(new ConsoleStore(db)), consoleInsightKind(new ConsoleStore(db)), consoleAuditKind(new ConsoleStore(db)), healthDismissalKind(new HealthStore(db)), quarantineKind(new QuarantineStore(db), quarantine)],
   });
   sync.start();
   const s = { db, outbox, consoleStore, health, quarantineStore, quarantine, sync, lines };
@@ -84,6 +85,15 @@ test.serial('a console session and a dismissal made on one node are on the other
   await until(() => a.health.all().has('tls-off'), 'the dismissal on a');
   a.health.restore('tls-off', Date.now());
   await until(() => !b.health.all().has('tls-off'), 'restored on b');
+  // Saved Insights by name, and the audit trail, from either side.
+  a.consoleStore.saveInsight({ name: 'Finance admins', filter: { department: 'Finance' }, operator: 'ann', created: Date.now() });
+  b.consoleStore.audit({ time: Date.now(), operator: 'bo', role: 'admin', action: 'saved insight', subject: 'x' });
+  await until(() => b.consoleStore.insights().some((i) => i.name === 'Finance admins'), 'the insight on b');
+  await until(() => a.consoleStore.auditLog(10).some((e) => e.operator === 'bo'), 'the audit entry on a');
+  const id = b.consoleStore.insights().find((i) => i.name === 'Finance admins')!.id;
+  t.true(b.consoleStore.deleteInsight(id, Date.now()));
+  await until(() => !a.consoleStore.insights().some((i) => i.name === 'Finance admins'), 'the insight deleted on a');
+  t.is(a.consoleStore.auditLog(10).filter((e) => e.operator === 'bo').length, 1, 'the entry once');
   t.is(a.outbox.size() + b.outbox.size(), 0, 'both outboxes drained');
 });
 
