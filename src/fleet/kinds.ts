@@ -12,6 +12,7 @@ import type { ThreatEntry } from '../threat/pool.js';
 import { QUARANTINE_KIND, type QuarantineChange, type QuarantineStore } from '../store/quarantine-store.js';
 import { CONNECTOR_KIND, type ConnectorPage, type ConnectorStore } from '../store/connector-store.js';
 import { INCIDENT_KIND, type Incident, type IncidentStore } from '../store/incident-store.js';
+import { isObj } from './shape.js';
 
 export interface ReplicatedKind {
   readonly kind: string;
@@ -25,7 +26,6 @@ export interface ReplicatedKind {
   caughtUp?(): void;
 }
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function quarantineChange(key: string, data: unknown): QuarantineChange {
   if (!isObj(data) || data.account !== key || typeof data.changedAt !== 'number') throw new Error('not a quarantine change');

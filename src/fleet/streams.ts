@@ -1,9 +1,10 @@
 /**
- * What every node takes in as if it had seen it itself. Threats: a spray spread over the fleet
- * by a load balancer is counted once, on every node: the threat pool's
- * (failures, blocked guesses, corrections, honeytoken binds) and smart lockout's (failures
- * the shared directory saw, and the successes that reset them). No password tag crosses:
- * another node's failure is a distinct wrong password here.
+ * The streams: what every node takes in as if it had seen it itself.
+ * - The threat pool's observations (failures, blocked guesses, corrections, honeytoken binds)
+ *   and smart lockout's counts (failures the shared directory saw, and the successes that
+ *   reset them): a spray spread over the fleet by a load balancer is counted once, on every
+ *   node. No password tag crosses: another node's failure is a distinct wrong password here.
+ * - Behaviour's logons (shareLogons, below).
  */
 import type { Bucket, SmartLockout } from '../threat/lockout.js';
 import type { ThreatObservation, ThreatPool } from '../threat/pool.js';
@@ -11,8 +12,8 @@ import type { BehaviorService } from '../behavior/service.js';
 import type { LogonEvent } from '../behavior/logon-event.js';
 import { isAnsweredHere, type BindEvent } from '../proxy/bind-event.js';
 import type { FleetSync } from './sync.js';
+import { isObj } from './shape.js';
 
-const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isBucket = (v: unknown): v is Bucket => v === 'familiar' || v === 'unfamiliar' || (typeof v === 'string' && v.startsWith('via ') && v.length <= 64);
 
 function threatObservation(data: unknown): ThreatObservation & { honeytoken?: boolean } {
