@@ -54,6 +54,13 @@ export const PG_MIGRATIONS: readonly { version: number; description: string; sql
       CREATE INDEX fleet_challenges_deadline ON fleet_challenges (deadline);
     `,
   },
+  {
+    version: 4,
+    description: 'records pruned by age (prune.ts)',
+    sql: `
+      CREATE INDEX fleet_records_changed ON fleet_records (kind, changed_at);
+    `,
+  },
 ]);
 
 /** One number for every lock bindwall takes in PostgreSQL, told apart by the second key. */

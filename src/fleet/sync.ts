@@ -13,6 +13,7 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import type { ReplicatedKind } from './kinds.js';
 import { describePgError, openClient, openPool } from './postgres.js';
 import { migratePg } from './schema.js';
+import { pruneFleet } from './prune.js';
 import { FLEET_CHANNEL, inPushTransaction, latestPerRecord, upsertRecords } from './push.js';
 
 /** The notification payload for new observations (record kinds notify their own name). */
@@ -217,6 +218,8 @@ export class FleetSync {
         if (now >= this.#pruneAt) {
           this.#pruneAt = now + PRUNE_EVERY_MS;
           await this.#pool!.query('DELETE FROM fleet_events WHERE time < $1', [now - EVENTS_KEPT_MS]);
+          const pruned = await pruneFleet(this.#pool!, now);
+          if (Object.keys(pruned).length) this.#o.log.info({ event: 'fleet_pruned', ...pruned }, 'the fleet database forgot what no node needs any more');
         }
         this.#failures = 0;
       }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { consoleAuditKind, consoleInsightKind, consoleSessionKind, healthDismissalKind, quarantineKind } from '../../src/fleet/kinds.js';
 import { FleetSync } from '../../src/fleet/sync.js';
+import { pruneFleet } from '../../src/fleet/prune.js';
 import { Quarantine } from '../../src/incidents/quarantine.js';
 import { createLogger } from '../../src/log/logger.js';
 import { Secret } from '../../src/log/secret.js';
@@ -148,4 +149,27 @@ test.serial('a NUL in a record (a client may send one in a bind name) reaches th
   await until(() => b.health.all().has('after'), 'the record behind it');
   t.is(b.health.all().get('odd\ufffdtask')?.reason, 'nul\ufffdinside');
   t.is(a.outbox.size(), 0);
+});
+
+test.serial('the fleet database forgets what no node needs: ended challenges, old sessions, old releases; what is in force stays', async (t) => {
+  const client = new pg.Client({ connectionString: pgs.urlWithPassword });
+  await client.connect();
+  const now = Date.now();
+  const old = now - 60 * 86_400_000;
+  try {
+    await client.query('INSERT INTO fleet_challenges (key, id, owner, heartbeat, deadline) VALUES ($1, $2, $3, $4, $4), ($5, $6, $3, $7, $7)', ['old-login', 'c1', 'a', old, 'live-login', 'c2', now + 60_000]);
+    const put = (kind: string, key: string, data: unknown, at: number) => client.query("INSERT INTO fleet_records (kind, key, data, changed_at, node, seq) VALUES ($1, $2, $3::jsonb, $4, 'x', nextval('fleet_seq'))", [kind, key, JSON.stringify(data), at]);
+    await put('console-session', 'old-session', { session: null }, old);
+    await put('quarantine', 'released-long-ago', { account: 'released-long-ago', row: null, changedAt: old }, old);
+    await put('quarantine', 'quarantined-long-ago', { account: 'quarantined-long-ago', row: { account: 'quarantined-long-ago', since: old, until: null, reason: 'r', source: 's' }, changedAt: old }, old);
+    await put('threat-entry', '10.9.9.9', { key: '10.9.9.9', entry: { key: '10.9.9.9', level: 'high', reasons: [], since: old, updated: old, expires: old + 1 }, changedAt: old }, old);
+    const pruned = await pruneFleet(sides[0]!.sync.pool!, now);
+    // (The unreadable session record of the test above is as old: it goes too.)
+    for (const what of ['ended challenges', 'console sessions', 'quarantine releases', 'threat-pool entries']) t.true((pruned[what] ?? 0) >= 1, `${what}: ${JSON.stringify(pruned)}`);
+    const left = await client.query("SELECT kind, key FROM fleet_records WHERE key IN ('old-session', 'released-long-ago', 'quarantined-long-ago', '10.9.9.9')");
+    t.deepEqual(left.rows, [{ kind: 'quarantine', key: 'quarantined-long-ago' }], 'a quarantine in force stays, however old');
+    t.is((await client.query("SELECT count(*)::int AS n FROM fleet_challenges WHERE key = 'live-login'")).rows[0].n, 1);
+  } finally {
+    await client.end();
+  }
 });
