@@ -5,9 +5,10 @@
  * PostgreSQL refuses to run as root, so under root the cluster belongs to the `postgres` user.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestCerts } from './certs.js';
 import { freePort, waitForPort } from './ports.js';
 
 export const PG_USER = 'bindwall';
@@ -37,7 +38,8 @@ function binDir(): string {
   return join(root, versions[0]!, 'bin');
 }
 
-export async function startPostgres(): Promise<Postgres> {
+/** `tls`: serve TLS with these certificates too (ssl = on; clients may still connect without it). */
+export async function startPostgres(opts: { tls?: TestCerts } = {}): Promise<Postgres> {
   const bin = binDir();
   const dir = mkdtempSync(join(tmpdir(), 'bindwall-pg-'));
   const data = join(dir, 'data');
@@ -58,6 +60,20 @@ export async function startPostgres(): Promise<Postgres> {
   writeFileSync(pwfile, `${PG_PASSWORD}\n`, { mode: 0o600 });
   if (asRoot) chownSync(pwfile, uid!, gid!);
   run('initdb', ['-D', data, '-U', PG_USER, '--auth=scram-sha-256', `--pwfile=${pwfile}`, '--encoding=UTF8', '--locale=C.UTF-8', '--no-sync']);
+  const tlsArgs: string[] = [];
+  if (opts.tls) {
+    // PostgreSQL reads its key only when the server's own user owns it, mode 0600.
+    const cert = join(dir, 'server.crt');
+    const key = join(dir, 'server.key');
+    copyFileSync(opts.tls.certFile, cert);
+    copyFileSync(opts.tls.keyFile, key);
+    chmodSync(key, 0o600);
+    if (asRoot) {
+      chownSync(cert, uid!, gid!);
+      chownSync(key, uid!, gid!);
+    }
+    tlsArgs.push('-c', 'ssl=on', '-c', `ssl_cert_file=${cert}`, '-c', `ssl_key_file=${key}`);
+  }
   const passwordFile = join(dir, 'bindwall.pw');
   writeFileSync(passwordFile, `${PG_PASSWORD}\n`, { mode: 0o600 });
   const port = await freePort();
@@ -65,7 +81,7 @@ export async function startPostgres(): Promise<Postgres> {
   let child: ChildProcess | undefined;
   let stderr = '';
   const startServer = async (): Promise<void> => {
-    const args = ['-D', data, '-h', host, '-p', String(port), '-k', dir, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200', '-c', 'log_min_messages=warning'];
+    const args = ['-D', data, '-h', host, '-p', String(port), '-k', dir, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200', '-c', 'log_min_messages=warning', ...tlsArgs];
     child = asRoot ? spawn('runuser', ['-u', 'postgres', '--', join(bin, 'postgres'), ...args], { stdio: ['ignore', 'ignore', 'pipe'] }) : spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'ignore', 'pipe'] });
     child.stderr!.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
     try {
