@@ -20,11 +20,8 @@ import { formatDiagnostic } from '../config/diagnostics.js';
 import { checkConnections } from './connect-check.js';
 import { createMetrics, startAdmin, type AdminParts, type RunningAdmin } from '../admin/setup.js';
 import { Hub } from '../workers/hub.js';
-import { shareLockouts, shareLogons, shareThreats } from '../fleet/streams.js';
-import { Leadership, LOCK_CONNECTORS, LOCK_SNAPSHOTS } from '../fleet/leader.js';
-import { BaselineSnapshots } from '../fleet/snapshots.js';
-import { joinFleet } from '../fleet/join.js';
-import { lockoutReleaseKind, threatEntryKind } from '../fleet/kinds.js';
+import { attachProxy, type AttachedFleet } from '../fleet/attach.js';
+import { LOCK_CONNECTORS } from '../fleet/schema.js';
 import { startWorkers, type RunningWorkers } from '../workers/cluster.js';
 
 export interface RunningProxy {
@@ -53,13 +50,11 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
   const startedAt = systemClock.now();
   const parts: Partial<AdminParts> = {};
   const metrics = createMetrics(() => parts);
-  let leadership: Leadership | undefined;
-  let snapshotLeader: Leadership | undefined;
+  let fleet: AttachedFleet | undefined;
   const closeAll = async (): Promise<void> => {
     unmark?.();
     await admin?.stop();
-    await leadership?.stop();
-    await snapshotLeader?.stop();
+    await fleet?.stop();
     await connectors?.stop();
     await point?.close();
     behavior?.close();
@@ -74,26 +69,8 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
     const challenge = opts.challenge ?? point.mfa!.challenger;
     const lockoutPolicy = lockoutPolicySource(config, systemClock, log);
     proxy = new Proxy({ config, log, decide, challenge, threatStore: new ThreatStore(point.db), lockoutStore: new LockoutStore(point.db), ...(lockoutPolicy ? { lockoutPolicy } : {}), ...(point.mfa ? { onHoneytoken: point.mfa.honeytoken } : {}), ...(point.insight ? { onPasswordChanged: point.insight.passwordChanged } : {}), ...(behavior ? { behavior: behavior.service } : {}) });
-    // Fleet mode: the threat pool and smart lockout count what every node saw (fleet/streams.ts).
-    if (point.fleet && proxy.threat) shareThreats(point.fleet, proxy.threat);
-    if (point.fleet && proxy.lockout) shareLockouts(point.fleet, proxy.lockout);
-    if (point.fleet && behavior) shareLogons(point.fleet, proxy, behavior.service);
-    if (point.fleet) {
-      // An administrator's threat-pool and lockout changes on any node: the pool reads its store again at once.
-      const resync = (): void => proxy.syncThreats();
-      point.fleet.addKind(threatEntryKind(new ThreatStore(point.db), resync));
-      point.fleet.addKind(lockoutReleaseKind(new LockoutStore(point.db), systemClock, resync));
-    }
-    if (point.fleet && behavior) {
-      const f = point.fleet;
-      const snapshots = new BaselineSnapshots({ db: point.db, fleet: f, clock: systemClock, log, everyMs: config.storage.postgres!.snapshotEveryMs });
-      snapshotLeader = new Leadership({
-        config: config.storage.postgres!, lock: LOCK_SNAPSHOTS, what: 'baseline snapshots', clock: systemClock, log,
-        lead: async () => snapshots.start(), follow: () => snapshots.stop(),
-      });
-      snapshotLeader.start();
-      await joinFleet(f, point.db, log);
-    }
+    // Fleet mode: what this proxy sees is shared, and what other nodes changed reaches it (fleet/).
+    if (point.fleet) fleet = await attachProxy(point.fleet, { config: config.storage.postgres!, db: point.db, proxy, behavior: behavior?.service, clock: systemClock, log });
     await point.startPage();
     const workerCount = config.workers?.count ?? 1;
     if (workerCount > 1) {
@@ -116,18 +93,13 @@ export async function runProxy(config: Config, log: Logger, opts: { decide?: Dec
       db: p.db, behavior: behavior?.service, version: packageVersion(), ...(p.insight ? { onOktaEvent: p.insight.fromOkta } : {}),
       onOktaResponse: (s) => metrics.observeOkta('connector', s), outbox: p.outbox,
     });
-    if (p.fleet && config.storage.postgres && config.connectors.oktaSso) {
-      // Fleet mode: the connectors run on one node at a time (fleet/leader.ts).
-      leadership = new Leadership({
-        config: config.storage.postgres, lock: LOCK_CONNECTORS, what: 'connectors', clock: systemClock, log,
-        lead: async () => { connectors = await startConn(); },
-        follow: async () => {
-          const c = connectors;
-          connectors = undefined;
-          await c?.stop();
-        },
+    if (fleet && config.connectors.oktaSso) {
+      // Fleet mode: the connectors run on one node at a time.
+      fleet.lead('connectors', LOCK_CONNECTORS, async () => { connectors = await startConn(); }, async () => {
+        const c = connectors;
+        connectors = undefined;
+        await c?.stop();
       });
-      leadership.start();
     } else connectors = await startConn();
     const w = workers;
     if (w) parts.workers = () => ({ count: w.count, running: w.running(), restarts: w.restarts(), sessions: w.sessions(), listeners: w.listeners });

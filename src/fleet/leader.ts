@@ -15,7 +15,6 @@ import type { Clock, TimerHandle } from '../util/clock.js';
 import { describePgError, openClient } from './postgres.js';
 import { LOCK_SPACE } from './schema.js';
 
-export { LOCK_CONNECTORS, LOCK_SNAPSHOTS } from './schema.js';
 
 export interface LeadershipOptions {
   config: PostgresConfig;
