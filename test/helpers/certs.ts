@@ -1,6 +1,6 @@
 /** A throwaway CA and a server certificate for 127.0.0.1/localhost, made with openssl. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -17,6 +17,8 @@ let cached: TestCerts | undefined;
 export function testCerts(): TestCerts {
   if (cached) return cached;
   const dir = mkdtempSync(join(tmpdir(), 'bindwall-certs-'));
+  // Made once per test process and shared by its tests: removed when the process ends.
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   const f = (n: string): string => join(dir, n);
   const run = (...args: string[]): void => {
     execFileSync('openssl', args, { stdio: 'pipe' });
