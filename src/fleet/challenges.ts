@@ -40,7 +40,6 @@ export class FleetChallenges implements ChallengeCoordinator {
   readonly #waiting = new Map<string, ((r: { row: Row | undefined } | { error: unknown } | 'abandoned') => void)[]>();
   #readTimer: TimerHandle | undefined;
   #reading = false;
-  #pool: pg.Pool | undefined;
   #lastDegraded = -Infinity;
 
   constructor(fleet: FleetSync, clock: Clock, log: Logger) {
@@ -142,7 +141,7 @@ export class FleetChallenges implements ChallengeCoordinator {
   async #wait(pool: pg.Pool, c: { key: string; deadline: number; abandoned: AbortSignal; start: StartChallenge; resume?: ResumeChallenge }, id: string): Promise<ChallengeOutcome> {
     const giveUp = c.deadline + GRACE_MS;
     for (;;) {
-      const read = await this.#read(pool, c.key, c.abandoned);
+      const read = await this.#read(c.key, c.abandoned);
       const now = this.#clock.now();
       if (read === 'abandoned') return { result: 'failed', failure: FailureKind.Abandoned, detail: 'the client disconnected while another node ran the challenge', challengeId: id, decidedBy: 'elsewhere' };
       if ('error' in read) {
@@ -176,7 +175,7 @@ export class FleetChallenges implements ChallengeCoordinator {
    * in one query, every WAIT_POLL_MS or at once on a notification. 'abandoned' when the
    * client leaves first.
    */
-  #read(pool: pg.Pool, key: string, abandoned: AbortSignal): Promise<{ row: Row | undefined } | { error: unknown } | 'abandoned'> {
+  #read(key: string, abandoned: AbortSignal): Promise<{ row: Row | undefined } | { error: unknown } | 'abandoned'> {
     return new Promise((resolve) => {
       const done = (r: { row: Row | undefined } | { error: unknown } | 'abandoned'): void => {
         abandoned.removeEventListener('abort', leave);
@@ -194,19 +193,19 @@ export class FleetChallenges implements ChallengeCoordinator {
       const list = this.#waiting.get(key) ?? [];
       list.push(done);
       this.#waiting.set(key, list);
-      this.#pool = pool;
       this.#readTimer ??= this.#clock.setTimer(WAIT_POLL_MS, () => void this.#readAll());
     });
   }
 
   async #readAll(): Promise<void> {
     this.#readTimer = undefined;
-    const pool = this.#pool;
-    if (this.#reading || !pool || !this.#waiting.size) return;
+    if (this.#reading || !this.#waiting.size) return;
     this.#reading = true;
     const waiting = new Map(this.#waiting);
     this.#waiting.clear();
     try {
+      const pool = this.#fleet.pool;
+      if (!pool) throw new Error('the fleet database is not connected');
       const r = await pool.query<Row & { key: string }>('SELECT key, id, owner, heartbeat, deadline, poll_href, outcome FROM fleet_challenges WHERE key = ANY($1)', [[...waiting.keys()]]);
       const rows = new Map(r.rows.map((x) => [x.key, x]));
       for (const [key, list] of waiting) for (const done of list) done({ row: rows.get(key) });

@@ -11,7 +11,7 @@ import type { FleetSync } from './sync.js';
 const JOIN_WAIT_MS = 15_000;
 
 export async function joinFleet(fleet: FleetSync, db: Db, log: Logger): Promise<void> {
-  if (db.prepare('SELECT 1 FROM baselines LIMIT 1').get() !== undefined) return;
+  if (!fleet.joining) return;
   let timer: NodeJS.Timeout | undefined;
   const reached = await Promise.race([
     fleet.nextRound().then(() => fleet.pool !== undefined),

@@ -82,8 +82,8 @@ export const BASELINE_KIND = 'baseline';
  * by a node joining: one whose store had no baselines when it started. It takes those it has
  * none of. A running node has learned the same logons itself and reads none.
  */
-export function baselineKind(db: Db): ReplicatedKind {
-  let joining = db.prepare('SELECT 1 FROM baselines LIMIT 1').get() === undefined;
+export function baselineKind(db: Db, joiningAtStart: boolean): ReplicatedKind {
+  let joining = joiningAtStart;
   const put = db.prepare('INSERT OR IGNORE INTO baselines (kind, key, data, updated) VALUES (?, ?, ?, ?)');
   const putRisk = db.prepare('INSERT OR IGNORE INTO entity_risk (kind, key, value, as_of) VALUES (?, ?, ?, ?)');
   return {

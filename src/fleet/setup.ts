@@ -16,18 +16,15 @@ import { FleetSync } from './sync.js';
 export function startFleet(config: Config, log: Logger, o: { db: Db; outbox: FleetOutbox | undefined; quarantineStore: QuarantineStore; quarantine: Quarantine; clock: Clock }): FleetSync | undefined {
   const pg = config.storage.postgres;
   if (!pg || !o.outbox) return undefined;
+  // Read once, before the fleet's copy can arrive: whether this node joins with nothing.
+  const joining = o.db.prepare('SELECT 1 FROM baselines LIMIT 1').get() === undefined;
   // Stores without an outbox: what another node changed is applied here, not sent again.
   const consoleStore = new ConsoleStore(o.db);
   const kinds = [
-    quarantineKind(o.quarantineStore, o.quarantine), connectorKind(new ConnectorStore(o.db)), incidentKind(new IncidentStore(o.db)), baselineKind(o.db),
+    quarantineKind(o.quarantineStore, o.quarantine), connectorKind(new ConnectorStore(o.db)), incidentKind(new IncidentStore(o.db)), baselineKind(o.db, joining),
     consoleSessionKind(consoleStore), consoleInsightKind(consoleStore), consoleAuditKind(consoleStore), healthDismissalKind(new HealthStore(o.db)),
   ];
-  const joining = o.db.prepare('SELECT 1 FROM baselines LIMIT 1').get() === undefined;
-  const sync = new FleetSync({
-    config: pg, outbox: o.outbox, clock: o.clock, log: log.child({ part: 'fleet' }), kinds,
-    // The snapshot it takes is at most one interval old: the logons since are replayed.
-    ...(joining ? { replayEventsMs: Math.round(pg.snapshotEveryMs * 1.5) } : {}),
-  });
+  const sync = new FleetSync({ config: pg, outbox: o.outbox, clock: o.clock, log: log.child({ part: 'fleet' }), kinds, joining });
   sync.start();
   return sync;
 }

@@ -68,10 +68,10 @@ export interface FleetSyncOptions {
   clock: Clock;
   log: Logger;
   /**
-   * A node joining with an empty store: the observations of this long ago are replayed once
-   * (the logons since the last baseline snapshot it takes), not only those from now on.
+   * The node's store had no baselines when it started: it takes the fleet's copy (snapshots.ts)
+   * and replays the observations since shortly before it, not only those from now on.
    */
-  replayEventsMs?: number;
+  joining?: boolean;
 }
 
 export class FleetSync {
@@ -127,6 +127,11 @@ export class FleetSync {
 
   get node(): string {
     return this.#o.config.node;
+  }
+
+  /** The store had no baselines when this node started (it joins a running fleet). */
+  get joining(): boolean {
+    return this.#o.joining === true;
   }
 
   /** Calls `fn` on each notification with this payload (challenges: an outcome was written). */
@@ -243,7 +248,8 @@ export class FleetSync {
     if (this.#eventCursor === undefined) {
       // A node counts from now; one joining with an empty store from a little before its
       // baselines' snapshot, so that the logons in between are not missed (a few twice).
-      const since = this.#o.replayEventsMs ? this.#o.clock.now() - Math.min(this.#o.replayEventsMs, EVENTS_KEPT_MS) : undefined;
+      // The copy it takes is at most one snapshot interval old.
+      const since = this.#o.joining ? this.#o.clock.now() - Math.min(Math.round(this.#o.config.snapshotEveryMs * 1.5), EVENTS_KEPT_MS) : undefined;
       const r = since === undefined
         ? await this.#pool.query<{ seq: string }>('SELECT coalesce(max(seq), 0) AS seq FROM fleet_events')
         : await this.#pool.query<{ seq: string }>('SELECT coalesce((SELECT min(seq) - 1 FROM fleet_events WHERE time >= $1), (SELECT max(seq) FROM fleet_events), 0) AS seq', [since]);

@@ -88,6 +88,6 @@ export class FleetOutbox {
  */
 export function fleetOutboxFor(db: Db, fleet: boolean): FleetOutbox | undefined {
   if (fleet) return new FleetOutbox(db);
-  const joined = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'fleet_cursor'").get() !== undefined && db.prepare('SELECT 1 FROM fleet_cursor LIMIT 1').get() !== undefined;
-  return joined ? new FleetOutbox(db) : undefined;
+  // A writable store is migrated on open: the table is there.
+  return db.prepare('SELECT 1 FROM fleet_cursor LIMIT 1').get() !== undefined ? new FleetOutbox(db) : undefined;
 }
